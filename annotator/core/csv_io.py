@@ -1,0 +1,92 @@
+"""Reading and writing the per-second and segments CSV files.
+
+Writes are atomic (a temporary file renamed into place) so an interrupted export never leaves a
+half-written file, and text cells are made safe for spreadsheets: a cell starting with = + - @
+gets a leading apostrophe so it cannot become a formula. Reading removes that apostrophe again.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataSpecError
+from .table import PER_SECOND_COLUMNS, SEGMENT_COLUMNS
+
+_TEXT_COLUMNS = ("video", "label", "audio_label", "visual_label", "model", "source")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FLOAT_DECIMALS = {"start": 3, "end": 3, "confidence": 4,
+                   "audio_confidence": 4, "visual_confidence": 4}
+
+
+def _neutralise(cell):
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def _restore(cell):
+    if isinstance(cell, str) and cell.startswith("'") and cell[1:2] and cell[1] in "=+-@\t\r":
+        return cell[1:]
+    return cell
+
+
+def _prepare_for_csv(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    out = frame[columns].copy()
+    for column in columns:
+        if column in _TEXT_COLUMNS:
+            out[column] = out[column].fillna("").astype(str).map(_neutralise)
+        elif column in _FLOAT_DECIMALS:
+            out[column] = pd.to_numeric(out[column]).round(_FLOAT_DECIMALS[column])
+    return out
+
+
+def write_csv_atomic(frame: pd.DataFrame, path, columns: list[str]) -> Path:
+    """Write `frame[columns]` to `path` via a temporary file in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    safe = _prepare_for_csv(frame, columns)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            safe.to_csv(handle, index=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_per_second_csv(table: pd.DataFrame, path) -> Path:
+    return write_csv_atomic(table, path, PER_SECOND_COLUMNS)
+
+
+def write_segments_csv(segments: pd.DataFrame, path) -> Path:
+    return write_csv_atomic(segments, path, SEGMENT_COLUMNS)
+
+
+def read_per_second_csv(path) -> pd.DataFrame:
+    """Read a per-second CSV, checking its columns; text cells come back as plain strings."""
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype={c: str for c in _TEXT_COLUMNS}, keep_default_na=False,
+                            na_values={c: [""] for c in _FLOAT_DECIMALS})
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataSpecError(f"{path}: cannot read as a per-second CSV ({exc})") from exc
+    missing = [c for c in ("video", "second", "label") if c not in frame.columns]
+    if missing:
+        raise DataSpecError(f"{path}: missing columns {', '.join(missing)}; "
+                            f"expected {','.join(PER_SECOND_COLUMNS)}")
+    for column in PER_SECOND_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = "" if column in _TEXT_COLUMNS else np.nan
+    for column in _TEXT_COLUMNS:
+        frame[column] = frame[column].astype(str).map(_restore)
+    frame["second"] = pd.to_numeric(frame["second"]).astype(np.int64)
+    return frame[PER_SECOND_COLUMNS]

@@ -1,0 +1,59 @@
+"""Per-second features of one video, as the models consume them.
+
+`VideoFeatures` holds, for each second, the log-mel patch and the visual embedding, plus a
+presence flag per modality (0 where the video has no such stream, or the stream ended early).
+Audio extraction lives here; visual embeddings need the backbone and are made in annotator.ml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .audio_features import SILENT_PATCH_VALUE, log_mel_patch
+from .conventions import PATCH_SHAPE
+from .decode import iter_audio_seconds
+from .table import count_seconds
+
+
+@dataclass
+class VideoFeatures:
+    video: str
+    duration: float
+    log_mel: np.ndarray | None = None        # (seconds, 96, 64) float32
+    audio_present: np.ndarray | None = None  # (seconds,) float32 0/1
+    visual: np.ndarray | None = None         # (seconds, embedding) float32
+    visual_present: np.ndarray | None = None  # (seconds,) float32 0/1
+
+    @property
+    def seconds(self) -> int:
+        return count_seconds(self.duration)
+
+    @property
+    def has_audio(self) -> bool:
+        return self.audio_present is not None and bool(self.audio_present.any())
+
+    @property
+    def has_visual(self) -> bool:
+        return self.visual_present is not None and bool(self.visual_present.any())
+
+
+def absent_audio(seconds: int) -> dict:
+    """Features standing for a missing audio stream: silent patches, presence 0."""
+    return {"log_mel": np.full((seconds, *PATCH_SHAPE), SILENT_PATCH_VALUE, np.float32),
+            "audio_present": np.zeros(seconds, np.float32)}
+
+
+def extract_audio(path, seconds: int, cancel=None) -> dict:
+    """Log-mel patches for each of `seconds`, streamed from the file's first audio stream."""
+    features = absent_audio(seconds)
+    for index, chunk in enumerate(iter_audio_seconds(path)):
+        if cancel is not None and cancel():
+            from .errors import Cancelled
+            raise Cancelled(f"{path}: cancelled")
+        if index >= seconds:
+            break
+        features["log_mel"][index] = log_mel_patch(chunk)
+        features["audio_present"][index] = 1.0
+    return features

@@ -1,0 +1,1 @@
+"""Keras models, backbones, training, evaluation and prediction. TensorFlow is imported lazily."""

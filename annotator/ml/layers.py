@@ -1,0 +1,64 @@
+"""Custom Keras layers of the fusion models, registered so bundles load in Keras safe mode.
+
+No Lambda layers anywhere: a bundle holds configuration and weights only, never code.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+_PACKAGE = "av_annotator"
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class PresenceGate(keras.layers.Layer):
+    """Zeroes a modality's per-second vectors where that stream is absent: h * present[..., None]."""
+
+    def call(self, inputs):
+        features, present = inputs
+        return features * ops.expand_dims(ops.cast(present, features.dtype), -1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class ModalityAttention(keras.layers.Layer):
+    """Per-second softmax weights over (audio, visual), computed from both, masked by presence.
+
+    Returns the weighted sum of the two (already equal-width) modality vectors and the weights.
+    A missing stream gets weight 0, so the model runs on the other one alone.
+    """
+
+    def __init__(self, units: int = 64, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.score_hidden = keras.layers.Dense(units, activation="tanh", name="score_hidden")
+        self.score = keras.layers.Dense(2, name="score")
+
+    def build(self, input_shape):
+        audio_shape, visual_shape = input_shape[0], input_shape[1]
+        joint = tuple(audio_shape[:-1]) + (audio_shape[-1] + visual_shape[-1],)
+        self.score_hidden.build(joint)
+        self.score.build(tuple(audio_shape[:-1]) + (self.units,))
+        super().build(input_shape)
+
+    def call(self, inputs):
+        audio, visual, audio_present, visual_present = inputs
+        logits = self.score(self.score_hidden(ops.concatenate([audio, visual], axis=-1)))
+        present = ops.stack([ops.cast(audio_present, logits.dtype),
+                             ops.cast(visual_present, logits.dtype)], axis=-1)
+        # Where neither stream is present, fall back to equal weights rather than NaN.
+        none_present = ops.cast(ops.sum(present, axis=-1, keepdims=True) == 0, logits.dtype)
+        allowed = ops.maximum(present, none_present)
+        weights = ops.softmax(logits + (1.0 - allowed) * -1e9, axis=-1)
+        fused = weights[..., 0:1] * audio + weights[..., 1:2] * visual
+        return fused, weights
+
+    def compute_output_shape(self, input_shape):
+        audio_shape = input_shape[0]
+        return audio_shape, tuple(audio_shape[:-1]) + (2,)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
