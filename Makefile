@@ -1,0 +1,27 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+
+.PHONY: run test install samples models bench clean-cache
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+## The app on resources/samples (without a display: the same batch, headless, into exports/)
+run: install
+	$(PY) main.py
+
+## The whole test suite (offscreen Qt)
+test: install
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+## Rebuild the shipped bundles and samples from scratch (see README: "Reproducing the models")
+models: install
+	bash scripts/train_shipped_models.sh

@@ -1,0 +1,143 @@
+"""Training and evaluation SPECs: a demo-data folder, an AVE root, or an annotations CSV.
+
+Each becomes a `LabelledSet`: videos with per-second truth labels and, where the SPEC says so,
+a split (train / val / test) and the stream that drops out during the event (demo data only).
+Class names, not indices, are the truth: classes are sorted by name, background last.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .conventions import BACKGROUND
+from .csv_io import read_per_second_csv
+from .errors import DataSpecError
+
+log = logging.getLogger(__name__)
+
+AVE_SPLIT_FILES = {"train": "trainSet.txt", "val": "valSet.txt", "test": "testSet.txt"}
+AVE_HEADER = "Category&VideoID&Quality&StartTime&EndTime"
+
+
+@dataclass
+class LabelledVideo:
+    path: Path
+    labels: list[str]                 # one per second, from second 0
+    split: str | None = None
+    dropout: str = ""                 # "audio", "visual" or "" (demo data's clips.csv)
+
+    def labels_for(self, seconds: int) -> list[str]:
+        """Exactly `seconds` labels: extra truth is cut, missing seconds are background."""
+        return (self.labels + [BACKGROUND] * seconds)[:seconds]
+
+
+@dataclass
+class LabelledSet:
+    source: str
+    videos: list[LabelledVideo]
+    classes: list[str] = field(default_factory=list)
+
+    def split(self, name: str) -> list[LabelledVideo]:
+        return [v for v in self.videos if v.split == name]
+
+
+def classes_of(videos: list[LabelledVideo]) -> list[str]:
+    events = sorted({label for v in videos for label in v.labels if label != BACKGROUND})
+    return events + [BACKGROUND]
+
+
+def load_spec(spec) -> LabelledSet:
+    """Read any SPEC; DataSpecError with a clear reason if it is none of the three kinds."""
+    spec = Path(spec)
+    if not spec.exists():
+        raise DataSpecError(f"{spec}: no such file or folder")
+    if spec.is_dir() and (spec / "Annotations.txt").exists():
+        labelled = load_ave_root(spec)
+    elif spec.is_dir() and (spec / "labels.csv").exists():
+        labelled = load_annotations_csv(spec / "labels.csv")
+    elif spec.is_file() and spec.suffix.lower() == ".csv":
+        labelled = load_annotations_csv(spec)
+    else:
+        raise DataSpecError(f"{spec}: not a SPEC: expected a folder with labels.csv (demo-data), "
+                            "an AVE root with Annotations.txt, or a per-second annotations CSV")
+    if not labelled.videos:
+        raise DataSpecError(f"{spec}: holds no labelled videos")
+    labelled.classes = classes_of(labelled.videos)
+    return labelled
+
+
+def load_annotations_csv(csv_path) -> LabelledSet:
+    """Per-second CSV rows (video paths relative to the CSV) as labelled videos.
+
+    Where some rows were reviewed by a person (source=human), only those videos are used.
+    """
+    csv_path = Path(csv_path)
+    table = read_per_second_csv(csv_path)
+    if (table["source"] == "human").any():
+        human_videos = set(table.loc[table["source"] == "human", "video"])
+        table = table[table["video"].isin(human_videos)]
+    dropouts = _read_dropouts(csv_path.parent / "clips.csv")
+    videos = []
+    for name, rows in table.groupby("video", sort=False):
+        rows = rows.sort_values("second")
+        labels = [BACKGROUND] * (int(rows["second"].max()) + 1)
+        for second, label in zip(rows["second"], rows["label"]):
+            labels[int(second)] = label or BACKGROUND
+        path = Path(name) if Path(name).is_absolute() else csv_path.parent / name
+        videos.append(LabelledVideo(path, labels, None, dropouts.get(name, "")))
+    return LabelledSet(str(csv_path), videos)
+
+
+def _read_dropouts(clips_csv: Path) -> dict:
+    if not clips_csv.exists():
+        return {}
+    clips = pd.read_csv(clips_csv, dtype=str, keep_default_na=False)
+    if "dropout_stream" not in clips.columns:
+        return {}
+    return dict(zip(clips["video"], clips["dropout_stream"]))
+
+
+def parse_ave_lines(path: Path) -> list[tuple[str, str, int, int]]:
+    """(category, video id, start, end) per line of an AVE annotation file; header skipped."""
+    rows = []
+    text = path.read_text(encoding="utf-8-sig")
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.replace(" ", "") == AVE_HEADER.replace(" ", ""):
+            continue
+        parts = line.split("&")
+        if len(parts) != 5:
+            raise DataSpecError(f"{path}:{number}: expected Category&VideoID&Quality&Start&End, "
+                                f"got {line!r}")
+        category, video_id, _quality, start, end = parts
+        try:
+            rows.append((category.strip(), video_id.strip(), int(start), int(end)))
+        except ValueError as exc:
+            raise DataSpecError(f"{path}:{number}: start/end are not whole seconds: {line!r}") from exc
+    return rows
+
+
+def load_ave_root(root) -> LabelledSet:
+    """An AVE root: Annotations.txt, the split files, and the clips in AVE/<VideoID>.mp4."""
+    root = Path(root)
+    events: dict[str, list[tuple[str, int, int]]] = {}
+    for category, video_id, start, end in parse_ave_lines(root / "Annotations.txt"):
+        events.setdefault(video_id, []).append((category, start, end))
+    splits = {}
+    for split, filename in AVE_SPLIT_FILES.items():
+        if (root / filename).exists():
+            for _c, video_id, _s, _e in parse_ave_lines(root / filename):
+                splits[video_id] = split
+    videos = []
+    for video_id, spans in events.items():
+        length = max(10, max(end for _c, _s, end in spans))
+        labels = [BACKGROUND] * length
+        for category, start, end in spans:
+            for second in range(max(0, start), end):
+                labels[second] = category
+        videos.append(LabelledVideo(root / "AVE" / f"{video_id}.mp4", labels, splits.get(video_id)))
+    return LabelledSet(str(root), videos)

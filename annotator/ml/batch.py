@@ -1,0 +1,108 @@
+"""Batch annotation: map `annotate_video` over files and folders, in parallel, losing nothing.
+
+Decoding and feature work run in a thread pool (`jobs`); ffmpeg runs in its own processes and
+numpy/TensorFlow release the GIL, so threads overlap decoding with inference. Each failure is
+recorded with its reason and the rest carry on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.errors import AnnotatorError, Cancelled
+from ..core.feature_cache import FeatureCache
+from ..core.media import probe
+from .bundle import ModelBundle
+from .extract import video_features
+from .prediction import VideoAnnotation, missing_stream_warnings, annotate_video
+
+log = logging.getLogger(__name__)
+
+MEDIA_EXTENSIONS = {".mp4", ".m4v", ".mkv", ".webm", ".avi", ".mov", ".mpg", ".mpeg", ".ts",
+                    ".mts", ".wmv", ".flv", ".3gp", ".ogv", ".m4a", ".wav", ".mp3", ".aac",
+                    ".ogg", ".opus", ".flac"}
+
+
+@dataclass
+class BatchResult:
+    annotations: list[VideoAnnotation] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)   # (path, reason)
+    skipped: list[str] = field(default_factory=list)                # not media by extension
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.cancelled
+
+
+def _walk(folder: Path, recursive: bool):
+    if not recursive:
+        yield from sorted(p for p in folder.iterdir())
+        return
+    # followlinks=False: a symlink loop inside the folder cannot trap the walk.
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs.sort()
+        for name in sorted(files):
+            yield Path(root) / name
+
+
+def collect_videos(paths, recursive: bool = False):
+    """(media files in the given order, [(path, reason)] for inputs that do not exist, skipped)."""
+    files, problems, skipped = [], [], []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in _walk(path, recursive):
+                if child.is_dir():
+                    continue
+                if child.suffix.lower() in MEDIA_EXTENSIONS:
+                    files.append(child)
+                else:
+                    skipped.append(str(child))
+        elif path.exists() or path.is_symlink():
+            files.append(path)
+        else:
+            problems.append((str(path), "no such file or folder"))
+    return files, problems, skipped
+
+
+def _prepare(path: Path, bundle: ModelBundle, cache, use_cache, cancel):
+    """Probe and extract features in a worker thread; prediction follows on the caller's thread."""
+    info = probe(path)
+    missing_stream_warnings(bundle, info, path)  # refuse early, before any decoding
+    features, info = video_features(path, bundle.modalities, bundle.visual_fps, cache,
+                                    use_cache, cancel, info)
+    return info, features
+
+
+def annotate_batch(files, bundle: ModelBundle, *, jobs: int = 1, cache: FeatureCache | None = None,
+                   use_cache: bool = True, progress=None, cancel=None, name_for=str) -> BatchResult:
+    """Annotate every file; `progress(done, total, path)` after each; `name_for(path)` names rows."""
+    result = BatchResult()
+    cache = cache or FeatureCache()
+    bundle.model()  # load once, before the workers start
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [(path, pool.submit(_prepare, path, bundle, cache, use_cache, cancel))
+                   for path in files]
+        for done, (path, future) in enumerate(futures, start=1):
+            try:
+                info, features = future.result()
+                result.annotations.append(annotate_video(
+                    path, bundle, video_name=name_for(path), info=info, features=features))
+            except Cancelled:
+                result.cancelled = True
+                for _p, later in futures:
+                    later.cancel()
+                break
+            except AnnotatorError as exc:
+                result.failures.append((str(path), getattr(exc, "reason", str(exc))))
+            except Exception as exc:  # never let one odd file end the batch
+                log.exception("unexpected error on %s", path)
+                result.failures.append((str(path), f"unexpected error: {type(exc).__name__}: {exc}"))
+            if progress:
+                progress(done, len(files), path)
+    return result

@@ -1,0 +1,99 @@
+"""Held-out evaluation: per-second accuracy overall, on event seconds, per class, per modality
+head, and on the clips where a stream drops out. Runs the same path as `annotate`."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from ..core.conventions import BACKGROUND
+from ..core.datasets import LabelledVideo, load_spec
+from ..core.errors import AnnotatorError
+from .bundle import ModelBundle
+from .extract import video_features
+from .prediction import predict_features
+
+log = logging.getLogger(__name__)
+
+
+def _accuracy(correct: np.ndarray) -> float | None:
+    return round(float(correct.mean()), 4) if len(correct) else None
+
+
+def _collect(bundle: ModelBundle, videos: list[LabelledVideo], cache, progress, cancel):
+    """Per-second truth and predicted indices (event head and each modality head) per video."""
+    class_index = {name: i for i, name in enumerate(bundle.classes)}
+    rows, failures = [], []
+    for done, video in enumerate(videos, start=1):
+        try:
+            features, _info = video_features(video.path, bundle.modalities, bundle.visual_fps,
+                                             cache, cancel=cancel)
+        except AnnotatorError as exc:
+            failures.append(str(exc))
+            continue
+        outputs = predict_features(bundle, features)
+        truth = np.array([class_index.get(label, -1) for label in video.labels_for(features.seconds)])
+        heads = {"event": outputs["event"].argmax(-1)}
+        for name, key in (("audio", "audio_event"), ("visual", "visual_event")):
+            if key in outputs:
+                heads[name] = outputs[key].argmax(-1)
+        if bundle.architecture in ("audio", "visual"):
+            heads[bundle.architecture] = heads["event"]
+        rows.append((video, truth, heads))
+        if progress:
+            progress(done, len(videos), video.path.name)
+    return rows, failures
+
+
+def evaluate_videos(bundle: ModelBundle, videos: list[LabelledVideo], cache=None,
+                    progress=None, cancel=None) -> dict:
+    rows, failures = _collect(bundle, videos, cache, progress, cancel)
+    background = bundle.classes.index(BACKGROUND)
+    truth = np.concatenate([t for _v, t, _h in rows]) if rows else np.zeros(0, int)
+    event = np.concatenate([h["event"] for _v, _t, h in rows]) if rows else np.zeros(0, int)
+    correct = truth == event
+    per_class = {}
+    for index, name in enumerate(bundle.classes):
+        mask = truth == index
+        if mask.any():
+            per_class[name] = _accuracy(correct[mask])
+    head_names = rows[0][2].keys() if rows else []
+    heads = {name: _accuracy(np.concatenate([h[name] == t for _v, t, h in rows]))
+             for name in head_names if name != "event"}
+    dropout = {}
+    for stream in ("audio", "visual"):
+        chosen = [h["event"] == t for v, t, h in rows if v.dropout == stream]
+        if chosen:
+            dropout[stream] = _accuracy(np.concatenate(chosen))
+    any_dropout = [h["event"] == t for v, t, h in rows if v.dropout]
+    unknown = int((truth == -1).sum())
+    return {
+        "model": bundle.tag,
+        "architecture": bundle.architecture,
+        "videos": len(rows),
+        "seconds": int(len(truth)),
+        "per_second_accuracy": _accuracy(correct),
+        "event_second_accuracy": _accuracy(correct[(truth != background) & (truth != -1)]),
+        "per_class": per_class,
+        "heads": heads,
+        "dropout_clips": {
+            "videos": sum(1 for v, _t, _h in rows if v.dropout),
+            "per_second_accuracy": _accuracy(np.concatenate(any_dropout)) if any_dropout else None,
+            "by_stream": dropout,
+        },
+        "seconds_with_unknown_class": unknown,
+        "failures": failures,
+    }
+
+
+def evaluate(spec, bundle: ModelBundle, cache=None, progress=None, cancel=None) -> dict:
+    """Evaluate on a SPEC's test split if it has one (AVE), else on all its videos."""
+    labelled = load_spec(spec)
+    videos = labelled.split("test") or labelled.videos
+    unknown = sorted(set(labelled.classes) - set(bundle.classes))
+    if unknown:
+        log.warning("classes the model does not know (counted as errors): %s", ", ".join(unknown))
+    report = evaluate_videos(bundle, videos, cache, progress, cancel)
+    report["data"] = str(spec)
+    return report

@@ -1,0 +1,181 @@
+"""Train a model type on a SPEC and save it as a bundle with its card.
+
+Videos are cut into windows of `context_seconds` (10, as AVE clips), features come through the
+feature cache, and the fusion models also see copies of clips with one stream removed, so they
+learn to carry on from the other stream alone.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..core.conventions import BACKGROUND, audio_settings, visual_settings
+from ..core.datasets import LabelledSet, LabelledVideo, load_spec
+from ..core.errors import AnnotatorError, DataSpecError
+from ..core.feature_cache import FeatureCache
+from .architectures import DEFAULT_HYPERPARAMETERS, build_model, modalities_of
+from .bundle import ModelBundle, save_bundle
+from .cost import multiply_adds_per_second
+from .evaluation import evaluate_videos
+from .prediction import _windows as windows_of
+
+log = logging.getLogger(__name__)
+
+CONTEXT_SECONDS = 10
+HEAD_LOSS_WEIGHT = 0.3          # per-modality heads: trained, but the fused head matters most
+STREAM_REMOVAL_FRACTION = 0.2   # fusion models: share of windows copied without audio / visual
+_INPUTS = ("log_mel", "audio_present", "visual", "visual_present")
+
+
+def split_for_training(labelled: LabelledSet, seed: int, val_fraction: float = 0.15):
+    """(train, validation) videos: the SPEC's own split where it has one, else a seeded split."""
+    if labelled.split("train"):
+        train = labelled.split("train")
+        val = labelled.split("val") or labelled.split("test")
+        return train, val
+    order = np.random.default_rng(seed).permutation(len(labelled.videos))
+    n_val = max(1, int(round(len(order) * val_fraction))) if len(order) > 1 else 0
+    val = [labelled.videos[i] for i in sorted(order[:n_val])]
+    train = [labelled.videos[i] for i in sorted(order[n_val:])]
+    return train, val
+
+
+def _video_windows(features, labels: list[str], class_index: dict) -> list[dict]:
+    seconds = features.seconds
+    truth = np.array([class_index.get(label, class_index[BACKGROUND])
+                      for label in labels], np.int32)
+    windows = []
+    for start, end in windows_of(seconds, CONTEXT_SECONDS):
+        pad = CONTEXT_SECONDS - (end - start)
+        window = {"labels": np.pad(truth[start:end], (0, pad),
+                                   constant_values=class_index[BACKGROUND]),
+                  "weights": np.pad(np.ones(end - start, np.float32), (0, pad))}
+        for name in _INPUTS:
+            array = getattr(features, name)
+            if array is not None:
+                widths = [(0, pad)] + [(0, 0)] * (array.ndim - 1)
+                fill = float(array.min()) if name == "log_mel" else 0.0
+                window[name] = np.pad(array[start:end], widths, constant_values=fill)
+        windows.append(window)
+    return windows
+
+
+def windows_for(videos: list[LabelledVideo], architecture: str, visual_fps: int,
+                class_index: dict, cache, progress=None, cancel=None) -> dict:
+    """Stacked training windows (inputs, labels, weights) of all videos; unreadable ones skipped."""
+    from .extract import video_features
+
+    windows, skipped = [], []
+    for done, video in enumerate(videos, start=1):
+        try:
+            features, _info = video_features(video.path, modalities_of(architecture), visual_fps,
+                                             cache, cancel=cancel)
+        except AnnotatorError as exc:
+            skipped.append(str(exc))
+            log.warning("skipping %s", exc)
+            continue
+        windows += _video_windows(features, video.labels_for(features.seconds), class_index)
+        if progress:
+            progress(done, len(videos), video.path.name)
+    if not windows:
+        raise DataSpecError("no usable videos: " + "; ".join(skipped[:5]))
+    return {key: np.stack([w[key] for w in windows]) for key in windows[0]}
+
+
+def _with_streams_removed(data: dict, rng) -> dict:
+    """Append copies of some windows with their audio removed and others with the visual removed."""
+    n = len(data["labels"])
+    parts = [data]
+    for stream, keys in (("audio", ("log_mel", "audio_present")),
+                         ("visual", ("visual", "visual_present"))):
+        chosen = rng.choice(n, size=max(1, int(n * STREAM_REMOVAL_FRACTION)), replace=False)
+        copy = {key: value[chosen].copy() for key, value in data.items()}
+        copy[keys[1]][:] = 0.0
+        copy[keys[0]][:] = data[keys[0]].min() if stream == "audio" else 0.0
+        parts.append(copy)
+    return {key: np.concatenate([p[key] for p in parts]) for key in data}
+
+
+def _fit_arguments(model, data: dict):
+    inputs = {name: data[name] for name in _INPUTS if name in model.input}
+    heads = [name for name in ("event", "audio_event", "visual_event") if name in model.output]
+    targets = {name: data["labels"] for name in heads}
+    weights = {name: data["weights"] for name in heads}
+    return inputs, targets, weights
+
+
+def train(spec, architecture: str, out_dir, *, epochs: int = 40, seed: int = 0,
+          hyperparameters: dict | None = None, visual_fps: int = 1, batch_size: int = 32,
+          learning_rate: float = 1e-3, cache: FeatureCache | None = None,
+          progress=None, cancel=None, version: str = "1.0.0") -> ModelBundle:
+    """Train `architecture` on `spec` and save the bundle to `out_dir`."""
+    import keras
+
+    started = time.time()
+    labelled = load_spec(spec)
+    class_index = {name: i for i, name in enumerate(labelled.classes)}
+    train_videos, val_videos = split_for_training(labelled, seed)
+    cache = cache or FeatureCache()
+    train_data = windows_for(train_videos, architecture, visual_fps, class_index, cache, progress, cancel)
+    if architecture in ("fusion", "attention"):
+        train_data = _with_streams_removed(train_data, np.random.default_rng(seed))
+    hp = {**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
+    keras.utils.set_random_seed(seed)
+    model = build_model(architecture, len(labelled.classes), hp)
+    heads = [name for name in ("event", "audio_event", "visual_event") if name in model.output]
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss={name: "sparse_categorical_crossentropy" for name in heads},
+                  loss_weights={name: 1.0 if name == "event" else HEAD_LOSS_WEIGHT for name in heads})
+    fit_kwargs = {}
+    if val_videos:
+        val_data = windows_for(val_videos, architecture, visual_fps, class_index, cache, None, cancel)
+        fit_kwargs["validation_data"] = _fit_arguments(model, val_data)
+        fit_kwargs["callbacks"] = [keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=8, restore_best_weights=True)]
+    inputs, targets, weights = _fit_arguments(model, train_data)
+    history = model.fit(inputs, targets, sample_weight=weights, epochs=epochs,
+                        batch_size=batch_size, shuffle=True, verbose=0, **fit_kwargs)
+    training_seconds = time.time() - started
+    card = _card(Path(out_dir).name, version, architecture, labelled, hp, visual_fps, seed, epochs,
+                 len(history.history["loss"]), training_seconds, len(train_videos), len(val_videos),
+                 model, batch_size, learning_rate)
+    bundle = save_bundle(model, card, out_dir)
+    if val_videos:
+        metrics = evaluate_videos(bundle, val_videos, cache)
+        card["metrics"] = {key: metrics[key] for key in
+                           ("per_second_accuracy", "event_second_accuracy", "heads", "seconds")}
+        card["metrics"]["data"] = f"validation split of {labelled.source} ({len(val_videos)} videos)"
+        bundle = save_bundle(model, card, out_dir)
+    return bundle
+
+
+def _card(name, version, architecture, labelled, hp, visual_fps, seed, epochs, epochs_run,
+          training_seconds, n_train, n_val, model, batch_size, learning_rate) -> dict:
+    modalities = modalities_of(architecture)
+    settings = {}
+    if "audio" in modalities:
+        settings["audio"] = audio_settings()
+    if "visual" in modalities:
+        settings["visual"] = visual_settings(visual_fps)
+    return {
+        "name": name,
+        "version": version,
+        "architecture": architecture,
+        "classes": labelled.classes,
+        "feature_settings": settings,
+        "context_seconds": CONTEXT_SECONDS,
+        "training": {
+            "data": labelled.source, "videos": n_train, "validation_videos": n_val,
+            "seed": seed, "epochs": epochs, "epochs_run": epochs_run,
+            "batch_size": batch_size, "learning_rate": learning_rate,
+            "hyperparameters": hp, "training_seconds": round(training_seconds, 1),
+        },
+        "parameter_count": int(model.count_params()),
+        "multiply_adds_per_second": int(multiply_adds_per_second(model, architecture, visual_fps)),
+        "date": datetime.date.today().isoformat(),
+    }
