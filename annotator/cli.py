@@ -90,6 +90,11 @@ def _add_other(sub) -> None:
     p = sub.add_parser("models", help="installed bundles and their cards")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_models)
+    p = sub.add_parser("bench", help="measure speed and memory against the research pipeline")
+    p.add_argument("--clips", type=int, default=8)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--model", default=None, help="bundle to time (default: the default bundle)")
+    p.set_defaults(func=_cmd_bench)
     p = sub.add_parser("gui", help="open the desktop app")
     p.add_argument("folder", nargs="?", default=None)
     p.set_defaults(func=_cmd_gui)
@@ -237,6 +242,12 @@ def _cmd_models(args) -> int:
               f"{card.get('multiply_adds_per_second', 0) / 1e9:.2f} G multiply-adds/s{default}")
         print(f"{'':<22} classes: {', '.join(card['classes'])}")
     return 0
+
+
+def _cmd_bench(args) -> int:
+    from .ml.bench import run_bench
+
+    return run_bench(clips=args.clips, as_json=args.json, model=args.model)
 
 
 def has_display() -> bool:

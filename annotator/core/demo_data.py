@@ -17,7 +17,6 @@ from __future__ import annotations
 import colorsys
 import concurrent.futures as futures
 import logging
-import multiprocessing
 import os
 import time
 from dataclasses import dataclass
@@ -53,7 +52,7 @@ VISUAL_FAMILIES = ("spinning wheel", "diagonal stripes", "checkerboard", "star b
 
 DEMO_FPS = 10
 DEMO_WIDTH, DEMO_HEIGHT = 320, 240
-DEMO_SAMPLE_RATE = 22_050           # not 16 kHz on purpose: readers must resample, as for real videos
+DEMO_SAMPLE_RATE = 22_050           # not 16 kHz on purpose: readers resample, as for real videos
 DEFAULT_CLIPS = 400
 LABELS_FILE, CLIPS_FILE = "labels.csv", "clips.csv"
 CLIP_COLUMNS = ["video", "label", "event_start", "event_end", "duration",
@@ -114,8 +113,9 @@ def plan_clip(seed: int, index: int) -> ClipPlan:
     """The label, duration, event and dropout of clip `index`; independent of the clip count."""
     rng = np.random.default_rng([seed, index, 0])
     # Classes are dealt in shuffled blocks of 8, so every class gets its share of clips.
-    deal = np.random.default_rng([seed, index // len(DEMO_CLASSES), 1]).permutation(len(DEMO_CLASSES))
-    label = DEMO_CLASSES[deal[index % len(DEMO_CLASSES)]]
+    block, place = divmod(index, len(DEMO_CLASSES))
+    deal = np.random.default_rng([seed, block, 1]).permutation(len(DEMO_CLASSES))
+    label = DEMO_CLASSES[deal[place]]
     duration = FULL_DURATION
     if rng.random() < SHORT_CLIP_SHARE:
         duration = int(rng.integers(4, 10)) + int(rng.integers(1, 10)) / 10
@@ -163,9 +163,10 @@ def _band_noise(n: int, rng, low: float, high: float) -> np.ndarray:
 def _whistle(n: int, rng) -> np.ndarray:
     """A steady harmonic tone with vibrato: horizontal lines on the log-mel patch."""
     t = np.arange(n) / DEMO_SAMPLE_RATE
-    vibrato = rng.uniform(0.005, 0.03) * np.sin(2 * np.pi * rng.uniform(4, 7) * t + rng.uniform(0, 6.3))
+    vibrato = rng.uniform(0.005, 0.03) * np.sin(2 * np.pi * (rng.uniform(4, 7) * t + rng.uniform()))
     drift = rng.uniform(-0.05, 0.05) * np.sin(2 * np.pi * t / rng.uniform(4, 12))
-    phase = 2 * np.pi * np.cumsum(rng.uniform(600, 1400) * (1 + vibrato + drift)) / DEMO_SAMPLE_RATE
+    pitch = rng.uniform(600, 1400) * (1 + vibrato + drift)
+    phase = 2 * np.pi * np.cumsum(pitch) / DEMO_SAMPLE_RATE
     tilt = rng.uniform(0.3, 0.7)
     return sum(tilt ** k * np.sin((k + 1) * phase) for k in range(int(rng.integers(2, 5))))
 
@@ -192,7 +193,8 @@ def _knocking(n: int, rng) -> np.ndarray:
              + 0.5 * np.exp(-tk / (0.6 * decay)) * np.sin(2 * np.pi * 2.76 * pitch * tk)
              + rng.uniform(0.4, 1.0) * rng.standard_normal(len(tk)) * np.exp(-tk / 0.0015))
     signal = np.zeros(n + len(knock))
-    for start, gain in zip((times * DEMO_SAMPLE_RATE).astype(int), rng.uniform(0.6, 1.0, len(times))):
+    starts = (times * DEMO_SAMPLE_RATE).astype(int)
+    for start, gain in zip(starts, rng.uniform(0.6, 1.0, len(times))):
         if 0 <= start < n:
             signal[start:start + len(knock)] += gain * knock
     return signal[:n]
@@ -256,8 +258,9 @@ def render_audio(plan: ClipPlan, rng) -> np.ndarray:
 
 # ---------------------------------------------------------------- pictures
 
-_XS, _YS = np.meshgrid(np.arange(DEMO_WIDTH, dtype=np.float32), np.arange(DEMO_HEIGHT, dtype=np.float32))
-_BLOB_SCALE = 4                     # drifting blobs are drawn at quarter size, then smoothly enlarged
+_XS, _YS = np.meshgrid(np.arange(DEMO_WIDTH, dtype=np.float32),
+                       np.arange(DEMO_HEIGHT, dtype=np.float32))
+_BLOB_SCALE = 4                     # blobs are drawn at quarter size, then smoothly enlarged
 _LOW_XS, _LOW_YS = _XS[::_BLOB_SCALE, ::_BLOB_SCALE], _YS[::_BLOB_SCALE, ::_BLOB_SCALE]
 
 # Each visual family keeps to its own hue range (degrees), so colour and shape both tell it apart.
@@ -303,7 +306,8 @@ def _backdrop(rng):
         low = np.zeros(_LOW_XS.shape + (3,), np.float32)
         for start, velocity, size, tint in blobs:
             x, y = _bounce(start, velocity, 0, [DEMO_WIDTH, DEMO_HEIGHT], t)
-            weight = np.exp(-((_LOW_XS - float(x)) ** 2 + (_LOW_YS - float(y)) ** 2) / (2 * size ** 2))
+            distance = (_LOW_XS - float(x)) ** 2 + (_LOW_YS - float(y)) ** 2
+            weight = np.exp(-distance / (2 * size ** 2))
             low += weight[..., None] * tint
         return base + cv2.resize(low, (DEMO_WIDTH, DEMO_HEIGHT), interpolation=cv2.INTER_LINEAR)
     return draw
@@ -372,11 +376,12 @@ def _checkerboard(rng):
 
 
 def _mover(rng, radius: float):
-    """Start and velocity of an object of `radius` drifting around the frame (pixels/s)."""
-    start = rng.uniform([radius, radius], [DEMO_WIDTH - radius, DEMO_HEIGHT - radius])
+    """where(t): the centre of an object of `radius` drifting (5-30 px/s) inside the frame."""
+    low, high = np.array([radius, radius]), np.array([DEMO_WIDTH - radius, DEMO_HEIGHT - radius])
+    start = rng.uniform(low, high)
     heading = rng.uniform(0, 2 * np.pi)
     velocity = rng.uniform(5, 30) * np.array([np.cos(heading), np.sin(heading)])
-    return lambda t: _bounce(start, velocity, radius, [DEMO_WIDTH - radius, DEMO_HEIGHT - radius], t)
+    return lambda t: _bounce(start, velocity, low, high, t)
 
 
 def _spinning_wheel(rng):
@@ -424,13 +429,12 @@ def _star_burst(rng):
     def draw(t: float):
         layer = np.zeros((DEMO_HEIGHT, DEMO_WIDTH, 3), np.uint8)
         mask = np.zeros((DEMO_HEIGHT, DEMO_WIDTH), np.uint8)
-        for outer, ratio, points, spin, where in stars:
-            centre, turn = where(t), spin * t
-            shape = _star_points(centre, outer, ratio * outer, points, turn)
-            cv2.fillPoly(layer, [shape], body, cv2.LINE_AA)
-            cv2.fillPoly(layer, [_star_points(centre, outer * 0.45, ratio * outer * 0.45, points, turn)],
-                         core, cv2.LINE_AA)
-            cv2.fillPoly(mask, [shape], 255, cv2.LINE_AA)
+        # Bodies first, then hearts, so overlapping stars stay clean shapes.
+        for scale, colour, target in ((1.0, body, layer), (0.45, core, layer), (1.0, 255, mask)):
+            for outer, ratio, points, spin, where in stars:
+                radius = scale * outer
+                shape = _star_points(where(t), radius, ratio * radius, points, spin * t)
+                cv2.fillPoly(target, [shape], colour, cv2.LINE_AA)
         return layer.astype(np.float32), mask.astype(np.float32) / 255
     return draw
 
@@ -472,8 +476,8 @@ def generate_demo_data(out_dir, clips: int = DEFAULT_CLIPS, seed: int = 0, progr
 
     `progress(done, total)` is called after each clip; when `cancel()` returns True the run
     stops and raises Cancelled. labels.csv and clips.csv are written last, atomically, so a
-    folder with labels.csv is complete. `jobs` worker processes render clips (default: one per
-    core, at most 4; 1 renders in this process).
+    folder with labels.csv is complete. `jobs` clips render at once (default: one per core,
+    at most 4).
     """
     if clips < 1:
         raise ValueError(f"clips must be at least 1, got {clips}")
@@ -483,8 +487,9 @@ def generate_demo_data(out_dir, clips: int = DEFAULT_CLIPS, seed: int = 0, progr
     out_dir.mkdir(parents=True, exist_ok=True)
     plans = [plan_clip(seed, index) for index in range(clips)]
     started = time.monotonic()
-    _render_all(out_dir, plans, seed, progress, cancel, jobs or _default_jobs())
-    write_csv_atomic(pd.DataFrame([plan.row() for plan in plans]), out_dir / CLIPS_FILE, CLIP_COLUMNS)
+    _render_all(out_dir, plans, seed, progress, cancel, max(1, jobs or _default_jobs()))
+    clip_rows = pd.DataFrame([plan.row() for plan in plans])
+    write_csv_atomic(clip_rows, out_dir / CLIPS_FILE, CLIP_COLUMNS)
     truth = pd.concat([truth_table(plan.video, plan.duration, plan.truth()) for plan in plans],
                       ignore_index=True)
     labels = write_per_second_csv(truth, out_dir / LABELS_FILE)
@@ -504,42 +509,29 @@ def _check_cancel(cancel) -> None:
 
 
 def _render_all(out_dir: Path, plans, seed, progress, cancel, jobs: int) -> None:
-    if jobs <= 1:
-        for done, plan in enumerate(plans, 1):
-            _check_cancel(cancel)
-            render_clip(out_dir, plan, seed)
-            if progress is not None:
-                progress(done, len(plans))
-        return
-    # "spawn" because forking a process that already runs Qt or TensorFlow threads is unsafe.
-    context = multiprocessing.get_context("spawn")
-    with futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_quiet_worker) as pool:
-        _render_in_pool(pool, out_dir, plans, seed, progress, cancel, jobs)
+    """Render every clip, `jobs` at a time, reporting progress and honouring cancel.
 
-
-def _render_in_pool(pool, out_dir, plans, seed, progress, cancel, jobs) -> None:
-    queue, pending, done = iter(plans), set(), 0
-    try:
-        while True:
-            _check_cancel(cancel)
-            # A short queue per worker: cancelling leaves little queued work, memory stays flat.
-            while len(pending) < 2 * jobs and (plan := next(queue, None)) is not None:
-                pending.add(pool.submit(render_clip, out_dir, plan, seed))
-            if not pending:
-                return
-            finished, pending = futures.wait(pending, timeout=0.25,
-                                             return_when=futures.FIRST_COMPLETED)
-            for future in finished:
-                future.result()
-                done += 1
-                if progress is not None:
-                    progress(done, len(plans))
-    except BaseException:
-        for future in pending:
-            future.cancel()
-        raise
-
-
-def _quiet_worker() -> None:
-    # One OpenCV thread per worker: the pool already uses every core.
-    cv2.setNumThreads(1)
+    Threads suffice: each clip's encoding runs in its own ffmpeg process and numpy/OpenCV
+    release the GIL, and unlike worker processes they are safe inside a Qt or TensorFlow app.
+    """
+    with futures.ThreadPoolExecutor(jobs, thread_name_prefix="demo-data") as pool:
+        queue, pending, done = iter(plans), set(), 0
+        try:
+            while True:
+                _check_cancel(cancel)
+                # Only a few clips queued: cancelling stops quickly and memory stays flat.
+                while len(pending) < 2 * jobs and (plan := next(queue, None)) is not None:
+                    pending.add(pool.submit(render_clip, out_dir, plan, seed))
+                if not pending:
+                    return
+                finished, pending = futures.wait(pending, timeout=0.25,
+                                                 return_when=futures.FIRST_COMPLETED)
+                for future in finished:
+                    future.result()
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(plans))
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise

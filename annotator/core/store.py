@@ -1,0 +1,356 @@
+"""The project store: one SQLite file per video folder holding predictions and every human edit.
+
+Nothing is lost: the database runs in WAL mode with synchronous=FULL, and each edit is one
+transaction (the new labels and the edit's log entry commit together or not at all), so closing,
+a crash or a kill keeps every edit that was acknowledged. Videos are keyed by their path relative
+to the folder, so a moved or copied folder keeps its project.
+
+The file lives in `<folder>/.av-annotator/project.sqlite`, where the user expects it; when the
+folder cannot be written it falls back to a per-user data folder keyed by the folder's path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import AnnotatorError
+from .table import PER_SECOND_COLUMNS, count_seconds, second_spans
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+PROJECT_DIR_NAME = ".av-annotator"
+STORE_FILE_NAME = "project.sqlite"
+DATA_HOME_ENV = "AV_ANNOTATOR_DATA"
+STATUSES = ("pending", "done", "failed")
+HUMAN, MODEL = "human", "model"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS videos (
+    video TEXT PRIMARY KEY,
+    duration REAL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
+    reason TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    updated_at REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS predictions (
+    video TEXT NOT NULL REFERENCES videos(video) ON DELETE CASCADE,
+    second INTEGER NOT NULL,
+    start_time REAL NOT NULL, end_time REAL NOT NULL,
+    label TEXT NOT NULL, confidence REAL NOT NULL,
+    audio_label TEXT NOT NULL, audio_confidence REAL,
+    visual_label TEXT NOT NULL, visual_confidence REAL,
+    model TEXT NOT NULL,
+    attention_audio REAL, attention_visual REAL,
+    PRIMARY KEY (video, second)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS edits (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    video TEXT NOT NULL REFERENCES videos(video) ON DELETE CASCADE,
+    made_at REAL NOT NULL,
+    description TEXT NOT NULL,
+    changes TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS human_labels (
+    video TEXT NOT NULL REFERENCES videos(video) ON DELETE CASCADE,
+    second INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    edit_id INTEGER NOT NULL REFERENCES edits(id),
+    PRIMARY KEY (video, second)
+) WITHOUT ROWID;
+"""
+
+
+class StoreError(AnnotatorError):
+    """The project store cannot be opened or an edit does not fit the video."""
+
+
+def user_data_dir() -> Path:
+    if os.environ.get(DATA_HOME_ENV):
+        return Path(os.environ[DATA_HOME_ENV])
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "av-annotator"
+
+
+def fallback_store_path(folder, data_dir=None) -> Path:
+    """Where the store of a read-only folder goes: a per-user folder keyed by the folder's path."""
+    folder = Path(folder).resolve()
+    digest = hashlib.sha1(str(folder).encode("utf-8")).hexdigest()[:16]
+    return Path(data_dir or user_data_dir()) / "projects" / f"{folder.name}-{digest}" / STORE_FILE_NAME
+
+
+def relative_video_name(folder, video_path) -> str:
+    """The store's key for a video: its path relative to the project folder, with / separators."""
+    return Path(os.path.relpath(Path(video_path).resolve(), Path(folder).resolve())).as_posix()
+
+
+class ProjectStore:
+    """Predictions, review status and human labels of the videos in one folder."""
+
+    def __init__(self, path, folder=None):
+        self.path = Path(path)
+        self.folder = Path(folder).resolve() if folder else None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Autocommit mode: transactions are opened explicitly, one per edit.
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            # Each CREATE ... IF NOT EXISTS is atomic on its own; a second process opening the
+            # same store at once just finds the tables there.
+            self._db.executescript(_SCHEMA)
+            with self._transaction():
+                self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                                 (str(SCHEMA_VERSION),))
+                if self.folder:
+                    self._db.execute("INSERT OR REPLACE INTO meta VALUES ('folder', ?)",
+                                     (str(self.folder),))
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{self.path}: cannot open the project store ({exc})") from exc
+        self._check_version()
+
+    @classmethod
+    def for_folder(cls, folder, data_dir=None) -> "ProjectStore":
+        """The store of a video folder: inside it if writable, else in the per-user data folder."""
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise StoreError(f"{folder}: not a folder")
+        inside = folder / PROJECT_DIR_NAME / STORE_FILE_NAME
+        try:
+            return cls(inside, folder)
+        except StoreError as exc:
+            fallback = fallback_store_path(folder, data_dir)
+            log.info("%s; using %s instead", exc, fallback)
+            return cls(fallback, folder)
+
+    def _check_version(self) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row and int(row[0]) > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: written by a newer version of the tool "
+                             f"(schema {row[0]}, this one reads {SCHEMA_VERSION})")
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front, so a second process waits instead of failing
+        # half-way through an edit.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # ---- videos ------------------------------------------------------------------------------
+
+    def add_videos(self, durations: Mapping[str, float | None]) -> None:
+        """Register videos (name -> duration or None when not yet probed); known ones keep state."""
+        with self._transaction() as db:
+            for video, duration in durations.items():
+                db.execute("INSERT OR IGNORE INTO videos (video, duration, updated_at) "
+                           "VALUES (?, ?, ?)", (video, duration, time.time()))
+                if duration is not None:
+                    db.execute("UPDATE videos SET duration=? WHERE video=?", (duration, video))
+
+    def set_status(self, video: str, status: str, reason: str = "") -> None:
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
+        with self._transaction() as db:
+            self._require_video(db, video)
+            db.execute("UPDATE videos SET status=?, reason=?, updated_at=? WHERE video=?",
+                       (status, reason, time.time(), video))
+
+    def videos(self) -> pd.DataFrame:
+        """One row per video: video, duration, status, reason, model, main_label, edited_seconds."""
+        rows = self._db.execute("SELECT video, duration, status, reason, model FROM videos "
+                                "ORDER BY video").fetchall()
+        frame = pd.DataFrame(rows, columns=["video", "duration", "status", "reason", "model"])
+        frame["main_label"] = [self.main_label(v) for v in frame["video"]]
+        edited = dict(self._db.execute("SELECT video, COUNT(*) FROM human_labels GROUP BY video"))
+        frame["edited_seconds"] = [int(edited.get(v, 0)) for v in frame["video"]]
+        return frame
+
+    def video(self, video: str) -> dict:
+        """One video's row of `videos()`."""
+        row = self._db.execute("SELECT video, duration, status, reason, model FROM videos "
+                               "WHERE video=?", (video,)).fetchone()
+        if row is None:
+            raise StoreError(f"{video}: not in this project")
+        summary = dict(zip(("video", "duration", "status", "reason", "model"), row))
+        summary["main_label"] = self.main_label(video)
+        summary["edited_seconds"] = self._db.execute(
+            "SELECT COUNT(*) FROM human_labels WHERE video=?", (video,)).fetchone()[0]
+        return summary
+
+    def _require_video(self, db, video: str) -> None:
+        if db.execute("SELECT 1 FROM videos WHERE video=?", (video,)).fetchone() is None:
+            raise StoreError(f"{video}: not in this project")
+
+    # ---- predictions -------------------------------------------------------------------------
+
+    def save_predictions(self, video: str, table: pd.DataFrame, attention=None) -> None:
+        """Replace a video's predictions with a per-second table (and attention weights, if any)
+        and mark it done; human labels are kept."""
+        seconds = len(table)
+        attention = None if attention is None else np.asarray(attention, dtype=float)
+        if attention is not None and attention.shape != (seconds, 2):
+            raise ValueError(f"{video}: attention has shape {attention.shape}, "
+                             f"expected ({seconds}, 2)")
+        rows = []
+        for index, row in enumerate(table.itertuples(index=False)):
+            weights = (None, None) if attention is None else tuple(map(float, attention[index]))
+            rows.append((video, int(row.second), float(row.start), float(row.end), row.label,
+                         float(row.confidence), row.audio_label or "",
+                         _float_or_none(row.audio_confidence), row.visual_label or "",
+                         _float_or_none(row.visual_confidence), row.model, *weights))
+        duration = float(table["end"].iloc[-1]) if seconds else None
+        model = str(table["model"].iloc[0]) if seconds else ""
+        with self._transaction() as db:
+            db.execute("INSERT OR IGNORE INTO videos (video) VALUES (?)", (video,))
+            db.execute("DELETE FROM predictions WHERE video=?", (video,))
+            db.executemany("INSERT INTO predictions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            db.execute("UPDATE videos SET status='done', reason='', model=?, duration=?, "
+                       "updated_at=? WHERE video=?", (model, duration, time.time(), video))
+
+    def predictions(self, video: str) -> pd.DataFrame:
+        """The stored per-second table of a video (contract columns, source=model); may be empty."""
+        rows = self._db.execute(
+            "SELECT video, second, start_time, end_time, label, confidence, audio_label, "
+            "audio_confidence, visual_label, visual_confidence, model FROM predictions "
+            "WHERE video=? ORDER BY second", (video,)).fetchall()
+        frame = pd.DataFrame(rows, columns=PER_SECOND_COLUMNS[:-1])
+        frame["source"] = MODEL
+        for column in ("audio_confidence", "visual_confidence", "confidence", "start", "end"):
+            frame[column] = pd.to_numeric(frame[column]).astype(float)
+        frame["second"] = frame["second"].astype(np.int64)
+        return frame[PER_SECOND_COLUMNS]
+
+    def attention(self, video: str) -> np.ndarray | None:
+        """(seconds, 2) weights over (audio, visual), or None when the model has none."""
+        rows = self._db.execute("SELECT attention_audio, attention_visual FROM predictions "
+                                "WHERE video=? ORDER BY second", (video,)).fetchall()
+        if not rows or rows[0][0] is None:
+            return None
+        return np.asarray(rows, dtype=float)
+
+    # ---- human labels ------------------------------------------------------------------------
+
+    def set_labels(self, video: str, labels: Mapping[int, str | None], description: str) -> int:
+        """Set (or with None, clear) the human label of seconds; one transaction. Returns the
+        edit's id, which is in the log once this returns."""
+        seconds_in_video = self._seconds_in(video)
+        for second, label in labels.items():
+            if not 0 <= int(second) < seconds_in_video:
+                raise StoreError(f"{video}: second {second} is outside the video "
+                                 f"(0..{seconds_in_video - 1})")
+            if label is not None and (not isinstance(label, str) or not label.strip()):
+                raise StoreError(f"{video}: a label must be a non-empty name, not {label!r}")
+        with self._transaction() as db:
+            before = self._human_labels(db, video)
+            changes = {int(s): [before.get(int(s)), label] for s, label in labels.items()}
+            cursor = db.execute("INSERT INTO edits (video, made_at, description, changes) "
+                                "VALUES (?, ?, ?, ?)",
+                                (video, time.time(), description, json.dumps(changes)))
+            edit_id = cursor.lastrowid
+            for second, label in labels.items():
+                if label is None:
+                    db.execute("DELETE FROM human_labels WHERE video=? AND second=?",
+                               (video, int(second)))
+                else:
+                    db.execute("INSERT OR REPLACE INTO human_labels VALUES (?, ?, ?, ?)",
+                               (video, int(second), label, edit_id))
+        return edit_id
+
+    def _seconds_in(self, video: str) -> int:
+        row = self._db.execute("SELECT duration FROM videos WHERE video=?", (video,)).fetchone()
+        if row is None:
+            raise StoreError(f"{video}: not in this project")
+        if row[0] is None:
+            raise StoreError(f"{video}: duration unknown (the file could not be read)")
+        return count_seconds(row[0])
+
+    @staticmethod
+    def _human_labels(db, video: str) -> dict[int, str]:
+        return dict(db.execute("SELECT second, label FROM human_labels WHERE video=?", (video,)))
+
+    def human_labels(self, video: str) -> dict[int, str]:
+        """{second: label} of the seconds a person has labelled."""
+        return self._human_labels(self._db, video)
+
+    def edit_log(self, video: str | None = None) -> pd.DataFrame:
+        """Every committed edit, oldest first: id, video, made_at, description, changes (dict)."""
+        query = "SELECT id, video, made_at, description, changes FROM edits"
+        rows = self._db.execute(query + (" WHERE video=?" if video else "") + " ORDER BY id",
+                                (video,) if video else ()).fetchall()
+        frame = pd.DataFrame(rows, columns=["id", "video", "made_at", "description", "changes"])
+        frame["changes"] = [{int(k): v for k, v in json.loads(c).items()} for c in frame["changes"]]
+        return frame
+
+    # ---- review ------------------------------------------------------------------------------
+
+    def reviewed_table(self, video: str, video_column: str | None = None) -> pd.DataFrame:
+        """The per-second table with human labels laid over the predictions.
+
+        Seconds a person labelled carry source=human and confidence 1; the per-modality columns
+        stay the model's own. A video with human labels but no predictions still gets rows.
+        """
+        table = self.predictions(video)
+        if table.empty:
+            table = self._unpredicted_table(video)
+        human = self.human_labels(video)
+        if human:
+            edited = table["second"].isin(list(human))
+            table.loc[edited, "label"] = table.loc[edited, "second"].map(human)
+            table.loc[edited, "confidence"] = 1.0
+            table.loc[edited, "source"] = HUMAN
+        if video_column is not None:
+            table["video"] = video_column
+        return table[PER_SECOND_COLUMNS]
+
+    def _unpredicted_table(self, video: str) -> pd.DataFrame:
+        if not self.human_labels(video):
+            return pd.DataFrame(columns=PER_SECOND_COLUMNS)
+        spans = second_spans(self.video(video)["duration"])
+        return pd.DataFrame({
+            "video": video, "second": np.arange(len(spans), dtype=np.int64),
+            "start": [s for s, _ in spans], "end": [e for _, e in spans],
+            "label": "background", "confidence": 1.0, "audio_label": "",
+            "audio_confidence": np.nan, "visual_label": "", "visual_confidence": np.nan,
+            "model": "", "source": MODEL})[PER_SECOND_COLUMNS]
+
+    def main_label(self, video: str) -> str:
+        """The most frequent non-background label after review ('' when nothing is known)."""
+        labels = dict(self._db.execute("SELECT second, label FROM predictions WHERE video=?",
+                                       (video,)))
+        labels.update(self.human_labels(video))
+        if not labels:
+            return ""
+        events = pd.Series([v for v in labels.values() if v != "background"], dtype=object)
+        return str(events.mode().iloc[0]) if len(events) else "background"
+
+    def integrity_check(self) -> str:
+        return self._db.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def _float_or_none(value) -> float | None:
+    if value is None or value == "":
+        return None
+    value = float(value)
+    return None if np.isnan(value) else value

@@ -1,0 +1,313 @@
+"""The timeline's lanes, each one horizontal strip on the shared time axis.
+
+A lane separates what it shows (a data method computed from the TimelineState, which tests read)
+from how it is drawn (`paint`). Painting only visits the visible seconds, so an hour-long video
+draws as fast as a ten-second clip.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
+
+from ...core.conventions import BACKGROUND
+from .colors import (AUDIO_COLOR, GRID_COLOR, TEXT_COLOR, VISUAL_COLOR, faint, label_color)
+from .state import TimelineState
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    """Maps time to x pixels: `left` is where the lanes start, `view_start` the time shown there."""
+    left: float
+    view_start: float
+    pixels_per_second: float
+    width: float
+
+    def x(self, seconds: float) -> float:
+        return self.left + (seconds - self.view_start) * self.pixels_per_second
+
+    def time(self, x: float) -> float:
+        return self.view_start + (x - self.left) / self.pixels_per_second
+
+    def visible_seconds(self, count: int) -> range:
+        first = max(0, int(math.floor(self.view_start)))
+        last = min(count, int(math.ceil(self.time(self.left + self.width))) + 1)
+        return range(first, max(first, last))
+
+
+@dataclass(frozen=True)
+class Block:
+    start: int        # first second
+    end: int          # one past the last second
+    label: str
+    faint: bool = False
+
+
+def runs(values: list, key=lambda v: v) -> list[tuple[int, int, object]]:
+    """[(start, end, value)] of runs of equal key(value) in a per-second list."""
+    out, start = [], 0
+    for index in range(1, len(values) + 1):
+        if index == len(values) or key(values[index]) != key(values[start]):
+            out.append((start, index, values[start]))
+            start = index
+    return out
+
+
+class Lane:
+    title = ""
+    height = 40
+
+    def paint(self, painter: QPainter, rect: QRect, state: TimelineState, axis: TimeAxis) -> None:
+        raise NotImplementedError
+
+
+def _paint_blocks(painter, rect, state, axis, blocks: list[Block]) -> None:
+    metrics = painter.fontMetrics()
+    for block in blocks:
+        x0, x1 = axis.x(block.start), axis.x(min(block.end, state.duration))
+        if x1 < axis.left or x0 > axis.left + axis.width:
+            continue
+        color = label_color(block.label, state.classes)
+        box = QRectF(x0, rect.top() + 3, max(1.0, x1 - x0 - 1), rect.height() - 6)
+        painter.fillRect(box, faint(color) if block.faint else color)
+        if block.label != BACKGROUND and box.width() > 24:
+            painter.setPen(TEXT_COLOR if block.faint else QColor("white"))
+            text = metrics.elidedText(block.label, Qt.ElideRight, int(box.width()) - 6)
+            painter.drawText(box.adjusted(4, 0, -2, 0), Qt.AlignVCenter | Qt.AlignLeft, text)
+
+
+class PredictionLane(Lane):
+    """The model's label per second; faint where its confidence is below the threshold."""
+    title = "Predicted"
+    height = 30
+
+    def blocks(self, state: TimelineState) -> list[Block]:
+        labels = state.predicted_labels()
+        low = state.column("confidence") < state.threshold
+        pairs = [(label, bool(low[s])) for s, label in enumerate(labels)]
+        return [Block(s, e, v[0], v[1]) for s, e, v in runs(pairs)]
+
+    def paint(self, painter, rect, state, axis):
+        _paint_blocks(painter, rect, state, axis, self.blocks(state))
+
+
+class HumanLane(Lane):
+    """The labels a person set; while dragging, the label being painted shows on top."""
+    title = "Human"
+    height = 30
+
+    def blocks(self, state: TimelineState) -> list[Block]:
+        human = [state.human.get(s) for s in range(state.seconds)]
+        return [Block(s, e, v) for s, e, v in runs(human) if v is not None]
+
+    def paint(self, painter, rect, state, axis):
+        _paint_blocks(painter, rect, state, axis, self.blocks(state))
+        if state.paint_preview:
+            start, end, label = state.paint_preview
+            _paint_blocks(painter, rect, state, axis, [Block(start, end, label)])
+            painter.setPen(QPen(TEXT_COLOR, 1, Qt.DashLine))
+            painter.drawRect(QRectF(axis.x(start), rect.top() + 2,
+                                    axis.x(end) - axis.x(start), rect.height() - 4))
+
+
+class ConfidenceLane(Lane):
+    """One modality head's confidence per second as a step curve, with the threshold dashed."""
+    height = 44
+
+    def __init__(self, title: str, column: str, color: QColor):
+        self.title, self.column, self.color = title, column, color
+
+    def values(self, state: TimelineState) -> np.ndarray:
+        return state.column(self.column)
+
+    def paint(self, painter, rect, state, axis):
+        values = self.values(state)
+        inner = QRectF(rect).adjusted(0, 4, 0, -3)
+        y = lambda v: inner.bottom() - v * inner.height()  # noqa: E731
+        painter.setPen(QPen(GRID_COLOR, 1, Qt.DashLine))
+        painter.drawLine(QPointF(axis.left, y(state.threshold)),
+                         QPointF(axis.left + axis.width, y(state.threshold)))
+        if np.all(np.isnan(values)):
+            _paint_note(painter, rect, axis, "no value from this model or stream")
+            return
+        path, area = QPainterPath(), QPainterPath()
+        drawing = False
+        for s in axis.visible_seconds(len(values)):
+            if np.isnan(values[s]):
+                drawing = False
+                continue
+            x0, x1 = axis.x(s), axis.x(min(s + 1, state.duration))
+            point = QPointF(x0, y(values[s]))
+            path.lineTo(point) if drawing else path.moveTo(point)
+            path.lineTo(QPointF(x1, y(values[s])))
+            area.addRect(QRectF(x0, y(values[s]), x1 - x0, inner.bottom() - y(values[s])))
+            drawing = True
+        painter.fillPath(area, faint(self.color, 45))
+        painter.setPen(QPen(self.color, 1.6))
+        painter.drawPath(path)
+
+
+class AttentionLane(Lane):
+    """How much the attention model listened (blue, from the bottom) versus looked (orange)."""
+    title = "Attention"
+    height = 30
+
+    def weights(self, state: TimelineState) -> np.ndarray | None:
+        return state.attention
+
+    def paint(self, painter, rect, state, axis):
+        weights = self.weights(state)
+        if weights is None:
+            _paint_note(painter, rect, axis, "this model has no attention weights")
+            return
+        inner = QRectF(rect).adjusted(0, 3, 0, -3)
+        for s in axis.visible_seconds(len(weights)):
+            x0, x1 = axis.x(s), axis.x(min(s + 1, state.duration))
+            audio = float(weights[s][0]) / max(float(weights[s].sum()), 1e-9)
+            split = inner.bottom() - audio * inner.height()
+            painter.fillRect(QRectF(x0, split, x1 - x0, inner.bottom() - split), AUDIO_COLOR)
+            painter.fillRect(QRectF(x0, inner.top(), x1 - x0, split - inner.top()),
+                             faint(VISUAL_COLOR, 200))
+
+
+class ThumbnailLane(Lane):
+    """One picture per second; when zoomed out, every k-th so that pictures never overlap."""
+    title = "Pictures"
+    height = 48
+
+    def __init__(self):
+        self._images: dict[int, QImage] = {}
+        self._source = None
+
+    def image(self, state: TimelineState, second: int) -> QImage:
+        if self._source is not state.thumbnails:
+            self._images, self._source = {}, state.thumbnails
+        if second not in self._images:
+            frame = np.ascontiguousarray(state.thumbnails[second])
+            height, width = frame.shape[:2]
+            self._images[second] = QImage(frame.data, width, height, 3 * width,
+                                          QImage.Format_RGB888).copy()
+        return self._images[second]
+
+    def paint(self, painter, rect, state, axis):
+        if not state.thumbnails:
+            _paint_note(painter, rect, axis, "pictures loading…" if state.video else "")
+            return
+        thumb_height = rect.height() - 4
+        thumb_width = thumb_height * 4 / 3
+        step = max(1, math.ceil(thumb_width / axis.pixels_per_second))
+        for s in axis.visible_seconds(len(state.thumbnails)):
+            if s % step:
+                continue
+            target = QRectF(axis.x(s), rect.top() + 2, thumb_width, thumb_height)
+            painter.drawImage(target, self.image(state, s))
+
+
+class AudioLane(Lane):
+    """The sound as a waveform (min/max per pixel) or as the log-mel spectrogram the model hears."""
+    title = "Sound"
+    height = 52
+
+    def __init__(self):
+        self._spectrogram_image: QImage | None = None
+        self._source = None
+
+    def paint(self, painter, rect, state, axis):
+        if state.audio_view == "spectrogram" and state.spectrogram is not None:
+            self._paint_spectrogram(painter, rect, state, axis)
+        elif state.waveform is not None:
+            self._paint_waveform(painter, rect, state, axis)
+        else:
+            _paint_note(painter, rect, axis, "sound loading…" if state.video else "")
+
+    def _paint_waveform(self, painter, rect, state, axis):
+        envelope = state.waveform
+        if len(envelope) == 0:
+            _paint_note(painter, rect, axis, "no audio stream")
+            return
+        bins_per_second = len(envelope) / max(state.duration, 1e-9)
+        middle, half = rect.center().y(), rect.height() / 2 - 3
+        peak = max(float(np.abs(envelope).max()), 1e-6)
+        painter.setPen(QPen(AUDIO_COLOR, 1))
+        x_start, x_end = int(max(axis.left, axis.x(0))), int(min(axis.left + axis.width,
+                                                                  axis.x(state.duration)))
+        for x in range(x_start, x_end):
+            first = int(axis.time(x) * bins_per_second)
+            last = max(first + 1, int(axis.time(x + 1) * bins_per_second))
+            chunk = envelope[first:last]
+            if len(chunk) == 0:
+                continue
+            low, high = chunk[:, 0].min() / peak, chunk[:, 1].max() / peak
+            painter.drawLine(QPointF(x, middle - high * half), QPointF(x, middle - low * half))
+
+    def _paint_spectrogram(self, painter, rect, state, axis):
+        if self._source is not state.spectrogram:
+            self._spectrogram_image, self._source = _heat_image(state.spectrogram), state.spectrogram
+        # One patch per whole second (the last one zero-padded), as the audio model hears it.
+        frames_per_second = state.spectrogram.shape[0] / max(state.seconds, 1)
+        first, last = axis.time(axis.left), axis.time(axis.left + axis.width)
+        source = QRectF(first * frames_per_second, 0, (last - first) * frames_per_second,
+                        self._spectrogram_image.height())
+        painter.drawImage(QRectF(axis.left, rect.top() + 1, axis.width, rect.height() - 2),
+                          self._spectrogram_image, source)
+
+
+class RulerLane(Lane):
+    """Time ticks at a spacing that keeps labels apart at any zoom."""
+    title = "Time"
+    height = 20
+
+    def tick_spacing(self, pixels_per_second: float) -> float:
+        for step in (0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600):
+            if step * pixels_per_second >= 56:
+                return step
+        return 7200.0
+
+    def paint(self, painter, rect, state, axis):
+        step = self.tick_spacing(axis.pixels_per_second)
+        painter.setPen(TEXT_COLOR)
+        tick = math.floor(axis.view_start / step) * step
+        while axis.x(tick) <= axis.left + axis.width and tick <= state.duration:
+            x = axis.x(tick)
+            if x >= axis.left:
+                painter.drawLine(QPointF(x, rect.bottom() - 5), QPointF(x, rect.bottom()))
+                painter.drawText(QRectF(x + 3, rect.top(), 60, rect.height() - 3),
+                                 Qt.AlignLeft | Qt.AlignVCenter, format_time(tick))
+            tick += step
+
+
+def format_time(seconds: float) -> str:
+    minutes, rest = divmod(max(seconds, 0.0), 60)
+    if rest == int(rest):
+        return f"{int(minutes)}:{int(rest):02d}"
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+def _paint_note(painter, rect, axis, text: str) -> None:
+    painter.setPen(QColor("#8a9099"))
+    painter.drawText(QRectF(axis.left + 8, rect.top(), axis.width - 16, rect.height()),
+                     Qt.AlignVCenter | Qt.AlignLeft, text)
+
+
+def _heat_image(values: np.ndarray) -> QImage:
+    """A spectrogram (frames, bands) as an image: time left to right, low bands at the bottom."""
+    low, high = np.percentile(values, [2, 99.5])
+    scaled = np.clip((values - low) / max(high - low, 1e-6), 0, 1).T[::-1]
+    # A dark-blue to yellow ramp: loud is bright.
+    red = np.clip(scaled * 2.0 - 0.6, 0, 1)
+    green = np.clip(scaled * 1.4 - 0.2, 0, 1)
+    blue = np.clip(0.35 + scaled * 0.8 - np.clip(scaled * 2 - 1, 0, 1) * 1.1, 0, 1)
+    rgb = np.ascontiguousarray((np.stack([red, green, blue], axis=-1) * 255).astype(np.uint8))
+    height, width = rgb.shape[:2]
+    return QImage(rgb.data, width, height, 3 * width, QImage.Format_RGB888).copy()
+
+
+def default_lanes() -> list[Lane]:
+    return [RulerLane(), ThumbnailLane(), AudioLane(), PredictionLane(),
+            ConfidenceLane("Audio conf.", "audio_confidence", AUDIO_COLOR),
+            ConfidenceLane("Visual conf.", "visual_confidence", VISUAL_COLOR),
+            AttentionLane(), HumanLane()]

@@ -1,0 +1,208 @@
+"""TimelineState: everything the timeline shows about one video, as a plain object with signals.
+
+Views only read it and react to its signals; edits and navigation change it through its methods.
+Seconds are 0-based indices into the per-second table; times are floats in seconds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import QObject, Signal
+
+from ...core.conventions import BACKGROUND
+
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_PIXELS_PER_SECOND = 60.0
+MIN_PIXELS_PER_SECOND, MAX_PIXELS_PER_SECOND = 0.5, 400.0
+
+
+class TimelineState(QObject):
+    videoChanged = Signal()          # another video (or none): everything below changed too
+    predictionsChanged = Signal()
+    humanLabelsChanged = Signal()
+    previewChanged = Signal()        # thumbnails or audio picture arrived
+    cursorChanged = Signal(float)
+    seekRequested = Signal(float)    # the user moved the cursor; the player follows
+    viewChanged = Signal()           # zoom, scroll or audio picture kind
+    selectionChanged = Signal()
+    thresholdChanged = Signal(float)
+    activeLabelChanged = Signal(str)
+    paintPreviewChanged = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.video: str | None = None
+        self.duration = 0.0
+        self.predictions: pd.DataFrame | None = None
+        self.attention: np.ndarray | None = None
+        self.human: dict[int, str] = {}
+        self.classes: list[str] = [BACKGROUND]
+        self.threshold = DEFAULT_THRESHOLD
+        self.cursor = 0.0
+        self.view_start = 0.0
+        self.pixels_per_second = DEFAULT_PIXELS_PER_SECOND
+        self.selection: tuple[int, int] | None = None      # [start, end) in seconds
+        self.active_label = BACKGROUND
+        self.paint_preview: tuple[int, int, str] | None = None
+        self.thumbnails: list[np.ndarray] = []
+        self.waveform: np.ndarray | None = None            # (bins, 2) min/max, evenly in time
+        self.spectrogram: np.ndarray | None = None         # (frames, mel bands), evenly in time
+        self.audio_view = "waveform"
+
+    # ---- what is shown -----------------------------------------------------------------------
+
+    @property
+    def seconds(self) -> int:
+        if self.predictions is not None and len(self.predictions):
+            return len(self.predictions)
+        return max(1, math.ceil(round(self.duration, 3))) if self.duration else 0
+
+    def show_video(self, video: str | None, duration: float, predictions: pd.DataFrame | None,
+                   attention: np.ndarray | None, human: dict[int, str]) -> None:
+        self.video = video
+        self.duration = float(duration or 0.0)
+        self.predictions = predictions if predictions is not None and len(predictions) else None
+        self.attention = attention
+        self.human = dict(human)
+        self.cursor = 0.0
+        self.view_start = 0.0
+        self.selection = None
+        self.paint_preview = None
+        self.thumbnails, self.waveform, self.spectrogram = [], None, None
+        self.videoChanged.emit()
+
+    def set_predictions(self, predictions: pd.DataFrame | None, attention) -> None:
+        self.predictions = predictions if predictions is not None and len(predictions) else None
+        self.attention = attention
+        self.predictionsChanged.emit()
+
+    def set_human(self, human: dict[int, str]) -> None:
+        self.human = dict(human)
+        self.humanLabelsChanged.emit()
+
+    def set_classes(self, classes: list[str]) -> None:
+        ordered = [c for c in classes if c != BACKGROUND] + [BACKGROUND]
+        self.classes = ordered
+        if self.active_label not in ordered:
+            self.set_active_label(ordered[0])
+
+    def set_preview(self, thumbnails, waveform, spectrogram) -> None:
+        self.thumbnails, self.waveform, self.spectrogram = list(thumbnails), waveform, spectrogram
+        self.previewChanged.emit()
+
+    def set_audio_view(self, kind: str) -> None:
+        if kind not in ("waveform", "spectrogram"):
+            raise ValueError(f"audio view must be 'waveform' or 'spectrogram', not {kind!r}")
+        self.audio_view = kind
+        self.viewChanged.emit()
+
+    # ---- per-second values -------------------------------------------------------------------
+
+    def predicted_labels(self) -> list[str]:
+        return [] if self.predictions is None else list(self.predictions["label"])
+
+    def column(self, name: str) -> np.ndarray:
+        """A numeric column of the predictions as floats (NaN where the model has no value)."""
+        if self.predictions is None:
+            return np.full(self.seconds, np.nan)
+        return pd.to_numeric(self.predictions[name], errors="coerce").to_numpy(dtype=float)
+
+    def label_at(self, second: int) -> str:
+        """The reviewed label of a second: the person's if any, else the model's, else background."""
+        if second in self.human:
+            return self.human[second]
+        labels = self.predicted_labels()
+        return labels[second] if 0 <= second < len(labels) else BACKGROUND
+
+    def cursor_second(self) -> int:
+        return int(min(max(self.cursor, 0.0), max(self.duration - 1e-6, 0.0)))
+
+    def doubtful_seconds(self) -> list[int]:
+        """Seconds whose predicted confidence is below the threshold and no person has labelled."""
+        confidence = self.column("confidence")
+        return [s for s in range(len(confidence))
+                if confidence[s] < self.threshold and s not in self.human]
+
+    def disagreement_seconds(self) -> list[int]:
+        """Seconds where the audio and the visual heads name different labels."""
+        if self.predictions is None:
+            return []
+        audio, visual = self.predictions["audio_label"], self.predictions["visual_label"]
+        return [int(s) for s, a, v in zip(self.predictions["second"], audio, visual)
+                if a and v and a != v]
+
+    def run_around(self, second: int, labels) -> tuple[int, int, str]:
+        """[start, end) and label of the run of equal labels containing `second`."""
+        label = labels(second)
+        start = second
+        while start > 0 and labels(start - 1) == label:
+            start -= 1
+        end = second + 1
+        while end < self.seconds and labels(end) == label:
+            end += 1
+        return start, end, label
+
+    # ---- cursor, selection, threshold, label -------------------------------------------------
+
+    def set_cursor(self, seconds: float) -> None:
+        """Move the cursor (playback does this); views follow, the player is not told."""
+        seconds = min(max(float(seconds), 0.0), self.duration)
+        if seconds != self.cursor:
+            self.cursor = seconds
+            self.cursorChanged.emit(seconds)
+
+    def seek(self, seconds: float) -> None:
+        """The user moved the cursor: like set_cursor, and the player jumps there."""
+        self.set_cursor(seconds)
+        self.seekRequested.emit(self.cursor)
+
+    def set_selection(self, start: int | None, end: int | None = None) -> None:
+        if start is None or end is None or end <= start:
+            self.selection = None
+        else:
+            self.selection = (max(0, int(start)), min(self.seconds, int(end)))
+        self.selectionChanged.emit()
+
+    def set_threshold(self, value: float) -> None:
+        value = min(max(float(value), 0.0), 1.0)
+        if value != self.threshold:
+            self.threshold = value
+            self.thresholdChanged.emit(value)
+
+    def set_active_label(self, label: str) -> None:
+        self.active_label = label
+        self.activeLabelChanged.emit(label)
+
+    def set_paint_preview(self, preview: tuple[int, int, str] | None) -> None:
+        self.paint_preview = preview
+        self.paintPreviewChanged.emit()
+
+    # ---- zoom and scroll ---------------------------------------------------------------------
+
+    def set_zoom(self, pixels_per_second: float, anchor: float | None = None,
+                 anchor_x: float = 0.0) -> None:
+        """Zoom keeping time `anchor` at `anchor_x` pixels from the left edge of the lanes."""
+        pixels_per_second = min(max(pixels_per_second, MIN_PIXELS_PER_SECOND),
+                                MAX_PIXELS_PER_SECOND)
+        if anchor is not None:
+            self.view_start = max(0.0, anchor - anchor_x / pixels_per_second)
+        self.pixels_per_second = pixels_per_second
+        self.viewChanged.emit()
+
+    def scroll_to(self, view_start: float) -> None:
+        view_start = min(max(0.0, view_start), max(self.duration, 0.0))
+        if view_start != self.view_start:
+            self.view_start = view_start
+            self.viewChanged.emit()
+
+    def visible_seconds(self, width: float) -> float:
+        return width / self.pixels_per_second
+
+    def keep_visible(self, seconds: float, width: float) -> None:
+        """Scroll by a page when the cursor leaves the visible span (playback follows)."""
+        span = self.visible_seconds(width)
+        if seconds < self.view_start or seconds > self.view_start + span:
+            self.scroll_to(seconds - 0.1 * span)

@@ -1,0 +1,215 @@
+"""TimelineView: the lanes stacked on one time axis, zoomable and scrollable.
+
+Mouse: click or drag on most lanes seeks (the player follows); drag on the Human lane paints the
+active label over the range; drag on the Predicted lane selects a range (for "accept"). Wheel
+scrolls, Ctrl+wheel zooms around the pointer. The view never edits anything itself: a painted
+range is announced with `rangePainted` and the review actions turn it into an undoable edit.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QPainter, QPen
+from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
+
+from .colors import (CURSOR_COLOR, LANE_ALTERNATE, LANE_BACKGROUND, SELECTION_COLOR, TEXT_COLOR,
+                     TITLE_BACKGROUND)
+from .lanes import HumanLane, Lane, PredictionLane, TimeAxis, default_lanes
+from .state import TimelineState
+
+TITLE_WIDTH = 92
+ZOOM_STEP = 1.25
+
+
+class LaneCanvas(QWidget):
+    """Paints every lane and turns mouse gestures into seeks, selections and painted ranges."""
+
+    rangePainted = Signal(int, int, str)   # [start, end) seconds, label
+
+    def __init__(self, state: TimelineState, lanes: list[Lane], parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.lanes = lanes
+        self._gesture: str | None = None       # "seek", "paint" or "select" while a button is down
+        self._anchor_second = 0
+        self.setMouseTracking(False)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setFocusPolicy(Qt.ClickFocus)
+        for signal in (state.videoChanged, state.predictionsChanged, state.humanLabelsChanged,
+                       state.previewChanged, state.cursorChanged, state.viewChanged,
+                       state.selectionChanged, state.thresholdChanged,
+                       state.paintPreviewChanged):
+            signal.connect(self.update)
+
+    def sizeHint(self) -> QSize:
+        return QSize(800, sum(lane.height for lane in self.lanes))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(TITLE_WIDTH + 100, sum(lane.height for lane in self.lanes))
+
+    def lane_width(self) -> float:
+        return max(1.0, self.width() - TITLE_WIDTH)
+
+    def axis(self) -> TimeAxis:
+        return TimeAxis(TITLE_WIDTH, self.state.view_start, self.state.pixels_per_second,
+                        self.lane_width())
+
+    def lane_rects(self) -> list[tuple[Lane, QRect]]:
+        rects, top = [], 0
+        for lane in self.lanes:
+            rects.append((lane, QRect(0, top, self.width(), lane.height)))
+            top += lane.height
+        return rects
+
+    def lane_at(self, y: float) -> Lane | None:
+        for lane, rect in self.lane_rects():
+            if rect.top() <= y < rect.bottom() + 1:
+                return lane
+        return None
+
+    # ---- painting ----------------------------------------------------------------------------
+
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.Antialiasing, False)
+        axis = self.axis()
+        for index, (lane, rect) in enumerate(self.lane_rects()):
+            lane_area = rect.adjusted(TITLE_WIDTH, 0, 0, 0)
+            painter.fillRect(lane_area, LANE_ALTERNATE if index % 2 else LANE_BACKGROUND)
+            if self.state.video:
+                painter.save()
+                painter.setClipRect(lane_area)
+                lane.paint(painter, rect, self.state, axis)
+                painter.restore()
+            title = QRect(0, rect.top(), TITLE_WIDTH, rect.height())
+            painter.fillRect(title, TITLE_BACKGROUND)
+            painter.setPen(TEXT_COLOR)
+            painter.drawText(title.adjusted(6, 0, -4, 0), Qt.AlignVCenter | Qt.AlignLeft,
+                             lane.title)
+        if self.state.video:
+            self._paint_selection_and_cursor(painter, axis)
+        painter.end()
+
+    def _paint_selection_and_cursor(self, painter: QPainter, axis: TimeAxis) -> None:
+        painter.setClipRect(QRect(TITLE_WIDTH, 0, int(axis.width) + 1, self.height()))
+        if self.state.selection:
+            start, end = self.state.selection
+            painter.fillRect(QRectF(axis.x(start), 0, axis.x(end) - axis.x(start), self.height()),
+                             SELECTION_COLOR)
+        x = axis.x(self.state.cursor)
+        painter.setPen(QPen(CURSOR_COLOR, 2))
+        painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+
+    # ---- mouse -------------------------------------------------------------------------------
+
+    def _second_at(self, x: float) -> int:
+        t = self.axis().time(max(x, TITLE_WIDTH))
+        return int(min(max(t, 0.0), max(self.state.seconds - 1, 0)))
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() != Qt.LeftButton or not self.state.video:
+            return super().mousePressEvent(event)
+        position = event.position()
+        lane = self.lane_at(position.y())
+        self._anchor_second = self._second_at(position.x())
+        if isinstance(lane, HumanLane):
+            self._gesture = "paint"
+        elif isinstance(lane, PredictionLane) or event.modifiers() & Qt.ShiftModifier:
+            self._gesture = "select"
+        else:
+            self._gesture = "seek"
+        self._follow(position)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._gesture:
+            self._follow(event.position())
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() != Qt.LeftButton or not self._gesture:
+            return super().mouseReleaseEvent(event)
+        self._follow(event.position())
+        if self._gesture == "paint" and self.state.paint_preview:
+            start, end, label = self.state.paint_preview
+            self.state.set_paint_preview(None)
+            self.rangePainted.emit(start, end, label)
+        self._gesture = None
+
+    def _follow(self, position: QPointF) -> None:
+        second = self._second_at(position.x())
+        start, end = min(second, self._anchor_second), max(second, self._anchor_second) + 1
+        if self._gesture == "paint":
+            self.state.set_paint_preview((start, end, self.state.active_label))
+        elif self._gesture == "select":
+            self.state.set_selection(start, end)
+        else:
+            self.state.seek(self.axis().time(max(position.x(), TITLE_WIDTH)))
+
+    def wheelEvent(self, event) -> None:
+        delta = event.angleDelta().y() or event.angleDelta().x()
+        if not delta:
+            return
+        if event.modifiers() & Qt.ControlModifier:
+            factor = ZOOM_STEP if delta > 0 else 1 / ZOOM_STEP
+            x = event.position().x() - TITLE_WIDTH
+            self.state.set_zoom(self.state.pixels_per_second * factor,
+                                anchor=self.axis().time(event.position().x()), anchor_x=x)
+        else:
+            seconds = self.state.visible_seconds(self.lane_width()) * 0.1
+            self.state.scroll_to(self.state.view_start - seconds * (1 if delta > 0 else -1))
+        event.accept()
+
+
+class TimelineView(QWidget):
+    """The lanes plus a horizontal scroll bar, kept in step with the TimelineState."""
+
+    def __init__(self, state: TimelineState, parent=None):
+        super().__init__(parent)
+        self.state = state
+        self.canvas = LaneCanvas(state, default_lanes(), self)
+        self.scrollbar = QScrollBar(Qt.Horizontal, self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.canvas)
+        layout.addWidget(self.scrollbar)
+        layout.addStretch(1)
+        self.scrollbar.valueChanged.connect(lambda ms: state.scroll_to(ms / 1000.0))
+        state.viewChanged.connect(self._sync_scrollbar)
+        state.videoChanged.connect(self.fit)
+        state.cursorChanged.connect(
+            lambda t: state.keep_visible(t, self.canvas.lane_width()))
+
+    def lane(self, kind: type) -> Lane:
+        """The first lane of a kind (tests and the main window read lanes through this)."""
+        return next(lane for lane in self.canvas.lanes if isinstance(lane, kind))
+
+    def fit(self) -> None:
+        """Show the whole video."""
+        duration = max(self.state.duration, 1.0)
+        self.state.set_zoom(self.canvas.lane_width() / duration, anchor=0.0, anchor_x=0.0)
+
+    def zoom_in(self) -> None:
+        self._zoom(ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self._zoom(1 / ZOOM_STEP)
+
+    def _zoom(self, factor: float) -> None:
+        # Zoom around the cursor so the place being reviewed stays put.
+        x = (self.state.cursor - self.state.view_start) * self.state.pixels_per_second
+        self.state.set_zoom(self.state.pixels_per_second * factor, anchor=self.state.cursor,
+                            anchor_x=min(max(x, 0.0), self.canvas.lane_width()))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._sync_scrollbar()
+
+    def _sync_scrollbar(self) -> None:
+        visible = self.state.visible_seconds(self.canvas.lane_width())
+        hidden = max(0.0, self.state.duration - visible)
+        self.scrollbar.blockSignals(True)
+        self.scrollbar.setRange(0, int(hidden * 1000))
+        self.scrollbar.setPageStep(int(visible * 1000))
+        self.scrollbar.setSingleStep(max(1, int(visible * 100)))
+        self.scrollbar.setValue(int(self.state.view_start * 1000))
+        self.scrollbar.blockSignals(False)
