@@ -84,7 +84,7 @@ def _add_other(sub) -> None:
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("demo-data", help="render demo clips with per-second truth")
     p.add_argument("out_dir", metavar="OUT_DIR")
-    p.add_argument("--clips", type=int, default=40)
+    p.add_argument("--clips", type=int, default=400)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_demo_data)
     p = sub.add_parser("models", help="installed bundles and their cards")

@@ -51,6 +51,10 @@ def write_csv_atomic(frame: pd.DataFrame, path, columns: list[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     safe = _prepare_for_csv(frame, columns)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # mkstemp makes the file private (0600); an export should get the usual permissions.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             safe.to_csv(handle, index=False)

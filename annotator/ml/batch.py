@@ -57,7 +57,8 @@ def collect_videos(paths, recursive: bool = False):
         path = Path(raw)
         if path.is_dir():
             for child in _walk(path, recursive):
-                if child.is_dir():
+                # Hidden files include half-written temporaries of other tools (.name.part.mp4).
+                if child.is_dir() or child.name.startswith("."):
                     continue
                 if child.suffix.lower() in MEDIA_EXTENSIONS:
                     files.append(child)

@@ -1,0 +1,172 @@
+"""Annotating a folder: the run controller (no widgets) and its panel (buttons and progress).
+
+The controller starts a background run over the chosen videos, records each result in the
+project store the moment it arrives (so a crash mid-run keeps every finished video), and skips
+videos already done unless asked to annotate them again.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from ..ml.bundle import ModelBundle
+from .project import ProjectState
+from .workers import AnnotationJob, AnnotationRun, AnnotationWorker
+
+
+class AnnotationController(QObject):
+    runStarted = Signal(int)              # videos in the run
+    videoProgress = Signal(str, float)    # the video being annotated, its fraction done
+    overallProgress = Signal(int, int)    # videos finished, videos in the run
+    videoAnnotated = Signal(str)          # a video's predictions are in the store
+    runFinished = Signal(str)             # a one-line summary
+    message = Signal(str)
+
+    def __init__(self, project: ProjectState, cache_dir=None, parent=None):
+        super().__init__(parent)
+        self.project = project
+        self.cache_dir = cache_dir
+        self.run: AnnotationRun | None = None
+        self._finished = self._failed = 0
+        self._started_at = 0.0
+
+    def is_running(self) -> bool:
+        return self.run is not None
+
+    def start(self, names: list[str], bundle: ModelBundle | None, again: bool = False) -> bool:
+        """Annotate `names` in the background; False (with a message) when there is nothing to do."""
+        if self.run is not None:
+            self.message.emit("A run is already going: cancel it first")
+            return False
+        if bundle is None:
+            self.message.emit("No model bundle chosen (none installed?)")
+            return False
+        todo = self.project.to_annotate(names, again)
+        if not todo:
+            self.message.emit("Every chosen video is already annotated; tick "
+                              "'Annotate done videos again' to redo them")
+            return False
+        jobs = [AnnotationJob(name, self.project.entry(name).path) for name in todo]
+        self.run = AnnotationRun(AnnotationWorker(bundle.path, jobs, self.cache_dir), self)
+        self.run.modelLoading.connect(
+            lambda tag: self.message.emit(f"Loading {tag} (the first run takes a few seconds)"))
+        self.run.videoStarted.connect(self.project.mark_running)
+        self.run.videoProgress.connect(self.videoProgress)
+        self.run.videoDone.connect(self._on_done)
+        self.run.videoFailed.connect(self._on_failed)
+        self.run.runFailed.connect(lambda reason: self.message.emit(f"Cannot annotate: {reason}"))
+        self.run.finished.connect(self._on_finished)
+        self._finished = self._failed = 0
+        self._started_at = time.monotonic()
+        self.runStarted.emit(len(jobs))
+        self.overallProgress.emit(0, len(jobs))
+        self.run.start()
+        return True
+
+    def cancel(self) -> None:
+        if self.run is not None:
+            self.run.cancel()
+            self.message.emit("Cancelling after the current second…")
+
+    def wait(self, milliseconds: int = 60_000) -> bool:
+        """Block until the run's thread ends (closing the window, tests)."""
+        return self.run is None or self.run.wait(milliseconds)
+
+    def _step(self) -> None:
+        self._finished += 1
+        self.overallProgress.emit(self._finished, self.run.total if self.run else self._finished)
+
+    def _on_done(self, name: str, table, attention, warnings: list) -> None:
+        try:
+            self.project.record_predictions(name, table, attention)
+        except Exception as exc:  # a full disk, a store taken away: say so, keep going
+            self.message.emit(f"{name}: predictions not saved ({exc})")
+        for warning in warnings:
+            self.message.emit(warning)
+        self._step()
+        self.videoAnnotated.emit(name)
+
+    def _on_failed(self, name: str, reason: str) -> None:
+        self.project.record_failure(name, reason)
+        self._failed += 1
+        self._step()
+
+    def _on_finished(self, cancelled: bool) -> None:
+        total = self.run.total
+        for name, entry in self.project.entries.items():
+            if entry.status == "running":
+                self.project.mark_pending(name)
+        self.run.deleteLater()
+        self.run = None
+        seconds = time.monotonic() - self._started_at
+        done = self._finished - self._failed
+        summary = (f"{'Cancelled: ' if cancelled else ''}annotated {done} of {total} video(s)"
+                   f" in {seconds:.0f} s" + (f", {self._failed} failed (reasons in the list)"
+                                            if self._failed else ""))
+        self.runFinished.emit(summary)
+
+
+class AnnotationPanel(QWidget):
+    """Annotate all / selected, cancel, the 'again' choice, and per-video and overall progress."""
+
+    annotateAllClicked = Signal(bool)        # again?
+    annotateSelectedClicked = Signal(bool)
+
+    def __init__(self, controller: AnnotationController, parent=None):
+        super().__init__(parent)
+        self.controller = controller
+        self.all_button = QPushButton("Annotate all")
+        self.selected_button = QPushButton("Annotate selected")
+        self.cancel_button = QPushButton("Cancel")
+        self.again = QCheckBox("Annotate done videos again")
+        self.video_label = QLabel("")
+        self.video_progress = QProgressBar()
+        self.overall_progress = QProgressBar()
+        self.overall_progress.setFormat("%v of %m videos")
+        buttons = QHBoxLayout()
+        for button in (self.all_button, self.selected_button, self.cancel_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.again)
+        layout.addWidget(self.video_label)
+        layout.addWidget(self.video_progress)
+        layout.addWidget(self.overall_progress)
+        self.all_button.clicked.connect(lambda: self.annotateAllClicked.emit(self.again.isChecked()))
+        self.selected_button.clicked.connect(
+            lambda: self.annotateSelectedClicked.emit(self.again.isChecked()))
+        self.cancel_button.clicked.connect(controller.cancel)
+        controller.runStarted.connect(self._on_started)
+        controller.videoProgress.connect(self._on_video_progress)
+        controller.overallProgress.connect(self._on_overall)
+        controller.runFinished.connect(self._on_finished)
+        self._set_running(False)
+
+    def _set_running(self, running: bool) -> None:
+        self.all_button.setEnabled(not running)
+        self.selected_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.video_progress.setVisible(running)
+
+    def _on_started(self, total: int) -> None:
+        self._set_running(True)
+        self.overall_progress.setRange(0, total)
+        self.overall_progress.setValue(0)
+        self.video_label.setText("Loading the model…")
+
+    def _on_video_progress(self, name: str, fraction: float) -> None:
+        self.video_label.setText(name)
+        self.video_progress.setValue(int(fraction * 100))
+
+    def _on_overall(self, done: int, total: int) -> None:
+        self.overall_progress.setRange(0, total)
+        self.overall_progress.setValue(done)
+
+    def _on_finished(self, summary: str) -> None:
+        self._set_running(False)
+        self.video_label.setText(summary)

@@ -1,0 +1,113 @@
+"""Choosing a model bundle and reading its card, without loading TensorFlow.
+
+Only the cards (JSON) are read here; the Keras model is loaded by the annotation worker, in its
+own thread, the first time a video is annotated. That is what keeps the window's start fast.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
+
+from ..core.conventions import BACKGROUND
+from ..core.errors import BundleError
+from ..ml.bundle import ModelBundle, models_dir, read_card
+
+
+def installed_bundles() -> tuple[list[ModelBundle], list[str]]:
+    """(bundles under models/ best held-out first, [problems with unreadable ones]).
+
+    Like ml.bundle.list_bundles, but reads only the cards: list_bundles checks feature settings
+    through the Keras architectures module, which would import TensorFlow on the GUI thread.
+    The worker still loads each bundle through load_bundle, so those checks run before use.
+    """
+    found, problems = [], []
+    root = models_dir()
+    for child in sorted(root.iterdir()) if root.is_dir() else []:
+        if (child / "card.json").exists():
+            try:
+                found.append(ModelBundle(child, read_card(child)))
+            except BundleError as exc:
+                problems.append(str(exc))
+    return sorted(found, key=lambda b: -(b.held_out_accuracy or 0.0)), problems
+
+
+def card_html(bundle: ModelBundle) -> str:
+    card = bundle.card
+    classes = [c for c in bundle.classes if c != BACKGROUND]
+    accuracy = bundle.held_out_accuracy
+    heads = card.get("metrics", {}).get("heads", {})
+    head_text = ", ".join(f"{k} {v:.0%}" for k, v in heads.items() if v is not None)
+    rows = [
+        ("Model", f"{bundle.tag} ({bundle.architecture})"),
+        ("Held-out accuracy", (f"{accuracy:.1%} per second" if accuracy is not None
+                               else "not measured") + (f" — heads: {head_text}" if head_text
+                                                       else "")),
+        ("Cost", f"{card.get('parameter_count', 0):,} parameters, "
+                 f"{card.get('multiply_adds_per_second', 0) / 1e9:.2f} G multiply-adds per "
+                 "second of video"),
+        ("Classes", f"{len(classes)} + background: " + ", ".join(classes)),
+        ("Trained on", str(card.get("training", {}).get("data", "unknown"))),
+    ]
+    body = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
+                   for k, v in rows)
+    return f"<table cellspacing='2'>{body}</table>"
+
+
+class BundlePanel(QWidget):
+    """A combo box of installed bundles and the chosen one's card."""
+
+    bundleChanged = Signal(object)   # the chosen ModelBundle, or None when none is installed
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.combo = QComboBox(self)
+        self.card = QLabel(self)
+        self.card.setWordWrap(True)
+        self.card.setTextFormat(Qt.RichText)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.combo)
+        layout.addWidget(self.card)
+        self.bundles: list[ModelBundle] = []
+        self.combo.currentIndexChanged.connect(self._on_choice)
+
+    def reload(self, preferred: str | None = None) -> None:
+        """Read the installed cards again; keep `preferred` (a bundle name) chosen if present."""
+        self.bundles, problems = installed_bundles()
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        for bundle in self.bundles:
+            accuracy = bundle.held_out_accuracy
+            self.combo.addItem(f"{bundle.tag} — {bundle.architecture}"
+                               + (f" ({accuracy:.0%})" if accuracy is not None else ""))
+        self.combo.blockSignals(False)
+        if not self.bundles:
+            self.card.setText(f"No model bundles in {models_dir()}.<br>Train one with "
+                              "<code>python main.py train</code>." +
+                              "".join(f"<br>{html.escape(p)}" for p in problems))
+            self.bundleChanged.emit(None)
+            return
+        names = [b.name for b in self.bundles]
+        self.combo.setCurrentIndex(names.index(preferred) if preferred in names else 0)
+        self._on_choice(self.combo.currentIndex())
+
+    def current(self) -> ModelBundle | None:
+        index = self.combo.currentIndex()
+        return self.bundles[index] if 0 <= index < len(self.bundles) else None
+
+    def choose(self, name_or_path: str) -> bool:
+        for index, bundle in enumerate(self.bundles):
+            if name_or_path in (bundle.name, str(bundle.path), str(Path(bundle.path).resolve())):
+                self.combo.setCurrentIndex(index)
+                return True
+        return False
+
+    def _on_choice(self, index: int) -> None:
+        bundle = self.current()
+        if bundle is not None:
+            self.card.setText(card_html(bundle))
+        self.bundleChanged.emit(bundle)
