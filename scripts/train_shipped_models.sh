@@ -9,6 +9,7 @@ EPOCHS=${EPOCHS:-40}
 
 [ -f data/demo-train/labels.csv ] || $PY main.py demo-data data/demo-train --clips 400 --seed 0
 [ -f data/demo-heldout/labels.csv ] || $PY main.py demo-data data/demo-heldout --clips 200 --seed 9001
+[ -f resources/samples/labels.csv ] || $PY main.py demo-data resources/samples --clips 6 --seed 342
 
 mkdir -p docs/evaluation
 for arch in visual audio fusion attention; do
