@@ -278,6 +278,10 @@ def _cmd_gui(args) -> int:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in ("annotate", "train", "evaluate", "bench"):
+        from .ml.runtime import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s: %(message)s")
     try:

@@ -193,17 +193,47 @@ class TaskSignals(QObject):
 
 
 class _Task(QRunnable):
+    """A short job for the thread pool; subclasses implement `work`."""
+
     def __init__(self, signals: TaskSignals):
         super().__init__()
+        # Python owns the runnable (BackgroundTasks keeps it alive), not the pool.
+        self.setAutoDelete(False)
         self.signals = signals
         self.cancelled = threading.Event()
+        self.ended = threading.Event()
 
     def cancel(self) -> None:
         self.cancelled.set()
 
-    def start(self) -> "_Task":
-        QThreadPool.globalInstance().start(self)
-        return self
+    def run(self) -> None:
+        try:
+            self.work()
+        finally:
+            self.ended.set()
+
+    def work(self) -> None:
+        raise NotImplementedError
+
+
+class BackgroundTasks:
+    """Starts tasks on the global pool and keeps each alive until it has run."""
+
+    def __init__(self):
+        self._tasks: list[_Task] = []
+
+    def start(self, task: _Task) -> _Task:
+        self._tasks = [t for t in self._tasks if not t.ended.is_set()]
+        self._tasks.append(task)
+        QThreadPool.globalInstance().start(task)
+        return task
+
+    def cancel_all(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+    def wait(self, milliseconds: int = 10_000) -> bool:
+        return QThreadPool.globalInstance().waitForDone(milliseconds)
 
 
 class ProbeTask(_Task):
@@ -211,10 +241,9 @@ class ProbeTask(_Task):
 
     def __init__(self, videos: list[tuple[str, Path]], signals: TaskSignals):
         super().__init__(signals)
-        self.setAutoDelete(False)
         self.videos = videos
 
-    def run(self) -> None:
+    def work(self) -> None:
         from ..core.media import probe
 
         for name, path in self.videos:
@@ -238,10 +267,9 @@ class PreviewTask(_Task):
 
     def __init__(self, name: str, path: Path, signals: TaskSignals):
         super().__init__(signals)
-        self.setAutoDelete(False)
         self.name, self.path = name, path
 
-    def run(self) -> None:
+    def work(self) -> None:
         from ..core.media import probe
 
         try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.errors import MissingStreamError
+from ..core.errors import MediaError, MissingStreamError
 from ..core.feature_cache import FeatureCache
 from ..core.features import VideoFeatures
 from ..core.media import MediaInfo, probe
@@ -73,6 +73,23 @@ def missing_stream_warnings(bundle: ModelBundle, info: MediaInfo, path) -> list[
             f"{path}: no video stream; annotated from sound only" for m in lacking]
 
 
+# A stream may end up to this many seconds before the container says (encoder padding,
+# a last partial frame); a shorter stream means the file was cut or damaged.
+_TRUNCATION_TOLERANCE_SECONDS = 1
+
+
+def check_decoded_length(features: VideoFeatures, info: MediaInfo, path) -> None:
+    """Refuse a file whose streams stop long before its stated duration (a truncated copy)."""
+    for present, has_stream in ((features.audio_present, info.has_audio),
+                                (features.visual_present, info.has_video)):
+        if present is None or not has_stream:
+            continue
+        decoded = int(present.sum())
+        if decoded < features.seconds - _TRUNCATION_TOLERANCE_SECONDS:
+            raise MediaError(path, f"truncated or damaged: only {decoded} of {features.seconds} s "
+                                   "could be decoded")
+
+
 def annotate_video(path, bundle: ModelBundle, *, cache: FeatureCache | None = None,
                    use_cache: bool = True, cancel=None, video_name: str | None = None,
                    info: MediaInfo | None = None,
@@ -88,6 +105,7 @@ def annotate_video(path, bundle: ModelBundle, *, cache: FeatureCache | None = No
     if features is None:
         features, info = video_features(path, bundle.modalities, bundle.visual_fps, cache,
                                         use_cache, cancel, info)
+    check_decoded_length(features, info, path)
     outputs = predict_features(bundle, features)
     audio_probs = outputs.get("audio_event")
     visual_probs = outputs.get("visual_event")

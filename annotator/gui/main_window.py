@@ -1,0 +1,318 @@
+"""The main window: the folder (videos, model, annotation run) beside the player and timeline.
+
+It composes the state objects and views and routes between them; the work itself lives in the
+review actions, the annotation controller, the workers and export_csv.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (QDockWidget, QDoubleSpinBox, QFileDialog, QGroupBox, QHBoxLayout,
+                               QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget)
+
+from ..core.errors import AnnotatorError
+from .annotation_panel import AnnotationController, AnnotationPanel
+from .bundle_panel import BundlePanel
+from .edits import ReviewActions
+from .export import ExportDialog, export_csv
+from .folder_view import FolderView
+from .label_palette import LabelPalette
+from .player import PlayerView
+from .project import ProjectState
+from .settings import AppSettings
+from .shortcuts import ShortcutsDialog
+from .timeline.state import TimelineState
+from .timeline.view import TimelineView
+from .window_actions import build_actions
+from .workers import BackgroundTasks, PreviewTask, ProbeTask, TaskSignals
+
+log = logging.getLogger(__name__)
+
+
+def _boxed(title: str, widget: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(6, 6, 6, 6)
+    layout.addWidget(widget)
+    return box
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: AppSettings | None = None, cache_dir=None):
+        super().__init__()
+        self.setWindowTitle("AV Annotator")
+        self.settings = settings or AppSettings()
+        self.project = ProjectState(self)
+        self.timeline = TimelineState(self)
+        self.review = ReviewActions(self.project, self.timeline, self)
+        self.annotation = AnnotationController(self.project, cache_dir, self)
+        self._preview_signals, self._probe_signals = TaskSignals(self), TaskSignals(self)
+        self._preview_task = self._probe_task = None
+        self.tasks = BackgroundTasks()
+        self._message_box: QMessageBox | None = None
+        self._build_widgets()
+        self.actions: dict[str, QAction] = build_actions(self)
+        self._connect()
+        self._restore_settings()
+        self.bundle_panel.reload(self.settings.value("bundle"))
+
+    # ---- layout ------------------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.folder_view = FolderView(self.project)
+        self.bundle_panel = BundlePanel()
+        self.annotation_panel = AnnotationPanel(self.annotation)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(_boxed("Videos", self.folder_view), 1)
+        side_layout.addWidget(_boxed("Model", self.bundle_panel))
+        side_layout.addWidget(_boxed("Annotate", self.annotation_panel))
+        self.folder_dock = QDockWidget("Folder", self)
+        self.folder_dock.setObjectName("folderDock")
+        self.folder_dock.setWidget(side)
+        self.folder_dock.setFeatures(QDockWidget.DockWidgetMovable |
+                                     QDockWidget.DockWidgetFloatable)
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.folder_dock)
+
+        self.player = PlayerView(self.timeline)
+        self.timeline_view = TimelineView(self.timeline)
+        self.palette = LabelPalette(self.timeline)
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.0, 1.0)
+        self.threshold.setSingleStep(0.05)
+        self.threshold.setDecimals(2)
+        self.threshold.setValue(self.timeline.threshold)
+        self.threshold.setToolTip("Predictions below this confidence are faint and count as "
+                                  "doubtful (N jumps to the next one)")
+        review_bar = QHBoxLayout()
+        review_bar.addWidget(QLabel("Confidence threshold"))
+        review_bar.addWidget(self.threshold)
+        review_bar.addSpacing(12)
+        review_bar.addWidget(self.palette, 1)
+        timeline_panel = QWidget()
+        timeline_layout = QVBoxLayout(timeline_panel)
+        timeline_layout.setContentsMargins(4, 2, 4, 2)
+        timeline_layout.addLayout(review_bar)
+        timeline_layout.addWidget(self.timeline_view, 1)
+        self.splitter = QSplitter(Qt.Vertical)
+        self.splitter.setObjectName("playerTimelineSplitter")
+        self.splitter.addWidget(self.player)
+        self.splitter.addWidget(timeline_panel)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.setCentralWidget(self.splitter)
+        self.statusBar().showMessage("Open a folder of videos (Ctrl+O)")
+
+    def _connect(self) -> None:
+        self.folder_view.videoSelected.connect(self.show_video)
+        self.bundle_panel.bundleChanged.connect(self._on_bundle)
+        self.annotation_panel.annotateAllClicked.connect(self.annotate_all)
+        self.annotation_panel.annotateSelectedClicked.connect(self.annotate_selected)
+        self.annotation.videoAnnotated.connect(self._on_video_annotated)
+        self.annotation.runFinished.connect(self.status)
+        self.annotation.message.connect(self.status)
+        self.review.message.connect(self.status)
+        self.review.errorOccurred.connect(self.show_error)
+        self.player.message.connect(self.status)
+        self.palette.labelClicked.connect(self.review.assign)
+        self.timeline_view.canvas.rangePainted.connect(self.review.paint)
+        self.threshold.valueChanged.connect(self.timeline.set_threshold)
+        self.timeline.thresholdChanged.connect(self._show_threshold)
+        self._preview_signals.done.connect(self._on_preview)
+        self._preview_signals.failed.connect(
+            lambda name, reason: self.status(f"{name}: cannot show pictures or sound ({reason})"))
+        self._probe_signals.done.connect(self.project.record_duration)
+        self._probe_signals.failed.connect(self.project.record_failure)
+        if self.player.unavailable:
+            self.status(self.player.unavailable)
+
+    # ---- messages ----------------------------------------------------------------------------
+
+    def status(self, text: str) -> None:
+        self.statusBar().showMessage(text)
+
+    def show_error(self, text: str) -> None:
+        """Say what went wrong in the status bar and in a window that does not block."""
+        log.warning(text)
+        self.status(text)
+        self._message_box = QMessageBox(QMessageBox.Warning, "AV Annotator", text,
+                                        QMessageBox.Ok, self)
+        self._message_box.open()
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self).exec()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "AV Annotator", "Labels every second of local videos from "
+                          "sound and picture together.<br>Edits are saved as you make them in "
+                          f"<code>{self.project.store.path if self.project.store else '…'}</code>")
+
+    # ---- folder and videos -------------------------------------------------------------------
+
+    def ask_open_folder(self) -> None:
+        start = str(self.project.folder or Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of videos", start)
+        if folder:
+            self.open_folder(folder)
+
+    def open_folder(self, folder, annotate: bool = False) -> bool:
+        """Open a folder (its store is created or reopened); optionally annotate what is pending."""
+        self._cancel_tasks()
+        if self.annotation.is_running():
+            self.annotation.cancel()
+            self.annotation.wait()
+        try:
+            self.project.open_folder(folder)
+        except AnnotatorError as exc:
+            self.settings.forget_folder(str(folder))
+            self._refresh_recent()
+            self.show_error(f"Cannot open {folder}: {exc}")
+            return False
+        self.settings.remember_folder(self.project.folder)
+        self._refresh_recent()
+        self.timeline.show_video(None, 0.0, None, None, {})
+        self.player.set_source(None)
+        self.setWindowTitle(f"AV Annotator — {self.project.folder}")
+        videos = self.project.names()
+        self.status(f"{len(videos)} video(s) in {self.project.folder}; edits are saved in "
+                    f"{self.project.store.path}" if videos else
+                    f"No videos in {self.project.folder}")
+        unprobed = [(e.name, e.path) for e in self.project.unprobed()]
+        if unprobed:
+            self._probe_task = self.tasks.start(ProbeTask(unprobed, self._probe_signals))
+        if videos:
+            self.folder_view.select(videos[0])
+        if annotate and self.project.to_annotate(videos, again=False):
+            self.annotate_all()
+        return True
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        for folder in self.settings.recent_folders():
+            self.recent_menu.addAction(folder, lambda f=folder: self.open_folder(f))
+        self.recent_menu.setEnabled(not self.recent_menu.isEmpty())
+
+    def show_video(self, name: str) -> None:
+        """Put a video on the timeline and in the player; its pictures and sound load behind."""
+        entry = self.project.entry(name)
+        predictions = self.project.predictions(name)
+        human = self.project.human_labels(name)
+        duration = entry.duration or (float(predictions["end"].iloc[-1]) if len(predictions)
+                                      else 0.0)
+        self._add_unknown_classes(list(predictions["label"]) + list(human.values()))
+        self.timeline.show_video(name, duration, predictions, self.project.attention(name), human)
+        self.player.set_source(entry.path if entry.status != "failed" else None)
+        if self._preview_task is not None:
+            self._preview_task.cancel()
+        self._preview_task = None
+        if entry.status == "failed":
+            self.status(f"{name}: {entry.reason}")
+        else:
+            self._preview_task = self.tasks.start(
+                PreviewTask(name, entry.path, self._preview_signals))
+
+    def _add_unknown_classes(self, labels: list[str]) -> None:
+        """Labels from another bundle's run still get a palette entry and a colour."""
+        unknown = sorted(set(labels) - set(self.timeline.classes))
+        if unknown:
+            self.timeline.set_classes(self.timeline.classes + unknown)
+            self.palette.rebuild()
+
+    def _on_preview(self, name: str, preview) -> None:
+        if name == self.timeline.video:
+            self.timeline.set_preview(preview.thumbnails, preview.waveform, preview.spectrogram)
+
+    def _on_video_annotated(self, name: str) -> None:
+        if name == self.timeline.video:
+            predictions = self.project.predictions(name)
+            self._add_unknown_classes(list(predictions["label"]))
+            self.timeline.set_predictions(predictions, self.project.attention(name))
+
+    def _on_bundle(self, bundle) -> None:
+        if bundle is None:
+            return
+        self.settings.set_value("bundle", bundle.name)
+        self.timeline.set_classes(bundle.classes)
+        self.palette.rebuild()
+
+    def _show_threshold(self, value: float) -> None:
+        self.threshold.blockSignals(True)
+        self.threshold.setValue(value)
+        self.threshold.blockSignals(False)
+
+    # ---- annotate and export -----------------------------------------------------------------
+
+    def annotate_all(self, again: bool = False) -> bool:
+        return self.annotation.start(self.project.names(), self.bundle_panel.current(), again)
+
+    def annotate_selected(self, again: bool = False) -> bool:
+        names = self.folder_view.selected_names()
+        if not names:
+            self.status("Select videos in the list first")
+            return False
+        return self.annotation.start(names, self.bundle_panel.current(), again)
+
+    def ask_export(self) -> None:
+        if self.project.store is None:
+            self.status("Open a folder first")
+            return
+        dialog = ExportDialog(self.project.folder, self.timeline.video is not None,
+                              len(self.folder_view.selected_names()), self)
+        if dialog.exec():
+            self.export(*dialog.choice())
+
+    def export(self, scope: str, per_second: Path, segments: Path | None = None) -> bool:
+        names = {"current": [self.timeline.video] if self.timeline.video else [],
+                 "selected": self.folder_view.selected_names(),
+                 "all": self.project.names()}[scope]
+        try:
+            result = export_csv(self.project, names, per_second, segments)
+        except AnnotatorError as exc:
+            self.show_error(f"Export failed: {exc}")
+            return False
+        self.status(result.summary())
+        return True
+
+    # ---- settings and closing ----------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1360, 860)
+        state = self.settings.value("window_state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        splitter = self.settings.value("splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        self.timeline.set_threshold(self.settings.value("threshold", 0.5, float))
+        self.timeline.set_audio_view(self.settings.value("audio_view", "waveform", str)
+                                     if self.settings.value("audio_view") in
+                                     ("waveform", "spectrogram") else "waveform")
+        self._refresh_recent()
+
+    def save_settings(self) -> None:
+        self.settings.set_value("geometry", self.saveGeometry())
+        self.settings.set_value("window_state", self.saveState())
+        self.settings.set_value("splitter", self.splitter.saveState())
+        self.settings.set_value("threshold", self.timeline.threshold)
+        self.settings.set_value("audio_view", self.timeline.audio_view)
+
+    def _cancel_tasks(self) -> None:
+        self.tasks.cancel_all()
+
+    def closeEvent(self, event) -> None:
+        self.save_settings()
+        self.player.stop()
+        self.annotation.cancel()
+        self.annotation.wait()
+        self._cancel_tasks()
+        self.tasks.wait()
+        self.project.close()
+        super().closeEvent(event)

@@ -1,0 +1,91 @@
+"""The keyboard reference: one table the menus, the help dialog and the README all come from."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QVBoxLayout
+
+# (action id, keys, what it does, group) — the main window binds each id to its QAction.
+SHORTCUTS = [
+    ("open", "Ctrl+O", "Open a folder of videos", "Project"),
+    ("export", "Ctrl+E", "Export per-second and segments CSV", "Project"),
+    ("annotate_all", "Ctrl+R", "Annotate every video not done yet", "Project"),
+    ("annotate_selected", "Ctrl+Shift+R", "Annotate the selected videos", "Project"),
+    ("cancel", "Ctrl+.", "Cancel the annotation run", "Project"),
+    ("play", "Space", "Play or pause", "Playback and navigation"),
+    ("step_back", "Left", "Cursor one second back", "Playback and navigation"),
+    ("step_forward", "Right", "Cursor one second forward", "Playback and navigation"),
+    ("next_doubtful", "N", "Next second below the confidence threshold", "Playback and navigation"),
+    ("next_disagreement", "D", "Next second where audio and visual disagree",
+     "Playback and navigation"),
+    ("zoom_in", "Ctrl++", "Zoom in (or Ctrl+wheel)", "Playback and navigation"),
+    ("zoom_out", "Ctrl+-", "Zoom out", "Playback and navigation"),
+    ("zoom_fit", "Ctrl+0", "Show the whole video", "Playback and navigation"),
+    ("threshold_up", "]", "Raise the confidence threshold by 0.05", "Playback and navigation"),
+    ("threshold_down", "[", "Lower the confidence threshold by 0.05", "Playback and navigation"),
+    ("toggle_audio_view", "W", "Sound lane: waveform or spectrogram", "Playback and navigation"),
+    ("assign", "1 … 9", "Label the second at the cursor with class 1…9 (also while playing)",
+     "Review"),
+    ("assign_background", "0", "Label the second at the cursor as background", "Review"),
+    ("accept", "A", "Accept the predictions of the selection (or of the segment at the cursor)",
+     "Review"),
+    ("split", "S", "Split the segment at the cursor: its rest takes the active label", "Review"),
+    ("merge", "M", "Merge the segment at the cursor with the next one", "Review"),
+    ("clear", "Delete", "Remove human labels from the selection (or the cursor's second)",
+     "Review"),
+    ("select_none", "Esc", "Clear the selection", "Review"),
+    ("undo", "Ctrl+Z", "Undo the last edit of this video", "Review"),
+    ("redo", "Ctrl+Shift+Z", "Redo", "Review"),
+    ("help", "F1", "This list", "Help"),
+]
+
+MOUSE = [
+    ("Click or drag on the time, pictures, sound or curves", "Seek (the player follows)"),
+    ("Drag on the Human lane", "Paint the active label over the range"),
+    ("Drag on the Predicted lane, or Shift+drag", "Select a range"),
+    ("Wheel / Ctrl+wheel", "Scroll / zoom around the pointer"),
+]
+
+
+def key_of(action_id: str) -> str:
+    return next(keys for ident, keys, _text, _group in SHORTCUTS if ident == action_id)
+
+
+def reference_markdown() -> str:
+    """The keyboard reference as a Markdown table (the README's copy comes from here)."""
+    lines = ["| Keys | Action |", "| --- | --- |"]
+    lines += [f"| `{keys}` | {text} |" for _id, keys, text, _group in SHORTCUTS]
+    lines += [f"| {gesture} | {text} |" for gesture, text in MOUSE]
+    return "\n".join(lines)
+
+
+def reference_html() -> str:
+    parts, group = [], None
+    for _id, keys, text, this_group in SHORTCUTS:
+        if this_group != group:
+            parts.append(f"<tr><td colspan=2><h3>{html.escape(this_group)}</h3></td></tr>")
+            group = this_group
+        parts.append(f"<tr><td><code>{html.escape(keys)}</code>&nbsp;&nbsp;</td>"
+                     f"<td>{html.escape(text)}</td></tr>")
+    parts.append("<tr><td colspan=2><h3>Mouse on the timeline</h3></td></tr>")
+    parts += [f"<tr><td>{html.escape(g)}&nbsp;&nbsp;</td><td>{html.escape(t)}</td></tr>"
+              for g, t in MOUSE]
+    return "<table>" + "".join(parts) + "</table>"
+
+
+class ShortcutsDialog(QDialog):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard and mouse")
+        label = QLabel(reference_html())
+        label.setWordWrap(True)
+        scroll = QScrollArea()
+        scroll.setWidget(label)
+        scroll.setWidgetResizable(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll)
+        layout.addWidget(buttons)
+        self.resize(560, 640)

@@ -1,0 +1,103 @@
+"""The main window's menus and key bindings, built from the one SHORTCUTS table.
+
+Each action calls a method that also works without a window (review actions, the annotation
+controller, the timeline state); this module only binds keys and menu entries to them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+
+from .shortcuts import SHORTCUTS
+
+MENUS = {
+    "File": ["open", "recent", "-", "export", "-", "annotate_all", "annotate_selected", "cancel",
+             "-", "quit"],
+    "Edit": ["undo", "redo", "-", "accept", "split", "merge", "clear", "select_none", "-",
+             "labels"],
+    "Navigate": ["play", "step_back", "step_forward", "-", "next_doubtful", "next_disagreement"],
+    "View": ["zoom_in", "zoom_out", "zoom_fit", "-", "toggle_audio_view", "threshold_up",
+             "threshold_down"],
+    "Help": ["help", "about"],
+}
+
+
+def _handlers(window) -> dict:
+    review, timeline, view = window.review, window.timeline, window.timeline_view
+    return {
+        "open": window.ask_open_folder,
+        "export": window.ask_export,
+        "annotate_all": lambda: window.annotate_all(),
+        "annotate_selected": lambda: window.annotate_selected(),
+        "cancel": window.annotation.cancel,
+        "play": window.player.toggle_play,
+        "step_back": lambda: timeline.seek(max(0.0, float(timeline.cursor_second() - 1))),
+        "step_forward": lambda: timeline.seek(
+            min(float(timeline.cursor_second() + 1), max(timeline.duration - 0.001, 0.0))),
+        "next_doubtful": review.next_doubtful,
+        "next_disagreement": review.next_disagreement,
+        "zoom_in": view.zoom_in,
+        "zoom_out": view.zoom_out,
+        "zoom_fit": view.fit,
+        "threshold_up": lambda: timeline.set_threshold(round(timeline.threshold + 0.05, 2)),
+        "threshold_down": lambda: timeline.set_threshold(round(timeline.threshold - 0.05, 2)),
+        "toggle_audio_view": lambda: timeline.set_audio_view(
+            "spectrogram" if timeline.audio_view == "waveform" else "waveform"),
+        "assign_background": lambda: review.assign_number(0),
+        "accept": review.accept,
+        "split": review.split,
+        "merge": review.merge,
+        "clear": review.clear,
+        "select_none": lambda: timeline.set_selection(None),
+        "help": window.show_shortcuts,
+    }
+
+
+def build_actions(window) -> dict[str, QAction]:
+    """Create every action with its key, add the menus, and return the actions by id."""
+    handlers = _handlers(window)
+    actions: dict[str, QAction] = {}
+    for ident, keys, text, _group in SHORTCUTS:
+        if ident == "assign":
+            continue
+        if ident in ("undo", "redo"):
+            group = window.review.undo_group
+            action = (group.createUndoAction(window, "Undo") if ident == "undo"
+                      else group.createRedoAction(window, "Redo"))
+        else:
+            action = QAction(text, window)
+            action.triggered.connect(lambda _checked=False, handler=handlers[ident]: handler())
+        action.setShortcut(QKeySequence(keys))
+        action.setToolTip(f"{text} ({keys})")
+        window.addAction(action)
+        actions[ident] = action
+    actions["quit"] = QAction("Quit", window, shortcut=QKeySequence.Quit, triggered=window.close)
+    actions["about"] = QAction("About", window, triggered=window.show_about)
+    _add_menus(window, actions)
+    return actions
+
+
+def _label_actions(window, menu) -> None:
+    for number in range(1, 10):
+        action = QAction(f"Class {number}", window)
+        action.setShortcut(QKeySequence(str(number)))
+        action.triggered.connect(lambda _checked=False, n=number: window.review.assign_number(n))
+        window.addAction(action)
+        menu.addAction(action)
+
+
+def _add_menus(window, actions: dict[str, QAction]) -> None:
+    bar = window.menuBar()
+    for title, entries in MENUS.items():
+        menu = bar.addMenu(f"&{title}")
+        for entry in entries:
+            if entry == "-":
+                menu.addSeparator()
+            elif entry == "recent":
+                window.recent_menu = menu.addMenu("Open recent")
+            elif entry == "labels":
+                labels = menu.addMenu("Label at cursor")
+                _label_actions(window, labels)
+                labels.addAction(actions["assign_background"])
+            else:
+                menu.addAction(actions[entry])
