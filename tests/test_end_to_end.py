@@ -99,3 +99,34 @@ def test_a_second_model_reuses_the_feature_cache(trained, mixed_folder, tmp_path
     main(["annotate", str(clip), "--model", str(trained / "audio"), "--out", str(tmp_path / "b.csv")])
     assert sorted(p.name for p in cache.rglob("*.npz")) == entries
     assert {p: p.stat().st_mtime_ns for p in cache.rglob("*.npz")} == stamps
+
+
+def _ave_root_from_demo(demo_dir, root):
+    """An AVE root in exactly the published layout, its clips and events taken from demo data."""
+    clips = pd.read_csv(demo_dir / "clips.csv")
+    (root / "AVE").mkdir(parents=True)
+    lines = []
+    for index, clip in clips.iterrows():
+        video_id = f"DemoId{index:05d}"
+        shutil.copy(demo_dir / clip["video"], root / "AVE" / f"{video_id}.mp4")
+        lines.append(f"{clip['label']}&{video_id}&good&{int(clip['event_start'])}"
+                     f"&{int(-(-clip['event_end'] // 1))}")
+    (root / "Annotations.txt").write_text("Category&VideoID&Quality&StartTime&EndTime\n"
+                                          + "\n".join(lines) + "\n")
+    (root / "trainSet.txt").write_text("\n".join(lines[:8]) + "\n")
+    (root / "valSet.txt").write_text("\n".join(lines[8:10]) + "\n")
+    (root / "testSet.txt").write_text("\n".join(lines[10:]) + "\n")
+    return root
+
+
+def test_train_and_evaluate_on_an_ave_root(demo_dir, tmp_path, capsys):
+    root = _ave_root_from_demo(demo_dir, tmp_path / "AVE_Dataset")
+    assert main(["train", "--data", str(root), "--arch", "visual", "--out",
+                 str(tmp_path / "ave-visual"), "--epochs", "2"]) == 0
+    card = json.loads((tmp_path / "ave-visual" / "card.json").read_text())
+    assert card["training"]["videos"] == 8 and card["training"]["validation_videos"] == 2
+    capsys.readouterr()
+    assert main(["evaluate", "--data", str(root), "--model", str(tmp_path / "ave-visual"),
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["videos"] == 2, "evaluate uses the AVE test split"
