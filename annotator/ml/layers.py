@@ -27,8 +27,11 @@ class PresenceGate(keras.layers.Layer):
 class ModalityAttention(keras.layers.Layer):
     """Per-second softmax weights over (audio, visual), computed from both, masked by presence.
 
-    Returns the weighted sum of the two (already equal-width) modality vectors and the weights.
-    A missing stream gets weight 0, so the model runs on the other one alone.
+    Returns the two modality vectors, each scaled by its weight (times 2, so equal weights leave
+    them unchanged) and concatenated, together with the weights. Concatenating rather than
+    summing keeps each stream's identity: the class often lies in the pair (this sound AND that
+    picture), which a single weighted sum blurs. A missing stream gets weight 0, so the model
+    runs on the other one alone; a stream that shows nothing of the event can be turned down.
     """
 
     def __init__(self, units: int = 64, **kwargs):
@@ -53,12 +56,14 @@ class ModalityAttention(keras.layers.Layer):
         none_present = ops.cast(ops.sum(present, axis=-1, keepdims=True) == 0, logits.dtype)
         allowed = ops.maximum(present, none_present)
         weights = ops.softmax(logits + (1.0 - allowed) * -1e9, axis=-1)
-        fused = weights[..., 0:1] * audio + weights[..., 1:2] * visual
+        fused = ops.concatenate([2.0 * weights[..., 0:1] * audio,
+                                 2.0 * weights[..., 1:2] * visual], axis=-1)
         return fused, weights
 
     def compute_output_shape(self, input_shape):
-        audio_shape = input_shape[0]
-        return audio_shape, tuple(audio_shape[:-1]) + (2,)
+        audio_shape, visual_shape = input_shape[0], input_shape[1]
+        fused = tuple(audio_shape[:-1]) + (audio_shape[-1] + visual_shape[-1],)
+        return fused, tuple(audio_shape[:-1]) + (2,)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units}
