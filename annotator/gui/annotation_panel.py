@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPu
 
 from ..ml.bundle import ModelBundle
 from .project import ProjectState
-from .workers import AnnotationJob, AnnotationRun, AnnotationWorker
+from .workers import AnnotationJob, AnnotationRun
 
 
 class AnnotationController(QObject):
@@ -51,9 +51,8 @@ class AnnotationController(QObject):
                               "'Annotate done videos again' to redo them")
             return False
         jobs = [AnnotationJob(name, self.project.entry(name).path) for name in todo]
-        self.run = AnnotationRun(AnnotationWorker(bundle.path, jobs, self.cache_dir), self)
-        self.run.modelLoading.connect(
-            lambda tag: self.message.emit(f"Loading {tag} (the first run takes a few seconds)"))
+        self.run = AnnotationRun(bundle.path, jobs, self.cache_dir, self)
+        self.run.modelLoaded.connect(lambda tag: self.message.emit(f"Annotating with {tag}"))
         self.run.videoStarted.connect(self.project.mark_running)
         self.run.videoProgress.connect(self.videoProgress)
         self.run.videoDone.connect(self._on_done)
@@ -64,6 +63,7 @@ class AnnotationController(QObject):
         self._started_at = time.monotonic()
         self.runStarted.emit(len(jobs))
         self.overallProgress.emit(0, len(jobs))
+        self.message.emit(f"Loading {bundle.tag} to annotate {len(jobs)} video(s)…")
         self.run.start()
         return True
 
@@ -127,6 +127,7 @@ class AnnotationPanel(QWidget):
         self.video_progress = QProgressBar()
         self.overall_progress = QProgressBar()
         self.overall_progress.setFormat("%v of %m videos")
+        self.overall_progress.setVisible(False)
         buttons = QHBoxLayout()
         for button in (self.all_button, self.selected_button, self.cancel_button):
             buttons.addWidget(button)
@@ -152,6 +153,8 @@ class AnnotationPanel(QWidget):
         self.selected_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.video_progress.setVisible(running)
+        if running:
+            self.overall_progress.setVisible(True)
 
     def _on_started(self, total: int) -> None:
         self._set_running(True)

@@ -13,6 +13,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from . import refcount_guard
 from .settings import APPLICATION, ORGANIZATION
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 
 def application() -> QApplication:
     """The process's QApplication, created on first use."""
+    refcount_guard.install()
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv[:1])

@@ -27,8 +27,11 @@ class LabelPalette(QWidget):
         self.rebuild()
 
     def rebuild(self) -> None:
+        if self._layout.count() and self._layout.itemAt(self._layout.count() - 1).spacerItem():
+            self._layout.takeAt(self._layout.count() - 1)
         for button in self.buttons.values():
             self._layout.removeWidget(button)
+            button.hide()            # gone from view now, deleted when the event loop gets to it
             button.deleteLater()
         self.buttons = {}
         events = [c for c in self.state.classes if c != BACKGROUND]
@@ -47,6 +50,7 @@ class LabelPalette(QWidget):
             button.clicked.connect(lambda _checked=False, name=label: self.labelClicked.emit(name))
             self._layout.addWidget(button)
             self.buttons[label] = button
+        self._layout.addStretch(1)   # keep the buttons together at the left
         self._highlight(self.state.active_label)
 
     def _highlight(self, active: str) -> None:

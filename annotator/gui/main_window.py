@@ -11,10 +11,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QDockWidget, QDoubleSpinBox, QFileDialog, QGroupBox, QHBoxLayout,
-                               QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QDoubleSpinBox, QFileDialog, QFrame, QGroupBox,
+                               QHBoxLayout, QLabel, QMainWindow, QMessageBox, QScrollArea,
+                               QSplitter, QVBoxLayout, QWidget)
 
 from ..core.errors import AnnotatorError
+from . import refcount_guard
 from .annotation_panel import AnnotationController, AnnotationPanel
 from .bundle_panel import BundlePanel
 from .edits import ReviewActions
@@ -43,6 +45,7 @@ def _boxed(title: str, widget: QWidget) -> QGroupBox:
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: AppSettings | None = None, cache_dir=None):
+        refcount_guard.install()   # before the first of many signals (see its docstring)
         super().__init__()
         self.setWindowTitle("AV Annotator")
         self.settings = settings or AppSettings()
@@ -51,7 +54,7 @@ class MainWindow(QMainWindow):
         self.review = ReviewActions(self.project, self.timeline, self)
         self.annotation = AnnotationController(self.project, cache_dir, self)
         self._preview_signals, self._probe_signals = TaskSignals(self), TaskSignals(self)
-        self._preview_task = self._probe_task = None
+        self._preview_task: PreviewTask | None = None   # the shown video's, cancelled on a switch
         self.tasks = BackgroundTasks()
         self._message_box: QMessageBox | None = None
         self._build_widgets()
@@ -77,6 +80,7 @@ class MainWindow(QMainWindow):
         self.folder_dock.setFeatures(QDockWidget.DockWidgetMovable |
                                      QDockWidget.DockWidgetFloatable)
         self.addDockWidget(Qt.LeftDockWidgetArea, self.folder_dock)
+        self.resizeDocks([self.folder_dock], [460], Qt.Horizontal)
 
         self.player = PlayerView(self.timeline)
         self.timeline_view = TimelineView(self.timeline)
@@ -91,21 +95,33 @@ class MainWindow(QMainWindow):
         review_bar = QHBoxLayout()
         review_bar.addWidget(QLabel("Confidence threshold"))
         review_bar.addWidget(self.threshold)
-        review_bar.addSpacing(12)
-        review_bar.addWidget(self.palette, 1)
+        review_bar.addStretch(1)
         timeline_panel = QWidget()
         timeline_layout = QVBoxLayout(timeline_panel)
         timeline_layout.setContentsMargins(4, 2, 4, 2)
         timeline_layout.addLayout(review_bar)
+        timeline_layout.addWidget(self._scrollable(self.palette))
         timeline_layout.addWidget(self.timeline_view, 1)
         self.splitter = QSplitter(Qt.Vertical)
         self.splitter.setObjectName("playerTimelineSplitter")
         self.splitter.addWidget(self.player)
         self.splitter.addWidget(timeline_panel)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)   # the timeline keeps its height; the picture grows
         self.setCentralWidget(self.splitter)
         self.statusBar().showMessage("Open a folder of videos (Ctrl+O)")
+
+    @staticmethod
+    def _scrollable(palette: QWidget) -> QScrollArea:
+        """The palette scrolls sideways when a bundle has more classes than the width holds."""
+        area = QScrollArea()
+        area.setWidget(palette)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.NoFrame)
+        area.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        area.setFixedHeight(palette.sizeHint().height() + area.horizontalScrollBar().sizeHint()
+                            .height() + 2)
+        return area
 
     def _connect(self) -> None:
         self.folder_view.videoSelected.connect(self.show_video)
@@ -126,6 +142,7 @@ class MainWindow(QMainWindow):
         self._preview_signals.failed.connect(
             lambda name, reason: self.status(f"{name}: cannot show pictures or sound ({reason})"))
         self._probe_signals.done.connect(self.project.record_duration)
+        self.project.videoUpdated.connect(self._on_video_updated)
         self._probe_signals.failed.connect(self.project.record_failure)
         if self.player.unavailable:
             self.status(self.player.unavailable)
@@ -183,7 +200,7 @@ class MainWindow(QMainWindow):
                     f"No videos in {self.project.folder}")
         unprobed = [(e.name, e.path) for e in self.project.unprobed()]
         if unprobed:
-            self._probe_task = self.tasks.start(ProbeTask(unprobed, self._probe_signals))
+            self.tasks.start(ProbeTask(unprobed, self._probe_signals))
         if videos:
             self.folder_view.select(videos[0])
         if annotate and self.project.to_annotate(videos, again=False):
@@ -208,7 +225,7 @@ class MainWindow(QMainWindow):
         self.player.set_source(entry.path if entry.status != "failed" else None)
         if self._preview_task is not None:
             self._preview_task.cancel()
-        self._preview_task = None
+            self._preview_task = None
         if entry.status == "failed":
             self.status(f"{name}: {entry.reason}")
         else:
@@ -230,7 +247,14 @@ class MainWindow(QMainWindow):
         if name == self.timeline.video:
             predictions = self.project.predictions(name)
             self._add_unknown_classes(list(predictions["label"]))
+            self.timeline.set_duration(float(predictions["end"].iloc[-1]))
             self.timeline.set_predictions(predictions, self.project.attention(name))
+
+    def _on_video_updated(self, name: str) -> None:
+        """A probe or a run found the shown video's duration: the timeline takes it."""
+        entry = self.project.entry(name)
+        if name == self.timeline.video and entry.duration:
+            self.timeline.set_duration(entry.duration)
 
     def _on_bundle(self, bundle) -> None:
         if bundle is None:

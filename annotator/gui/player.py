@@ -63,6 +63,7 @@ class PlayerView(QWidget):
         layout.addLayout(controls)
         self.play_button.setEnabled(self.player is not None)
         state.cursorChanged.connect(self._show_time)
+        state.durationChanged.connect(lambda _d: self._show_time(state.cursor))
         state.seekRequested.connect(self.seek)
 
     def _build_player(self, media_player, audio_output, video_widget) -> None:

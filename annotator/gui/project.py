@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from ..core.errors import AnnotatorError
 from ..core.store import ProjectStore, relative_video_name
 from ..ml.batch import collect_videos
+from . import refcount_guard
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class ProjectState(QObject):
     labelsChanged = Signal(str)       # a video's human labels changed (an edit, undo or redo)
 
     def __init__(self, parent=None):
+        refcount_guard.install()
         super().__init__(parent)
         self.folder: Path | None = None
         self.store: ProjectStore | None = None

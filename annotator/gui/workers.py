@@ -1,26 +1,33 @@
 """Background work: annotating videos, probing durations, decoding timeline pictures and sound.
 
 Every worker reports by Qt signals and can be cancelled; none touches a widget or the store.
-Annotation runs in its own QThread (TensorFlow is imported there, on first use, never on the GUI
-thread); probing and preview decoding are short jobs on the global QThreadPool.
+Annotation runs in a child process (annotation_process: TensorFlow never enters the app's
+process), followed through QProcess; probing and preview decoding are short jobs on the global
+QThreadPool.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
+from PySide6.QtCore import (QObject, QProcess, QProcessEnvironment, QRunnable, QThreadPool,
+                            QTimer, Signal)
 
 from ..core.errors import AnnotatorError, Cancelled
+from .annotation_process import table_from_json
 
 log = logging.getLogger(__name__)
 
 THUMBNAIL_HEIGHT = 72
 WAVEFORM_BINS_PER_SECOND = 100
+CANCEL_GRACE_MS = 15_000
 
 
 @dataclass(frozen=True)
@@ -29,161 +36,127 @@ class AnnotationJob:
     path: Path
 
 
-class AnnotationWorker(QObject):
-    """Annotates videos one after another with one bundle; lives in its own thread."""
+class AnnotationRun(QObject):
+    """One annotation run in a child process (see annotation_process for why), followed from
+    the GUI thread through QProcess: its JSON lines become these signals."""
 
-    modelLoading = Signal(str)
+    modelLoaded = Signal(str)
     videoStarted = Signal(str)
     videoProgress = Signal(str, float)              # name, fraction of this video done
     videoDone = Signal(str, object, object, list)   # name, per-second table, attention, warnings
     videoFailed = Signal(str, str)                  # name, reason
-    runFailed = Signal(str)                         # the bundle itself could not be used
+    runFailed = Signal(str)                         # the run as a whole could not go on
     finished = Signal(bool)                         # True when stopped by cancel
 
-    def __init__(self, bundle_path: Path, jobs: list[AnnotationJob], cache_dir=None):
-        super().__init__()
-        self.bundle_path = Path(bundle_path)
-        self.jobs = list(jobs)
-        self.cache_dir = cache_dir
-        self._cancel = threading.Event()
-
-    def cancel(self) -> None:
-        """Safe from any thread: the worker stops within about a second of video."""
-        self._cancel.set()
-
-    @Slot()
-    def run(self) -> None:
-        from ..core.feature_cache import FeatureCache
-        from ..ml.bundle import load_bundle
-
-        try:
-            bundle = load_bundle(self.bundle_path)
-            self.modelLoading.emit(bundle.tag)
-            bundle.model()   # the first call imports TensorFlow: seconds, once per process
-        except AnnotatorError as exc:
-            self.runFailed.emit(str(exc))
-            self.finished.emit(False)
-            return
-        cache = FeatureCache(self.cache_dir)
-        for job in self.jobs:
-            if self._cancel.is_set():
-                break
-            self._annotate(job, bundle, cache)
-        self.finished.emit(self._cancel.is_set())
-
-    def _annotate(self, job: AnnotationJob, bundle, cache) -> None:
-        from ..core.media import probe
-        from ..ml.prediction import annotate_video
-
-        self.videoStarted.emit(job.name)
-        try:
-            info = probe(job.path)
-            annotation = annotate_video(job.path, bundle, cache=cache, info=info,
-                                        cancel=self._progress_poll(job.name, info, bundle),
-                                        video_name=job.name)
-        except Cancelled:
-            return
-        except AnnotatorError as exc:
-            self.videoFailed.emit(job.name, getattr(exc, "reason", str(exc)))
-            return
-        except Exception as exc:  # one odd file must not end the run
-            log.exception("unexpected error annotating %s", job.path)
-            self.videoFailed.emit(job.name, f"unexpected error: {type(exc).__name__}: {exc}")
-            return
-        self.videoProgress.emit(job.name, 1.0)
-        self.videoDone.emit(job.name, annotation.table, annotation.attention,
-                            list(annotation.warnings))
-
-    def _progress_poll(self, name: str, info, bundle):
-        """The `cancel` callable for annotate_video, doubling as per-video progress.
-
-        The feature extractors ask cancel() once per decoded second of each stream the model
-        uses, so counting the calls measures progress (a cached video finishes at once).
-        """
-        from ..core.table import count_seconds
-
-        streams = sum([("audio" in bundle.modalities and info.has_audio),
-                       ("visual" in bundle.modalities and info.has_video)])
-        expected = max(1, count_seconds(info.duration) * streams)
-        polls = 0
-
-        def poll() -> bool:
-            nonlocal polls
-            polls += 1
-            self.videoProgress.emit(name, min(0.95, polls / expected))
-            return self._cancel.is_set()
-        return poll
-
-
-class AnnotationRun(QObject):
-    """Owns the worker thread of one run and re-emits the worker's signals on the GUI thread."""
-
-    modelLoading = Signal(str)
-    videoStarted = Signal(str)
-    videoProgress = Signal(str, float)
-    videoDone = Signal(str, object, object, list)
-    videoFailed = Signal(str, str)
-    runFailed = Signal(str)
-    finished = Signal(bool)
-
-    def __init__(self, worker: AnnotationWorker, parent=None):
+    def __init__(self, bundle_path: Path, jobs: list[AnnotationJob], cache_dir=None,
+                 parent=None):
         super().__init__(parent)
-        self.worker = worker
-        self.total = len(worker.jobs)
-        self.thread = QThread()
-        self.thread.setObjectName("annotation")
-        worker.moveToThread(self.thread)
-        self.thread.started.connect(worker.run)
-        # Connecting to this object's bound slots queues the calls onto the GUI thread.
-        worker.modelLoading.connect(self._on_model_loading)
-        worker.videoStarted.connect(self._on_video_started)
-        worker.videoProgress.connect(self._on_video_progress)
-        worker.videoDone.connect(self._on_video_done)
-        worker.videoFailed.connect(self._on_video_failed)
-        worker.runFailed.connect(self._on_run_failed)
-        worker.finished.connect(self._on_finished)
+        self.job = {"bundle": str(bundle_path), "cache_dir": str(cache_dir) if cache_dir else None,
+                    "videos": [[job.name, str(job.path)] for job in jobs]}
+        self.total = len(jobs)
+        self.cancelled = False
+        self._reported_finish = False
+        self._errors: list[str] = []
+        self.process = QProcess(self)
+        self.process.setProgram(sys.executable)
+        self.process.setArguments(["-m", "annotator.gui.annotation_process"])
+        self.process.setProcessEnvironment(_child_environment())
+        self.process.readyReadStandardOutput.connect(self._read_events)
+        self.process.readyReadStandardError.connect(self._read_errors)
+        self.process.finished.connect(self._on_exit)
+        self.process.errorOccurred.connect(self._on_process_error)
 
     def start(self) -> None:
-        self.thread.start()
+        self.process.start()
+        self.process.write((json.dumps(self.job) + "\n").encode("utf-8"))
 
     def cancel(self) -> None:
-        self.worker.cancel()
+        """Ask the process to stop at its next second of video; kill it if it does not."""
+        self.cancelled = True
+        if self.is_running():
+            self.process.write(b"cancel\n")
+            QTimer.singleShot(CANCEL_GRACE_MS, self, self._kill_if_running)
+
+    def _kill_if_running(self) -> None:
+        if self.is_running():
+            log.warning("annotation process did not stop when asked; killing it")
+            self.process.kill()
 
     def is_running(self) -> bool:
-        return self.thread.isRunning()
+        return self.process.state() != QProcess.NotRunning
 
     def wait(self, milliseconds: int = 30_000) -> bool:
-        return self.thread.wait(milliseconds)
+        if self.is_running() and not self.process.waitForFinished(milliseconds):
+            self.process.kill()
+            return self.process.waitForFinished(5_000)
+        return True
 
-    @Slot(str)
-    def _on_model_loading(self, tag):
-        self.modelLoading.emit(tag)
+    def _read_events(self) -> None:
+        while self.process.canReadLine():
+            line = bytes(self.process.readLine()).decode("utf-8", errors="replace").strip()
+            if not line.startswith("{"):
+                if line:
+                    log.info("annotation process: %s", line)
+                continue
+            try:
+                self._dispatch(json.loads(line))
+            except (json.JSONDecodeError, KeyError, ValueError) as exc:
+                log.warning("annotation process sent a line that could not be read: %s", exc)
 
-    @Slot(str)
-    def _on_video_started(self, name):
-        self.videoStarted.emit(name)
+    def _dispatch(self, event: dict) -> None:
+        kind = event["event"]
+        if kind == "loaded":
+            self.modelLoaded.emit(event["model"])
+        elif kind == "started":
+            self.videoStarted.emit(event["video"])
+        elif kind == "progress":
+            self.videoProgress.emit(event["video"], float(event["fraction"]))
+        elif kind == "done":
+            attention = event["attention"]
+            self.videoDone.emit(event["video"], table_from_json(event["table"]),
+                                None if attention is None else np.asarray(attention, float),
+                                list(event["warnings"]))
+        elif kind == "failed":
+            self.videoFailed.emit(event["video"], event["reason"])
+        elif kind == "error":
+            self.runFailed.emit(event["reason"])
+        elif kind == "finished":
+            self.cancelled = self.cancelled or bool(event["cancelled"])
 
-    @Slot(str, float)
-    def _on_video_progress(self, name, fraction):
-        self.videoProgress.emit(name, fraction)
+    def _read_errors(self) -> None:
+        text = bytes(self.process.readAllStandardError()).decode("utf-8", errors="replace")
+        self._errors = (self._errors + text.splitlines())[-20:]
 
-    @Slot(str, object, object, list)
-    def _on_video_done(self, name, table, attention, warnings):
-        self.videoDone.emit(name, table, attention, warnings)
+    def _on_process_error(self, error) -> None:
+        if error == QProcess.FailedToStart:
+            self.runFailed.emit(f"the annotation process could not start "
+                                f"({self.process.errorString()})")
+            self._finish()
 
-    @Slot(str, str)
-    def _on_video_failed(self, name, reason):
-        self.videoFailed.emit(name, reason)
+    def _on_exit(self, code: int, status) -> None:
+        self._read_events()
+        self._read_errors()
+        if status != QProcess.NormalExit or code != 0:
+            if not self.cancelled:
+                detail = next((line for line in reversed(self._errors) if line.strip()), "")
+                self.runFailed.emit(f"the annotation process stopped unexpectedly "
+                                    f"(exit {code}){': ' + detail if detail else ''}")
+        self._finish()
 
-    @Slot(str)
-    def _on_run_failed(self, reason):
-        self.runFailed.emit(reason)
+    def _finish(self) -> None:
+        if not self._reported_finish:
+            self._reported_finish = True
+            self.finished.emit(self.cancelled)
 
-    @Slot(bool)
-    def _on_finished(self, cancelled):
-        self.thread.quit()
-        self.thread.wait()
-        self.finished.emit(cancelled)
+
+def _child_environment() -> QProcessEnvironment:
+    """The app's environment, with this checkout importable in the child."""
+    environment = QProcessEnvironment.systemEnvironment()
+    root = str(Path(__file__).resolve().parents[2])
+    existing = environment.value("PYTHONPATH", "")
+    environment.insert("PYTHONPATH", root + (os.pathsep + existing if existing else ""))
+    environment.insert("TF_CPP_MIN_LOG_LEVEL", environment.value("TF_CPP_MIN_LOG_LEVEL", "2"))
+    return environment
 
 
 class TaskSignals(QObject):

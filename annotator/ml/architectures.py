@@ -12,8 +12,7 @@ import keras
 
 from ..core.conventions import PATCH_SHAPE, VISUAL_EMBEDDING_SIZE
 from .layers import ModalityAttention, PresenceGate
-
-ARCHITECTURES = ("visual", "audio", "fusion", "attention")
+from .model_types import ARCHITECTURES, modalities_of  # noqa: F401  (re-exported)
 
 DEFAULT_HYPERPARAMETERS = {
     "visual_hidden": 128,          # per-second projection of the backbone embedding
@@ -132,7 +131,3 @@ def build_model(architecture: str, classes: int, hp: dict | None = None) -> kera
         raise ValueError(f"unknown architecture {architecture!r}; choose from {', '.join(ARCHITECTURES)}")
     return BUILDERS[architecture](classes, hp)
 
-
-def modalities_of(architecture: str) -> tuple[str, ...]:
-    return {"visual": ("visual",), "audio": ("audio",),
-            "fusion": ("audio", "visual"), "attention": ("audio", "visual")}[architecture]

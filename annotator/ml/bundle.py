@@ -49,7 +49,7 @@ class ModelBundle:
 
     @property
     def modalities(self) -> tuple[str, ...]:
-        from .architectures import modalities_of
+        from .model_types import modalities_of
         return modalities_of(self.architecture)
 
     @property
@@ -122,7 +122,7 @@ def read_card(bundle_dir: Path) -> dict:
 
 def check_feature_settings(card: dict, where: str) -> None:
     """The bundle must expect exactly the features this version of the tool computes."""
-    from .architectures import ARCHITECTURES, modalities_of
+    from .model_types import ARCHITECTURES, modalities_of
 
     if card["architecture"] not in ARCHITECTURES:
         raise BundleError(f"{where}: unknown architecture {card['architecture']!r}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 
 from ...core.conventions import BACKGROUND
 from .colors import (AUDIO_COLOR, GRID_COLOR, TEXT_COLOR, VISUAL_COLOR, faint, label_color)
@@ -57,6 +57,30 @@ def runs(values: list, key=lambda v: v) -> list[tuple[int, int, object]]:
     return out
 
 
+def spans(values: np.ndarray, axis: TimeAxis, duration: float):
+    """(x0, x1, value) to draw a per-second series: one per visible second when seconds are
+    wide enough, else one per pixel column holding the highest value of its seconds (an hour
+    fitted into a window stays as fast to draw as ten seconds)."""
+    visible = axis.visible_seconds(len(values))
+    if axis.pixels_per_second >= 2 or not len(visible):
+        for s in visible:
+            yield axis.x(s), axis.x(min(s + 1, duration)), float(values[s])
+        return
+    x_start = int(max(axis.left, axis.x(visible.start)))
+    x_end = int(min(axis.left + axis.width, axis.x(min(visible.stop, duration))))
+    for x in range(x_start, x_end):
+        first = max(0, int(axis.time(x)))
+        chunk = values[first:max(first + 1, int(axis.time(x + 1)))]
+        finite = chunk[~np.isnan(chunk)]
+        yield float(x), float(x + 1), float(finite.max()) if len(finite) else float("nan")
+
+
+def _draw_polyline(painter, pen, points: list) -> None:
+    if len(points) > 1:
+        painter.setPen(pen)
+        painter.drawPolyline(QPolygonF(points))
+
+
 class Lane:
     title = ""
     height = 40
@@ -83,22 +107,26 @@ def _paint_blocks(painter, rect, state, axis, blocks: list[Block]) -> None:
 class PredictionLane(Lane):
     """The model's label per second; faint where its confidence is below the threshold."""
     title = "Predicted"
-    height = 30
+    height = 34
 
-    def blocks(self, state: TimelineState) -> list[Block]:
+    def blocks(self, state: TimelineState, seconds: range | None = None) -> list[Block]:
+        """The blocks drawn, of all seconds or of a range of them."""
         labels = state.predicted_labels()
+        seconds = seconds if seconds is not None else range(len(labels))
         low = state.column("confidence") < state.threshold
-        pairs = [(label, bool(low[s])) for s, label in enumerate(labels)]
-        return [Block(s, e, v[0], v[1]) for s, e, v in runs(pairs)]
+        pairs = [(labels[s], bool(low[s])) for s in seconds]
+        return [Block(s + seconds.start, e + seconds.start, v[0], v[1])
+                for s, e, v in runs(pairs)]
 
     def paint(self, painter, rect, state, axis):
-        _paint_blocks(painter, rect, state, axis, self.blocks(state))
+        visible = axis.visible_seconds(len(state.predicted_labels()))
+        _paint_blocks(painter, rect, state, axis, self.blocks(state, visible))
 
 
 class HumanLane(Lane):
     """The labels a person set; while dragging, the label being painted shows on top."""
     title = "Human"
-    height = 30
+    height = 34
 
     def blocks(self, state: TimelineState) -> list[Block]:
         human = [state.human.get(s) for s in range(state.seconds)]
@@ -115,14 +143,20 @@ class HumanLane(Lane):
 
 
 class ConfidenceLane(Lane):
-    """One modality head's confidence per second as a step curve, with the threshold dashed."""
-    height = 44
+    """One modality head's confidence per second as a step curve, with the threshold dashed and
+    the head's own label written over each run of seconds where it names an event."""
+    height = 50
 
-    def __init__(self, title: str, column: str, color: QColor):
-        self.title, self.column, self.color = title, column, color
+    def __init__(self, title: str, column: str, label_column: str, color: QColor):
+        self.title, self.column, self.label_column, self.color = title, column, label_column, color
 
     def values(self, state: TimelineState) -> np.ndarray:
         return state.column(self.column)
+
+    def labels(self, state: TimelineState) -> list[str]:
+        if state.predictions is None:
+            return []
+        return [str(v) for v in state.predictions[self.label_column].fillna("")]
 
     def paint(self, painter, rect, state, axis):
         values = self.values(state)
@@ -134,27 +168,39 @@ class ConfidenceLane(Lane):
         if np.all(np.isnan(values)):
             _paint_note(painter, rect, axis, "no value from this model or stream")
             return
-        path, area = QPainterPath(), QPainterPath()
-        drawing = False
-        for s in axis.visible_seconds(len(values)):
-            if np.isnan(values[s]):
-                drawing = False
+        fill, points = faint(self.color, 45), []
+        pen = QPen(self.color, 1.6)
+        for x0, x1, value in spans(values, axis, state.duration):
+            if np.isnan(value):
+                _draw_polyline(painter, pen, points)
+                points = []
                 continue
-            x0, x1 = axis.x(s), axis.x(min(s + 1, state.duration))
-            point = QPointF(x0, y(values[s]))
-            path.lineTo(point) if drawing else path.moveTo(point)
-            path.lineTo(QPointF(x1, y(values[s])))
-            area.addRect(QRectF(x0, y(values[s]), x1 - x0, inner.bottom() - y(values[s])))
-            drawing = True
-        painter.fillPath(area, faint(self.color, 45))
-        painter.setPen(QPen(self.color, 1.6))
-        painter.drawPath(path)
+            painter.fillRect(QRectF(x0, y(value), x1 - x0, inner.bottom() - y(value)), fill)
+            points += [QPointF(x0, y(value)), QPointF(x1, y(value))]
+        _draw_polyline(painter, pen, points)
+        self._paint_head_labels(painter, rect, state, axis)
+
+    def _paint_head_labels(self, painter, rect, state, axis) -> None:
+        metrics = painter.fontMetrics()
+        labels = self.labels(state)
+        visible = axis.visible_seconds(len(labels))
+        for start, end, label in runs(labels[visible.start:visible.stop]):
+            start, end = start + visible.start, end + visible.start
+            if label in ("", BACKGROUND):
+                continue
+            x0, x1 = axis.x(start), axis.x(min(end, state.duration))
+            if x1 - x0 < 30 or x1 < axis.left:
+                continue
+            painter.setPen(label_color(label, state.classes).darker(130))
+            text = metrics.elidedText(label, Qt.ElideRight, int(x1 - x0) - 6)
+            painter.drawText(QRectF(x0 + 4, rect.top() + 1, x1 - x0 - 6, metrics.height()),
+                             Qt.AlignLeft | Qt.AlignTop, text)
 
 
 class AttentionLane(Lane):
     """How much the attention model listened (blue, from the bottom) versus looked (orange)."""
     title = "Attention"
-    height = 30
+    height = 34
 
     def weights(self, state: TimelineState) -> np.ndarray | None:
         return state.attention
@@ -165,9 +211,10 @@ class AttentionLane(Lane):
             _paint_note(painter, rect, axis, "this model has no attention weights")
             return
         inner = QRectF(rect).adjusted(0, 3, 0, -3)
-        for s in axis.visible_seconds(len(weights)):
-            x0, x1 = axis.x(s), axis.x(min(s + 1, state.duration))
-            audio = float(weights[s][0]) / max(float(weights[s].sum()), 1e-9)
+        share = weights[:, 0] / np.maximum(weights.sum(axis=1), 1e-9)   # audio's share
+        for x0, x1, audio in spans(share, axis, state.duration):
+            if np.isnan(audio):
+                continue
             split = inner.bottom() - audio * inner.height()
             painter.fillRect(QRectF(x0, split, x1 - x0, inner.bottom() - split), AUDIO_COLOR)
             painter.fillRect(QRectF(x0, inner.top(), x1 - x0, split - inner.top()),
@@ -177,7 +224,7 @@ class AttentionLane(Lane):
 class ThumbnailLane(Lane):
     """One picture per second; when zoomed out, every k-th so that pictures never overlap."""
     title = "Pictures"
-    height = 48
+    height = 58
 
     def __init__(self):
         self._images: dict[int, QImage] = {}
@@ -198,8 +245,9 @@ class ThumbnailLane(Lane):
             _paint_note(painter, rect, axis, "pictures loading…" if state.video else "")
             return
         thumb_height = rect.height() - 4
-        thumb_width = thumb_height * 4 / 3
-        step = max(1, math.ceil(thumb_width / axis.pixels_per_second))
+        first = state.thumbnails[0]
+        thumb_width = thumb_height * first.shape[1] / max(first.shape[0], 1)
+        step = max(1, math.ceil((thumb_width + 2) / axis.pixels_per_second))
         for s in axis.visible_seconds(len(state.thumbnails)):
             if s % step:
                 continue
@@ -210,7 +258,7 @@ class ThumbnailLane(Lane):
 class AudioLane(Lane):
     """The sound as a waveform (min/max per pixel) or as the log-mel spectrogram the model hears."""
     title = "Sound"
-    height = 52
+    height = 60
 
     def __init__(self):
         self._spectrogram_image: QImage | None = None
@@ -248,7 +296,7 @@ class AudioLane(Lane):
         if self._source is not state.spectrogram:
             self._spectrogram_image, self._source = _heat_image(state.spectrogram), state.spectrogram
         # One patch per whole second (the last one zero-padded), as the audio model hears it.
-        frames_per_second = state.spectrogram.shape[0] / max(state.seconds, 1)
+        frames_per_second = self._spectrogram_image.width() / max(state.seconds, 1)
         first, last = axis.time(axis.left), axis.time(axis.left + axis.width)
         source = QRectF(first * frames_per_second, 0, (last - first) * frames_per_second,
                         self._spectrogram_image.height())
@@ -259,7 +307,7 @@ class AudioLane(Lane):
 class RulerLane(Lane):
     """Time ticks at a spacing that keeps labels apart at any zoom."""
     title = "Time"
-    height = 20
+    height = 22
 
     def tick_spacing(self, pixels_per_second: float) -> float:
         for step in (0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600):
@@ -293,8 +341,19 @@ def _paint_note(painter, rect, axis, text: str) -> None:
                      Qt.AlignVCenter | Qt.AlignLeft, text)
 
 
+MAX_SPECTROGRAM_COLUMNS = 20_000
+
+
 def _heat_image(values: np.ndarray) -> QImage:
-    """A spectrogram (frames, bands) as an image: time left to right, low bands at the bottom."""
+    """A spectrogram (frames, bands) as an image: time left to right, low bands at the bottom.
+
+    Long videos are averaged down to MAX_SPECTROGRAM_COLUMNS columns first: wider than any
+    screen at the fitted zoom, and quick to build.
+    """
+    pool = max(1, math.ceil(len(values) / MAX_SPECTROGRAM_COLUMNS))
+    if pool > 1:
+        usable = len(values) - len(values) % pool
+        values = values[:usable].reshape(-1, pool, values.shape[1]).mean(axis=1)
     low, high = np.percentile(values, [2, 99.5])
     scaled = np.clip((values - low) / max(high - low, 1e-6), 0, 1).T[::-1]
     # A dark-blue to yellow ramp: loud is bright.
@@ -308,6 +367,6 @@ def _heat_image(values: np.ndarray) -> QImage:
 
 def default_lanes() -> list[Lane]:
     return [RulerLane(), ThumbnailLane(), AudioLane(), PredictionLane(),
-            ConfidenceLane("Audio conf.", "audio_confidence", AUDIO_COLOR),
-            ConfidenceLane("Visual conf.", "visual_confidence", VISUAL_COLOR),
+            ConfidenceLane("Audio head", "audio_confidence", "audio_label", AUDIO_COLOR),
+            ConfidenceLane("Visual head", "visual_confidence", "visual_label", VISUAL_COLOR),
             AttentionLane(), HumanLane()]

@@ -13,6 +13,7 @@ import pandas as pd
 from PySide6.QtCore import QObject, Signal
 
 from ...core.conventions import BACKGROUND
+from .. import refcount_guard
 
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_PIXELS_PER_SECOND = 60.0
@@ -21,6 +22,7 @@ MIN_PIXELS_PER_SECOND, MAX_PIXELS_PER_SECOND = 0.5, 400.0
 
 class TimelineState(QObject):
     videoChanged = Signal()          # another video (or none): everything below changed too
+    durationChanged = Signal(float)  # the shown video's duration became known (probe, run)
     predictionsChanged = Signal()
     humanLabelsChanged = Signal()
     previewChanged = Signal()        # thumbnails or audio picture arrived
@@ -33,6 +35,7 @@ class TimelineState(QObject):
     paintPreviewChanged = Signal()
 
     def __init__(self, parent=None):
+        refcount_guard.install()   # the timeline paints thousands of items a second
         super().__init__(parent)
         self.video: str | None = None
         self.duration = 0.0
@@ -73,6 +76,12 @@ class TimelineState(QObject):
         self.paint_preview = None
         self.thumbnails, self.waveform, self.spectrogram = [], None, None
         self.videoChanged.emit()
+
+    def set_duration(self, duration: float) -> None:
+        duration = float(duration or 0.0)
+        if duration != self.duration:
+            self.duration = duration
+            self.durationChanged.emit(duration)
 
     def set_predictions(self, predictions: pd.DataFrame | None, attention) -> None:
         self.predictions = predictions if predictions is not None and len(predictions) else None

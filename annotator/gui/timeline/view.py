@@ -25,6 +25,7 @@ class LaneCanvas(QWidget):
     """Paints every lane and turns mouse gestures into seeks, selections and painted ranges."""
 
     rangePainted = Signal(int, int, str)   # [start, end) seconds, label
+    zoomedByWheel = Signal()
 
     def __init__(self, state: TimelineState, lanes: list[Lane], parent=None):
         super().__init__(parent)
@@ -35,7 +36,8 @@ class LaneCanvas(QWidget):
         self.setMouseTracking(False)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         self.setFocusPolicy(Qt.ClickFocus)
-        for signal in (state.videoChanged, state.predictionsChanged, state.humanLabelsChanged,
+        for signal in (state.videoChanged, state.durationChanged, state.predictionsChanged,
+                       state.humanLabelsChanged,
                        state.previewChanged, state.cursorChanged, state.viewChanged,
                        state.selectionChanged, state.thresholdChanged,
                        state.paintPreviewChanged):
@@ -153,6 +155,7 @@ class LaneCanvas(QWidget):
             x = event.position().x() - TITLE_WIDTH
             self.state.set_zoom(self.state.pixels_per_second * factor,
                                 anchor=self.axis().time(event.position().x()), anchor_x=x)
+            self.zoomedByWheel.emit()
         else:
             seconds = self.state.visible_seconds(self.lane_width()) * 0.1
             self.state.scroll_to(self.state.view_start - seconds * (1 if delta > 0 else -1))
@@ -173,9 +176,12 @@ class TimelineView(QWidget):
         layout.addWidget(self.canvas)
         layout.addWidget(self.scrollbar)
         layout.addStretch(1)
+        self._fitted = True   # the whole video is shown, and stays so when the window resizes
         self.scrollbar.valueChanged.connect(lambda ms: state.scroll_to(ms / 1000.0))
+        self.canvas.zoomedByWheel.connect(lambda: setattr(self, "_fitted", False))
         state.viewChanged.connect(self._sync_scrollbar)
         state.videoChanged.connect(self.fit)
+        state.durationChanged.connect(self._on_duration)
         state.cursorChanged.connect(
             lambda t: state.keep_visible(t, self.canvas.lane_width()))
 
@@ -187,6 +193,12 @@ class TimelineView(QWidget):
         """Show the whole video."""
         duration = max(self.state.duration, 1.0)
         self.state.set_zoom(self.canvas.lane_width() / duration, anchor=0.0, anchor_x=0.0)
+        self._fitted = True
+
+    def _on_duration(self, _duration: float) -> None:
+        if self._fitted:
+            self.fit()
+        self._sync_scrollbar()
 
     def zoom_in(self) -> None:
         self._zoom(ZOOM_STEP)
@@ -195,6 +207,7 @@ class TimelineView(QWidget):
         self._zoom(1 / ZOOM_STEP)
 
     def _zoom(self, factor: float) -> None:
+        self._fitted = False
         # Zoom around the cursor so the place being reviewed stays put.
         x = (self.state.cursor - self.state.view_start) * self.state.pixels_per_second
         self.state.set_zoom(self.state.pixels_per_second * factor, anchor=self.state.cursor,
@@ -202,6 +215,8 @@ class TimelineView(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        if self._fitted:
+            self.fit()
         self._sync_scrollbar()
 
     def _sync_scrollbar(self) -> None:

@@ -1,0 +1,1 @@
+"""The timeline: lanes of one video on a shared time axis, driven by TimelineState."""
