@@ -81,6 +81,8 @@ def _add_other(sub) -> None:
     p.add_argument("--data", required=True, metavar="SPEC")
     p.add_argument("--model", required=True)
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    p.add_argument("--record", action="store_true",
+                   help="write the result into the bundle's card as its held-out metrics")
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("demo-data", help="render demo clips with per-second truth")
     p.add_argument("out_dir", metavar="OUT_DIR")
@@ -195,6 +197,10 @@ def _cmd_evaluate(args) -> int:
 
     bundle = load_bundle(args.model)
     report = evaluate(args.data, bundle, progress=ProgressBar("evaluate"))
+    if args.record:
+        from .ml.evaluation import record_in_card
+
+        record_in_card(bundle, report)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

@@ -4,20 +4,24 @@ import json
 import sys
 
 
+def _cell(value) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
 def main(paths) -> None:
     print("| model | per-second accuracy | event seconds | audio head | visual head "
-          "| drop-out clips (audio dropped / visual dropped) |")
-    print("|---|---|---|---|---|---|")
+          "| drop-out clips | audio dropped | visual dropped |")
+    print("|---|---|---|---|---|---|---|---|")
     for path in paths:
-        report = json.load(open(path))
-        heads = report["heads"]
-        dropout = report["dropout_clips"]
-        by_stream = dropout["by_stream"]
-        print(f"| {report['model']} | {report['per_second_accuracy']:.3f} "
-              f"| {report['event_second_accuracy']:.3f} "
-              f"| {heads.get('audio', '—')} | {heads.get('visual', '—')} "
-              f"| {dropout['per_second_accuracy']:.3f} ({by_stream.get('audio', '—')} / "
-              f"{by_stream.get('visual', '—')}) |")
+        with open(path) as handle:
+            report = json.load(handle)
+        heads, dropout = report["heads"], report["dropout_clips"]
+        print(f"| {report['model']} | {_cell(report['per_second_accuracy'])} "
+              f"| {_cell(report['event_second_accuracy'])} "
+              f"| {_cell(heads.get('audio'))} | {_cell(heads.get('visual'))} "
+              f"| {_cell(dropout['per_second_accuracy'])} "
+              f"| {_cell(dropout['by_stream'].get('audio'))} "
+              f"| {_cell(dropout['by_stream'].get('visual'))} |")
 
 
 if __name__ == "__main__":

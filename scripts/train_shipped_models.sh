@@ -15,7 +15,7 @@ mkdir -p docs/evaluation
 for arch in visual audio fusion attention; do
   $PY main.py train --data data/demo-train --arch "$arch" --out "models/$arch" \
       --epochs "$EPOCHS" --seed 0
-  $PY main.py evaluate --data data/demo-heldout --model "models/$arch" --json \
+  $PY main.py evaluate --data data/demo-heldout --model "models/$arch" --json --record \
       > "docs/evaluation/$arch.json"
 done
-$PY scripts/accuracy_table.py docs/evaluation/*.json
+$PY scripts/accuracy_table.py docs/evaluation/{visual,audio,fusion,attention}.json

@@ -54,6 +54,14 @@ def test_evaluate_json_reports_every_breakdown(trained, demo_dir, capsys):
     assert {"per_second_accuracy", "event_second_accuracy", "per_class", "dropout_clips"} <= set(report)
 
 
+def test_evaluate_record_makes_the_result_the_cards_held_out_metrics(trained, demo_dir, capsys):
+    assert main(["evaluate", "--data", str(demo_dir), "--model", str(trained / "audio"),
+                 "--record"]) == 0
+    card = json.loads((trained / "audio" / "card.json").read_text())
+    assert card["metrics"]["data"] == str(demo_dir) and card["metrics"]["videos"] == 12
+    assert "validation" in card["metrics"] or "validation" in card["training"]
+
+
 def test_annotate_a_messy_folder(trained, mixed_folder, tmp_path, capsys):
     out, segments = tmp_path / "out" / "rows.csv", tmp_path / "out" / "segments.csv"
     status = main(["annotate", str(mixed_folder), "--recursive", "--model",

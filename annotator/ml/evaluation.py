@@ -97,3 +97,22 @@ def evaluate(spec, bundle: ModelBundle, cache=None, progress=None, cancel=None) 
     report = evaluate_videos(bundle, videos, cache, progress, cancel)
     report["data"] = str(spec)
     return report
+
+
+RECORDED_KEYS = ("per_second_accuracy", "event_second_accuracy", "heads", "dropout_clips",
+                 "per_class", "videos", "seconds")
+
+
+def record_in_card(bundle: ModelBundle, report: dict) -> None:
+    """Make `report` the bundle's held-out metrics (the validation split's move to training)."""
+    import json
+
+    card = dict(bundle.card)
+    previous = card.get("metrics")
+    if previous and "validation" in str(previous.get("data", "")):
+        card.setdefault("training", {})["validation"] = previous
+    card["metrics"] = {key: report[key] for key in RECORDED_KEYS}
+    card["metrics"]["data"] = report.get("data", "")
+    (bundle.path / "card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n",
+                                           encoding="utf-8")
+    bundle.card = card
