@@ -2,11 +2,14 @@
 
 ffmpeg does the resampling, frame selection and scaling itself and writes raw samples/pixels to
 a pipe, which is read one second at a time, so memory does not grow with the video's length.
+A reader thread keeps a few seconds read ahead, so ffmpeg goes on decoding while the caller is
+busy with the previous seconds (the OS pipe alone holds less than one 224x224 frame).
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import subprocess
 import threading
 from typing import Iterator
@@ -19,17 +22,45 @@ from .media import ffmpeg_exe
 
 log = logging.getLogger(__name__)
 
+# Seconds of decoded data held ahead of the caller: 1.2 MB of frames at 1 frame/s, 0.5 MB of audio.
+READ_AHEAD_SECONDS = 8
+
+
+def input_args(path) -> list[str]:
+    """ffmpeg reading `path` with one decoding thread: parallelism comes from decoding several
+    streams and videos at once, and one thread per decoder keeps every core busy without
+    oversubscribing two cores."""
+    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
+            "-threads", "1", "-i", str(path)]
+
+
+def audio_output_args(sample_rate: int = AUDIO_SAMPLE_RATE) -> list[str]:
+    """The first audio stream as mono float32 at `sample_rate` (ffmpeg resamples and mixes)."""
+    return ["-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(sample_rate),
+            "-f", "f32le", "-acodec", "pcm_f32le"]
+
+
+def frame_output_args(frames_per_second: int, size: int = FRAME_SIZE) -> list[str]:
+    """The first video stream as `frames_per_second` rgb24 size x size frames per second.
+
+    ffmpeg picks the frames (fps filter) before scaling, so only the frames used are converted.
+    """
+    return ["-map", "0:v:0", "-an", "-sn", "-dn",
+            "-vf", f"fps={frames_per_second}:eof_action=pass,scale={size}:{size}:flags=area",
+            "-pix_fmt", "rgb24", "-f", "rawvideo"]
+
 
 class _FfmpegPipe:
     """An ffmpeg process writing raw data to stdout; stderr is drained in a thread (no deadlock)."""
 
     def __init__(self, path, output_args: list[str]):
         self.path = str(path)
-        command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-                   "-threads", "1", "-i", self.path, *output_args, "pipe:1"]
+        command = [*input_args(path), *output_args, "pipe:1"]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         bufsize=0)
         self._errors: list[bytes] = []
+        self._closing = threading.Event()
+        self._stdout_reader: threading.Thread | None = None
         self._stderr_reader = threading.Thread(target=self._drain_stderr, daemon=True)
         self._stderr_reader.start()
 
@@ -49,10 +80,45 @@ class _FfmpegPipe:
             remaining -= len(chunk)
         return b"".join(chunks)
 
+    def chunks(self, size: int, depth: int = READ_AHEAD_SECONDS) -> Iterator[bytes]:
+        """Consecutive `size`-byte chunks (the last may be shorter), read ahead in a thread."""
+        ahead: queue.Queue = queue.Queue(maxsize=depth)
+        self._stdout_reader = threading.Thread(target=self._read_ahead, args=(size, ahead),
+                                               daemon=True)
+        self._stdout_reader.start()
+        while True:
+            data = ahead.get()
+            if data:
+                yield data
+            if len(data) < size:
+                return
+
+    def _read_ahead(self, size: int, ahead: queue.Queue) -> None:
+        try:
+            while not self._closing.is_set():
+                data = self.read_exactly(size)
+                if not self._offer(ahead, data) or len(data) < size:
+                    return
+        except (OSError, ValueError):   # stdout closed under us: the caller stopped early
+            self._offer(ahead, b"")
+
+    def _offer(self, ahead: queue.Queue, data: bytes) -> bool:
+        """Queue `data` unless the pipe is closing first (a caller that stopped reading)."""
+        while not self._closing.is_set():
+            try:
+                ahead.put(data, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def close(self) -> None:
+        self._closing.set()
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+        if self._stdout_reader is not None:
+            self._stdout_reader.join(timeout=5)
         self.process.stdout.close()
         self._stderr_reader.join(timeout=5)
 
@@ -68,19 +134,15 @@ class _FfmpegPipe:
 
 def iter_audio_seconds(path, sample_rate: int = AUDIO_SAMPLE_RATE) -> Iterator[np.ndarray]:
     """Mono float32 audio, one second (sample_rate samples) at a time; the last may be shorter."""
-    args = ["-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(sample_rate),
-            "-f", "f32le", "-acodec", "pcm_f32le"]
+    args = audio_output_args(sample_rate)
     second_bytes = sample_rate * 4
     yielded = False
     with _FfmpegPipe(path, args) as pipe:
-        while True:
-            data = pipe.read_exactly(second_bytes)
+        for data in pipe.chunks(second_bytes):
             usable = len(data) - len(data) % 4
             if usable:
                 yielded = True
                 yield np.frombuffer(data[:usable], dtype="<f4").astype(np.float32)
-            if len(data) < second_bytes:
-                break
         returncode = pipe.process.wait()
         if not yielded and returncode != 0:
             raise MediaError(path, f"audio could not be decoded: {pipe.error_text()}")
@@ -95,21 +157,16 @@ def iter_frame_seconds(path, frames_per_second: int = 1,
     ffmpeg picks the frames (fps filter) and scales them (the whole picture squashed to a square,
     so nothing at the edges is cropped away); rotation metadata is applied by ffmpeg.
     """
-    args = ["-map", "0:v:0", "-an", "-sn", "-dn",
-            "-vf", f"fps={frames_per_second}:eof_action=pass,scale={size}:{size}:flags=area",
-            "-pix_fmt", "rgb24", "-f", "rawvideo"]
+    args = frame_output_args(frames_per_second, size)
     frame_bytes = size * size * 3
     yielded = False
     with _FfmpegPipe(path, args) as pipe:
-        while True:
-            data = pipe.read_exactly(frame_bytes * frames_per_second)
+        for data in pipe.chunks(frame_bytes * frames_per_second):
             whole = len(data) // frame_bytes
             if whole:
                 yielded = True
                 yield np.frombuffer(data[:whole * frame_bytes], dtype=np.uint8).reshape(
                     whole, size, size, 3)
-            if len(data) < frame_bytes * frames_per_second:
-                break
         returncode = pipe.process.wait()
         if not yielded and returncode != 0:
             raise MediaError(path, f"video could not be decoded: {pipe.error_text()}")

@@ -15,9 +15,8 @@ from pathlib import Path
 
 from ..core.errors import AnnotatorError, Cancelled
 from ..core.feature_cache import FeatureCache
-from ..core.media import probe
 from .bundle import ModelBundle
-from .extract import video_features
+from .extract import probe_cached, video_features
 from .prediction import VideoAnnotation, missing_stream_warnings, annotate_video
 
 log = logging.getLogger(__name__)
@@ -73,7 +72,7 @@ def collect_videos(paths, recursive: bool = False):
 
 def _prepare(path: Path, bundle: ModelBundle, cache, use_cache, cancel):
     """Probe and extract features in a worker thread; prediction follows on the caller's thread."""
-    info = probe(path)
+    info = probe_cached(path, cache, use_cache)
     missing_stream_warnings(bundle, info, path)  # refuse early, before any decoding
     features, info = video_features(path, bundle.modalities, bundle.visual_fps, cache,
                                     use_cache, cancel, info)
