@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.errors import AnnotatorError, Cancelled
+from ..core.errors import AnnotatorError, Cancelled, MediaError
 from ..core.feature_cache import FeatureCache
 from .bundle import ModelBundle
 from .extract import probe_cached, video_features
@@ -70,39 +72,81 @@ def collect_videos(paths, recursive: bool = False):
     return files, problems, skipped
 
 
-def _prepare(path: Path, bundle: ModelBundle, cache, use_cache, cancel):
+# Nothing may hang a batch: each file gets this long, plus a share of its own duration.
+TIME_LIMIT_SECONDS = 120.0
+TIME_LIMIT_PER_VIDEO_SECOND = 2.0
+
+
+class _Stop:
+    """The cancel check handed to a worker: the user's cancel, a Ctrl-C, or the file's deadline."""
+
+    def __init__(self, user_cancel, interrupted: threading.Event, limit: float):
+        self.user_cancel, self.interrupted, self.limit = user_cancel, interrupted, limit
+        self.deadline = time.monotonic() + limit
+
+    def timed_out(self) -> bool:
+        return time.monotonic() > self.deadline
+
+    def __call__(self) -> bool:
+        return (self.interrupted.is_set() or self.timed_out()
+                or (self.user_cancel is not None and bool(self.user_cancel())))
+
+
+def _prepare(path: Path, bundle: ModelBundle, cache, use_cache, cancel, interrupted):
     """Probe and extract features in a worker thread; prediction follows on the caller's thread."""
     info = probe_cached(path, cache, use_cache)
     missing_stream_warnings(bundle, info, path)  # refuse early, before any decoding
-    features, info = video_features(path, bundle.modalities, bundle.visual_fps, cache,
-                                    use_cache, cancel, info)
+    stop = _Stop(cancel, interrupted, TIME_LIMIT_SECONDS + TIME_LIMIT_PER_VIDEO_SECOND * info.duration)
+    try:
+        features, info = video_features(path, bundle.modalities, bundle.visual_fps, cache,
+                                        use_cache, stop, info)
+    except Cancelled:
+        if stop.timed_out() and not interrupted.is_set():
+            raise MediaError(path, f"gave up after {stop.limit:.0f} s (the per-file time limit)")
+        raise
     return info, features
 
 
 def annotate_batch(files, bundle: ModelBundle, *, jobs: int = 1, cache: FeatureCache | None = None,
                    use_cache: bool = True, progress=None, cancel=None, name_for=str) -> BatchResult:
-    """Annotate every file; `progress(done, total, path)` after each; `name_for(path)` names rows."""
+    """Annotate every file; `progress(done, total, path)` after each; `name_for(path)` names rows.
+
+    On Ctrl-C the workers stop at their next second and the interrupt is raised again, so the
+    caller writes nothing half-done.
+    """
     result = BatchResult()
     cache = cache or FeatureCache()
     bundle.model()  # load once, before the workers start
+    interrupted = threading.Event()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [(path, pool.submit(_prepare, path, bundle, cache, use_cache, cancel))
+        futures = [(path, pool.submit(_prepare, path, bundle, cache, use_cache, cancel, interrupted))
                    for path in files]
-        for done, (path, future) in enumerate(futures, start=1):
-            try:
-                info, features = future.result()
-                result.annotations.append(annotate_video(
-                    path, bundle, video_name=name_for(path), info=info, features=features))
-            except Cancelled:
-                result.cancelled = True
-                for _p, later in futures:
-                    later.cancel()
-                break
-            except AnnotatorError as exc:
-                result.failures.append((str(path), getattr(exc, "reason", str(exc))))
-            except Exception as exc:  # never let one odd file end the batch
-                log.exception("unexpected error on %s", path)
-                result.failures.append((str(path), f"unexpected error: {type(exc).__name__}: {exc}"))
-            if progress:
-                progress(done, len(files), path)
+        try:
+            _collect(futures, bundle, result, progress, name_for, len(files))
+        except KeyboardInterrupt:
+            interrupted.set()
+            for _path, future in futures:
+                future.cancel()
+            raise
     return result
+
+
+def _collect(futures, bundle, result: BatchResult, progress, name_for, total: int) -> None:
+    """Predict each file as its features arrive, in input order; record each failure."""
+    for done, (path, future) in enumerate(futures, start=1):
+        try:
+            info, features = future.result()
+            result.annotations.append(annotate_video(
+                path, bundle, video_name=name_for(path), info=info, features=features))
+        except Cancelled:
+            result.cancelled = True
+            for _p, later in futures:
+                later.cancel()
+            return
+        except AnnotatorError as exc:
+            result.failures.append((str(path), getattr(exc, "reason", str(exc))))
+        except Exception as exc:  # never let one odd file end the batch
+            log.exception("unexpected error on %s", path)
+            result.failures.append((str(path), f"unexpected error: {type(exc).__name__}: {exc}"))
+        if progress:
+            progress(done, total, path)

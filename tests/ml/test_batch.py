@@ -1,0 +1,46 @@
+"""Batch runs: a per-file time limit, and Ctrl-C stops promptly without writing half a CSV."""
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from annotator.core.feature_cache import FeatureCache
+from annotator.ml import batch
+from annotator.ml.bundle import load_bundle
+
+from conftest import PROJECT_ROOT
+
+SAMPLES = PROJECT_ROOT / "resources" / "samples"
+
+
+def test_a_file_over_its_time_limit_is_reported_and_the_rest_go_on(monkeypatch, tmp_path):
+    monkeypatch.setattr(batch, "TIME_LIMIT_SECONDS", 0.0)
+    monkeypatch.setattr(batch, "TIME_LIMIT_PER_VIDEO_SECOND", 0.0)
+    files = [SAMPLES / "clip_0000.mp4", SAMPLES / "clip_0005.mp4"]
+    result = batch.annotate_batch(files, load_bundle("attention"), cache=FeatureCache(tmp_path),
+                                  use_cache=False)
+    assert not result.cancelled and not result.annotations
+    assert [reason for _path, reason in result.failures] == [
+        "gave up after 0 s (the per-file time limit)"] * 2
+
+
+def test_ctrl_c_stops_the_batch_and_leaves_the_previous_csv(tmp_path):
+    folder = tmp_path / "clips"
+    shutil.copytree(SAMPLES, folder)
+    out = tmp_path / "rows.csv"
+    out.write_text("previous export\n")
+    process = subprocess.Popen([sys.executable, "main.py", "annotate", str(folder), "--no-cache",
+                                "--out", str(out)], cwd=PROJECT_ROOT, stderr=subprocess.PIPE,
+                               text=True)
+    for line in process.stderr:
+        if "annotate [" in line:
+            break
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    rest = process.stderr.read()
+    assert process.wait(timeout=60) == 130
+    assert time.monotonic() - started < 30
+    assert "interrupted" in rest and "Traceback" not in rest
+    assert out.read_text() == "previous export\n"
