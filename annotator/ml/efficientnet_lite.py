@@ -275,7 +275,7 @@ def load_backbone(include_top: bool = False) -> keras.Model:
 def embed_frames(frames: np.ndarray, batch_size: int = 32) -> np.ndarray:
     """(N, 224, 224, 3) uint8 RGB frames -> (N, 1280) float32 embeddings.
 
-    Runs on ONNX Runtime (``efficientnet_lite_onnx``: same weights, about 3x less CPU per frame,
+    Runs on ONNX Runtime (``efficientnet_lite_onnx``: same weights, about 40% less CPU per frame,
     outputs within 1e-4 of this Keras model); falls back to the Keras model without it.
     """
     from .efficientnet_lite_onnx import onnx_backbone
