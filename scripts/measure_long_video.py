@@ -46,7 +46,8 @@ def long_frames(seconds: float, rng):
                        (2 * WIDTH, 2 * HEIGHT), interpolation=cv2.INTER_CUBIC)
     for index in range(frame_count(seconds, FPS)):
         t = index / FPS
-        left, top = int(WIDTH / 2 * (1 + np.sin(0.05 * t))), int(HEIGHT / 2 * (1 + np.cos(0.03 * t)))
+        left = int(WIDTH / 2 * (1 + np.sin(0.05 * t)))
+        top = int(HEIGHT / 2 * (1 + np.cos(0.03 * t)))
         frame = np.ascontiguousarray(scene[top:top + HEIGHT, left:left + WIDTH])
         centre = (int(WIDTH / 2 + 120 * np.sin(0.9 * t)), int(HEIGHT / 2 + 60 * np.cos(0.7 * t)))
         cv2.circle(frame, centre, 25, (240, 200, 40), -1)

@@ -43,7 +43,8 @@ TARGETS = {"times_faster_than_research": 50.0, "times_decode_floor": 3.0,
            "times_real_time": 30.0, "peak_memory_mb": 1500.0, "cache_speedup": 10.0}
 
 
-def _annotate_folder(clips: list[Path], bundle: ModelBundle, cache_dir: Path, out_csv: Path) -> float:
+def _annotate_folder(clips: list[Path], bundle: ModelBundle, cache_dir: Path,
+                     out_csv: Path) -> float:
     """Wall seconds for `annotate`'s batch path over the clips, CSV written; fails loudly."""
     started = time.perf_counter()
     result = annotate_batch(clips, bundle, jobs=ANNOTATE_JOBS, cache=FeatureCache(cache_dir))
@@ -143,9 +144,9 @@ def _stage_row(name: str, stages: dict) -> str:
 
 def _folder_row(name: str, part: dict, clips: int, seconds: float) -> str:
     per_clip = 1000 * part["folder_wall_s"] / clips
+    real_time = seconds * clips / part["folder_wall_s"]
     memory = f"{part['peak_memory_mb']:>9.0f} MB" if "peak_memory_mb" in part else f"{'-':>12}"
-    return (f"  {name:<{NAME_WIDTH}}{per_clip:>12.0f}{seconds * clips / part['folder_wall_s']:>13.1f}"
-            f"{memory}")
+    return f"  {name:<{NAME_WIDTH}}{per_clip:>12.0f}{real_time:>13.1f}{memory}"
 
 
 def _ratio_rows(report: dict) -> list[str]:
@@ -180,10 +181,12 @@ def format_report(report: dict) -> str:
     """The human-readable table: stage medians, folder throughput, ratios against targets."""
     clips, machine_info = report["clips"], report["machine"]
     n, seconds = clips["count"], clips["seconds"]
+    plural = "s" if n != 1 else ""
     header = "".join(f"{s.split('_')[0]:>8}" for s in STAGES)
     return "\n".join([
-        f"bench: {n} clip{'s' if n != 1 else ''} of {seconds:g} s ({clips['size']}, {clips['fps']} fps, {clips['video']}"
-        f" + {clips['audio']}); model {report['model']} ({report['architecture']})",
+        f"bench: {n} clip{plural} of {seconds:g} s ({clips['size']}, "
+        f"{clips['fps']} fps, {clips['video']} + {clips['audio']}); "
+        f"model {report['model']} ({report['architecture']})",
         f"machine: {machine_info['cpu']}, {machine_info['cores']} cores, "
         f"{machine_info['memory_gb']:.1f} GB RAM; load average {machine_info['load_average'][0]}"
         f" at start, {machine_info['load_average_at_end'][0]} at end",
@@ -193,8 +196,8 @@ def format_report(report: dict) -> str:
         _stage_row("decode floor (ffmpeg only)", report["decode_floor"]["stages_ms"]),
         _stage_row("research-style", report["research"]["stages_ms"]),
         "",
-        f"  {f'the {n} clips as a folder':<{NAME_WIDTH}}{'ms per clip':>12}{'x real time':>13}"
-        f"{'peak memory':>15}",
+        f"  {f'the {n} clip{plural} as a folder':<{NAME_WIDTH}}{'ms per clip':>12}"
+        f"{'x real time':>13}{'peak memory':>15}",
         _folder_row(f"ours ({ANNOTATE_JOBS} jobs, as annotate)", report["ours"], n, seconds),
         _folder_row(f"decode floor ({ANNOTATE_JOBS} at a time)", report["decode_floor"], n,
                     seconds),

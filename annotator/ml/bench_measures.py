@@ -60,7 +60,8 @@ def _clip_audio(rng, seconds: float) -> np.ndarray:
     """Stereo: a wavering tone over broadband noise, the right channel a little different."""
     t = np.arange(sample_count(seconds, CLIP_SAMPLE_RATE)) / CLIP_SAMPLE_RATE
     pitch = rng.uniform(200, 800)
-    left = 0.2 * np.sin(2 * np.pi * pitch * t * (1 + 0.1 * np.sin(t))) + 0.05 * rng.standard_normal(t.size)
+    tone = 0.2 * np.sin(2 * np.pi * pitch * t * (1 + 0.1 * np.sin(t)))
+    left = tone + 0.05 * rng.standard_normal(t.size)
     right = 0.8 * left + 0.02 * rng.standard_normal(t.size)
     return np.stack([left, right], axis=1).astype(np.float32)
 

@@ -15,6 +15,7 @@ disk, and runs every network batched inside one process.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -70,7 +71,7 @@ def build_research_fusion(seconds: int = 10, classes: int = RESEARCH_CLASSES) ->
     return keras.Model([visual_in, audio_in], label, name="research_fusion")
 
 
-def _traced(model: keras.Model, shape: tuple) -> callable:
+def _traced(model: keras.Model, shape: tuple) -> Callable:
     """One traced inference function per model, so timing never includes retracing."""
     spec = tf.TensorSpec((None, *shape), tf.float32)
     return tf.function(lambda x: model(x, training=False), input_signature=[spec])

@@ -17,8 +17,8 @@ TOLERANCE = 1e-4
 
 @pytest.fixture(scope="module")
 def frames():
-    photos = [cv2.resize(image, (224, 224), interpolation=cv2.INTER_AREA)
-              for image in (skimage.data.chelsea(), skimage.data.coffee(), skimage.data.astronaut())]
+    images = (skimage.data.chelsea(), skimage.data.coffee(), skimage.data.astronaut())
+    photos = [cv2.resize(image, (224, 224), interpolation=cv2.INTER_AREA) for image in images]
     noise = np.random.default_rng(7).integers(0, 256, (5, 224, 224, 3), dtype=np.uint8)
     extremes = np.stack([np.zeros((224, 224, 3), np.uint8), np.full((224, 224, 3), 255, np.uint8)])
     return np.concatenate([np.stack(photos), noise, extremes])
@@ -53,4 +53,5 @@ def test_graph_carries_every_weight_once():
     graph = onnx.load_from_string(lite_onnx.build_onnx_graph()).graph
     convolutions = [node for node in graph.node if node.op_type == "Conv"]
     assert len(convolutions) == 2 + 16 * 2 + 15   # stem, head; depthwise+project; expansions
-    assert [i.name for i in graph.input] == ["rgb"] and [o.name for o in graph.output] == ["embedding"]
+    assert [i.name for i in graph.input] == ["rgb"]
+    assert [o.name for o in graph.output] == ["embedding"]
