@@ -25,18 +25,14 @@ from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 
-import imageio_ffmpeg
 import numpy as np
+
+from .media import ffmpeg_exe
 
 log = logging.getLogger(__name__)
 
 # ffmpeg reports at most this much of its error output in our exception message.
 _STDERR_LIMIT = 4000
-
-
-def ffmpeg_exe() -> str:
-    """The ffmpeg binary shipped with imageio-ffmpeg (there is no system ffmpeg here)."""
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def frame_count(duration: float, fps: float) -> int:

@@ -30,7 +30,7 @@ class VideoAnnotation:
     warnings: list[str] = field(default_factory=list)
 
 
-def _windows(seconds: int, context: int) -> list[tuple[int, int]]:
+def context_windows(seconds: int, context: int) -> list[tuple[int, int]]:
     """Windows of `context` seconds covering all seconds; the last one is shifted back to fit."""
     if seconds <= context:
         return [(0, seconds)]
@@ -87,7 +87,7 @@ def predict_features(bundle: ModelBundle, features: VideoFeatures) -> dict:
     model = bundle.model()
     arrays = {name: getattr(features, name) for name in _INPUT_NAMES
               if name in model.input and getattr(features, name) is not None}
-    windows = _windows(features.seconds, bundle.context_seconds)
+    windows = context_windows(features.seconds, bundle.context_seconds)
     batch = {name: np.stack([a[s:e] for s, e in windows]).astype(np.float32)
              for name, a in arrays.items()}
     outputs = _run_windows(model, batch)

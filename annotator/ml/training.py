@@ -22,7 +22,7 @@ from .architectures import DEFAULT_HYPERPARAMETERS, build_model, modalities_of
 from .bundle import ModelBundle, save_bundle
 from .cost import multiply_adds_per_second
 from .evaluation import evaluate_videos
-from .prediction import _windows as windows_of
+from .prediction import context_windows
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def _video_windows(features, labels: list[str], class_index: dict) -> list[dict]
     truth = np.array([class_index.get(label, class_index[BACKGROUND])
                       for label in labels], np.int32)
     windows = []
-    for start, end in windows_of(seconds, CONTEXT_SECONDS):
+    for start, end in context_windows(seconds, CONTEXT_SECONDS):
         pad = CONTEXT_SECONDS - (end - start)
         window = {"labels": np.pad(truth[start:end], (0, pad),
                                    constant_values=class_index[BACKGROUND]),
