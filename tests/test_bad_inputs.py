@@ -8,12 +8,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import pandas as pd
 import pytest
 
-from annotator.cli import main
 from annotator.core.media import probe
 from annotator.core.table import count_seconds
 from corpus import ANNOTATED, FAILED, build_corpus

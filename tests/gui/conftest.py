@@ -153,3 +153,19 @@ def annotated_source(samples_source, models_dir, tmp_path_factory, qapp) -> Path
 @pytest.fixture
 def annotated(annotated_source, tmp_path) -> Path:
     return copy_videos(annotated_source, tmp_path / "annotated")
+
+
+@pytest.fixture
+def review_session(annotated, qapp):
+    """(actions, project, timeline, first video's name) over a copy of the annotated samples,
+    without a window; the caller sets the classes and shows the video it needs."""
+    from annotator.gui.edits import ReviewActions
+    from annotator.gui.project import ProjectState
+    from annotator.gui.timeline.state import TimelineState
+
+    project = ProjectState()
+    project.open_folder(annotated)
+    timeline = TimelineState()
+    actions = ReviewActions(project, timeline)
+    yield actions, project, timeline, project.names()[0]
+    project.close()

@@ -7,9 +7,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from annotator.gui.edits import ReviewActions
-from annotator.gui.project import ProjectState
-from annotator.gui.timeline.state import TimelineState
 
 LABELS = ["Sparkler", "Chess clock", "background"]
 SECONDS = 8
@@ -23,17 +20,12 @@ step = st.one_of(
 
 
 @pytest.fixture
-def editing(annotated, qapp):
-    project = ProjectState()
-    project.open_folder(annotated)
-    timeline = TimelineState()
+def editing(review_session):
+    actions, project, timeline, name = review_session
     timeline.set_classes(LABELS)
-    actions = ReviewActions(project, timeline)
-    name = project.names()[0]
     timeline.show_video(name, float(SECONDS), project.predictions(name).iloc[:SECONDS].copy(),
                         None, project.human_labels(name))
-    yield actions, project, timeline
-    project.close()
+    return actions, project, timeline
 
 
 def _reset(actions, project, timeline):

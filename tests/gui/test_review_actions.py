@@ -5,23 +5,16 @@ from __future__ import annotations
 import pytest
 
 from annotator.core.conventions import BACKGROUND
-from annotator.gui.edits import ReviewActions
-from annotator.gui.project import ProjectState
-from annotator.gui.timeline.state import TimelineState
 
 CLASSES = ["Chess clock", "Sparkler", "Whistle kettle", BACKGROUND]
 
 
 @pytest.fixture
-def review(annotated, qapp):
+def review(review_session):
     """(actions, project, timeline) on the first annotated sample, predictions set to a known
     pattern so each action's result can be spelled out second by second."""
-    project = ProjectState()
-    project.open_folder(annotated)
-    timeline = TimelineState()
+    actions, project, timeline, name = review_session
     timeline.set_classes(CLASSES)
-    actions = ReviewActions(project, timeline)
-    name = project.names()[0]
     predictions = project.predictions(name).iloc[:8].copy()
     predictions["label"] = ["background", "Sparkler", "Sparkler", "background", "background",
                             "Chess clock", "Chess clock", "background"]
@@ -29,8 +22,7 @@ def review(annotated, qapp):
     predictions["audio_label"] = ["background"] * 4 + ["Sparkler"] * 4
     predictions["visual_label"] = ["background"] * 6 + ["Chess clock"] * 2
     timeline.show_video(name, 8.0, predictions, None, project.human_labels(name))
-    yield actions, project, timeline
-    project.close()
+    return actions, project, timeline
 
 
 def labels(timeline):
