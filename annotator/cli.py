@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from .core.errors import AnnotatorError
+from .ml.model_types import model_type_names
 
 log = logging.getLogger("annotator")
 
@@ -61,7 +62,7 @@ def _add_annotate(sub) -> None:
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a model type on a SPEC and save a bundle")
     p.add_argument("--data", required=True, metavar="SPEC")
-    p.add_argument("--arch", required=True, choices=["visual", "audio", "fusion", "attention"])
+    p.add_argument("--arch", required=True, choices=model_type_names())
     p.add_argument("--out", required=True, help="bundle folder, e.g. models/NAME")
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--seed", type=int, default=0)

@@ -67,38 +67,17 @@ def _watch_stdin(cancel: threading.Event) -> None:
     cancel.set()   # asked to, or the app is gone (stdin closed): stop either way
 
 
-def _progress_poll(name: str, info, bundle, cancel: threading.Event):
-    """The `cancel` callable for annotate_video, doubling as per-video progress.
-
-    The feature extractors ask cancel() once per decoded second of each stream the model uses,
-    so counting the calls measures progress (a cached video finishes at once).
-    """
-    from ..core.table import count_seconds
-
-    streams = sum([("audio" in bundle.modalities and info.has_audio),
-                   ("visual" in bundle.modalities and info.has_video)])
-    expected = max(1, count_seconds(info.duration) * streams)
-    polls = 0
-
-    def poll() -> bool:
-        nonlocal polls
-        polls += 1
-        emit("progress", video=name, fraction=min(0.95, polls / expected))
-        return cancel.is_set()
-    return poll
-
-
 def _annotate(name: str, path: str, bundle, cache, cancel) -> bool:
-    """One video; False when cancelled."""
+    """One video through the per-video pipeline; False when cancelled."""
     from ..core.errors import AnnotatorError, Cancelled
-    from ..core.media import probe
-    from ..ml.prediction import annotate_video
+    from ..ml.pipeline import label_video, prepare_video
 
     emit("started", video=name)
     try:
-        info = probe(path)
-        annotation = annotate_video(path, bundle, cache=cache, info=info, video_name=name,
-                                    cancel=_progress_poll(name, info, bundle, cancel))
+        prepared = prepare_video(path, bundle, cache=cache, cancel=cancel.is_set,
+                                 progress=lambda fraction: emit("progress", video=name,
+                                                                fraction=fraction))
+        annotation = label_video(prepared, bundle, name)
     except Cancelled:
         return False
     except AnnotatorError as exc:

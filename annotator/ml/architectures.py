@@ -12,7 +12,7 @@ import keras
 
 from ..core.conventions import PATCH_SHAPE, VISUAL_EMBEDDING_SIZE
 from .layers import ModalityAttention, PresenceGate
-from .model_types import ARCHITECTURES, modalities_of  # noqa: F401  (re-exported)
+from .model_types import ARCHITECTURES, model_type  # noqa: F401  (ARCHITECTURES re-exported)
 
 DEFAULT_HYPERPARAMETERS = {
     "visual_hidden": 128,          # per-second projection of the backbone embedding
@@ -122,12 +122,6 @@ def build_attention(classes: int, hp: dict | None = None) -> keras.Model:
     return keras.Model(inputs, outputs, name="attention")
 
 
-BUILDERS = {"visual": build_visual, "audio": build_audio,
-            "fusion": build_fusion, "attention": build_attention}
-
-
 def build_model(architecture: str, classes: int, hp: dict | None = None) -> keras.Model:
-    if architecture not in BUILDERS:
-        raise ValueError(f"unknown architecture {architecture!r}; choose from {', '.join(ARCHITECTURES)}")
-    return BUILDERS[architecture](classes, hp)
-
+    """The registered model type's Keras model (see model_types.py)."""
+    return model_type(architecture).build(classes, hp)

@@ -1,4 +1,4 @@
-"""Batch annotation: map `annotate_video` over files and folders, in parallel, losing nothing.
+"""Batch annotation: map the per-video pipeline (prepare, then label) over files and folders, in parallel, losing nothing.
 
 Decoding and feature work run in a thread pool (`jobs`); ffmpeg runs in its own processes and
 numpy/TensorFlow release the GIL, so threads overlap decoding with inference. Each failure is
@@ -10,16 +10,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.errors import AnnotatorError, Cancelled, MediaError
+from ..core.errors import AnnotatorError, Cancelled
 from ..core.feature_cache import FeatureCache
 from .bundle import ModelBundle
-from .extract import probe_cached, video_features
-from .prediction import VideoAnnotation, missing_stream_warnings, annotate_video
+from .pipeline import VideoAnnotation, label_video, prepare_video
 
 log = logging.getLogger(__name__)
 
@@ -72,39 +70,11 @@ def collect_videos(paths, recursive: bool = False):
     return files, problems, skipped
 
 
-# Nothing may hang a batch: each file gets this long, plus a share of its own duration.
-TIME_LIMIT_SECONDS = 120.0
-TIME_LIMIT_PER_VIDEO_SECOND = 2.0
-
-
-class _Stop:
-    """The cancel check handed to a worker: the user's cancel, a Ctrl-C, or the file's deadline."""
-
-    def __init__(self, user_cancel, interrupted: threading.Event, limit: float):
-        self.user_cancel, self.interrupted, self.limit = user_cancel, interrupted, limit
-        self.deadline = time.monotonic() + limit
-
-    def timed_out(self) -> bool:
-        return time.monotonic() > self.deadline
-
-    def __call__(self) -> bool:
-        return (self.interrupted.is_set() or self.timed_out()
-                or (self.user_cancel is not None and bool(self.user_cancel())))
-
-
 def _prepare(path: Path, bundle: ModelBundle, cache, use_cache, cancel, interrupted):
     """Probe and extract features in a worker thread; prediction follows on the caller's thread."""
-    info = probe_cached(path, cache, use_cache)
-    missing_stream_warnings(bundle, info, path)  # refuse early, before any decoding
-    stop = _Stop(cancel, interrupted, TIME_LIMIT_SECONDS + TIME_LIMIT_PER_VIDEO_SECOND * info.duration)
-    try:
-        features, info = video_features(path, bundle.modalities, bundle.visual_fps, cache,
-                                        use_cache, stop, info)
-    except Cancelled:
-        if stop.timed_out() and not interrupted.is_set():
-            raise MediaError(path, f"gave up after {stop.limit:.0f} s (the per-file time limit)")
-        raise
-    return info, features
+    def stop() -> bool:
+        return interrupted.is_set() or (cancel is not None and bool(cancel()))
+    return prepare_video(path, bundle, cache=cache, use_cache=use_cache, cancel=stop)
 
 
 def annotate_batch(files, bundle: ModelBundle, *, jobs: int = 1, cache: FeatureCache | None = None,
@@ -135,9 +105,8 @@ def _collect(futures, bundle, result: BatchResult, progress, name_for, total: in
     """Predict each file as its features arrive, in input order; record each failure."""
     for done, (path, future) in enumerate(futures, start=1):
         try:
-            info, features = future.result()
-            result.annotations.append(annotate_video(
-                path, bundle, video_name=name_for(path), info=info, features=features))
+            prepared = future.result()
+            result.annotations.append(label_video(prepared, bundle, name_for(path)))
         except Cancelled:
             result.cancelled = True
             for _p, later in futures:

@@ -122,9 +122,9 @@ def read_card(bundle_dir: Path) -> dict:
 
 def check_feature_settings(card: dict, where: str) -> None:
     """The bundle must expect exactly the features this version of the tool computes."""
-    from .model_types import ARCHITECTURES, modalities_of
+    from .model_types import model_type_names, modalities_of
 
-    if card["architecture"] not in ARCHITECTURES:
+    if card["architecture"] not in model_type_names():
         raise BundleError(f"{where}: unknown architecture {card['architecture']!r}")
     settings = card["feature_settings"]
     problems = []

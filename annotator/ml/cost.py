@@ -48,9 +48,11 @@ def head_multiply_adds(model) -> float:
 def multiply_adds_per_second(model, architecture: str, visual_fps: int) -> float:
     from .efficientnet_lite import MULTIPLY_ADDS_PER_IMAGE
 
+    from .model_types import modalities_of
+
     total = head_multiply_adds(model)
-    if architecture in ("visual", "fusion", "attention"):
+    if "visual" in modalities_of(architecture):
         total += MULTIPLY_ADDS_PER_IMAGE * visual_fps
-    if architecture in ("audio", "fusion", "attention"):
+    if "audio" in modalities_of(architecture):
         total += LOG_MEL_MULTIPLY_ADDS
     return total

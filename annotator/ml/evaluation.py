@@ -11,8 +11,7 @@ from ..core.conventions import BACKGROUND
 from ..core.datasets import LabelledVideo, load_spec
 from ..core.errors import AnnotatorError
 from .bundle import ModelBundle
-from .extract import video_features
-from .prediction import predict_features
+from .pipeline import label_video, prepare_video
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +26,14 @@ def _collect(bundle: ModelBundle, videos: list[LabelledVideo], cache, progress, 
     rows, failures = [], []
     for done, video in enumerate(videos, start=1):
         try:
-            features, _info = video_features(video.path, bundle.modalities, bundle.visual_fps,
-                                             cache, cancel=cancel)
+            prepared = prepare_video(video.path, bundle, cache=cache, cancel=cancel)
         except AnnotatorError as exc:
             failures.append(str(exc))
             continue
-        outputs = predict_features(bundle, features)
-        truth = np.array([class_index.get(label, -1) for label in video.labels_for(features.seconds)])
-        heads = {"event": outputs["event"].argmax(-1)}
-        for name, key in (("audio", "audio_event"), ("visual", "visual_event")):
-            if key in outputs:
-                heads[name] = outputs[key].argmax(-1)
-        if bundle.architecture in ("audio", "visual"):
-            heads[bundle.architecture] = heads["event"]
+        probabilities = label_video(prepared, bundle).probabilities
+        seconds = prepared.features.seconds
+        truth = np.array([class_index.get(label, -1) for label in video.labels_for(seconds)])
+        heads = {name: probs.argmax(-1) for name, probs in probabilities.items()}
         rows.append((video, truth, heads))
         if progress:
             progress(done, len(videos), video.path.name)
@@ -58,9 +52,9 @@ def evaluate_videos(bundle: ModelBundle, videos: list[LabelledVideo], cache=None
         mask = truth == index
         if mask.any():
             per_class[name] = _accuracy(correct[mask])
-    head_names = rows[0][2].keys() if rows else []
-    heads = {name: _accuracy(np.concatenate([h[name] == t for _v, t, h in rows]))
-             for name in head_names if name != "event"}
+    head_names = sorted({name for _v, _t, h in rows for name in h} - {"event"})
+    heads = {name: _accuracy(np.concatenate([h[name] == t for _v, t, h in rows if name in h]))
+             for name in head_names}
     dropout = {}
     for stream in ("audio", "visual"):
         chosen = [h["event"] == t for v, t, h in rows if v.dropout == stream]

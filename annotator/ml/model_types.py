@@ -1,15 +1,100 @@
-"""The four model types and the streams each one uses. No Keras here: cards are read (and the
-app lists bundles) without loading TensorFlow."""
+"""The registry of model types: every "which model type is this" question is answered here.
 
-ARCHITECTURES = ("visual", "audio", "fusion", "attention")
+Each entry says which streams the type reads, which of its outputs is the fused label and which
+are the per-modality heads, whether training shows it clips with a stream removed, and how to
+build it. No Keras here: cards are read (and the app lists bundles) without loading TensorFlow;
+builders are named as "module:function" and imported only when a model is built.
 
-_MODALITIES = {"visual": ("visual",), "audio": ("audio",),
-               "fusion": ("audio", "visual"), "attention": ("audio", "visual")}
+Adding a fifth model type is one `register(ArchitectureSpec(...))` plus its builder.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+MODALITIES = ("audio", "visual")
+EVENT_OUTPUT = "event"   # every model's fused per-second label distribution
+
+
+@dataclass(frozen=True)
+class ArchitectureSpec:
+    name: str
+    modalities: tuple[str, ...]                 # streams read: ('audio',), ('visual',) or both
+    builder: str | Callable                     # "package.module:function" or the function
+    # Which output is each modality's own head. A single-stream type's only head is its
+    # modality head, so it maps that modality to EVENT_OUTPUT.
+    modality_heads: dict = field(default_factory=dict)
+    # Shown copies of clips with one stream removed in training, so it carries on without it.
+    learns_missing_streams: bool = False
+    description: str = ""
+
+    def build(self, classes: int, hyperparameters: dict | None = None):
+        """The Keras model for `classes` (background included)."""
+        builder = self.builder
+        if isinstance(builder, str):
+            module, _, function = builder.partition(":")
+            builder = getattr(importlib.import_module(module), function)
+        return builder(classes, hyperparameters)
+
+    def head_output(self, modality: str) -> str | None:
+        """The output holding `modality`'s own head, or None where the type has none."""
+        return self.modality_heads.get(modality)
+
+    @property
+    def trained_outputs(self) -> tuple[str, ...]:
+        """Outputs that get a loss in training: the fused label and every distinct head."""
+        heads = [name for name in self.modality_heads.values() if name != EVENT_OUTPUT]
+        return (EVENT_OUTPUT, *heads)
+
+
+_REGISTRY: dict[str, ArchitectureSpec] = {}
+
+
+def register(spec: ArchitectureSpec) -> ArchitectureSpec:
+    """Add a model type (or replace one of the same name); returns it."""
+    unknown = set(spec.modalities) - set(MODALITIES)
+    if not spec.modalities or unknown:
+        raise ValueError(f"model type {spec.name!r}: modalities must be from {MODALITIES}")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def unregister(name: str) -> None:
+    _REGISTRY.pop(name, None)
+
+
+def model_type(name: str) -> ArchitectureSpec:
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown architecture {name!r}; choose from {', '.join(_REGISTRY)}")
+    return _REGISTRY[name]
+
+
+def model_type_names() -> tuple[str, ...]:
+    return tuple(_REGISTRY)
 
 
 def modalities_of(architecture: str) -> tuple[str, ...]:
     """The streams a model type reads: ('audio',), ('visual',) or both."""
-    if architecture not in _MODALITIES:
-        raise ValueError(f"unknown architecture {architecture!r}; "
-                         f"choose from {', '.join(ARCHITECTURES)}")
-    return _MODALITIES[architecture]
+    return model_type(architecture).modalities
+
+
+_BUILDERS = "annotator.ml.architectures"
+_BOTH_HEADS = {"audio": "audio_event", "visual": "visual_event"}
+
+register(ArchitectureSpec(
+    "visual", ("visual",), f"{_BUILDERS}:build_visual", {"visual": EVENT_OUTPUT},
+    description="visual only: backbone embedding per second"))
+register(ArchitectureSpec(
+    "audio", ("audio",), f"{_BUILDERS}:build_audio", {"audio": EVENT_OUTPUT},
+    description="audio only: log-mel patch per second"))
+register(ArchitectureSpec(
+    "fusion", ("audio", "visual"), f"{_BUILDERS}:build_fusion", _BOTH_HEADS,
+    learns_missing_streams=True, description="audio + visual fusion"))
+register(ArchitectureSpec(
+    "attention", ("audio", "visual"), f"{_BUILDERS}:build_attention", _BOTH_HEADS,
+    learns_missing_streams=True, description="fusion with attention over the modalities"))
+
+# The four shipped types, in the order the docs list them (the registry may hold more).
+ARCHITECTURES = ("visual", "audio", "fusion", "attention")

@@ -18,10 +18,12 @@ from ..core.conventions import BACKGROUND, audio_settings, visual_settings
 from ..core.datasets import LabelledSet, LabelledVideo, load_spec
 from ..core.errors import AnnotatorError, DataSpecError
 from ..core.feature_cache import FeatureCache
-from .architectures import DEFAULT_HYPERPARAMETERS, build_model, modalities_of
+from .architectures import DEFAULT_HYPERPARAMETERS
 from .bundle import ModelBundle, save_bundle
 from .cost import multiply_adds_per_second
 from .evaluation import evaluate_videos
+from .model_types import model_type
+from .pipeline import FeatureNeeds, prepare_video
 from .prediction import context_windows
 
 log = logging.getLogger(__name__)
@@ -68,13 +70,11 @@ def _video_windows(features, labels: list[str], class_index: dict) -> list[dict]
 def windows_for(videos: list[LabelledVideo], architecture: str, visual_fps: int,
                 class_index: dict, cache, progress=None, cancel=None) -> dict:
     """Stacked training windows (inputs, labels, weights) of all videos; unreadable ones skipped."""
-    from .extract import video_features
-
+    needs = FeatureNeeds(architecture, visual_fps)
     windows, skipped = [], []
     for done, video in enumerate(videos, start=1):
         try:
-            features, _info = video_features(video.path, modalities_of(architecture), visual_fps,
-                                             cache, cancel=cancel)
+            features = prepare_video(video.path, needs, cache=cache, cancel=cancel).features
         except AnnotatorError as exc:
             skipped.append(str(exc))
             log.warning("skipping %s", exc)
@@ -101,9 +101,8 @@ def _with_streams_removed(data: dict, rng) -> dict:
     return {key: np.concatenate([p[key] for p in parts]) for key in data}
 
 
-def _fit_arguments(model, data: dict):
+def _fit_arguments(model, data: dict, heads: tuple[str, ...]):
     inputs = {name: data[name] for name in _INPUTS if name in model.input}
-    heads = [name for name in ("event", "audio_event", "visual_event") if name in model.output]
     targets = {name: data["labels"] for name in heads}
     weights = {name: data["weights"] for name in heads}
     return inputs, targets, weights
@@ -121,23 +120,24 @@ def train(spec, architecture: str, out_dir, *, epochs: int = 40, seed: int = 0,
     class_index = {name: i for i, name in enumerate(labelled.classes)}
     train_videos, val_videos = split_for_training(labelled, seed)
     cache = cache or FeatureCache()
+    spec = model_type(architecture)
     train_data = windows_for(train_videos, architecture, visual_fps, class_index, cache, progress, cancel)
-    if architecture in ("fusion", "attention"):
+    if spec.learns_missing_streams:
         train_data = _with_streams_removed(train_data, np.random.default_rng(seed))
     hp = {**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
     keras.utils.set_random_seed(seed)
-    model = build_model(architecture, len(labelled.classes), hp)
-    heads = [name for name in ("event", "audio_event", "visual_event") if name in model.output]
+    model = spec.build(len(labelled.classes), hp)
+    heads = spec.trained_outputs
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss={name: "sparse_categorical_crossentropy" for name in heads},
                   loss_weights={name: 1.0 if name == "event" else HEAD_LOSS_WEIGHT for name in heads})
     fit_kwargs = {}
     if val_videos:
         val_data = windows_for(val_videos, architecture, visual_fps, class_index, cache, None, cancel)
-        fit_kwargs["validation_data"] = _fit_arguments(model, val_data)
+        fit_kwargs["validation_data"] = _fit_arguments(model, val_data, heads)
         fit_kwargs["callbacks"] = [keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=8, restore_best_weights=True)]
-    inputs, targets, weights = _fit_arguments(model, train_data)
+    inputs, targets, weights = _fit_arguments(model, train_data, heads)
     history = model.fit(inputs, targets, sample_weight=weights, epochs=epochs,
                         batch_size=batch_size, shuffle=True, verbose=0, **fit_kwargs)
     training_seconds = time.time() - started
@@ -156,7 +156,7 @@ def train(spec, architecture: str, out_dir, *, epochs: int = 40, seed: int = 0,
 
 def _card(name, version, architecture, labelled, hp, visual_fps, seed, epochs, epochs_run,
           training_seconds, n_train, n_val, model, batch_size, learning_rate) -> dict:
-    modalities = modalities_of(architecture)
+    modalities = model_type(architecture).modalities
     settings = {}
     if "audio" in modalities:
         settings["audio"] = audio_settings()

@@ -7,7 +7,7 @@ import sys
 import time
 
 from annotator.core.feature_cache import FeatureCache
-from annotator.ml import batch
+from annotator.ml import batch, pipeline
 from annotator.ml.bundle import load_bundle
 
 from conftest import PROJECT_ROOT
@@ -16,8 +16,8 @@ SAMPLES = PROJECT_ROOT / "resources" / "samples"
 
 
 def test_a_file_over_its_time_limit_is_reported_and_the_rest_go_on(monkeypatch, tmp_path):
-    monkeypatch.setattr(batch, "TIME_LIMIT_SECONDS", 0.0)
-    monkeypatch.setattr(batch, "TIME_LIMIT_PER_VIDEO_SECOND", 0.0)
+    monkeypatch.setattr(pipeline, "TIME_LIMIT_SECONDS", 0.0)
+    monkeypatch.setattr(pipeline, "TIME_LIMIT_PER_VIDEO_SECOND", 0.0)
     files = [SAMPLES / "clip_0000.mp4", SAMPLES / "clip_0005.mp4"]
     result = batch.annotate_batch(files, load_bundle("attention"), cache=FeatureCache(tmp_path),
                                   use_cache=False)

@@ -1,0 +1,176 @@
+"""The one per-video pipeline: `prepare_video`, then `label_video`.
+
+Every batch run (the command line, the app's annotation process, evaluation, training, a cluster
+engine) maps these two over its files and nothing else, so each rule lives once: the probe goes
+through the cache, a file lacking every stream the model reads is refused before any decoding,
+a fusion model missing one stream says so, nothing may take longer than its time limit, and a
+truncated file is refused rather than half-labelled.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..core.errors import Cancelled, MediaError, MissingStreamError
+from ..core.feature_cache import FeatureCache
+from ..core.features import VideoFeatures
+from ..core.media import MediaInfo
+from ..core.table import build_table, count_seconds
+from .extract import probe_cached, video_features
+from .model_types import EVENT_OUTPUT, model_type
+from .prediction import predict_features
+
+log = logging.getLogger(__name__)
+
+# Nothing may hang a batch: each file gets this long, plus a share of its own duration.
+TIME_LIMIT_SECONDS = 120.0
+TIME_LIMIT_PER_VIDEO_SECOND = 2.0
+
+# A stream may end up to this many seconds before the container says (encoder padding,
+# a last partial frame); a shorter stream means the file was cut or damaged.
+_TRUNCATION_TOLERANCE_SECONDS = 1
+
+
+@dataclass(frozen=True)
+class FeatureNeeds:
+    """What preparing a video needs to know of a model: its type, streams and frame rate.
+    A `ModelBundle` has the same three attributes, so either can be passed."""
+    architecture: str
+    visual_fps: int = 1
+
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        return model_type(self.architecture).modalities
+
+
+@dataclass
+class PreparedVideo:
+    path: str
+    info: MediaInfo
+    features: VideoFeatures
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class VideoAnnotation:
+    table: pd.DataFrame                    # the contracted per-second rows
+    info: MediaInfo
+    attention: np.ndarray | None = None   # (seconds, 2) weights over (audio, visual)
+    warnings: list[str] = field(default_factory=list)
+    probabilities: dict = field(default_factory=dict)  # 'event', 'audio', 'visual': (T, C)
+
+
+def missing_stream_warnings(needs, info: MediaInfo, path) -> list[str]:
+    """Refuse a file that lacks every stream the model uses; warn where fusion loses one."""
+    wanted = needs.modalities
+    lacking = [m for m in wanted if not (info.has_audio if m == "audio" else info.has_video)]
+    if len(lacking) == len(wanted):
+        stream = "audio" if lacking == ["audio"] else "video" if lacking == ["visual"] else "usable"
+        raise MissingStreamError(path, f"no {stream} stream; the {needs.architecture} model "
+                                       "cannot annotate it")
+    return [f"{path}: no audio stream; annotated from pictures only" if m == "audio" else
+            f"{path}: no video stream; annotated from sound only" for m in lacking]
+
+
+def check_decoded_length(features: VideoFeatures, info: MediaInfo, path) -> None:
+    """Refuse a file whose streams stop long before its stated duration (a truncated copy)."""
+    for present, has_stream in ((features.audio_present, info.has_audio),
+                                (features.visual_present, info.has_video)):
+        if present is None or not has_stream:
+            continue
+        decoded = int(present.sum())
+        if decoded < features.seconds - _TRUNCATION_TOLERANCE_SECONDS:
+            raise MediaError(path, f"truncated or damaged: only {decoded} of {features.seconds} s "
+                                   "could be decoded")
+
+
+class _Stop:
+    """The cancel check handed to the extractors: the caller's cancel or the file's deadline.
+
+    The extractors ask it once per decoded second of each stream, so counting the calls also
+    measures progress (a video whose features are cached finishes at once)."""
+
+    def __init__(self, cancel, limit: float, expected_polls: int, progress):
+        self.cancel, self.limit, self.progress = cancel, limit, progress
+        self.deadline = time.monotonic() + limit
+        self.expected, self.polls = max(1, expected_polls), 0
+
+    def timed_out(self) -> bool:
+        return time.monotonic() > self.deadline
+
+    def cancelled(self) -> bool:
+        return self.cancel is not None and bool(self.cancel())
+
+    def __call__(self) -> bool:
+        self.polls += 1
+        if self.progress is not None:
+            self.progress(min(0.95, self.polls / self.expected))
+        return self.timed_out() or self.cancelled()
+
+
+def _streams_to_decode(needs, info: MediaInfo) -> int:
+    return sum([("audio" in needs.modalities and info.has_audio),
+                ("visual" in needs.modalities and info.has_video)])
+
+
+def prepare_video(path, needs, *, cache: FeatureCache | None = None, use_cache: bool = True,
+                  cancel=None, progress=None) -> PreparedVideo:
+    """Probe (through the cache), check the streams, and extract the features `needs` reads.
+
+    `needs` is a ModelBundle or a FeatureNeeds. `cancel()` stops at the next second of video
+    (raising Cancelled); `progress(fraction)` follows the decoding. Raises MediaError for a file
+    that cannot be labelled, with the reason.
+    """
+    info = probe_cached(path, cache, use_cache)
+    warnings = missing_stream_warnings(needs, info, path)   # refuse early, before any decoding
+    for message in warnings:
+        log.info(message)  # callers show warnings to the user; the log keeps a trace
+    limit = TIME_LIMIT_SECONDS + TIME_LIMIT_PER_VIDEO_SECOND * info.duration
+    stop = _Stop(cancel, limit, count_seconds(info.duration) * _streams_to_decode(needs, info),
+                 progress)
+    try:
+        features, info = video_features(path, needs.modalities, needs.visual_fps, cache,
+                                        use_cache, stop, info)
+    except Cancelled:
+        if stop.timed_out() and not stop.cancelled():
+            raise MediaError(path, f"gave up after {stop.limit:.0f} s (the per-file time limit)")
+        raise
+    check_decoded_length(features, info, path)
+    return PreparedVideo(str(path), info, features, warnings)
+
+
+def head_probabilities(bundle, outputs: dict, info: MediaInfo | None = None) -> dict:
+    """{'event', 'audio', 'visual'} per-second distributions; a modality is left out where the
+    model has no head for it or the video has no such stream."""
+    spec = model_type(bundle.architecture)
+    probabilities = {"event": outputs[EVENT_OUTPUT]}
+    for modality in ("audio", "visual"):
+        name = spec.head_output(modality)
+        has_stream = info is None or (info.has_audio if modality == "audio" else info.has_video)
+        if name is not None and has_stream:
+            probabilities[modality] = outputs[name]
+    return probabilities
+
+
+def label_video(prepared: PreparedVideo, bundle, video_name: str | None = None) -> VideoAnnotation:
+    """The per-second table of a prepared video (the CSV's `video` column is `video_name` or
+    the path)."""
+    outputs = predict_features(bundle, prepared.features)
+    probabilities = head_probabilities(bundle, outputs, prepared.info)
+    table = build_table(video_name or prepared.path, prepared.info.duration, bundle.classes,
+                        probabilities["event"], probabilities.get("audio"),
+                        probabilities.get("visual"), model=bundle.tag)
+    return VideoAnnotation(table, prepared.info, outputs.get("attention"),
+                           list(prepared.warnings), probabilities)
+
+
+def annotate_video(path, bundle, *, cache: FeatureCache | None = None, use_cache: bool = True,
+                   cancel=None, video_name: str | None = None) -> VideoAnnotation:
+    """Prepare and label one video in one call."""
+    prepared = prepare_video(path, bundle, cache=cache, use_cache=use_cache, cancel=cancel)
+    return label_video(prepared, bundle, video_name)
