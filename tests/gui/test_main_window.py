@@ -37,7 +37,7 @@ def _confidence_lanes(window):
 def test_annotating_the_samples_fills_every_lane_with_the_runs_values(make_window, samples,
                                                                       qtbot, annotate_all):
     from annotator.ml.bundle import load_bundle
-    from annotator.ml.prediction import annotate_video
+    from annotator.ml.pipeline import annotate_video
 
     window = make_window(samples)
     videos = window.project.names()
