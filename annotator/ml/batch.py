@@ -8,7 +8,6 @@ recorded with its reason and the rest carry on.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,10 +22,6 @@ from .prediction import VideoAnnotation, missing_stream_warnings, annotate_video
 
 log = logging.getLogger(__name__)
 
-MEDIA_EXTENSIONS = {".mp4", ".m4v", ".mkv", ".webm", ".avi", ".mov", ".mpg", ".mpeg", ".ts",
-                    ".mts", ".wmv", ".flv", ".3gp", ".ogv", ".m4a", ".wav", ".mp3", ".aac",
-                    ".ogg", ".opus", ".flac"}
-
 
 @dataclass
 class BatchResult:
@@ -38,38 +33,6 @@ class BatchResult:
     @property
     def ok(self) -> bool:
         return not self.failures and not self.cancelled
-
-
-def _walk(folder: Path, recursive: bool):
-    if not recursive:
-        yield from sorted(p for p in folder.iterdir())
-        return
-    # followlinks=False: a symlink loop inside the folder cannot trap the walk.
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        dirs.sort()
-        for name in sorted(files):
-            yield Path(root) / name
-
-
-def collect_videos(paths, recursive: bool = False):
-    """(media files in the given order, [(path, reason)] for inputs that do not exist, skipped)."""
-    files, problems, skipped = [], [], []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for child in _walk(path, recursive):
-                # Hidden files include half-written temporaries of other tools (.name.part.mp4).
-                if child.is_dir() or child.name.startswith("."):
-                    continue
-                if child.suffix.lower() in MEDIA_EXTENSIONS:
-                    files.append(child)
-                else:
-                    skipped.append(str(child))
-        elif path.exists() or path.is_symlink():
-            files.append(path)
-        else:
-            problems.append((str(path), "no such file or folder"))
-    return files, problems, skipped
 
 
 # Nothing may hang a batch: each file gets this long, plus a share of its own duration.
