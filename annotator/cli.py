@@ -117,8 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_annotate(args) -> int:
     from .core.csv_io import write_per_second_csv, write_segments_csv
     from .core.feature_cache import FeatureCache
+    from .core.media_files import collect_videos
     from .core.table import PER_SECOND_COLUMNS, segments_from_table
-    from .ml.batch import annotate_batch, collect_videos
+    from .ml.batch import annotate_batch
     from .ml.bundle import default_bundle_name, load_bundle
     from .ml.prediction import video_column_name
 
@@ -224,7 +225,7 @@ def _print_report(report: dict) -> None:
 
 
 def _cmd_demo_data(args) -> int:
-    from .core.demo_data import generate_demo_data
+    from .core.demo.demo_data import generate_demo_data
 
     labels = generate_demo_data(args.out_dir, clips=args.clips, seed=args.seed,
                                 progress=ProgressBar("render"))
@@ -252,7 +253,7 @@ def _cmd_models(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from .ml.bench import run_bench
+    from .ml.bench.bench import run_bench
 
     return run_bench(clips=args.clips, as_json=args.json, model=args.model)
 

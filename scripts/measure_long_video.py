@@ -27,10 +27,10 @@ import numpy as np
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from annotator.core.encode import encode_clip, frame_count, sample_count  # noqa: E402
+from annotator.core.demo.encode import encode_clip, frame_count, sample_count  # noqa: E402
 from annotator.core.feature_cache import CACHE_ENV  # noqa: E402
 from annotator.core.media import probe  # noqa: E402
-from annotator.ml.bench_measures import MemoryWatch  # noqa: E402
+from annotator.ml.bench.measures import MemoryWatch  # noqa: E402
 
 WIDTH, HEIGHT, FPS = 320, 180, 15
 SAMPLE_RATE = 22_050

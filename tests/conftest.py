@@ -23,7 +23,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:
     """A dozen demo clips with their labels.csv and clips.csv (seed never used for shipping)."""
-    from annotator.core.demo_data import generate_demo_data
+    from annotator.core.demo.demo_data import generate_demo_data
 
     out = tmp_path_factory.mktemp("demo")
     generate_demo_data(out, clips=12, seed=4242)
@@ -33,7 +33,7 @@ def demo_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def odd_clips(tmp_path_factory) -> dict:
     """A clip without audio, one without video, a 7.4 s clip and a text file named .mp4."""
-    from annotator.core.encode import encode_clip
+    from annotator.core.demo.encode import encode_clip
 
     out = tmp_path_factory.mktemp("odd")
     rng = np.random.default_rng(0)

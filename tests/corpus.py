@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.core.encode import encode_clip
+from annotator.core.demo.encode import encode_clip
 from annotator.core.media import ffmpeg_exe
 
 ANNOTATED, FAILED = "annotated", "failed"

@@ -16,8 +16,8 @@ import pandas as pd
 from PySide6.QtCore import QObject, Signal
 
 from ..core.errors import AnnotatorError
+from ..core.media_files import collect_videos
 from ..core.store import ProjectStore, relative_video_name
-from ..ml.batch import collect_videos
 from . import refcount_guard
 
 log = logging.getLogger(__name__)

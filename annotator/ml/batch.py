@@ -1,4 +1,5 @@
-"""Batch annotation: map the per-video pipeline (prepare, then label) over files and folders, in parallel, losing nothing.
+"""Batch annotation: map the per-video pipeline (prepare, then label) over files, in parallel,
+losing nothing.
 
 Decoding and feature work run in a thread pool (`jobs`); ffmpeg runs in its own processes and
 numpy/TensorFlow release the GIL, so threads overlap decoding with inference. Each failure is
@@ -8,7 +9,6 @@ recorded with its reason and the rest carry on.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,10 +21,6 @@ from .pipeline import VideoAnnotation, label_video, prepare_video
 
 log = logging.getLogger(__name__)
 
-MEDIA_EXTENSIONS = {".mp4", ".m4v", ".mkv", ".webm", ".avi", ".mov", ".mpg", ".mpeg", ".ts",
-                    ".mts", ".wmv", ".flv", ".3gp", ".ogv", ".m4a", ".wav", ".mp3", ".aac",
-                    ".ogg", ".opus", ".flac"}
-
 
 @dataclass
 class BatchResult:
@@ -36,38 +32,6 @@ class BatchResult:
     @property
     def ok(self) -> bool:
         return not self.failures and not self.cancelled
-
-
-def _walk(folder: Path, recursive: bool):
-    if not recursive:
-        yield from sorted(p for p in folder.iterdir())
-        return
-    # followlinks=False: a symlink loop inside the folder cannot trap the walk.
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        dirs.sort()
-        for name in sorted(files):
-            yield Path(root) / name
-
-
-def collect_videos(paths, recursive: bool = False):
-    """(media files in the given order, [(path, reason)] for inputs that do not exist, skipped)."""
-    files, problems, skipped = [], [], []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for child in _walk(path, recursive):
-                # Hidden files include half-written temporaries of other tools (.name.part.mp4).
-                if child.is_dir() or child.name.startswith("."):
-                    continue
-                if child.suffix.lower() in MEDIA_EXTENSIONS:
-                    files.append(child)
-                else:
-                    skipped.append(str(child))
-        elif path.exists() or path.is_symlink():
-            files.append(path)
-        else:
-            problems.append((str(path), "no such file or folder"))
-    return files, problems, skipped
 
 
 def _prepare(path: Path, bundle: ModelBundle, cache, use_cache, cancel, interrupted):

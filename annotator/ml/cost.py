@@ -46,7 +46,7 @@ def head_multiply_adds(model) -> float:
 
 
 def multiply_adds_per_second(model, architecture: str, visual_fps: int) -> float:
-    from .efficientnet_lite import MULTIPLY_ADDS_PER_IMAGE
+    from .backbone.spec import MULTIPLY_ADDS_PER_IMAGE
 
     from .model_types import modalities_of
 

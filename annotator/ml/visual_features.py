@@ -15,7 +15,7 @@ BACKBONE_BATCH_FRAMES = 32
 
 
 def _embed_pending(pending: list, out: np.ndarray, present: np.ndarray) -> None:
-    from .efficientnet_lite import embed_frames
+    from .backbone.embedding import embed_frames
 
     frames = np.concatenate([f for _s, f in pending])
     embeddings = embed_frames(frames)

@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 
 from annotator.core.csv_io import read_per_second_csv
-from annotator.core.demo_data import (
+from annotator.core.demo.demo_data import (
     CLIP_COLUMNS, DEMO_CLASS_FAMILIES, DEMO_CLASSES, DEMO_FPS, DEMO_HEIGHT, DEMO_WIDTH,
     SOUND_FAMILIES, VISUAL_FAMILIES, generate_demo_data, plan_clip,
 )
-from annotator.core.encode import encode_clip, ffmpeg_exe, frame_count, sample_count
+from annotator.core.demo.encode import encode_clip, frame_count, sample_count
 from annotator.core.errors import Cancelled
+from annotator.core.media import ffmpeg_exe
 from annotator.core.conventions import BACKGROUND
 from annotator.core.table import PER_SECOND_COLUMNS, count_seconds
 

@@ -37,7 +37,7 @@ def models_dir(tmp_path_factory) -> Path:
     from annotator.ml.training import train
 
     spec = tmp_path_factory.mktemp("train-spec")
-    from annotator.core.demo_data import generate_demo_data
+    from annotator.core.demo.demo_data import generate_demo_data
 
     generate_demo_data(spec, clips=6, seed=31)
     out = tmp_path_factory.mktemp("models")
@@ -57,7 +57,7 @@ def samples_source(tmp_path_factory) -> Path:
     """The sample clips: the shipped ones, else four rendered demo clips."""
     if (SHIPPED_SAMPLES / "labels.csv").exists():
         return SHIPPED_SAMPLES
-    from annotator.core.demo_data import generate_demo_data
+    from annotator.core.demo.demo_data import generate_demo_data
 
     out = tmp_path_factory.mktemp("samples")
     generate_demo_data(out, clips=4, seed=4243)

@@ -9,7 +9,7 @@ import pytest
 
 from annotator.core.conventions import audio_settings, visual_settings
 from annotator.ml.architectures import build_model
-from annotator.ml.bench import STAGES, TARGETS, format_report, run_bench
+from annotator.ml.bench.bench import STAGES, TARGETS, format_report, run_bench
 from annotator.ml.bundle import MODELS_ENV, save_bundle
 
 CLASSES = ["bark", "bell", "background"]

