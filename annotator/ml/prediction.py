@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -156,15 +155,3 @@ def annotate_video(path, bundle: ModelBundle, *, cache: FeatureCache | None = No
     table = build_table(video_name or str(path), info.duration, bundle.classes,
                         outputs["event"], audio_probs, visual_probs, model=bundle.tag)
     return VideoAnnotation(table, info, outputs.get("attention"), warnings)
-
-
-def video_column_name(path, out_csv: Path | None) -> str:
-    """Video paths in a CSV are relative to the CSV's folder, so the CSV stays a training SPEC."""
-    import os
-
-    if out_csv is None:
-        return str(path)
-    try:
-        return Path(os.path.relpath(Path(path).resolve(), Path(out_csv).resolve().parent)).as_posix()
-    except ValueError:  # another drive on Windows
-        return str(Path(path).resolve())
