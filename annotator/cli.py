@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 
 from .core.errors import AnnotatorError
+from .core.locations import exports_dir, shipped_dir
 
 log = logging.getLogger("annotator")
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SAMPLES_DIR = PROJECT_ROOT / "resources" / "samples"
-EXPORTS_DIR = PROJECT_ROOT / "exports"
+SAMPLES_DIR = shipped_dir("samples")
+EXPORTS_DIR = exports_dir()
 
 
 class ProgressBar:
@@ -104,7 +104,7 @@ def _add_other(sub) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="main.py", description="Label every second of local videos from sound and picture.")
+        description="Label every second of local videos from sound and picture.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_annotate(sub)

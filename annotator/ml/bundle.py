@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..core.conventions import BACKGROUND, audio_settings, visual_settings
 from ..core.errors import BundleError
+from ..core.locations import shipped_dir
 
 MODELS_ENV = "AV_ANNOTATOR_MODELS"
 REQUIRED_CARD_KEYS = ("name", "version", "architecture", "classes", "feature_settings")
@@ -21,7 +22,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get(MODELS_ENV) or PROJECT_ROOT / "models")
+    """$AV_ANNOTATOR_MODELS, else the shipped models/ (the checkout's, or the installed copy)."""
+    return Path(os.environ.get(MODELS_ENV) or shipped_dir("models"))
 
 
 @dataclass
