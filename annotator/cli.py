@@ -14,12 +14,12 @@ from pathlib import Path
 
 from .core.errors import AnnotatorError
 from .ml.model_types import model_type_names
+from .core.locations import exports_dir, shipped_dir
 
 log = logging.getLogger("annotator")
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SAMPLES_DIR = PROJECT_ROOT / "resources" / "samples"
-EXPORTS_DIR = PROJECT_ROOT / "exports"
+SAMPLES_DIR = shipped_dir("samples")
+EXPORTS_DIR = exports_dir()
 
 
 class ProgressBar:
@@ -105,7 +105,7 @@ def _add_other(sub) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="main.py", description="Label every second of local videos from sound and picture.")
+        description="Label every second of local videos from sound and picture.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_annotate(sub)
@@ -118,10 +118,10 @@ def _cmd_annotate(args) -> int:
     from .core.csv_io import write_per_second_csv, write_segments_csv
     from .core.feature_cache import FeatureCache
     from .core.media_files import collect_videos
+    from .core.paths import video_path_relative_to
     from .core.table import PER_SECOND_COLUMNS, segments_from_table
     from .ml.batch import annotate_batch
     from .ml.bundle import default_bundle_name, load_bundle
-    from .ml.prediction import video_column_name
 
     import pandas as pd
 
@@ -132,7 +132,7 @@ def _cmd_annotate(args) -> int:
           file=sys.stderr)
     result = annotate_batch(files, bundle, jobs=args.jobs, cache=FeatureCache(),
                             use_cache=not args.no_cache, progress=ProgressBar("annotate"),
-                            name_for=lambda p: video_column_name(p, out))
+                            name_for=lambda p: video_path_relative_to(p, out))
     result.failures = failures + result.failures
     tables = [a.table for a in result.annotations]
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=PER_SECOND_COLUMNS)
@@ -144,6 +144,8 @@ def _cmd_annotate(args) -> int:
 
 
 def _print_annotate_summary(result, table, out, segments, skipped) -> None:
+    from .core.table import main_label
+
     for annotation in result.annotations:
         for warning in annotation.warnings:
             print(f"warning: {warning}", file=sys.stderr)
@@ -152,7 +154,7 @@ def _print_annotate_summary(result, table, out, segments, skipped) -> None:
         print(f"wrote segments to {segments}")
     for annotation in result.annotations:
         events = annotation.table[annotation.table["label"] != "background"]
-        main = events["label"].mode().iloc[0] if len(events) else "background"
+        main = main_label(annotation.table["label"])
         print(f"  {annotation.table['video'].iloc[0]}: {len(annotation.table)} s, "
               f"mostly {main} ({len(events)} event seconds)")
     if skipped:

@@ -25,7 +25,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import AnnotatorError
-from .table import PER_SECOND_COLUMNS, count_seconds, second_spans
+from .conventions import BACKGROUND
+from .paths import path_relative_to_folder
+from .table import PER_SECOND_COLUMNS, count_seconds, main_label, per_second_table
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +96,7 @@ def fallback_store_path(folder, data_dir=None) -> Path:
 
 def relative_video_name(folder, video_path) -> str:
     """The store's key for a video: its path relative to the project folder, with / separators."""
-    return Path(os.path.relpath(Path(video_path).resolve(), Path(folder).resolve())).as_posix()
+    return path_relative_to_folder(video_path, folder)
 
 
 class ProjectStore:
@@ -327,23 +329,17 @@ class ProjectStore:
     def _unpredicted_table(self, video: str) -> pd.DataFrame:
         if not self.human_labels(video):
             return pd.DataFrame(columns=PER_SECOND_COLUMNS)
-        spans = second_spans(self.video(video)["duration"])
-        return pd.DataFrame({
-            "video": video, "second": np.arange(len(spans), dtype=np.int64),
-            "start": [s for s, _ in spans], "end": [e for _, e in spans],
-            "label": "background", "confidence": 1.0, "audio_label": "",
-            "audio_confidence": np.nan, "visual_label": "", "visual_confidence": np.nan,
-            "model": "", "source": MODEL})[PER_SECOND_COLUMNS]
+        duration = self.video(video)["duration"]
+        seconds = count_seconds(duration)
+        return per_second_table(video, duration, [BACKGROUND] * seconds, [1.0] * seconds,
+                                source=MODEL)
 
     def main_label(self, video: str) -> str:
         """The most frequent non-background label after review ('' when nothing is known)."""
         labels = dict(self._db.execute("SELECT second, label FROM predictions WHERE video=?",
                                        (video,)))
         labels.update(self.human_labels(video))
-        if not labels:
-            return ""
-        events = pd.Series([v for v in labels.values() if v != "background"], dtype=object)
-        return str(events.mode().iloc[0]) if len(events) else "background"
+        return main_label(labels.values())
 
     def integrity_check(self) -> str:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0]

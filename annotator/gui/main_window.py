@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self.annotation_panel.annotateAllClicked.connect(self.annotate_all)
         self.annotation_panel.annotateSelectedClicked.connect(self.annotate_selected)
         self.annotation.videoAnnotated.connect(self._on_video_annotated)
+        self.annotation.videoProgress.connect(self.folder_view.model.set_progress)
         self.annotation.runFinished.connect(self.status)
         self.annotation.message.connect(self.status)
         self.review.message.connect(self.status)
