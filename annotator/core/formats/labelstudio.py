@@ -58,12 +58,14 @@ class LabelStudioJson(LabelFormat):
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
             raise LabelFileError(f"{path}: {where}: not a Label Studio task (no \"data\")")
         data = task["data"]
-        media = next((data[k] for k in _MEDIA_KEYS if isinstance(data.get(k), str)), None)
+        key = next((k for k in _MEDIA_KEYS if isinstance(data.get(k), str)), None)
+        media = data.get(key)
         if media is None:
             raise LabelFileError(f"{path}: {where}: its data names no video or audio "
                                  f"(looked for {', '.join(_MEDIA_KEYS)})")
         parsed.name_video(media, where)
-        fps = self._frame_rate(data, parsed, where)
+        # Sound has no frames: its regions are in seconds.
+        fps = None if key.startswith("audio") else self._frame_rate(data, parsed, where)
         for key, source in (("annotations", HUMAN), ("predictions", MODEL)):
             chosen = self._latest(task.get(key) or task.get("completions" if key == "annotations"
                                                              else "", []), parsed, where, key)
@@ -115,6 +117,7 @@ class LabelStudioJson(LabelFormat):
         at = f"{where}, result {region.get('id', '?')}"
         try:
             if kind == "timelinelabels":
+                fps = fps or LabelStudioJson._frame_rate({}, parsed, where)
                 spans = [((float(r["start"]) - 1) / fps, float(r["end"]) / fps)
                          for r in value["ranges"]]
                 labels = value["timelinelabels"]

@@ -42,6 +42,7 @@ class ReadResult:
     format: str
     videos: dict[str, ReadVideo] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    label_where: dict[str, str] = field(default_factory=dict)   # label -> where first given
 
 
 class VideoCatalog:
@@ -154,6 +155,7 @@ def read_labels(fmt: LabelFormat, path: Path, catalog: VideoCatalog) -> ReadResu
             result.videos[name] = ReadVideo(name, 0.0, [], [], where)
     for event in parsed.events:
         grouped[references[event.video]].append(event)
+        result.label_where.setdefault(event.label, event.where)
     for name, events in grouped.items():
         video = result.videos[name]
         video.duration = catalog.duration(name, path, video.where)
