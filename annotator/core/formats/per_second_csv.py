@@ -23,7 +23,8 @@ from .base import (HUMAN, MODEL, Event, LabelFileError, LabelFormat, ParsedFile,
 
 
 def labelled_table(video: VideoLabels, video_column: str) -> pd.DataFrame:
-    """The video's per-second rows with its labels and sources (unlabelled seconds left out)."""
+    """The video's per-second rows with its labels and sources; a second nobody labelled keeps
+    its row with an empty label and source."""
     spans = second_spans(video.duration)
     n = len(spans)
     if video.table is not None and len(video.table) == n:
@@ -39,8 +40,7 @@ def labelled_table(video: VideoLabels, video_column: str) -> pd.DataFrame:
     table["source"] = list(video.sources)
     human = table["source"] == HUMAN
     table.loc[human, "confidence"] = 1.0
-    keep = [label is not None for label in video.labels]
-    return table.loc[keep, PER_SECOND_COLUMNS].reset_index(drop=True)
+    return table[PER_SECOND_COLUMNS]
 
 
 def csv_rows(path: Path, expected: list[str], required: list[str]):
@@ -91,7 +91,8 @@ class PerSecondCsv(LabelFormat):
                 raise LabelFileError(f"{path}: {where}: second {row['second']!r} is not a "
                                      "whole number from 0")
             if not row["label"].strip():
-                continue    # a second nobody labelled
+                parsed.name_video(row["video"], where)    # a second nobody labelled
+                continue
             label = check_label(row["label"], path, where)
             source = source_cell(row.get("source", ""), path, where)
             parsed.add(Event(row["video"], math.nan, math.nan, label, source, where,

@@ -241,6 +241,9 @@ def _winner(cell: dict, length: float, fill, fill_source, path, video, second, n
                      f"{', '.join(repr(t) for t in dict.fromkeys(tied))}; took {label!r}")
     if gap > best_cover + _EPSILON:
         return (fill, fill_source) if fill is not None else (None, "")
+    if gap > _EPSILON and abs(gap - best_cover) <= _EPSILON and label != fill:
+        notes.append(f"{path.name}: {video} second {second}: tie between {label!r} and "
+                     f"{'background' if fill else 'no label'} (uncovered); took {label!r}")
     return label, source
 
 

@@ -48,5 +48,5 @@ class SegmentsCsv(LabelFormat):
         tables = [labelled_table(v, video_path_relative_to(v.path, out)) for v in videos]
         table = pd.concat(tables, ignore_index=True) if tables else \
             pd.DataFrame(columns=PER_SECOND_COLUMNS)
-        table = table[table["label"] != BACKGROUND]
+        table = table[(table["label"] != BACKGROUND) & (table["label"] != "")]
         return [write_table(write_segments_csv, segments_from_table(table), out)]
