@@ -9,7 +9,7 @@ labels `clip.mp4`.
 
 from __future__ import annotations
 
-import re
+import io
 from pathlib import Path
 
 from .base import (Event, LabelFileError, LabelFormat, ParsedFile, VideoLabels, check_label,
@@ -47,8 +47,10 @@ class AudacityLabels(LabelFormat):
         parsed = ParsedFile(Path(path), fills_background=True)
         parsed.name_video("", "file name")
         points = 0
-        # Only CR and LF end a line, as in Audacity (str.splitlines would also cut at U+2028).
-        for number, line in enumerate(re.split(r"\r\n|\r|\n", read_text(path)), start=1):
+        # Only CR and LF end a line, as in Audacity (str.splitlines would also cut at U+2028);
+        # a StringIO walks the lines one by one, so a huge file fails at its first bad line.
+        for number, line in enumerate(io.StringIO(read_text(path), newline=""), start=1):
+            line = line.rstrip("\r\n")
             if not line.strip() or line.startswith("\\"):
                 continue
             where = f"line {number}"

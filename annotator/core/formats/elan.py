@@ -209,7 +209,7 @@ def _parse_xml(path: Path):
                              "expanded") from exc
     except ET.ParseError as exc:
         line, column = exc.position
-        raise LabelFileError(f"{path}: line {line}, column {column}: malformed XML "
+        raise LabelFileError(f"{path}: line {line}, column {column + 1}: malformed XML "
                              f"({str(exc).split(':')[0]})") from exc
     if root.tag != "ANNOTATION_DOCUMENT":
         raise LabelFileError(f"{path}: root element <{root.tag}>: not an ELAN document "
