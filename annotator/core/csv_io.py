@@ -23,13 +23,16 @@ _FLOAT_DECIMALS = {"start": 3, "end": 3, "confidence": 4,
 
 
 def _neutralise(cell):
-    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+    # A cell that already starts with apostrophes before a formula character gets one more, so
+    # reading gives back exactly what was written (a label "'=" stays "'=").
+    if isinstance(cell, str) and cell.lstrip("'").startswith(_FORMULA_STARTS):
         return "'" + cell
     return cell
 
 
 def _restore(cell):
-    if isinstance(cell, str) and cell.startswith("'") and cell[1:2] and cell[1] in "=+-@\t\r":
+    if isinstance(cell, str) and cell.startswith("'") and \
+            cell[1:].lstrip("'").startswith(_FORMULA_STARTS):
         return cell[1:]
     return cell
 

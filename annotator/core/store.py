@@ -280,6 +280,44 @@ class ProjectStore:
                                (video, int(second), label, edit_id))
         return edit_id
 
+    def import_labels(self, labels: Mapping[str, Mapping[int, str]], description: str,
+                      durations: Mapping[str, float] | None = None) -> dict[str, int]:
+        """Set the human labels of several videos in one transaction (an import): each video's
+        change is one edit in the log (so undo works per video), and all of them commit or none
+        does. `durations` registers videos the store did not know yet. Returns {video: edit id}."""
+        edit_ids: dict[str, int] = {}
+        with self._transaction() as db:
+            for video, duration in (durations or {}).items():
+                db.execute("INSERT OR IGNORE INTO videos (video, duration, updated_at) "
+                           "VALUES (?, ?, ?)", (video, duration, time.time()))
+                db.execute("UPDATE videos SET duration=? WHERE video=? AND duration IS NULL",
+                           (duration, video))
+            for video, seconds in labels.items():
+                row = db.execute("SELECT duration FROM videos WHERE video=?", (video,)).fetchone()
+                if row is None or row[0] is None:
+                    raise StoreError(f"{video}: not in this project, or its duration is unknown")
+                count = count_seconds(row[0])
+                bad = [s for s in seconds if not 0 <= int(s) < count]
+                if bad:
+                    raise StoreError(f"{video}: second {bad[0]} is outside the video "
+                                     f"(0..{count - 1})")
+                if any(not isinstance(x, str) or not x.strip() for x in seconds.values()):
+                    raise StoreError(f"{video}: a label must be a non-empty name")
+                before = self._human_labels(db, video)
+                changes = {int(s): [before.get(int(s)), x] for s, x in seconds.items()}
+                edit_ids[video] = db.execute(
+                    "INSERT INTO edits (video, made_at, description, changes) VALUES (?, ?, ?, ?)",
+                    (video, time.time(), description, json.dumps(changes))).lastrowid
+                db.executemany("INSERT OR REPLACE INTO human_labels VALUES (?, ?, ?, ?)",
+                               [(video, int(s), x, edit_ids[video]) for s, x in seconds.items()])
+        return edit_ids
+
+    def label_names(self) -> set[str]:
+        """Every label the project's predictions and human labels use."""
+        rows = self._db.execute("SELECT label FROM predictions UNION SELECT label FROM "
+                                "human_labels").fetchall()
+        return {row[0] for row in rows}
+
     def _seconds_in(self, video: str) -> int:
         row = self._db.execute("SELECT duration FROM videos WHERE video=?", (video,)).fetchone()
         if row is None:
