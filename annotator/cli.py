@@ -262,7 +262,7 @@ def _cmd_export(args) -> int:
 def _cmd_import(args) -> int:
     from .core.label_import import apply_import, plan_import
     from .core.store import ProjectStore, relative_video_name
-    from .ml.batch import collect_videos
+    from .core.media_files import collect_videos
 
     folder = Path(args.into)
     if args.dry_run and not _has_store(folder):

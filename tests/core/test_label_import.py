@@ -12,7 +12,7 @@ import pytest
 
 from annotator.cli import main
 from annotator.core.conventions import BACKGROUND
-from annotator.core.encode import encode_clip
+from annotator.core.demo.encode import encode_clip
 from annotator.core.formats import FORMATS, LabelFileError
 from annotator.core.label_import import UnknownLabelsError, apply_import, plan_import
 from annotator.core.store import ProjectStore, StoreError
