@@ -124,6 +124,11 @@ class OneWriter:
         HEARTBEAT_SECONDS. Returns the writer elsewhere while this store is read-only."""
         if self._token is None:
             return None
+        if self.read_only_because is not None:
+            current = self.writer()     # a read first: no write lock while someone else edits
+            if current is not None and current.token != self._token:
+                self.read_only_because = current
+                return current
         with self._transaction(content=False) as db:
             if self.read_only_because is None and renew(db, self._token):
                 return None
