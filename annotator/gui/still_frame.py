@@ -10,6 +10,7 @@ so stepping back and forth is instant. `StillPicture` paints the picture scaled 
 from __future__ import annotations
 
 import logging
+import math
 from collections import OrderedDict
 
 import numpy as np
@@ -58,6 +59,8 @@ class _FrameJob(QRunnable):
             frame_time = 1.0 / info.fps if info.fps else 0.04
             # The last picture starts one frame before the end: past it there is none.
             at = min(self.seconds, max(0.0, info.duration - frame_time))
+            if info.fps:   # the picture on screen at `at` is the one that started before it
+                at = math.floor(at * info.fps + 1e-6) / info.fps
             picture = frame_at(self.path, at, width, height)
             if picture is None and at > 0:
                 picture = frame_at(self.path, max(0.0, at - 1.0), width, height)
