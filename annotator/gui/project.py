@@ -182,6 +182,10 @@ class ProjectState(QObject):
         self._refresh(name)
 
     def record_failure(self, name: str, reason: str) -> None:
+        if self.read_only:   # a probe found it unreadable: shown here, stored by the writer
+            self.entries[name].status, self.entries[name].reason = "failed", reason
+            self.videoUpdated.emit(name)
+            return
         self.store.set_status(name, "failed", reason)
         self._refresh(name)
 

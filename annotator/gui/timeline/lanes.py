@@ -209,25 +209,24 @@ class ConfidenceLane(Lane):
 class AttentionLane(Lane):
     """How much the attention model listened (blue, from the bottom) versus looked (orange)."""
     title = "Attention"
-    height = 44
+    height = 48
     legend = (("sound", AUDIO_COLOR), ("picture", VISUAL_COLOR))
 
     def paint_title(self, painter, rect):
         """The name, and under it the legend: which colour is listening, which is looking."""
         painter.setPen(TEXT_COLOR)
-        top = QRect(rect.left() + 6, rect.top() + 2, rect.width() - 8, rect.height() // 2 - 2)
-        painter.drawText(top, Qt.AlignVCenter | Qt.AlignLeft, self.title)
+        row = (rect.height() - 4) // 3
+        painter.drawText(QRect(rect.left() + 6, rect.top() + 2, rect.width() - 8, row),
+                         Qt.AlignVCenter | Qt.AlignLeft, self.title)
         font = painter.font()
         font.setPointSizeF(max(6.0, font.pointSizeF() * 0.8))
         painter.save()
         painter.setFont(font)
-        y, x = rect.top() + rect.height() // 2 + 1, rect.left() + 6
-        for name, color in self.legend:
-            painter.fillRect(QRectF(x, y + 4, 7, 7), color)
-            width = painter.fontMetrics().horizontalAdvance(name)
-            painter.drawText(QRectF(x + 9, y, width + 2, rect.height() // 2 - 2),
+        for index, (name, color) in enumerate(self.legend, start=1):
+            top = rect.top() + 2 + index * row
+            painter.fillRect(QRectF(rect.left() + 8, top + (row - 7) / 2, 7, 7), color)
+            painter.drawText(QRect(rect.left() + 19, top, rect.width() - 21, row),
                              Qt.AlignVCenter | Qt.AlignLeft, name)
-            x += 9 + width + 5
         painter.restore()
 
     def weights(self, state: TimelineState) -> np.ndarray | None:
