@@ -56,9 +56,13 @@ def test_the_picture_at_the_cursor_shows_when_paused(make_window, annotated, qtb
 
     window.folder_view.select(other)                             # another video, from its start
     assert _shown(_picture(window, qtbot, 0.0))
-    if window.player.player is None:   # no Qt Multimedia here: said once, marked in the bar
-        assert "no sound output" in window.player.sound_notice
-        assert window.review_status.sound.text() == "no sound output"
+    if window.player.player is None:
+        silent = True                  # no Qt Multimedia here
+    else:
+        from PySide6.QtMultimedia import QMediaDevices
+        silent = not QMediaDevices.audioOutputs()
+    assert ("no sound output" in window.player.sound_notice) == silent
+    assert window.review_status.sound.isVisibleTo(window) == silent
 
 
 def test_a_palette_click_chooses_the_label_and_labels_nothing(make_window, annotated, qtbot):
@@ -235,3 +239,30 @@ def test_both_exported_files_name_videos_relative_to_their_own_folder(make_windo
     runs = pd.read_csv(segments, keep_default_na=False)
     assert len(runs) and {(segments.parent / v).resolve() for v in runs["video"]} <= expected
     assert not any(Path(v).is_absolute() for v in runs["video"])
+
+
+def test_after_playback_ends_the_last_picture_stays(make_window, annotated, qtbot):
+    """Needs Qt Multimedia (on Linux, libpulse0); where it cannot load, the other tests cover
+    the paused picture and this one has nothing to play."""
+    window = _active(make_window(annotated), qtbot)
+    player = window.player
+    if player.player is None:
+        pytest.skip(player.unavailable)
+    shortest = min(window.project.names(), key=lambda n: window.project.entry(n).duration or 99)
+    window.folder_view.select(shortest)
+    assert _shown(_picture(window, qtbot, 0.0))
+    player.set_speed(4.0)
+    window.timeline.seek(window.timeline.duration - 1.5)
+    qtbot.keyClick(window, Qt.Key_Space)
+    qtbot.waitUntil(player.is_playing, timeout=10_000)
+    qtbot.waitUntil(lambda: not player.is_playing(), timeout=30_000)
+    assert window.timeline.cursor == pytest.approx(window.timeline.duration)
+    assert _shown(_picture(window, qtbot, window.timeline.duration))
+    assert player.still.isVisible()
+    qtbot.keyClick(window, Qt.Key_Space)                  # from the end: plays from the start
+    qtbot.waitUntil(player.is_playing, timeout=10_000)
+    assert window.timeline.cursor < 2.0
+    qtbot.keyClick(window, Qt.Key_Space)
+    qtbot.waitUntil(lambda: not player.is_playing(), timeout=10_000)
+    paused_at = window.timeline.cursor
+    assert _shown(_picture(window, qtbot, paused_at))
