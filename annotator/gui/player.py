@@ -165,6 +165,7 @@ class PlayerView(QWidget):
     def stop(self) -> None:
         if self.player is not None:
             self.player.stop()
+        self.frames.wait()
 
     # ---- speed, steps, sound -----------------------------------------------------------------
 

@@ -83,6 +83,9 @@ class FrameGrabber(QObject):
         self._job: _FrameJob | None = None
         self._pending: float | None = None
         self._cache: OrderedDict = OrderedDict()
+        # A pool of its own: the picture at the cursor never queues behind a long preview decode.
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
         self._signals = _JobSignals(self)
         self._signals.done.connect(self._on_done)
         self._signals.failed.connect(self._on_failed)
@@ -109,10 +112,15 @@ class FrameGrabber(QObject):
             self._pending = seconds   # decode it when the one in hand is done
             return
         self._job = _FrameJob(self.path, seconds, self.info, self._generation, self._signals)
-        QThreadPool.globalInstance().start(self._job)
+        self._pool.start(self._job)
 
     def busy(self) -> bool:
         return self._job is not None
+
+    def wait(self, milliseconds: int = 10_000) -> bool:
+        """Let the decode in hand finish (closing the window)."""
+        self._pending = None
+        return self._pool.waitForDone(milliseconds)
 
     def _next(self) -> None:
         self._job = None
