@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, QRect, Qt, QTimer
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from annotator.core.csv_io import read_per_second_csv
-from annotator.gui.export import ExportDialog
+from annotator.gui.export import ExportDialog, interchange_formats
 from annotator.gui.timeline.lanes import HumanLane
 
 
@@ -266,3 +266,16 @@ def test_after_playback_ends_the_last_picture_stays(make_window, annotated, qtbo
     qtbot.waitUntil(lambda: not player.is_playing(), timeout=10_000)
     paused_at = window.timeline.cursor
     assert _shown(_picture(window, qtbot, paused_at))
+
+
+def test_the_interchange_formats_plug_into_the_export_dialog(make_window, annotated, tmp_path):
+    formats = interchange_formats()
+    if "dcase" not in formats:
+        pytest.skip("the interchange formats (annotator.core.formats) are not in this tree")
+    window = make_window(annotated)
+    dialog = ExportDialog(annotated, False, 0, window, formats=formats)
+    assert [dialog.format_box.itemData(i) for i in range(dialog.format_box.count())] == \
+        ["csv", *formats]
+    out = tmp_path / "events.tsv"
+    assert window.export_in_format("all", "dcase", out)
+    assert out.exists() and "xported" in window.statusBar().currentMessage()
