@@ -268,11 +268,12 @@ def test_after_playback_ends_the_last_picture_stays(make_window, annotated, qtbo
     assert _shown(_picture(window, qtbot, paused_at))
 
 
-def test_the_interchange_formats_plug_into_the_export_dialog(make_window, annotated, tmp_path):
+def test_the_interchange_formats_plug_into_the_export_dialog(request, tmp_path):
     formats = interchange_formats()
     if "dcase" not in formats:
         pytest.skip("the interchange formats (annotator.core.formats) are not in this tree")
-    window = make_window(annotated)
+    annotated = request.getfixturevalue("annotated")   # only now: it annotates the samples
+    window = request.getfixturevalue("make_window")(annotated)
     dialog = ExportDialog(annotated, False, 0, window, formats=formats)
     assert [dialog.format_box.itemData(i) for i in range(dialog.format_box.count())] == \
         ["csv", *formats]
