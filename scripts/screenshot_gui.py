@@ -2,6 +2,8 @@
 
 Run under a real X screen, e.g.:
   xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshot_gui.py
+  xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshot_gui.py \
+      --size 1024x700 --out docs/screenshot-1024x700.png
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ def _most_eventful(window) -> str:
     return max(window.project.names(), key=event_seconds)
 
 
-def take(out: Path, samples: Path, video: str | None, model: str) -> None:
+def take(out: Path, samples: Path, video: str | None, model: str,
+         size: tuple[int, int] = (1560, 940)) -> None:
     from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 
     from annotator.gui.app import application
@@ -47,7 +50,7 @@ def take(out: Path, samples: Path, video: str | None, model: str) -> None:
         shutil.copytree(samples, folder, ignore=shutil.ignore_patterns(".av-annotator"))
         app = application()
         window = MainWindow(AppSettings(QSettings(str(Path(tmp) / "s.ini"), QSettings.IniFormat)))
-        window.resize(1560, 940)
+        window.resize(*size)
         window.move(20, 20)
         window.show()
         window.bundle_panel.choose(model)    # the attention model fills every lane
@@ -60,11 +63,7 @@ def take(out: Path, samples: Path, video: str | None, model: str) -> None:
         window.folder_view.select(name)
         _wait(app, lambda: bool(window.timeline.thumbnails), 60)
         _review_a_little(window)
-        _wait(app, lambda: False, 0.6)
-        _pause(window)
-        _wait(app, lambda: False, 1.0)
-        window.statusBar().showMessage(f"{name}: 1 edit saved to {folder.name}/.av-annotator/"
-                                       "project.sqlite")
+        _wait(app, lambda: window.player.still.time == window.timeline.cursor, 30)
         _wait(app, lambda: False, 0.5)
         image = window.screen().grabWindow(0, window.x(), window.y(),
                                            window.frameGeometry().width(),
@@ -80,7 +79,8 @@ def take(out: Path, samples: Path, video: str | None, model: str) -> None:
 
 
 def _review_a_little(window) -> None:
-    """Accept the first predicted event as a person would, and leave the cursor inside it."""
+    """Accept the first predicted event as a person would, choose the label to paint next in
+    the palette, and leave the cursor inside the event (the player shows its picture)."""
     timeline = window.timeline
     labels = timeline.predicted_labels()
     events = [s for s, label in enumerate(labels) if label != "background"]
@@ -88,14 +88,7 @@ def _review_a_little(window) -> None:
         timeline.seek(events[0] + 0.5)
         window.review.accept()
         timeline.seek(min(events[-1], timeline.seconds - 1) + 0.3)
-    window.player.seek(timeline.cursor)
-    if window.player.player is not None:      # a moment of playback puts a frame on screen
-        window.player.player.play()
-
-
-def _pause(window) -> None:
-    if window.player.is_playing():
-        window.player.player.pause()
+        window.palette.choose(labels[events[0]])
 
 
 def main(argv=None) -> int:
@@ -105,8 +98,10 @@ def main(argv=None) -> int:
     parser.add_argument("--video", default=None, help="which sample to show (default: the one "
                                                       "with the longest event)")
     parser.add_argument("--model", default="attention", help="bundle to annotate with")
+    parser.add_argument("--size", default="1560x940", help="window size, WIDTHxHEIGHT")
     args = parser.parse_args(argv)
-    take(Path(args.out), Path(args.samples), args.video, args.model)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    take(Path(args.out), Path(args.samples), args.video, args.model, (width, height))
     print(f"wrote {args.out}")
     return 0
 

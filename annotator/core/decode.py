@@ -172,3 +172,24 @@ def iter_frame_seconds(path, frames_per_second: int = 1,
             raise MediaError(path, f"video could not be decoded: {pipe.error_text()}")
         if pipe.error_text():
             log.warning("%s: video decoded with errors: %s", path, pipe.error_text()[:300])
+
+
+def frame_at(path, seconds: float, width: int, height: int) -> np.ndarray | None:
+    """The picture shown at `seconds` as a (height, width, 3) uint8 array, or None when the
+    video has no frame there (past its end). ffmpeg seeks to the keyframe before and decodes
+    on to the exact time, so this costs one short decode, not the video's length."""
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1",
+               "-ss", f"{max(seconds, 0.0):.3f}", "-i", str(path), "-map", "0:v:0", "-an", "-sn",
+               "-dn", "-frames:v", "1", "-vf", f"scale={width}:{height}:flags=area",
+               "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MediaError(path, f"the picture at {seconds:.2f} s could not be decoded ({exc})")
+    size = width * height * 3
+    if len(done.stdout) < size:
+        if done.returncode != 0:
+            raise MediaError(path, "the picture at {:.2f} s could not be decoded: {}".format(
+                seconds, done.stderr.decode("utf-8", errors="replace").strip()[:300]))
+        return None
+    return np.frombuffer(done.stdout[:size], dtype=np.uint8).reshape(height, width, 3)

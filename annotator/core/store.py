@@ -7,6 +7,12 @@ to the folder, so a moved or copied folder keeps its project.
 
 The file lives in `<folder>/.av-annotator/project.sqlite`, where the user expects it; when the
 folder cannot be written it falls back to a per-user data folder keyed by the folder's path.
+
+Two windows on one folder cannot lose an edit: a window that claims the writer lease
+(writer_lease) is the only one whose edits are accepted, the others are read-only and follow it
+through the store's revision, which every write moves on. Edits made from a view that may be
+stale, and undo and redo, are compare-and-swap: they name what they expect each second to hold
+and leave alone a second someone else changed.
 """
 
 from __future__ import annotations
@@ -18,16 +24,19 @@ import os
 import sqlite3
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 
+from . import writer_lease
 from .errors import AnnotatorError
 from .conventions import BACKGROUND
 from .paths import path_relative_to_folder
 from .table import PER_SECOND_COLUMNS, count_seconds, main_label, per_second_table
+from .writer_lease import OneWriter
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +89,16 @@ class StoreError(AnnotatorError):
     """The project store cannot be opened or an edit does not fit the video."""
 
 
+@dataclass
+class LabelChange:
+    """What an edit did: its id in the log (None when it changed nothing), what the store held
+    for its seconds just before, and the seconds it left alone because someone else had
+    changed them from what the edit expected (second -> what the store holds)."""
+    edit_id: int | None
+    before: dict[int, str | None]
+    changed_elsewhere: dict[int, str | None] = field(default_factory=dict)
+
+
 def user_data_dir() -> Path:
     if os.environ.get(DATA_HOME_ENV):
         return Path(os.environ[DATA_HOME_ENV])
@@ -99,7 +118,7 @@ def relative_video_name(folder, video_path) -> str:
     return path_relative_to_folder(video_path, folder)
 
 
-class ProjectStore:
+class ProjectStore(OneWriter):
     """Predictions, review status and human labels of the videos in one folder."""
 
     def __init__(self, path, folder=None):
@@ -115,15 +134,18 @@ class ProjectStore:
             # Each CREATE ... IF NOT EXISTS is atomic on its own; a second process opening the
             # same store at once just finds the tables there.
             self._db.executescript(_SCHEMA)
-            with self._transaction():
+            self._db.executescript(writer_lease.LEASE_SCHEMA)
+            with self._transaction(content=False):
                 self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                                  (str(SCHEMA_VERSION),))
+                self._db.execute("INSERT OR IGNORE INTO meta VALUES ('revision', '0')")
                 if self.folder:
                     self._db.execute("INSERT OR REPLACE INTO meta VALUES ('folder', ?)",
                                      (str(self.folder),))
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: cannot open the project store ({exc})") from exc
         self._check_version()
+        self._seen_revision = self.revision()
 
     @classmethod
     def for_folder(cls, folder, data_dir=None) -> "ProjectStore":
@@ -146,19 +168,37 @@ class ProjectStore:
                              f"(schema {row[0]}, this one reads {SCHEMA_VERSION})")
 
     def close(self) -> None:
+        try:
+            self.release_writer()
+        except sqlite3.Error as exc:   # the lease then goes stale on its own
+            log.warning("%s: could not release the writer lease (%s)", self.path, exc)
         self._db.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, content: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction. A `content` write (anything but the lease) is refused when
+        another window holds the lease, and moves the store's revision on, which is how the
+        other windows learn that something changed."""
         # IMMEDIATE takes the write lock up front, so a second process waits instead of failing
         # half-way through an edit.
         self._db.execute("BEGIN IMMEDIATE")
+        revision = None
         try:
+            if content:
+                refusal = self._writer_refusal(self._db)
+                if refusal:
+                    raise StoreError(refusal)
+                self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
+                                 "WHERE key='revision'")
+                revision = int(self._db.execute(
+                    "SELECT value FROM meta WHERE key='revision'").fetchone()[0])
             yield self._db
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+        if revision is not None and revision == self._seen_revision + 1:
+            self._seen_revision = revision   # only our own write since we last looked
 
     # ---- videos ------------------------------------------------------------------------------
 
@@ -257,6 +297,33 @@ class ProjectStore:
     def set_labels(self, video: str, labels: Mapping[int, str | None], description: str) -> int:
         """Set (or with None, clear) the human label of seconds; one transaction. Returns the
         edit's id, which is in the log once this returns."""
+        self._check_labels(video, labels)
+        with self._transaction() as db:
+            before = self._human_labels(db, video)
+            return self._write_labels(db, video, labels, before, description)
+
+    def change_labels(self, video: str, labels: Mapping[int, str | None], description: str,
+                      expected: Mapping[int, str | None], all_or_nothing: bool = False
+                      ) -> LabelChange:
+        """Compare-and-swap: set each second to its label only where the store still holds
+        what `expected` says (None: no human label); a second someone else changed is left as
+        it is and reported (with `all_or_nothing`, nothing is written then). One transaction;
+        the edit logs only the seconds it changed."""
+        self._check_labels(video, labels)
+        labels = {int(s): label for s, label in labels.items()}
+        with self._transaction() as db:
+            current = self._human_labels(db, video)
+            before = {s: current.get(s) for s in labels}
+            elsewhere = {s: before[s] for s in labels
+                         if before[s] != expected.get(s) and before[s] != labels[s]}
+            todo = {s: label for s, label in labels.items()
+                    if s not in elsewhere and before[s] != label}
+            if elsewhere and all_or_nothing:
+                todo = {}
+            edit_id = self._write_labels(db, video, todo, current, description) if todo else None
+        return LabelChange(edit_id, before, elsewhere)
+
+    def _check_labels(self, video: str, labels: Mapping[int, str | None]) -> None:
         seconds_in_video = self._seconds_in(video)
         for second, label in labels.items():
             if not 0 <= int(second) < seconds_in_video:
@@ -264,20 +331,23 @@ class ProjectStore:
                                  f"(0..{seconds_in_video - 1})")
             if label is not None and (not isinstance(label, str) or not label.strip()):
                 raise StoreError(f"{video}: a label must be a non-empty name, not {label!r}")
-        with self._transaction() as db:
-            before = self._human_labels(db, video)
-            changes = {int(s): [before.get(int(s)), label] for s, label in labels.items()}
-            cursor = db.execute("INSERT INTO edits (video, made_at, description, changes) "
-                                "VALUES (?, ?, ?, ?)",
-                                (video, time.time(), description, json.dumps(changes)))
-            edit_id = cursor.lastrowid
-            for second, label in labels.items():
-                if label is None:
-                    db.execute("DELETE FROM human_labels WHERE video=? AND second=?",
-                               (video, int(second)))
-                else:
-                    db.execute("INSERT OR REPLACE INTO human_labels VALUES (?, ?, ?, ?)",
-                               (video, int(second), label, edit_id))
+
+    @staticmethod
+    def _write_labels(db, video: str, labels: Mapping[int, str | None], before: dict,
+                      description: str) -> int:
+        """Log the edit and write its labels, inside the caller's transaction."""
+        changes = {int(s): [before.get(int(s)), label] for s, label in labels.items()}
+        cursor = db.execute("INSERT INTO edits (video, made_at, description, changes) "
+                            "VALUES (?, ?, ?, ?)",
+                            (video, time.time(), description, json.dumps(changes)))
+        edit_id = cursor.lastrowid
+        for second, label in labels.items():
+            if label is None:
+                db.execute("DELETE FROM human_labels WHERE video=? AND second=?",
+                           (video, int(second)))
+            else:
+                db.execute("INSERT OR REPLACE INTO human_labels VALUES (?, ?, ?, ?)",
+                           (video, int(second), label, edit_id))
         return edit_id
 
     def import_labels(self, labels: Mapping[str, Mapping[int, str]], description: str,

@@ -33,6 +33,7 @@ class AnnotationController(QObject):
         self.run: AnnotationRun | None = None
         self._finished = self._failed = 0
         self._started_at = 0.0
+        self._tag = ""
 
     def is_running(self) -> bool:
         return self.run is not None
@@ -45,6 +46,9 @@ class AnnotationController(QObject):
         if bundle is None:
             self.message.emit("No model bundle chosen (none installed?)")
             return False
+        if self.project.read_only:
+            self.message.emit(f"Cannot annotate: {self.project.read_only_reason()}")
+            return False
         todo = self.project.to_annotate(names, again)
         if not todo:
             self.message.emit("Every chosen video is already annotated; tick "
@@ -52,6 +56,7 @@ class AnnotationController(QObject):
             return False
         jobs = [AnnotationJob(name, self.project.entry(name).path) for name in todo]
         self.run = AnnotationRun(bundle.path, jobs, self.cache_dir, self)
+        self._tag = bundle.tag
         self.run.modelLoaded.connect(lambda tag: self.message.emit(f"Annotating with {tag}"))
         self.run.videoStarted.connect(self.project.mark_running)
         self.run.videoProgress.connect(self.videoProgress)
@@ -91,7 +96,9 @@ class AnnotationController(QObject):
         self.videoAnnotated.emit(name)
 
     def _on_failed(self, name: str, reason: str) -> None:
-        self.project.record_failure(name, reason)
+        # The video keeps the predictions of an earlier run, if any; the reason names the model
+        # that failed, so the list and the timeline can tell the two apart.
+        self.project.record_failure(name, f"{self._tag} could not annotate it: {reason}")
         self._failed += 1
         self._step()
 

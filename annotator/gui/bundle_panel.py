@@ -16,6 +16,16 @@ from ..core.conventions import BACKGROUND
 from ..ml.bundle import ModelBundle, installed_bundles, models_dir
 
 
+def model_knowledge(bundle: ModelBundle) -> str:
+    """What the model knows, from its card: its classes and the data it learned them from."""
+    classes = [c for c in bundle.classes if c != BACKGROUND]
+    training = bundle.card.get("training", {})
+    videos, data = training.get("videos"), training.get("data")
+    source = (f"{videos} videos of {data}" if videos and data else str(data) if data
+              else "data the card does not name")
+    return f"{len(classes)} classes + background, learned from {source}"
+
+
 def card_html(bundle: ModelBundle) -> str:
     card = bundle.card
     classes = [c for c in bundle.classes if c != BACKGROUND]
@@ -24,14 +34,14 @@ def card_html(bundle: ModelBundle) -> str:
     head_text = ", ".join(f"{k} {v:.0%}" for k, v in heads.items() if v is not None)
     rows = [
         ("Model", f"{bundle.tag} ({bundle.architecture})"),
+        ("Knows", model_knowledge(bundle)),
         ("Held-out accuracy", (f"{accuracy:.1%} per second" if accuracy is not None
                                else "not measured") + (f" — heads: {head_text}" if head_text
                                                        else "")),
         ("Cost", f"{card.get('parameter_count', 0):,} parameters, "
                  f"{card.get('multiply_adds_per_second', 0) / 1e9:.2f} G multiply-adds per "
                  "second of video"),
-        ("Classes", f"{len(classes)} + background: " + ", ".join(classes)),
-        ("Trained on", str(card.get("training", {}).get("data", "unknown"))),
+        ("Classes", ", ".join(classes)),
     ]
     body = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
                    for k, v in rows)

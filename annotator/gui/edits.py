@@ -3,6 +3,11 @@
 Each action works on the ProjectState and TimelineState alone (no window, no dialog), so tests
 drive them directly and the main window only binds keys and buttons to them. An edit reaches the
 store (one transaction) before it is pushed on the video's undo stack; undo and redo are edits too.
+
+Every write is compare-and-swap against what the store holds now: an edit names the labels the
+timeline showed, and is refused whole if another window or process changed one of its seconds
+meanwhile (the timeline then shows theirs); undo and redo leave alone, and name, the seconds
+someone else changed since. So no edit is lost or overwritten unseen.
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ from PySide6.QtGui import QUndoCommand, QUndoGroup, QUndoStack
 
 from ..core.conventions import BACKGROUND
 from ..core.errors import AnnotatorError
+from ..core.store import LabelChange
+from .navigation import Navigator
 from .project import ProjectState
+from .timeline.edges import resize_changes
 from .timeline.state import TimelineState
 
 log = logging.getLogger(__name__)
@@ -22,6 +30,12 @@ log = logging.getLogger(__name__)
 
 def _span(start: int, end: int) -> str:
     return f"{start}–{end} s" if end - start > 1 else f"{start} s"
+
+
+def _seconds_text(seconds) -> str:
+    seconds = sorted(seconds)
+    shown = ", ".join(str(s) for s in seconds[:6]) + (", …" if len(seconds) > 6 else "")
+    return f"second{'s' if len(seconds) > 1 else ''} {shown}"
 
 
 class LabelEdit(QUndoCommand):
@@ -37,21 +51,24 @@ class LabelEdit(QUndoCommand):
         if self._written:
             self._written = False
             return
-        self.actions.write(self.video, self.after, f"redo: {self.text()}")
+        self.actions.swap(self.video, self.after, self.before, "redo", self.text())
 
     def undo(self) -> None:
-        self.actions.write(self.video, self.before, f"undo: {self.text()}")
+        self.actions.swap(self.video, self.before, self.after, "undo", self.text())
 
 
 class ReviewActions(QObject):
     message = Signal(str)          # a line for the status bar
     errorOccurred = Signal(str)    # an edit could not be stored: the user must know
+    saved = Signal(str)            # an edit (or undo, redo) is in the store: what it was
 
-    def __init__(self, project: ProjectState, timeline: TimelineState, parent=None):
+    def __init__(self, project: ProjectState, timeline: TimelineState, parent=None,
+                 open_video=None):
         super().__init__(parent)
         self.project, self.timeline = project, timeline
         self.undo_group = QUndoGroup(self)
         self._stacks: dict[str, QUndoStack] = {}
+        self.navigator = Navigator(project, timeline, open_video, self.message.emit)
         timeline.videoChanged.connect(self._activate_stack)
 
     # ---- storage -----------------------------------------------------------------------------
@@ -68,16 +85,22 @@ class ReviewActions(QObject):
     def undo_stack(self) -> QUndoStack | None:
         return self.undo_group.activeStack()
 
-    def write(self, video: str, labels: dict, description: str) -> bool:
-        """Store an edit and show it; False (and an error message) if it could not be stored."""
+    def write(self, video: str, labels: dict, expected: dict, description: str,
+              all_or_nothing: bool) -> LabelChange | None:
+        """Compare-and-swap an edit into the store and show the store's labels; None (and an
+        error message) if it could not be stored."""
+        if self.project.read_only:
+            self.errorOccurred.emit(f"Edit not saved: {self.project.read_only_reason()}")
+            return None
         try:
-            self.project.set_labels(video, labels, description)
+            change = self.project.change_labels(video, labels, description, expected,
+                                                all_or_nothing)
         except AnnotatorError as exc:
             self.errorOccurred.emit(f"Edit not saved: {exc}")
-            return False
+            return None
         if video == self.timeline.video:
             self.timeline.set_human(self.project.human_labels(video))
-        return True
+        return change
 
     def apply(self, labels: dict[int, str | None], text: str) -> bool:
         """Set labels of seconds of the shown video as one undoable, stored edit."""
@@ -88,11 +111,33 @@ class ReviewActions(QObject):
         before = {s: self.timeline.human.get(s) for s in labels}
         if before == labels:
             return False
-        if not self.write(video, labels, text):
+        change = self.write(video, labels, before, text, all_or_nothing=True)
+        if change is None:
             return False
-        self.undo_stack().push(LabelEdit(self, video, before, dict(labels), text))
-        self.message.emit(text)
+        if change.changed_elsewhere:
+            self.errorOccurred.emit(
+                f"Edit not saved: {_seconds_text(change.changed_elsewhere)} of {video} changed "
+                "in another window a moment ago; the timeline shows them now. Make the edit "
+                "again if you still want it.")
+            return False
+        self.undo_stack().push(LabelEdit(self, video, change.before, dict(labels), text))
+        self.saved.emit(text)
+        self.message.emit(f"{text} — saved")
         return True
+
+    def swap(self, video: str, labels: dict, expected: dict, verb: str, text: str) -> None:
+        """Undo or redo against what the store holds now: seconds someone else changed since
+        the edit stay as they are, and the status line says which."""
+        change = self.write(video, labels, expected, f"{verb}: {text}", all_or_nothing=False)
+        if change is None:
+            return
+        done = "Undone" if verb == "undo" else "Redone"
+        line = f"{done}: {text}"
+        if change.changed_elsewhere:
+            line += (f"; {_seconds_text(change.changed_elsewhere)} changed elsewhere since, "
+                     "left as they are")
+        self.saved.emit(line)
+        self.message.emit(line)
 
     # ---- the actions -------------------------------------------------------------------------
 
@@ -177,24 +222,34 @@ class ReviewActions(QObject):
         return self.apply({s: label for s in range(start, last)},
                           f"Merge {_span(start, last)} into {label}")
 
-    # ---- navigation --------------------------------------------------------------------------
+    def resize_segment(self, start: int, end: int, edge: str, to: int) -> bool:
+        """Move the `edge` ("start" or "end") of the human segment [start, end) to second
+        boundary `to`: outwards it grows, inwards it shrinks (see timeline.edges)."""
+        changes = resize_changes(self.timeline.human, start, end, edge, to, self.timeline.seconds)
+        if not changes:
+            return False
+        label = self.timeline.human.get(start)
+        new_start, new_end = (to, end) if edge == "start" else (start, to)
+        return self.apply(changes, f"Resize {label} to {_span(new_start, new_end)}")
+
+    # ---- navigation (the rules live in navigation.Navigator) ---------------------------------
 
     def next_doubtful(self) -> bool:
         """Move to the next second whose confidence is below the threshold (and not reviewed)."""
-        return self._jump(self.timeline.doubtful_seconds(),
-                          f"below the threshold {self.timeline.threshold:.2f}")
+        return self.navigator.jump("doubtful", +1)
+
+    def previous_doubtful(self) -> bool:
+        return self.navigator.jump("doubtful", -1)
 
     def next_disagreement(self) -> bool:
         """Move to the next second where the audio and the visual heads disagree."""
-        return self._jump(self.timeline.disagreement_seconds(), "where audio and visual disagree")
+        return self.navigator.jump("disagreement", +1)
 
-    def _jump(self, seconds: list[int], what: str) -> bool:
-        here = self.timeline.cursor_second()
-        later = [s for s in seconds if s > here] or seconds  # wrap to the start
-        if not later:
-            self.message.emit(f"No second {what}")
-            return False
-        self.timeline.seek(float(later[0]))
-        self.timeline.set_selection(None)
-        self.message.emit(f"{later[0]} s: {len(seconds)} second(s) {what}")
-        return True
+    def previous_disagreement(self) -> bool:
+        return self.navigator.jump("disagreement", -1)
+
+    def next_segment(self) -> bool:
+        return self.navigator.segment(+1)
+
+    def previous_segment(self) -> bool:
+        return self.navigator.segment(-1)

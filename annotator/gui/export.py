@@ -1,7 +1,13 @@
 """Export: the reviewed per-second CSV and segments CSV (the contract) for chosen videos.
 
-`export_csv` does the work without a window; `ExportDialog` only asks which videos and where.
-Video paths in the CSV are relative to the CSV's folder, so the file stays a training SPEC.
+`export_csv` does the work without a window; `ExportDialog` only asks which videos, in which
+format and where, and asks before replacing a file that exists. Every written file names its
+videos relative to its own folder (core.paths.video_path_relative_to), so each one stays a
+training SPEC wherever the two files are put. The segments file follows the per-second file
+(`<name>-segments.csv` beside it) unless the user chose its place.
+
+Other label formats plug in through `interchange_formats()`: the formats of core.formats when
+that package is installed, shown in the same dialog and written by the caller.
 """
 
 from __future__ import annotations
@@ -10,15 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBox, QFileDialog,
-                               QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QRadioButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
+                               QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QMessageBox,
+                               QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
 from ..core.csv_io import write_per_second_csv, write_segments_csv
 from ..core.errors import AnnotatorError
 from ..core.paths import video_path_relative_to
 from ..core.table import PER_SECOND_COLUMNS, segments_from_table
 from .project import ProjectState
+
+CSV_FORMAT = "csv"
 
 
 @dataclass
@@ -38,6 +46,45 @@ class ExportResult:
         return text
 
 
+@dataclass(frozen=True)
+class ExportChoice:
+    scope: str                 # current, selected or all
+    format: str                # CSV_FORMAT or a name from interchange_formats()
+    path: Path                 # the per-second CSV, or the file of the other format
+    segments: Path | None      # CSV only: the segments file, if wanted
+
+    def files(self) -> list[Path]:
+        return [self.path] + ([self.segments] if self.segments else [])
+
+
+def segments_path_for(per_second: Path) -> Path:
+    """Where the segments file goes unless the user says otherwise: beside the per-second one."""
+    per_second = Path(per_second)
+    return per_second.with_name(f"{per_second.stem}-segments.csv")
+
+
+def interchange_formats() -> dict[str, str]:
+    """{name: title} of the label formats beyond the two CSVs (core.formats, the interchange
+    formats), or {} where that package is not installed."""
+    try:
+        from ..core import formats
+    except ImportError:
+        return {}
+    return {name: getattr(form, "title", name) for name, form in formats.FORMATS.items()
+            if name not in (CSV_FORMAT, "segments")}
+
+
+def _with_video_column(tables: dict[str, pd.DataFrame], project: ProjectState,
+                       written_file: Path) -> pd.DataFrame:
+    """The tables as one, each video named relative to the folder of `written_file`."""
+    named = []
+    for name, table in tables.items():
+        table = table.copy()
+        table["video"] = video_path_relative_to(project.entry(name).path, written_file)
+        named.append(table)
+    return pd.concat(named, ignore_index=True)
+
+
 def export_csv(project: ProjectState, names: list[str], per_second_path,
                segments_path=None) -> ExportResult:
     """Write the reviewed rows of `names` (human labels over predictions, source=human)."""
@@ -45,23 +92,23 @@ def export_csv(project: ProjectState, names: list[str], per_second_path,
         raise AnnotatorError("No folder is open")
     per_second_path = Path(per_second_path)
     result = ExportResult(per_second_path, Path(segments_path) if segments_path else None)
-    tables = []
+    tables = {}
     for name in names:
-        column = video_path_relative_to(project.entry(name).path, per_second_path)
-        table = project.store.reviewed_table(name, video_column=column)
+        table = project.store.reviewed_table(name, video_column=name)
         if table.empty:
             result.skipped.append(name)
             continue
-        tables.append(table)
+        tables[name] = table
         result.videos.append(name)
     if not tables:
         raise AnnotatorError("Nothing to export: none of the chosen videos is annotated or "
                              "labelled yet")
-    table = pd.concat(tables, ignore_index=True)[PER_SECOND_COLUMNS]
+    table = _with_video_column(tables, project, per_second_path)[PER_SECOND_COLUMNS]
     try:
         write_per_second_csv(table, per_second_path)
         if result.segments:
-            write_segments_csv(segments_from_table(table), result.segments)
+            segments = _with_video_column(tables, project, result.segments)
+            write_segments_csv(segments_from_table(segments), result.segments)
     except OSError as exc:
         raise AnnotatorError(f"{exc.filename or per_second_path}: cannot write "
                              f"({exc.strerror or exc})") from exc
@@ -70,13 +117,16 @@ def export_csv(project: ProjectState, names: list[str], per_second_path,
 
 
 class ExportDialog(QDialog):
-    """Asks which videos (current, selected, all) and where; the caller then calls export_csv."""
+    """Asks which videos (current, selected, all), the format and where; asks before replacing
+    files that exist. The caller then writes (export_csv, or the chosen format's writer)."""
 
     SCOPES = ("current", "selected", "all")
 
-    def __init__(self, default_dir: Path, has_current: bool, selected: int, parent=None):
+    def __init__(self, default_dir: Path, has_current: bool, selected: int, parent=None,
+                 formats: dict[str, str] | None = None):
         super().__init__(parent)
-        self.setWindowTitle("Export CSV")
+        self.setWindowTitle("Export labels")
+        self.confirm_box: QMessageBox | None = None
         self.scope_buttons = QButtonGroup(self)
         scopes = QHBoxLayout()
         texts = ("Current video", f"Selected ({selected})", "All videos")
@@ -87,39 +137,84 @@ class ExportDialog(QDialog):
         self.scope_buttons.button(0).setEnabled(has_current)
         self.scope_buttons.button(1).setEnabled(selected > 0)
         self.scope_buttons.button(2 if not has_current else 0).setChecked(True)
+        self.format_box = QComboBox()
+        self.format_box.addItem("CSV: per-second (+ segments)", CSV_FORMAT)
+        for name, title in (formats or {}).items():
+            self.format_box.addItem(title, name)
+        self.format_box.currentIndexChanged.connect(self._on_format)
         self.per_second = QLineEdit(str(default_dir / "annotations.csv"))
-        self.segments = QLineEdit(str(default_dir / "annotations-segments.csv"))
+        self.segments = QLineEdit(str(segments_path_for(Path(self.per_second.text()))))
+        self._segments_chosen = False   # the user put the segments file somewhere else
+        self.per_second.textChanged.connect(self._follow_per_second)
+        self.segments.textEdited.connect(lambda _text: setattr(self, "_segments_chosen", True))
         self.with_segments = QCheckBox("Also write segments")
         self.with_segments.setChecked(True)
         self.with_segments.toggled.connect(self.segments.setEnabled)
         form = QFormLayout()
         form.addRow("Videos", scopes)
-        form.addRow("Per-second CSV", self._with_browse(self.per_second))
-        form.addRow(self.with_segments, self._with_browse(self.segments))
+        form.addRow("Format", self.format_box)
+        form.addRow("File", self._with_browse(self.per_second, segments=False))
+        form.addRow(self.with_segments, self._with_browse(self.segments, segments=True))
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        self.resize(620, self.sizeHint().height())
 
-    def _with_browse(self, line: QLineEdit) -> QWidget:
+    def _with_browse(self, line: QLineEdit, segments: bool) -> QWidget:
         box = QWidget()
         row = QHBoxLayout(box)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(line, 1)
         browse = QPushButton("Browse…")
-        browse.clicked.connect(lambda: self._browse(line))
+        browse.clicked.connect(lambda: self._browse(line, segments))
         row.addWidget(browse)
         return box
 
-    def _browse(self, line: QLineEdit) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export to", line.text(), "CSV (*.csv)")
+    def _browse(self, line: QLineEdit, segments: bool) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", line.text())
         if path:
             line.setText(path)
+            if segments:
+                self._segments_chosen = True
 
-    def choice(self) -> tuple[str, Path, Path | None]:
-        """(scope, per-second path, segments path or None)."""
+    def _follow_per_second(self, text: str) -> None:
+        if not self._segments_chosen and text.strip():
+            self.segments.setText(str(segments_path_for(Path(text))))
+
+    def _on_format(self) -> None:
+        csv = self.format_box.currentData() == CSV_FORMAT
+        self.with_segments.setEnabled(csv)
+        self.segments.setEnabled(csv and self.with_segments.isChecked())
+
+    def choice(self) -> ExportChoice:
         scope = self.SCOPES[self.scope_buttons.checkedId()]
-        segments = Path(self.segments.text()) if self.with_segments.isChecked() else None
-        return scope, Path(self.per_second.text()), segments
+        form = self.format_box.currentData()
+        segments = (Path(self.segments.text()) if form == CSV_FORMAT
+                    and self.with_segments.isChecked() else None)
+        return ExportChoice(scope, form, Path(self.per_second.text()), segments)
+
+    def accept(self) -> None:
+        """OK: ask before replacing files that exist; No keeps the dialog open to change them."""
+        choice = self.choice()
+        if choice.segments is not None and choice.segments.resolve() == choice.path.resolve():
+            QMessageBox.warning(self, "Export labels", "The segments file and the per-second "
+                                "file must be different files.")
+            return
+        existing = [path for path in choice.files() if path.exists()]
+        if existing and not self._confirm_replace(existing):
+            return
+        super().accept()
+
+    def _confirm_replace(self, existing: list[Path]) -> bool:
+        names = "\n".join(str(path) for path in existing)
+        self.confirm_box = QMessageBox(
+            QMessageBox.Question, "Replace files?",
+            f"{'This file exists' if len(existing) == 1 else 'These files exist'}:\n{names}\n\n"
+            "Replace with this export?", QMessageBox.Yes | QMessageBox.No, self)
+        self.confirm_box.setDefaultButton(QMessageBox.No)
+        answer = self.confirm_box.exec()
+        self.confirm_box = None
+        return answer == QMessageBox.Yes

@@ -16,7 +16,8 @@ _STATUS_COLORS = {"done": "#2e7d32", "failed": "#c62828", "running": "#1565c0",
 
 def status_text(entry: VideoEntry) -> str:
     if entry.status == "failed":
-        return f"failed: {entry.reason}"
+        kept = f"; showing {entry.model}'s earlier predictions" if entry.model else ""
+        return f"failed: {entry.reason}{kept}"
     if entry.status == "done" and entry.edited_seconds:
         return f"done, {entry.edited_seconds} s reviewed"
     return entry.status

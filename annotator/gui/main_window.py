@@ -11,16 +11,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QDockWidget, QDoubleSpinBox, QFileDialog, QFrame, QGroupBox,
-                               QHBoxLayout, QLabel, QMainWindow, QMessageBox, QScrollArea,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QDoubleSpinBox, QFileDialog, QGroupBox,
+                               QHBoxLayout, QLabel, QMainWindow, QMessageBox, QSplitter,
+                               QVBoxLayout, QWidget)
 
 from ..core.errors import AnnotatorError
 from . import refcount_guard
 from .annotation_panel import AnnotationController, AnnotationPanel
 from .bundle_panel import BundlePanel
 from .edits import ReviewActions
-from .export import ExportDialog, export_csv
+from .export import CSV_FORMAT, ExportDialog, export_csv, interchange_formats
 from .folder_view import FolderView
 from .interchange import install_interchange_actions
 from .label_palette import LabelPalette
@@ -29,6 +29,7 @@ from .project import ProjectState
 from .settings import AppSettings
 from .shortcuts import ShortcutsDialog
 from .timeline.state import TimelineState
+from .review_status import ReviewStatus, predictions_line
 from .timeline.view import TimelineView
 from .window_actions import build_actions
 from .workers import BackgroundTasks, PreviewTask, ProbeTask, TaskSignals
@@ -52,7 +53,8 @@ class MainWindow(QMainWindow):
         self.settings = settings or AppSettings()
         self.project = ProjectState(self)
         self.timeline = TimelineState(self)
-        self.review = ReviewActions(self.project, self.timeline, self)
+        self.review = ReviewActions(self.project, self.timeline, self,
+                                    open_video=lambda name: self.folder_view.select(name))
         self.annotation = AnnotationController(self.project, cache_dir, self)
         self._preview_signals, self._probe_signals = TaskSignals(self), TaskSignals(self)
         self._preview_task: PreviewTask | None = None   # the shown video's, cancelled on a switch
@@ -74,7 +76,7 @@ class MainWindow(QMainWindow):
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(_boxed("Videos", self.folder_view), 1)
-        side_layout.addWidget(_boxed("Model", self.bundle_panel))
+        side_layout.addWidget(_boxed("Model for the next run", self.bundle_panel))
         side_layout.addWidget(_boxed("Annotate", self.annotation_panel))
         self.folder_dock = QDockWidget("Folder", self)
         self.folder_dock.setObjectName("folderDock")
@@ -94,15 +96,18 @@ class MainWindow(QMainWindow):
         self.threshold.setValue(self.timeline.threshold)
         self.threshold.setToolTip("Predictions below this confidence are faint and count as "
                                   "doubtful (N jumps to the next one)")
+        self.predicted_by = QLabel("")
+        self.predicted_by.setToolTip("The model whose predictions the timeline shows")
         review_bar = QHBoxLayout()
         review_bar.addWidget(QLabel("Confidence threshold"))
         review_bar.addWidget(self.threshold)
-        review_bar.addStretch(1)
+        review_bar.addSpacing(12)
+        review_bar.addWidget(self.predicted_by, 1)
         timeline_panel = QWidget()
         timeline_layout = QVBoxLayout(timeline_panel)
         timeline_layout.setContentsMargins(4, 2, 4, 2)
         timeline_layout.addLayout(review_bar)
-        timeline_layout.addWidget(self._scrollable(self.palette))
+        timeline_layout.addWidget(self.palette)
         timeline_layout.addWidget(self.timeline_view, 1)
         self.splitter = QSplitter(Qt.Vertical)
         self.splitter.setObjectName("playerTimelineSplitter")
@@ -111,19 +116,8 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)   # the timeline keeps its height; the picture grows
         self.setCentralWidget(self.splitter)
+        self.review_status = ReviewStatus(self.statusBar(), self.player.sound_notice)
         self.statusBar().showMessage("Open a folder of videos (Ctrl+O)")
-
-    @staticmethod
-    def _scrollable(palette: QWidget) -> QScrollArea:
-        """The palette scrolls sideways when a bundle has more classes than the width holds."""
-        area = QScrollArea()
-        area.setWidget(palette)
-        area.setWidgetResizable(True)
-        area.setFrameShape(QFrame.NoFrame)
-        area.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        area.setFixedHeight(palette.sizeHint().height() + area.horizontalScrollBar().sizeHint()
-                            .height() + 2)
-        return area
 
     def _connect(self) -> None:
         self.folder_view.videoSelected.connect(self.show_video)
@@ -137,8 +131,12 @@ class MainWindow(QMainWindow):
         self.review.message.connect(self.status)
         self.review.errorOccurred.connect(self.show_error)
         self.player.message.connect(self.status)
-        self.palette.labelClicked.connect(self.review.assign)
+        self.review.saved.connect(self.review_status.show_saved)
+        self.review.errorOccurred.connect(self.review_status.show_not_saved)
+        self.project.writerChanged.connect(self._on_writer)
+        self.project.storeChanged.connect(self._on_store_changed)
         self.timeline_view.canvas.rangePainted.connect(self.review.paint)
+        self.timeline_view.canvas.edgeMoved.connect(self.review.resize_segment)
         self.threshold.valueChanged.connect(self.timeline.set_threshold)
         self.timeline.thresholdChanged.connect(self._show_threshold)
         self._preview_signals.done.connect(self._on_preview)
@@ -147,8 +145,8 @@ class MainWindow(QMainWindow):
         self._probe_signals.done.connect(self.project.record_duration)
         self.project.videoUpdated.connect(self._on_video_updated)
         self._probe_signals.failed.connect(self.project.record_failure)
-        if self.player.unavailable:
-            self.status(self.player.unavailable)
+        if self.player.sound_notice:   # said once here; the status bar keeps a short mark
+            self.status(self.player.sound_notice)
 
     # ---- messages ----------------------------------------------------------------------------
 
@@ -196,11 +194,11 @@ class MainWindow(QMainWindow):
         self._refresh_recent()
         self.timeline.show_video(None, 0.0, None, None, {})
         self.player.set_source(None)
-        self.setWindowTitle(f"AV Annotator — {self.project.folder}")
         videos = self.project.names()
         self.status(f"{len(videos)} video(s) in {self.project.folder}; edits are saved in "
                     f"{self.project.store.path}" if videos else
                     f"No videos in {self.project.folder}")
+        self._on_writer(self.project.read_only_reason(), quiet=not self.project.read_only)
         unprobed = [(e.name, e.path) for e in self.project.unprobed()]
         if unprobed:
             self.tasks.start(ProbeTask(unprobed, self._probe_signals))
@@ -217,23 +215,56 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(not self.recent_menu.isEmpty())
 
     def show_video(self, name: str) -> None:
-        """Put a video on the timeline and in the player; its pictures and sound load behind."""
+        """Put a video on the timeline and in the player; its pictures and sound load behind.
+        A video a model could not annotate stays viewable and playable; only a file that could
+        not be read at all (failed, duration unknown) is not loaded."""
         entry = self.project.entry(name)
-        predictions = self.project.predictions(name)
-        human = self.project.human_labels(name)
-        duration = entry.duration or (float(predictions["end"].iloc[-1]) if len(predictions)
-                                      else 0.0)
-        self._add_unknown_classes(list(predictions["label"]) + list(human.values()))
-        self.timeline.show_video(name, duration, predictions, self.project.attention(name), human)
-        self.player.set_source(entry.path if entry.status != "failed" else None)
+        data = self.project.video_data(name)
+        self._add_unknown_classes(list(data["predictions"]["label"]) +
+                                  list(data["human"].values()))
+        self.timeline.show_video(**data)
+        unreadable = entry.status == "failed" and entry.duration is None
+        self.player.set_source(None if unreadable else entry.path)
         if self._preview_task is not None:
             self._preview_task.cancel()
             self._preview_task = None
         if entry.status == "failed":
             self.status(f"{name}: {entry.reason}")
-        else:
+        if not unreadable:
             self._preview_task = self.tasks.start(
                 PreviewTask(name, entry.path, self._preview_signals))
+        self._show_predicted_by()
+
+    def _show_predicted_by(self) -> None:
+        name = self.timeline.video
+        entry = self.project.entry(name) if name in self.project.entries else None
+        chosen = self.bundle_panel.current()
+        self.predicted_by.setText(predictions_line(entry, self.timeline.predictions,
+                                                   chosen.tag if chosen else ""))
+
+    def _on_writer(self, reason: str, quiet: bool = False) -> None:
+        """This window became the folder's editor, or read-only: say so where it shows."""
+        self.review_status.show_writer(reason)
+        title = f"AV Annotator — {self.project.folder}" if self.project.folder else "AV Annotator"
+        self.setWindowTitle(title + (" (read-only)" if reason else ""))
+        if not quiet and self.project.folder:
+            self.status(reason or f"This window edits {self.project.folder} now")
+
+    def _on_store_changed(self) -> None:
+        """Another window or process wrote: show the shown video as the store has it now."""
+        name = self.timeline.video
+        if name is None or name not in self.project.entries:
+            return
+        human = self.project.human_labels(name)
+        if human != self.timeline.human:
+            self.timeline.set_human(human)
+        predictions = self.project.predictions(name)
+        shown = self.timeline.predictions
+        if (shown is None) != predictions.empty or (shown is not None and not
+                                                     shown.reset_index(drop=True).equals(
+                                                         predictions.reset_index(drop=True))):
+            self._on_video_annotated(name)
+        self._show_predicted_by()
 
     def _add_unknown_classes(self, labels: list[str]) -> None:
         """Labels from another bundle's run still get a palette entry and a colour."""
@@ -250,14 +281,18 @@ class MainWindow(QMainWindow):
         if name == self.timeline.video:
             predictions = self.project.predictions(name)
             self._add_unknown_classes(list(predictions["label"]))
-            self.timeline.set_duration(float(predictions["end"].iloc[-1]))
+            if len(predictions):
+                self.timeline.set_duration(float(predictions["end"].iloc[-1]))
             self.timeline.set_predictions(predictions, self.project.attention(name))
+            self._show_predicted_by()
 
     def _on_video_updated(self, name: str) -> None:
-        """A probe or a run found the shown video's duration: the timeline takes it."""
+        """A probe or a run found the shown video's duration or status: the timeline takes it."""
         entry = self.project.entry(name)
-        if name == self.timeline.video and entry.duration:
-            self.timeline.set_duration(entry.duration)
+        if name == self.timeline.video:
+            if entry.duration:
+                self.timeline.set_duration(entry.duration)
+            self._show_predicted_by()
 
     def _on_bundle(self, bundle) -> None:
         if bundle is None:
@@ -265,6 +300,8 @@ class MainWindow(QMainWindow):
         self.settings.set_value("bundle", bundle.name)
         self.timeline.set_classes(bundle.classes)
         self.palette.rebuild()
+        if self.timeline.video is not None:
+            self._show_predicted_by()
 
     def _show_threshold(self, value: float) -> None:
         self.threshold.blockSignals(True)
@@ -288,9 +325,29 @@ class MainWindow(QMainWindow):
             self.status("Open a folder first")
             return
         dialog = ExportDialog(self.project.folder, self.timeline.video is not None,
-                              len(self.folder_view.selected_names()), self)
+                              len(self.folder_view.selected_names()), self,
+                              formats=interchange_formats())
         if dialog.exec():
-            self.export(*dialog.choice())
+            choice = dialog.choice()
+            if choice.format == CSV_FORMAT:
+                self.export(choice.scope, choice.path, choice.segments)
+            else:
+                self.export_in_format(choice.scope, choice.format, choice.path)
+
+    def export_in_format(self, scope: str, fmt: str, out: Path) -> bool:
+        """Another label format (core.formats), written by the interchange module's exporter."""
+        try:
+            from .interchange import export_for_window   # File → Export as… (interchange)
+        except ImportError:
+            self.show_error(f"Export as {fmt} is not available in this installation")
+            return False
+        try:
+            result = export_for_window(self, scope, fmt, out)
+        except AnnotatorError as exc:
+            self.show_error(f"Export failed: {exc}")
+            return False
+        self.status(result.summary())
+        return True
 
     def export(self, scope: str, per_second: Path, segments: Path | None = None) -> bool:
         names = {"current": [self.timeline.video] if self.timeline.video else [],

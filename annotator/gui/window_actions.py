@@ -15,7 +15,10 @@ MENUS = {
              "-", "quit"],
     "Edit": ["undo", "redo", "-", "accept", "split", "merge", "clear", "select_none", "-",
              "labels"],
-    "Navigate": ["play", "step_back", "step_forward", "-", "next_doubtful", "next_disagreement"],
+    "Playback": ["play", "-", "step_back", "step_forward", "frame_back", "frame_forward", "-",
+                 "slower", "faster", "-", "mute", "louder", "quieter"],
+    "Navigate": ["next_doubtful", "previous_doubtful", "next_disagreement",
+                 "previous_disagreement", "-", "next_segment", "previous_segment"],
     "View": ["zoom_in", "zoom_out", "zoom_fit", "-", "toggle_audio_view", "threshold_up",
              "threshold_down"],
     "Help": ["help", "about"],
@@ -23,19 +26,30 @@ MENUS = {
 
 
 def _handlers(window) -> dict:
-    review, timeline, view = window.review, window.timeline, window.timeline_view
+    review, timeline, view, player = window.review, window.timeline, window.timeline_view, \
+        window.player
     return {
         "open": window.ask_open_folder,
         "export": window.ask_export,
         "annotate_all": lambda: window.annotate_all(),
         "annotate_selected": lambda: window.annotate_selected(),
         "cancel": window.annotation.cancel,
-        "play": window.player.toggle_play,
-        "step_back": lambda: timeline.seek(max(0.0, float(timeline.cursor_second() - 1))),
-        "step_forward": lambda: timeline.seek(
-            min(float(timeline.cursor_second() + 1), max(timeline.duration - 0.001, 0.0))),
+        "play": player.toggle_play,
+        "step_back": lambda: player.step_seconds(-1),
+        "step_forward": lambda: player.step_seconds(+1),
+        "frame_back": lambda: player.step_frames(-1),
+        "frame_forward": lambda: player.step_frames(+1),
+        "slower": player.slower,
+        "faster": player.faster,
+        "mute": player.toggle_mute,
+        "louder": player.louder,
+        "quieter": player.quieter,
         "next_doubtful": review.next_doubtful,
+        "previous_doubtful": review.previous_doubtful,
         "next_disagreement": review.next_disagreement,
+        "previous_disagreement": review.previous_disagreement,
+        "next_segment": review.next_segment,
+        "previous_segment": review.previous_segment,
         "zoom_in": view.zoom_in,
         "zoom_out": view.zoom_out,
         "zoom_fit": view.fit,

@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 
 from ...core.conventions import BACKGROUND
 from .colors import (AUDIO_COLOR, GRID_COLOR, TEXT_COLOR, VISUAL_COLOR, faint, label_color)
+from .edges import resized
 from .state import TimelineState
 
 
@@ -88,6 +89,11 @@ class Lane:
     def paint(self, painter: QPainter, rect: QRect, state: TimelineState, axis: TimeAxis) -> None:
         raise NotImplementedError
 
+    def paint_title(self, painter: QPainter, rect: QRect) -> None:
+        """The lane's name in the title column (`rect` is that column's cell)."""
+        painter.setPen(TEXT_COLOR)
+        painter.drawText(rect.adjusted(6, 0, -4, 0), Qt.AlignVCenter | Qt.AlignLeft, self.title)
+
 
 def _paint_blocks(painter, rect, state, axis, blocks: list[Block]) -> None:
     metrics = painter.fontMetrics()
@@ -129,7 +135,10 @@ class HumanLane(Lane):
     height = 34
 
     def blocks(self, state: TimelineState) -> list[Block]:
-        human = [state.human.get(s) for s in range(state.seconds)]
+        labels = state.human
+        if state.edge_preview:   # an edge being dragged: show the segment as it will be
+            labels = resized(state.human, *state.edge_preview, state.seconds)
+        human = [labels.get(s) for s in range(state.seconds)]
         return [Block(s, e, v) for s, e, v in runs(human) if v is not None]
 
     def paint(self, painter, rect, state, axis):
@@ -200,7 +209,25 @@ class ConfidenceLane(Lane):
 class AttentionLane(Lane):
     """How much the attention model listened (blue, from the bottom) versus looked (orange)."""
     title = "Attention"
-    height = 34
+    height = 48
+    legend = (("sound", AUDIO_COLOR), ("picture", VISUAL_COLOR))
+
+    def paint_title(self, painter, rect):
+        """The name, and under it the legend: which colour is listening, which is looking."""
+        painter.setPen(TEXT_COLOR)
+        row = (rect.height() - 4) // 3
+        painter.drawText(QRect(rect.left() + 6, rect.top() + 2, rect.width() - 8, row),
+                         Qt.AlignVCenter | Qt.AlignLeft, self.title)
+        font = painter.font()
+        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.8))
+        painter.save()
+        painter.setFont(font)
+        for index, (name, color) in enumerate(self.legend, start=1):
+            top = rect.top() + 2 + index * row
+            painter.fillRect(QRectF(rect.left() + 8, top + (row - 7) / 2, 7, 7), color)
+            painter.drawText(QRect(rect.left() + 19, top, rect.width() - 21, row),
+                             Qt.AlignVCenter | Qt.AlignLeft, name)
+        painter.restore()
 
     def weights(self, state: TimelineState) -> np.ndarray | None:
         return state.attention

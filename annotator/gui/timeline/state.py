@@ -50,6 +50,7 @@ class TimelineState(QObject):
         self.selection: tuple[int, int] | None = None      # [start, end) in seconds
         self.active_label = BACKGROUND
         self.paint_preview: tuple[int, int, str] | None = None
+        self.edge_preview: tuple[int, int, str, int] | None = None   # start, end, edge, to
         self.thumbnails: list[np.ndarray] = []
         self.waveform: np.ndarray | None = None            # (bins, 2) min/max, evenly in time
         self.spectrogram: np.ndarray | None = None         # (frames, mel bands), evenly in time
@@ -73,7 +74,7 @@ class TimelineState(QObject):
         self.cursor = 0.0
         self.view_start = 0.0
         self.selection = None
-        self.paint_preview = None
+        self.paint_preview = self.edge_preview = None
         self.thumbnails, self.waveform, self.spectrogram = [], None, None
         self.videoChanged.emit()
 
@@ -187,6 +188,11 @@ class TimelineState(QObject):
 
     def set_paint_preview(self, preview: tuple[int, int, str] | None) -> None:
         self.paint_preview = preview
+        self.paintPreviewChanged.emit()
+
+    def set_edge_preview(self, preview: tuple[int, int, str, int] | None) -> None:
+        """A segment edge being dragged: (start, end, "start" or "end", boundary it is at)."""
+        self.edge_preview = preview
         self.paintPreviewChanged.emit()
 
     # ---- zoom and scroll ---------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """TimelineView: the lanes stacked on one time axis, zoomable and scrollable.
 
 Mouse: click or drag on most lanes seeks (the player follows); drag on the Human lane paints the
-active label over the range; drag on the Predicted lane selects a range (for "accept"). Wheel
-scrolls, Ctrl+wheel zooms around the pointer. The view never edits anything itself: a painted
-range is announced with `rangePainted` and the review actions turn it into an undoable edit.
+active label over the range, or, started on a segment's edge, moves that edge (either way);
+drag on the Predicted lane selects a range (for "accept"). Wheel scrolls, Ctrl+wheel zooms
+around the pointer. The view never edits anything itself: a painted range is announced with
+`rangePainted`, a moved edge with `edgeMoved`, and the review actions turn them into edits.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
-from .colors import (CURSOR_COLOR, LANE_ALTERNATE, LANE_BACKGROUND, SELECTION_COLOR, TEXT_COLOR,
+from .colors import (CURSOR_COLOR, LANE_ALTERNATE, LANE_BACKGROUND, SELECTION_COLOR,
                      TITLE_BACKGROUND)
+from .edges import EDGE_GRAB_PIXELS, edge_near
 from .lanes import HumanLane, Lane, PredictionLane, TimeAxis, default_lanes
 from .state import TimelineState
 
@@ -25,15 +27,17 @@ class LaneCanvas(QWidget):
     """Paints every lane and turns mouse gestures into seeks, selections and painted ranges."""
 
     rangePainted = Signal(int, int, str)   # [start, end) seconds, label
+    edgeMoved = Signal(int, int, str, int)  # segment [start, end), "start" or "end", new boundary
     zoomedByWheel = Signal()
 
     def __init__(self, state: TimelineState, lanes: list[Lane], parent=None):
         super().__init__(parent)
         self.state = state
         self.lanes = lanes
-        self._gesture: str | None = None       # "seek", "paint" or "select" while a button is down
+        self._gesture: str | None = None   # "seek", "paint", "edge" or "select" while pressed
         self._anchor_second = 0
-        self.setMouseTracking(False)
+        self._edge: tuple[int, int, str] | None = None
+        self.setMouseTracking(True)        # the pointer shows where an edge can be grabbed
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         self.setFocusPolicy(Qt.ClickFocus)
         for signal in (state.videoChanged, state.durationChanged, state.predictionsChanged,
@@ -85,9 +89,7 @@ class LaneCanvas(QWidget):
                 painter.restore()
             title = QRect(0, rect.top(), TITLE_WIDTH, rect.height())
             painter.fillRect(title, TITLE_BACKGROUND)
-            painter.setPen(TEXT_COLOR)
-            painter.drawText(title.adjusted(6, 0, -4, 0), Qt.AlignVCenter | Qt.AlignLeft,
-                             lane.title)
+            lane.paint_title(painter, title)
         if self.state.video:
             self._paint_selection_and_cursor(painter, axis)
         painter.end()
@@ -114,7 +116,10 @@ class LaneCanvas(QWidget):
         position = event.position()
         lane = self.lane_at(position.y())
         self._anchor_second = self._second_at(position.x())
-        if isinstance(lane, HumanLane):
+        self._edge = self._edge_under(position) if isinstance(lane, HumanLane) else None
+        if self._edge:
+            self._gesture = "edge"
+        elif isinstance(lane, HumanLane):
             self._gesture = "paint"
         elif isinstance(lane, PredictionLane) or event.modifiers() & Qt.ShiftModifier:
             self._gesture = "select"
@@ -125,6 +130,18 @@ class LaneCanvas(QWidget):
     def mouseMoveEvent(self, event) -> None:
         if self._gesture:
             self._follow(event.position())
+        elif self.state.video:
+            grab = isinstance(self.lane_at(event.position().y()), HumanLane) and \
+                self._edge_under(event.position())
+            if grab:
+                self.setCursor(Qt.SizeHorCursor)
+            else:
+                self.unsetCursor()
+
+    def _edge_under(self, position: QPointF) -> tuple[int, int, str] | None:
+        return edge_near(self.state.human, self.state.seconds,
+                         self.axis().time(max(position.x(), TITLE_WIDTH)),
+                         EDGE_GRAB_PIXELS / self.state.pixels_per_second)
 
     def mouseReleaseEvent(self, event) -> None:
         if event.button() != Qt.LeftButton or not self._gesture:
@@ -134,12 +151,20 @@ class LaneCanvas(QWidget):
             start, end, label = self.state.paint_preview
             self.state.set_paint_preview(None)
             self.rangePainted.emit(start, end, label)
+        elif self._gesture == "edge" and self.state.edge_preview:
+            preview = self.state.edge_preview
+            self.state.set_edge_preview(None)
+            if preview[3] != (preview[0] if preview[2] == "start" else preview[1]):
+                self.edgeMoved.emit(*preview)
         self._gesture = None
 
     def _follow(self, position: QPointF) -> None:
         second = self._second_at(position.x())
         start, end = min(second, self._anchor_second), max(second, self._anchor_second) + 1
-        if self._gesture == "paint":
+        if self._gesture == "edge":
+            boundary = round(self.axis().time(max(position.x(), TITLE_WIDTH)))
+            self.state.set_edge_preview((*self._edge, int(boundary)))
+        elif self._gesture == "paint":
             self.state.set_paint_preview((start, end, self.state.active_label))
         elif self._gesture == "select":
             self.state.set_selection(start, end)
