@@ -89,7 +89,7 @@ def write_ave_features(root, videos: int = 40, seed: int = 0, class_order=None,
     return {"names": names, "mask": mask, "splits": splits}
 
 
-def write_research_pickles(root, videos_per_split=(20, 8, 12), seed: int = 1) -> dict:
+def write_research_pickles(root, videos_per_split=(12, 4, 16), seed: int = 1) -> dict:
     """The research's pickles: {trainSet,valSet,testSet}_visual.p (N,10,1920) DenseNet201,
     _audio.p (N,10,12,8,512) VGGish conv4, _target.p (N,28) one-hot, alphabetical classes.
     Returns the class name of each video per split."""

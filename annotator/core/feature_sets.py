@@ -80,7 +80,8 @@ class FeatureSplit:
     visual: np.ndarray | None
     second_labels: np.ndarray | None       # (N, T) indices into the set's classes; None where
                                            # the files carry one label per video (the pickles)
-    video_labels: np.ndarray               # (N,) index of each video's event class
+    video_labels: np.ndarray               # (N,) index of each video's event class, or
+                                           # NO_EVENT for a clip that is background throughout
 
     def __len__(self) -> int:
         return len(self.video_labels)
@@ -169,15 +170,22 @@ def check_one_hot(labels: np.ndarray, where: str, what: str) -> np.ndarray:
     return hot.argmax(-1)
 
 
+NO_EVENT = -1   # the video label of a clip whose every second is background
+
+
 def majority_event(second_labels: np.ndarray, background: int, where: str) -> np.ndarray:
     """Each video's label: the event class of most of its event seconds (a tie goes to the
-    class seen first). A video without any event second is an error."""
+    class seen first), or NO_EVENT where every second is background. AVE's own Annotations.txt
+    holds such a clip (an event from second 0 to 0): it still counts per second, and is left out
+    of the one-label-per-video training and accuracy."""
     labels = np.empty(len(second_labels), np.int64)
     for row, seconds in enumerate(second_labels):
         events = [int(c) for c in seconds if c != background]
-        if not events:
-            raise DataSpecError(f"{where}: video {row} has no event second (all background); "
-                                "every AVE clip holds an event")
         counts = {c: events.count(c) for c in dict.fromkeys(events)}
-        labels[row] = max(counts, key=counts.get)  # first seen wins ties (dicts keep order)
+        labels[row] = max(counts, key=counts.get) if counts else NO_EVENT  # first seen wins ties
+    empty = int((labels == NO_EVENT).sum())
+    if empty == len(labels):
+        raise DataSpecError(f"{where}: no video has an event second (all background)")
+    if empty:
+        log.info("%s: %d video(s) without an event second", where, empty)
     return labels

@@ -32,7 +32,7 @@ def _unpickle(path: Path) -> np.ndarray:
                             "{trainSet,valSet,testSet}_{visual,audio,target}.p")
     try:
         with open(path, "rb") as handle:
-            value = pickle.load(handle)  # noqa: S301  (only with the user's --trust-pickles)
+            value = pickle.load(handle)  # only ever reached with the user's --trust-pickles
         return np.asarray(value)
     except Exception as exc:  # a damaged pickle raises many types
         raise DataSpecError(f"{path}: cannot be unpickled ({type(exc).__name__}: {exc})") from exc

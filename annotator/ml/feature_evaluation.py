@@ -5,7 +5,8 @@ Two measures, per class too:
     truth (AVE's labels.h5; the research's pickles have one label per video);
   - per video: a per-second model's label for a video is the class of most of the seconds it
     calls an event (the research's one label per video for its own presets), against the class
-    of most of the video's true event seconds (or the research's single label).
+    of most of the video's true event seconds (or the research's single label); a clip that is
+    background throughout has no such label and is left out (counted in the report).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 
 from ..core.conventions import BACKGROUND
 from ..core.errors import BundleError
-from ..core.feature_sets import FeatureSet, FeatureSplit
+from ..core.feature_sets import NO_EVENT, FeatureSet, FeatureSplit
 from .bundle import ModelBundle
 from .feature_training import per_second_inputs, per_second_truth
 from .pipeline import head_probabilities
@@ -130,10 +131,12 @@ def evaluate_split(feature_set: FeatureSet, bundle: ModelBundle, split: FeatureS
         else:
             report["notes"].append("the research's pickles carry one label per video: "
                                    "per-second accuracy cannot be measured on them")
-    video_correct = video_predicted == video_truth
+    has_event = video_truth != NO_EVENT   # a clip that is background throughout has no label
+    video_correct = (video_predicted == video_truth)[has_event]
     report["video_accuracy"] = _accuracy(video_correct)
-    report["video_per_class"] = _per_class(classes, video_truth, video_correct)
-    report["majority_baseline_video"] = _majority_share(video_truth)
+    report["video_per_class"] = _per_class(classes, video_truth[has_event], video_correct)
+    report["majority_baseline_video"] = _majority_share(video_truth[has_event])
+    report["videos_without_event"] = int((~has_event).sum())
     report["published"] = {
         "research_video_accuracy": RESEARCH_VIDEO_ACCURACY.get(bundle.architecture),
         "per_second_accuracy": PUBLISHED_PER_SECOND,

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.conventions import BACKGROUND
-from ..core.feature_sets import FeatureSet, FeatureSplit
+from ..core.feature_sets import NO_EVENT, FeatureSet, FeatureSplit
 from .architectures import DEFAULT_HYPERPARAMETERS
 from .bundle import ModelBundle, save_bundle
 from .cost import head_multiply_adds
@@ -59,7 +59,12 @@ def _per_second_data(feature_set: FeatureSet, split: FeatureSplit, modalities) -
 
 
 def _video_level_data(split: FeatureSplit, modalities) -> dict:
-    return {**{m: getattr(split, m) for m in modalities}, "labels": split.video_labels}
+    """Whole clips and their one label; a clip that is background throughout has none."""
+    keep = split.video_labels != NO_EVENT
+    if keep.all():
+        return {**{m: getattr(split, m) for m in modalities}, "labels": split.video_labels}
+    log.info("%s split: %d clip(s) without an event left out", split.name, int((~keep).sum()))
+    return {**{m: getattr(split, m)[keep] for m in modalities}, "labels": split.video_labels[keep]}
 
 
 def train_on_features(feature_set: FeatureSet, architecture: str, out_dir, *,
