@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.conventions import BACKGROUND
+from ..core.errors import AnnotatorError
 from ..core.feature_sets import NO_EVENT, FeatureSet, FeatureSplit
 from .architectures import DEFAULT_HYPERPARAMETERS
 from .bundle import ModelBundle, save_bundle
@@ -39,8 +40,7 @@ def per_second_truth(split: FeatureSplit) -> np.ndarray:
     (the research's pickles), that label on every second."""
     if split.second_labels is not None:
         return split.second_labels.astype(np.int32)
-    seconds = next(a for a in (split.audio, split.visual) if a is not None).shape[1]
-    return np.repeat(split.video_labels[:, None], seconds, axis=1).astype(np.int32)
+    return np.repeat(split.video_labels[:, None], input_seconds(split), axis=1).astype(np.int32)
 
 
 def per_second_inputs(split: FeatureSplit, modalities) -> dict:
@@ -67,6 +67,34 @@ def _video_level_data(split: FeatureSplit, modalities) -> dict:
     return {**{m: getattr(split, m)[keep] for m in modalities}, "labels": split.video_labels[keep]}
 
 
+def _fit_per_video(spec, feature_set, train_split, val_split, epochs, batch_size, learning_rate):
+    """The research's preset, run as its notebook ran it (unless told otherwise)."""
+    settings = {"epochs": epochs or RESEARCH_EPOCHS, "batch_size": batch_size or RESEARCH_BATCH_SIZE,
+                "learning_rate": learning_rate or RESEARCH_LEARNING_RATE}
+    shapes = {m: tuple(getattr(train_split, m).shape[1:]) for m in spec.modalities}
+    model = spec.build_video_level(len(feature_set.classes) - 1, shapes)
+    history = fit_windows(model, ("event",), _video_level_data(train_split, spec.modalities),
+                          _video_level_data(val_split, spec.modalities), patience=None, **settings)
+    return model, history, settings, {"preset": f"the research's {spec.name} notebook"}
+
+
+def _fit_per_second(spec, feature_set, train_split, val_split, epochs, batch_size, learning_rate,
+                    hyperparameters, seed):
+    """The product's architecture, stems matched to the files' per-second shapes."""
+    settings = {"epochs": epochs or PER_SECOND_EPOCHS,
+                "batch_size": batch_size or PER_SECOND_BATCH_SIZE,
+                "learning_rate": learning_rate or 1e-3}
+    hp = {**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
+    shapes = {m: tuple(getattr(train_split, m).shape[2:]) for m in spec.modalities}
+    model = spec.build(len(feature_set.classes), hp, shapes)
+    train_data = _per_second_data(feature_set, train_split, spec.modalities)
+    if spec.learns_missing_streams:
+        train_data = with_streams_removed(train_data, np.random.default_rng(seed))
+    history = fit_windows(model, spec.trained_outputs, train_data,
+                          _per_second_data(feature_set, val_split, spec.modalities), **settings)
+    return model, history, settings, hp
+
+
 def train_on_features(feature_set: FeatureSet, architecture: str, out_dir, *,
                       video_level: bool = False, epochs: int | None = None, seed: int = 0,
                       hyperparameters: dict | None = None, batch_size: int | None = None,
@@ -77,48 +105,34 @@ def train_on_features(feature_set: FeatureSet, architecture: str, out_dir, *,
 
     started = time.time()
     spec = model_type(architecture)
-    modalities = spec.modalities
-    train_split = feature_set.load_split("train", modalities)
-    val_split = feature_set.load_split("val", modalities)
-    input_shapes = {m: tuple(getattr(train_split, m).shape[2:]) for m in modalities}
+    if video_level and spec.video_level_builder is None:
+        raise AnnotatorError(f"model type {architecture!r} has no video-level preset "
+                             "(the research built one for visual, audio, fusion and attention)")
+    train_split = feature_set.load_split("train", spec.modalities)
+    val_split = feature_set.load_split("val", spec.modalities)
     keras.utils.set_random_seed(seed)
     if video_level:
-        epochs, batch_size = epochs or RESEARCH_EPOCHS, batch_size or RESEARCH_BATCH_SIZE
-        learning_rate = learning_rate or RESEARCH_LEARNING_RATE
-        video_shapes = {m: tuple(getattr(train_split, m).shape[1:]) for m in modalities}
-        model = spec.build_video_level(len(feature_set.classes) - 1, video_shapes)
-        train_data = _video_level_data(train_split, modalities)
-        val_data = _video_level_data(val_split, modalities)
-        history = fit_windows(model, ("event",), train_data, val_data, epochs=epochs,
-                              batch_size=batch_size, learning_rate=learning_rate, patience=None)
-        hp = {"preset": f"the research's {architecture} notebook"}
+        model, history, settings, hp = _fit_per_video(spec, feature_set, train_split, val_split,
+                                                      epochs, batch_size, learning_rate)
     else:
-        epochs, batch_size = epochs or PER_SECOND_EPOCHS, batch_size or PER_SECOND_BATCH_SIZE
-        learning_rate = learning_rate or 1e-3
-        hp = {**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
-        model = spec.build(len(feature_set.classes), hp, input_shapes)
-        train_data = _per_second_data(feature_set, train_split, modalities)
-        if spec.learns_missing_streams:
-            train_data = with_streams_removed(train_data, np.random.default_rng(seed))
-        val_data = _per_second_data(feature_set, val_split, modalities)
-        history = fit_windows(model, spec.trained_outputs, train_data, val_data, epochs=epochs,
-                              batch_size=batch_size, learning_rate=learning_rate)
+        model, history, settings, hp = _fit_per_second(spec, feature_set, train_split, val_split,
+                                                       epochs, batch_size, learning_rate,
+                                                       hyperparameters, seed)
     training = {
         "data": feature_set.source, "videos": len(train_split),
-        "validation_videos": len(val_split), "seed": seed, "epochs": epochs,
-        "epochs_run": len(history.history["loss"]), "batch_size": batch_size,
-        "learning_rate": learning_rate, "hyperparameters": hp,
+        "validation_videos": len(val_split), "seed": seed, **settings,
+        "epochs_run": len(history.history["loss"]), "hyperparameters": hp,
         "per_second_truth": ("the files' per-second labels" if feature_set.per_second_truth
                              else "each video's one label on all its seconds"),
         "training_seconds": round(time.time() - started, 1),
     }
     # Per-second models see windows of CONTEXT_SECONDS; the research's see whole clips.
     seconds = input_seconds(train_split) if video_level else CONTEXT_SECONDS
-    card = _card(Path(out_dir).name, version, architecture, feature_set, modalities, model,
+    card = _card(Path(out_dir).name, version, architecture, feature_set, spec.modalities, model,
                  video_level, training, seconds)
     bundle = save_bundle(model, card, out_dir)
     if evaluate:
-        from .feature_evaluation import evaluate_split
+        from .feature_evaluation import evaluate_split  # it imports this module
 
         report = evaluate_split(feature_set, bundle, val_split)
         card["metrics"] = {key: report[key] for key in

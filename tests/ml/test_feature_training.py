@@ -9,7 +9,8 @@ import pytest
 from annotator.cli import main
 from annotator.core.errors import BundleError
 from annotator.ml.bundle import list_bundles, load_bundle
-from annotator.ml.model_types import ARCHITECTURES, model_type
+from annotator.ml.model_types import (ARCHITECTURES, ArchitectureSpec, model_type, register,
+                                      unregister)
 
 from conftest import PROJECT_ROOT
 from feature_fixtures import write_ave_features, write_research_pickles
@@ -175,3 +176,15 @@ def test_command_line_refusals_are_one_line(pickles_dir, tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path), "--arch", "visual", "--video-level",
                  "--out", str(tmp_path / "y")]) == 2
     assert "--video-level needs a folder of feature files" in capsys.readouterr().err
+
+
+def test_a_type_without_a_research_preset_says_so(ave_dir, tmp_path, capsys):
+    spec = model_type("visual")
+    register(ArchitectureSpec("plain-visual", spec.modalities, spec.builder, spec.modality_heads))
+    try:
+        assert main(["train", "--data", str(ave_dir), "--arch", "plain-visual", "--video-level",
+                     "--out", str(tmp_path / "z")]) == 2
+    finally:
+        unregister("plain-visual")
+    assert "'plain-visual' has no video-level preset" in capsys.readouterr().err
+    assert not (tmp_path / "z").exists()
