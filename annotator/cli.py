@@ -305,12 +305,17 @@ def _cmd_models(args) -> int:
         return 0
     if not bundles:
         print(f"no bundles under {models_dir()}")
-    for index, bundle in enumerate(bundles):
+    # The default labels videos: the best bundle not trained on feature files.
+    default_path = next((b.path for b in bundles if not b.feature_files), None)
+    for bundle in bundles:
         card = bundle.card
-        default = "  (default)" if index == 0 else ""
+        default = "  (default)" if bundle.path == default_path else ""
         print(f"{bundle.tag:<22} {bundle.architecture:<10} held-out per-second accuracy "
               f"{bundle.held_out_accuracy}  {card.get('parameter_count')} params  "
               f"{card.get('multiply_adds_per_second', 0) / 1e9:.2f} G multiply-adds/s{default}")
+        if bundle.feature_files:
+            extractors = ", ".join(bundle.feature_files.get("extractors", {}).values())
+            print(f"{'':<22} trained on feature files ({extractors}): evaluate only, not videos")
         print(f"{'':<22} classes: {', '.join(card['classes'])}")
     return 0
 

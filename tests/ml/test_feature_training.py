@@ -156,6 +156,10 @@ def test_feature_bundles_are_refused_on_raw_videos(ave_bundle, tmp_path, capsys,
     monkeypatch.setenv("AV_ANNOTATOR_MODELS", str(path.parent))
     assert [b.path for b in list_bundles()] == [path]
     assert list_bundles(for_videos=True) == []
+    capsys.readouterr()
+    assert main(["models"]) == 0
+    listed = capsys.readouterr().out
+    assert "evaluate only, not videos" in listed and "(default)" not in listed
 
 
 def test_extractors_must_match_the_feature_set(ave_bundle, ave_dir, pickles_dir, capsys):
