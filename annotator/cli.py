@@ -64,9 +64,11 @@ def _add_train(sub) -> None:
     p.add_argument("--data", required=True, metavar="SPEC")
     p.add_argument("--arch", required=True, choices=model_type_names())
     p.add_argument("--out", required=True, help="bundle folder, e.g. models/NAME")
-    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--epochs", type=int, default=None,
+                   help="default 40; 50 with --video-level (the research's)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="default 32; 64 with --video-level (the research's)")
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--visual-fps", type=int, default=1, help="frames per second fed to the backbone")
     p.add_argument("--hidden", type=int, default=None, help="visual/audio/fusion hidden width")
@@ -74,7 +76,15 @@ def _add_train(sub) -> None:
     p.add_argument("--recurrent-units", type=int, default=None)
     p.add_argument("--dropout", type=float, default=None)
     p.add_argument("--version", default="1.0.0")
+    p.add_argument("--video-level", action="store_true",
+                   help="feature files only: the research's notebook model, one label per video")
+    _add_trust_pickles(p)
     p.set_defaults(func=_cmd_train)
+
+
+def _add_trust_pickles(parser) -> None:
+    parser.add_argument("--trust-pickles", action="store_true",
+                        help="read the research's pickles (a pickle can run code when loaded)")
 
 
 def _add_other(sub) -> None:
@@ -84,6 +94,7 @@ def _add_other(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.add_argument("--record", action="store_true",
                    help="write the result into the bundle's card as its held-out metrics")
+    _add_trust_pickles(p)
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("demo-data", help="render demo clips with per-second truth")
     p.add_argument("out_dir", metavar="OUT_DIR")
@@ -204,35 +215,88 @@ def _hyperparameters(args) -> dict:
 
 
 def _cmd_train(args) -> int:
-    from .ml.training import train
+    from .core.errors import DataSpecError
+    from .core.feature_sets import feature_folder_kind, open_feature_set
 
-    bundle = train(args.data, args.arch, args.out, epochs=args.epochs, seed=args.seed,
-                   hyperparameters=_hyperparameters(args), visual_fps=args.visual_fps,
-                   batch_size=args.batch_size, learning_rate=args.learning_rate,
-                   progress=ProgressBar("features"), version=args.version)
+    sizes = {key: value for key, value in (("epochs", args.epochs), ("batch_size", args.batch_size))
+             if value is not None}
+    if feature_folder_kind(args.data):
+        from .ml.feature_training import train_on_features
+
+        bundle = train_on_features(open_feature_set(args.data, args.trust_pickles), args.arch,
+                                   args.out, video_level=args.video_level, seed=args.seed,
+                                   hyperparameters=_hyperparameters(args),
+                                   learning_rate=args.learning_rate, version=args.version, **sizes)
+    elif args.video_level:
+        raise DataSpecError(f"{args.data}: --video-level needs a folder of feature files "
+                            "(AVE's h5 files or the research's pickles)")
+    else:
+        from .ml.training import train
+
+        bundle = train(args.data, args.arch, args.out, seed=args.seed,
+                       hyperparameters=_hyperparameters(args), visual_fps=args.visual_fps,
+                       learning_rate=args.learning_rate, progress=ProgressBar("features"),
+                       version=args.version, **sizes)
     card = bundle.card
     metrics = card.get("metrics", {})
+    video = (f", per-video accuracy {metrics['video_accuracy']}"
+             if metrics.get("video_accuracy") is not None else "")
     print(f"saved {bundle.tag} to {bundle.path} ({card['parameter_count']} parameters, "
           f"{card['training']['epochs_run']} epochs, {card['training']['training_seconds']} s); "
-          f"validation per-second accuracy {metrics.get('per_second_accuracy')}")
+          f"validation per-second accuracy {metrics.get('per_second_accuracy')}{video}")
     return 0
 
 
 def _cmd_evaluate(args) -> int:
+    from .core.feature_sets import feature_folder_kind, open_feature_set
     from .ml.bundle import load_bundle
-    from .ml.evaluation import evaluate
 
-    bundle = load_bundle(args.model)
-    report = evaluate(args.data, bundle, progress=ProgressBar("evaluate"))
+    if feature_folder_kind(args.data):
+        from .ml.feature_evaluation import evaluate_feature_set
+
+        feature_set = open_feature_set(args.data, args.trust_pickles)
+        bundle = load_bundle(args.model, for_videos=False)
+        report = evaluate_feature_set(feature_set, bundle)
+    else:
+        from .ml.evaluation import evaluate
+
+        bundle = load_bundle(args.model)
+        report = evaluate(args.data, bundle, progress=ProgressBar("evaluate"))
     if args.record:
         from .ml.evaluation import record_in_card
 
         record_in_card(bundle, report)
     if args.json:
         print(json.dumps(report, indent=2))
+    elif "kind" in report:
+        _print_feature_report(report)
     else:
         _print_report(report)
     return 0 if not report["failures"] else 1
+
+
+def _print_feature_report(report: dict) -> None:
+    """Ours beside the published numbers (feature-set evaluation)."""
+    published = report["published"]
+    print(f"{report['model']} ({report['architecture']}, {report['output']}) on {report['data']} "
+          f"({report['kind']}, {report['split']} split): {report['videos']} videos")
+    if report["per_second_accuracy"] is not None:
+        print(f"  per-second accuracy   {report['per_second_accuracy']}  (29-way; always the "
+              f"commonest class: {report['majority_baseline_per_second']})")
+        print(f"  event seconds         {report['event_second_accuracy']}")
+        for head, value in report["heads"].items():
+            print(f"  {head} head{'':<{12 - len(head)}}{value}")
+    print(f"  per-video accuracy    {report['video_accuracy']}  (the research's "
+          f"{report['architecture']}: {published['research_video_accuracy']}; always the "
+          f"commonest class: {report['majority_baseline_video']})")
+    print("  published per-second accuracy on AVE: " + ", ".join(
+        f"{name} {value}" for name, value in published["per_second_accuracy"].items()))
+    for note in report["notes"]:
+        print(f"  note: {note}")
+    print(f"    {'class':<32} {'per second':>10} {'per video':>10}")
+    for name in sorted(set(report["per_class"]) | set(report["video_per_class"])):
+        second, video = report["per_class"].get(name, ""), report["video_per_class"].get(name, "")
+        print(f"    {name:<32} {second!s:>10} {video!s:>10}")
 
 
 def _print_report(report: dict) -> None:
@@ -310,12 +374,17 @@ def _cmd_models(args) -> int:
         return 0
     if not bundles:
         print(f"no bundles under {models_dir()}")
-    for index, bundle in enumerate(bundles):
+    # The default labels videos: the best bundle not trained on feature files.
+    default_path = next((b.path for b in bundles if not b.feature_files), None)
+    for bundle in bundles:
         card = bundle.card
-        default = "  (default)" if index == 0 else ""
+        default = "  (default)" if bundle.path == default_path else ""
         print(f"{bundle.tag:<22} {bundle.architecture:<10} held-out per-second accuracy "
               f"{bundle.held_out_accuracy}  {card.get('parameter_count')} params  "
               f"{card.get('multiply_adds_per_second', 0) / 1e9:.2f} G multiply-adds/s{default}")
+        if bundle.feature_files:
+            extractors = ", ".join(bundle.feature_files.get("extractors", {}).values())
+            print(f"{'':<22} trained on feature files ({extractors}): evaluate only, not videos")
         print(f"{'':<22} classes: {', '.join(card['classes'])}")
     return 0
 

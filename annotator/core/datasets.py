@@ -1,4 +1,5 @@
 """Training and evaluation SPECs: a demo-data folder, an AVE root, or an annotations CSV.
+(Folders of pre-extracted features are SPECs of their own kind: core/feature_sets.py.)
 
 Each becomes a `LabelledSet`: videos with per-second truth labels and, where the SPEC says so,
 a split (train / val / test) and the stream that drops out during the event (demo data only).
@@ -16,6 +17,7 @@ import pandas as pd
 from .conventions import BACKGROUND
 from .csv_io import read_per_second_csv
 from .errors import DataSpecError
+from .feature_sets import feature_folder_kind
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,10 @@ def load_spec(spec) -> LabelledSet:
     spec = Path(spec)
     if not spec.exists():
         raise DataSpecError(f"{spec}: no such file or folder")
+    kind = feature_folder_kind(spec)
+    if kind:  # checked before Annotations.txt: copies keep it beside the feature files
+        raise DataSpecError(f"{spec}: holds pre-extracted features ({kind}), not videos; "
+                            "train and evaluate read it as a feature set")
     if spec.is_dir() and (spec / "Annotations.txt").exists():
         labelled = load_ave_root(spec)
     elif spec.is_dir() and (spec / "labels.csv").exists():

@@ -68,7 +68,7 @@ class BundlePanel(QWidget):
 
     def reload(self, preferred: str | None = None) -> None:
         """Read the installed cards again; keep `preferred` (a bundle name) chosen if present."""
-        self.bundles, problems = installed_bundles()
+        self.bundles, problems = installed_bundles(for_videos=True)
         self.combo.blockSignals(True)
         self.combo.clear()
         for bundle in self.bundles:

@@ -2,6 +2,10 @@
 
 Inputs (each model takes the ones it needs), for a batch of videos of T seconds:
   log_mel (T, 96, 64), audio_present (T,), visual (T, 1280), visual_present (T,).
+Built with `input_shapes` (pre-extracted features, e.g. AVE's files), the streams are `audio`
+and `visual` of those per-second shapes, and each gets the stem its shape needs: a vector is
+normalised and projected; a feature map goes through a small convolution stack and is pooled.
+Everything after the stems is the same model.
 Outputs: `event` (T, classes) always; fusion and attention add their own per-modality heads
 `audio_event` and `visual_event`; attention adds `attention` (T, 2): weights over (audio, visual).
 """
@@ -31,26 +35,70 @@ def _recurrent(hp: dict, name: str):
                                       name=name)
 
 
-def _inputs(modalities: tuple[str, ...]) -> dict:
+# Channels of the convolution stem that reads a per-second feature map (VGG19 pool5, VGGish
+# conv4): a 1x1 convolution first cuts the 512 channels, so the stem stays small.
+MAP_FILTERS = 64
+
+
+def _inputs(modalities: tuple[str, ...], input_shapes: dict | None = None) -> dict:
+    """Keras inputs: the product's own features, or feature files' streams of `input_shapes`."""
     inputs = {}
     if "audio" in modalities:
-        inputs["log_mel"] = keras.Input((None, *PATCH_SHAPE), name="log_mel")
+        if input_shapes is None:
+            inputs["log_mel"] = keras.Input((None, *PATCH_SHAPE), name="log_mel")
+        else:
+            inputs["audio"] = keras.Input((None, *input_shapes["audio"]), name="audio")
         inputs["audio_present"] = keras.Input((None,), name="audio_present")
     if "visual" in modalities:
-        inputs["visual"] = keras.Input((None, VISUAL_EMBEDDING_SIZE), name="visual")
+        shape = (VISUAL_EMBEDDING_SIZE,) if input_shapes is None else input_shapes["visual"]
+        inputs["visual"] = keras.Input((None, *shape), name="visual")
         inputs["visual_present"] = keras.Input((None,), name="visual_present")
     return inputs
 
 
-def _audio_encoder(inputs: dict, hp: dict):
-    """Per-second CNN over the log-mel patch, then a recurrent layer over the seconds."""
-    x = keras.layers.Reshape((-1, *PATCH_SHAPE, 1), name="audio_channels")(inputs["log_mel"])
+def _feature_map_stem(x, hp: dict, prefix: str):
+    """A per-second (H, W, C) feature map: 1x1 then 3x3 convolutions, pooled to a vector.
+
+    Written as layers over (seconds, H, W, C) that never mix seconds (a Dense on the channels is
+    the 1x1 convolution; a 1x3x3 Conv3D and a 1xHxW pool act on each second alone) rather than
+    TimeDistributed, which over an unknown number of seconds traces a vectorised map: tens of
+    seconds to compile, and the wrong outputs prediction.py warns of."""
+    height, width = x.shape[2], x.shape[3]
+    filters = hp.get("map_filters", MAP_FILTERS)
+    x = keras.layers.LayerNormalization(name=f"{prefix}_map_norm")(x)
+    x = keras.layers.Dense(filters, activation="relu", name=f"{prefix}_map_conv0")(x)
+    x = keras.layers.Conv3D(filters, (1, 3, 3), padding="same", activation="relu",
+                            name=f"{prefix}_map_conv1")(x)
+    x = keras.layers.AveragePooling3D((1, height, width), name=f"{prefix}_map_pool")(x)
+    return keras.layers.Reshape((-1, filters), name=f"{prefix}_map_vector")(x)
+
+
+def _log_mel_stem(x, hp: dict):
+    """The small CNN learned over the log-mel patch."""
+    x = keras.layers.Reshape((-1, *PATCH_SHAPE, 1), name="audio_channels")(x)
     x = keras.layers.TimeDistributed(keras.layers.BatchNormalization(), name="audio_norm")(x)
     for index, filters in enumerate(hp["audio_filters"]):
         conv = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")
         x = keras.layers.TimeDistributed(conv, name=f"audio_conv{index}")(x)
         x = keras.layers.TimeDistributed(keras.layers.MaxPooling2D(2), name=f"audio_pool{index}")(x)
-    x = keras.layers.TimeDistributed(keras.layers.GlobalAveragePooling2D(), name="audio_gap")(x)
+    return keras.layers.TimeDistributed(keras.layers.GlobalAveragePooling2D(), name="audio_gap")(x)
+
+
+def _vector_stem(x, prefix: str):
+    return keras.layers.LayerNormalization(name=f"{prefix}_norm")(x)
+
+
+def _stem(inputs: dict, modality: str, hp: dict):
+    """The per-second stem matched to the stream's shape (see the module docstring)."""
+    if modality == "audio" and "log_mel" in inputs:
+        return _log_mel_stem(inputs["log_mel"], hp)
+    x = inputs[modality]
+    return _feature_map_stem(x, hp, modality) if len(x.shape) == 5 else _vector_stem(x, modality)
+
+
+def _audio_encoder(inputs: dict, hp: dict):
+    """Per-second stem, then a recurrent layer over the seconds."""
+    x = _stem(inputs, "audio", hp)
     x = keras.layers.Dense(hp["audio_hidden"], activation="relu", name="audio_dense")(x)
     x = PresenceGate(name="audio_gate_in")([x, inputs["audio_present"]])
     x = keras.layers.Dropout(hp["dropout"], name="audio_dropout")(x)
@@ -60,7 +108,7 @@ def _audio_encoder(inputs: dict, hp: dict):
 
 def _visual_encoder(inputs: dict, hp: dict):
     """Per-second projection of the backbone embedding, then a recurrent layer over the seconds."""
-    x = keras.layers.LayerNormalization(name="visual_norm")(inputs["visual"])
+    x = _stem(inputs, "visual", hp)
     x = keras.layers.Dense(hp["visual_hidden"], activation="relu", name="visual_dense")(x)
     x = PresenceGate(name="visual_gate_in")([x, inputs["visual_present"]])
     x = keras.layers.Dropout(hp["dropout"], name="visual_dropout")(x)
@@ -72,16 +120,18 @@ def _head(x, classes: int, name: str):
     return keras.layers.Dense(classes, activation="softmax", name=name)(x)
 
 
-def build_visual(classes: int, hp: dict | None = None) -> keras.Model:
+def build_visual(classes: int, hp: dict | None = None,
+                 input_shapes: dict | None = None) -> keras.Model:
     hp = {**DEFAULT_HYPERPARAMETERS, **(hp or {})}
-    inputs = _inputs(("visual",))
+    inputs = _inputs(("visual",), input_shapes)
     event = _head(_visual_encoder(inputs, hp), classes, "event")
     return keras.Model(inputs, {"event": event}, name="visual")
 
 
-def build_audio(classes: int, hp: dict | None = None) -> keras.Model:
+def build_audio(classes: int, hp: dict | None = None,
+                 input_shapes: dict | None = None) -> keras.Model:
     hp = {**DEFAULT_HYPERPARAMETERS, **(hp or {})}
-    inputs = _inputs(("audio",))
+    inputs = _inputs(("audio",), input_shapes)
     event = _head(_audio_encoder(inputs, hp), classes, "event")
     return keras.Model(inputs, {"event": event}, name="audio")
 
@@ -92,9 +142,10 @@ def _fused_context(x, hp: dict):
     return _recurrent(hp, "fusion_recurrent")(x)
 
 
-def build_fusion(classes: int, hp: dict | None = None) -> keras.Model:
+def build_fusion(classes: int, hp: dict | None = None,
+                 input_shapes: dict | None = None) -> keras.Model:
     hp = {**DEFAULT_HYPERPARAMETERS, **(hp or {})}
-    inputs = _inputs(("audio", "visual"))
+    inputs = _inputs(("audio", "visual"), input_shapes)
     audio, visual = _audio_encoder(inputs, hp), _visual_encoder(inputs, hp)
     presence = keras.layers.Reshape((-1, 1), name="audio_flag")(inputs["audio_present"])
     v_presence = keras.layers.Reshape((-1, 1), name="visual_flag")(inputs["visual_present"])
@@ -106,9 +157,10 @@ def build_fusion(classes: int, hp: dict | None = None) -> keras.Model:
     return keras.Model(inputs, outputs, name="fusion")
 
 
-def build_attention(classes: int, hp: dict | None = None) -> keras.Model:
+def build_attention(classes: int, hp: dict | None = None,
+                 input_shapes: dict | None = None) -> keras.Model:
     hp = {**DEFAULT_HYPERPARAMETERS, **(hp or {})}
-    inputs = _inputs(("audio", "visual"))
+    inputs = _inputs(("audio", "visual"), input_shapes)
     audio, visual = _audio_encoder(inputs, hp), _visual_encoder(inputs, hp)
     width = hp["fusion_hidden"]
     audio_p = keras.layers.Dense(width, activation="relu", name="audio_project")(audio)
@@ -122,6 +174,7 @@ def build_attention(classes: int, hp: dict | None = None) -> keras.Model:
     return keras.Model(inputs, outputs, name="attention")
 
 
-def build_model(architecture: str, classes: int, hp: dict | None = None) -> keras.Model:
+def build_model(architecture: str, classes: int, hp: dict | None = None,
+                input_shapes: dict | None = None) -> keras.Model:
     """The registered model type's Keras model (see model_types.py)."""
-    return model_type(architecture).build(classes, hp)
+    return model_type(architecture).build(classes, hp, input_shapes)

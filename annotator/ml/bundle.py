@@ -63,6 +63,16 @@ class ModelBundle:
         return int(self.card.get("context_seconds", 10))
 
     @property
+    def feature_files(self) -> dict | None:
+        """Where the bundle was trained on pre-extracted feature files: their kind and extractors."""
+        return self.card.get("feature_files")
+
+    @property
+    def per_video(self) -> bool:
+        """One label per video (the research's presets) rather than one per second."""
+        return self.card.get("output") == "per-video"
+
+    @property
     def held_out_accuracy(self) -> float | None:
         return self.card.get("metrics", {}).get("per_second_accuracy")
 
@@ -122,12 +132,30 @@ def read_card(bundle_dir: Path) -> dict:
     return card
 
 
-def check_feature_settings(card: dict, where: str) -> None:
-    """The bundle must expect exactly the features this version of the tool computes."""
+def feature_file_refusal(card: dict, where: str) -> str | None:
+    """Why a bundle trained on feature files cannot label raw videos (None if it can)."""
+    files = card.get("feature_files")
+    if not files:
+        return None
+    names = ", ".join(sorted(set(files.get("extractors", {}).values()))) or "unknown"
+    return (f"{where}: trained on pre-extracted features ({names}) from {files.get('kind')}; "
+            "this install does not run that extractor, so it cannot annotate videos "
+            "(evaluate it with --data on such feature files)")
+
+
+def check_feature_settings(card: dict, where: str, for_videos: bool = True) -> None:
+    """The bundle must expect exactly the features this version of the tool computes; a bundle
+    trained on feature files is refused for videos and is otherwise checked against the
+    feature set it is used on (ml/feature_evaluation.py)."""
     from .model_types import model_type_names, modalities_of
 
     if card["architecture"] not in model_type_names():
         raise BundleError(f"{where}: unknown architecture {card['architecture']!r}")
+    refusal = feature_file_refusal(card, where)
+    if refusal and for_videos:
+        raise BundleError(refusal)
+    if refusal:
+        return
     settings = card["feature_settings"]
     problems = []
     if "audio" in modalities_of(card["architecture"]):
@@ -145,15 +173,17 @@ def _differences(kind: str, found: dict, expected: dict) -> list[str]:
             for key, value in expected.items() if found.get(key) != value]
 
 
-def load_bundle(name_or_path) -> ModelBundle:
+def load_bundle(name_or_path, for_videos: bool = True) -> ModelBundle:
+    """The bundle, its card checked; `for_videos=False` also accepts one trained on feature files."""
     path = resolve_bundle_path(name_or_path)
     card = read_card(path)
-    check_feature_settings(card, str(path / "card.json"))
+    check_feature_settings(card, str(path / "card.json"), for_videos)
     return ModelBundle(path, card)
 
 
-def installed_bundles() -> tuple[list[ModelBundle], list[str]]:
-    """(every usable bundle under models/ best held-out first, [why each other one is not]).
+def installed_bundles(for_videos: bool = False) -> tuple[list[ModelBundle], list[str]]:
+    """(every usable bundle under models/ best held-out first, [why each other one is not]);
+    only those that label videos if `for_videos`.
 
     Reads the cards only (no TensorFlow), so the app lists bundles before any model loads.
     """
@@ -162,20 +192,21 @@ def installed_bundles() -> tuple[list[ModelBundle], list[str]]:
     for child in sorted(root.iterdir()) if root.is_dir() else []:
         if (child / "card.json").exists():
             try:
-                found.append(load_bundle(child))
+                found.append(load_bundle(child, for_videos))
             except BundleError as exc:
                 problems.append(str(exc))
     return sorted(found, key=lambda b: -(b.held_out_accuracy or 0.0)), problems
 
 
-def list_bundles() -> list[ModelBundle]:
-    """Every usable bundle under models/, best held-out accuracy first."""
-    return installed_bundles()[0]
+def list_bundles(for_videos: bool = False) -> list[ModelBundle]:
+    """Every usable bundle under models/ (only those that label videos if `for_videos`),
+    best held-out accuracy first."""
+    return installed_bundles(for_videos)[0]
 
 
 def default_bundle_name() -> str:
-    """The installed bundle that scores best held-out."""
-    bundles = list_bundles()
+    """The installed bundle that scores best held-out among those that label videos."""
+    bundles = list_bundles(for_videos=True)
     if not bundles:
         raise BundleError(f"no model bundles under {models_dir()}; train one with "
                           "`python main.py train` or pass --model PATH")

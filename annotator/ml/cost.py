@@ -25,8 +25,17 @@ def _layer_cost(layer) -> float:
         height, width = wrapper.output.shape[-3], wrapper.output.shape[-2]
         kh, kw = layer.kernel_size
         return height * width * kh * kw * layer.kernel.shape[-2] * layer.filters
+    if isinstance(layer, keras.layers.Conv3D):  # (seconds, H, W, C) maps: per second H x W
+        height, width = wrapper.output.shape[-3], wrapper.output.shape[-2]
+        kd, kh, kw = layer.kernel_size
+        return height * width * kd * kh * kw * layer.kernel.shape[-2] * layer.filters
     if isinstance(layer, keras.layers.Dense):
-        return layer.kernel.shape[0] * layer.kernel.shape[1]
+        # A Dense on a per-second map (a 1x1 convolution) runs at every position of it. (Inner
+        # layers of a custom layer were never called on a graph tensor: one per second.)
+        positions = 1
+        for size in (wrapper.output.shape[2:-1] if wrapper._inbound_nodes else ()):
+            positions *= size or 1
+        return positions * layer.kernel.shape[0] * layer.kernel.shape[1]
     if isinstance(layer, (keras.layers.GRU, keras.layers.LSTM)):
         gates = 3 if isinstance(layer, keras.layers.GRU) else 4
         units = layer.units

@@ -94,7 +94,7 @@ def evaluate(spec, bundle: ModelBundle, cache=None, progress=None, cancel=None) 
 
 
 RECORDED_KEYS = ("per_second_accuracy", "event_second_accuracy", "heads", "dropout_clips",
-                 "per_class", "videos", "seconds")
+                 "per_class", "videos", "seconds", "video_accuracy", "video_per_class")
 
 
 def record_in_card(bundle: ModelBundle, report: dict) -> None:
@@ -105,7 +105,7 @@ def record_in_card(bundle: ModelBundle, report: dict) -> None:
     previous = card.get("metrics")
     if previous and "validation" in str(previous.get("data", "")):
         card.setdefault("training", {})["validation"] = previous
-    card["metrics"] = {key: report[key] for key in RECORDED_KEYS}
+    card["metrics"] = {key: report[key] for key in RECORDED_KEYS if key in report}
     card["metrics"]["data"] = report.get("data", "")
     (bundle.path / "card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n",
                                            encoding="utf-8")

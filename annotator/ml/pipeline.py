@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..core.errors import Cancelled, MediaError, MissingStreamError
+from ..core.errors import BundleError, Cancelled, MediaError, MissingStreamError
 from ..core.feature_cache import FeatureCache
 from ..core.features import VideoFeatures
 from ..core.media import MediaInfo
 from ..core.table import build_table, count_seconds
+from .bundle import feature_file_refusal
 from .extract import probe_cached, video_features
 from .model_types import EVENT_OUTPUT, model_type
 from .prediction import predict_features
@@ -126,6 +127,9 @@ def prepare_video(path, needs, *, cache: FeatureCache | None = None, use_cache: 
     (raising Cancelled); `progress(fraction)` follows the decoding. Raises MediaError for a file
     that cannot be labelled, with the reason.
     """
+    refusal = feature_file_refusal(getattr(needs, "card", {}), str(getattr(needs, "path", "model")))
+    if refusal:  # its features come from an extractor this install does not run
+        raise BundleError(refusal)
     info = probe_cached(path, cache, use_cache)
     warnings = missing_stream_warnings(needs, info, path)   # refuse early, before any decoding
     for message in warnings:

@@ -46,7 +46,7 @@ def _compiled_call(model):
     return _compiled_calls[key][1]
 
 
-def _run_windows(model, batch: dict) -> dict:
+def run_windows(model, batch: dict) -> dict:
     """Model outputs for a stack of equal-length windows, in padded power-of-two chunks."""
     call = _compiled_call(model)
     count = len(next(iter(batch.values())))
@@ -74,7 +74,7 @@ def predict_features(bundle, features: VideoFeatures) -> dict:
     windows = context_windows(features.seconds, bundle.context_seconds)
     batch = {name: np.stack([a[s:e] for s, e in windows]).astype(np.float32)
              for name, a in arrays.items()}
-    outputs = _run_windows(model, batch)
+    outputs = run_windows(model, batch)
     merged = {name: np.zeros((features.seconds, value.shape[-1]), np.float32)
               for name, value in outputs.items()}
     for index, (start, end) in enumerate(windows):

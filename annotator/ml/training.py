@@ -47,24 +47,41 @@ def split_for_training(labelled: LabelledSet, seed: int, val_fraction: float = 0
     return train, val
 
 
-def _video_windows(features, labels: list[str], class_index: dict) -> list[dict]:
-    seconds = features.seconds
+def windows_from_arrays(arrays: dict, truth: np.ndarray, background: int,
+                        weights: np.ndarray | None = None) -> dict:
+    """Training windows of `CONTEXT_SECONDS` cut from videos of equal length: shared by training
+    on videos and on pre-extracted feature files.
+
+    `arrays` maps each model input to (videos, seconds, ...), `truth` is (videos, seconds) class
+    indices, `weights` (videos, seconds) per-second loss weights (default 1). Returns every input
+    as (windows, CONTEXT_SECONDS, ...) plus 'labels' and 'weights'; padding seconds weigh 0. Where
+    the videos are exactly one window long, the arrays are passed through without a copy.
+    """
+    weights = np.ones(truth.shape, np.float32) if weights is None else weights
+    full = {"labels": truth, "weights": weights, **arrays}
+    # Padding seconds: background truth of weight 0, the video's quietest log-mel, else absent.
+    fill = {name: float(value.min()) if name == "log_mel" else 0.0 for name, value in full.items()}
+    fill["labels"] = background
+    parts = []
+    for start, end in context_windows(truth.shape[1], CONTEXT_SECONDS):
+        pad = CONTEXT_SECONDS - (end - start)
+        window = {name: value[:, start:end] for name, value in full.items()}
+        if pad:
+            window = {name: np.pad(value, [(0, 0), (0, pad)] + [(0, 0)] * (value.ndim - 2),
+                                   constant_values=fill[name])
+                      for name, value in window.items()}
+        parts.append(window)
+    if len(parts) == 1:
+        return parts[0]
+    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+
+
+def _video_windows(features, labels: list[str], class_index: dict) -> dict:
     truth = np.array([class_index.get(label, class_index[BACKGROUND])
                       for label in labels], np.int32)
-    windows = []
-    for start, end in context_windows(seconds, CONTEXT_SECONDS):
-        pad = CONTEXT_SECONDS - (end - start)
-        window = {"labels": np.pad(truth[start:end], (0, pad),
-                                   constant_values=class_index[BACKGROUND]),
-                  "weights": np.pad(np.ones(end - start, np.float32), (0, pad))}
-        for name in _INPUTS:
-            array = getattr(features, name)
-            if array is not None:
-                widths = [(0, pad)] + [(0, 0)] * (array.ndim - 1)
-                fill = float(array.min()) if name == "log_mel" else 0.0
-                window[name] = np.pad(array[start:end], widths, constant_values=fill)
-        windows.append(window)
-    return windows
+    arrays = {name: getattr(features, name)[None] for name in _INPUTS
+              if getattr(features, name) is not None}
+    return windows_from_arrays(arrays, truth[None], class_index[BACKGROUND])
 
 
 def windows_for(videos: list[LabelledVideo], architecture: str, visual_fps: int,
@@ -79,33 +96,55 @@ def windows_for(videos: list[LabelledVideo], architecture: str, visual_fps: int,
             skipped.append(str(exc))
             log.warning("skipping %s", exc)
             continue
-        windows += _video_windows(features, video.labels_for(features.seconds), class_index)
+        windows.append(_video_windows(features, video.labels_for(features.seconds), class_index))
         if progress:
             progress(done, len(videos), video.path.name)
     if not windows:
         raise DataSpecError("no usable videos: " + "; ".join(skipped[:5]))
-    return {key: np.stack([w[key] for w in windows]) for key in windows[0]}
+    return {key: np.concatenate([w[key] for w in windows]) for key in windows[0]}
 
 
-def _with_streams_removed(data: dict, rng) -> dict:
+def with_streams_removed(data: dict, rng) -> dict:
     """Append copies of some windows with their audio removed and others with the visual removed."""
     n = len(data["labels"])
     parts = [data]
-    for stream, keys in (("audio", ("log_mel", "audio_present")),
-                         ("visual", ("visual", "visual_present"))):
+    # The audio input is the log-mel patch, or the audio features of a feature file.
+    audio = "log_mel" if "log_mel" in data else "audio"
+    for keys in ((audio, "audio_present"), ("visual", "visual_present")):
         chosen = rng.choice(n, size=max(1, int(n * STREAM_REMOVAL_FRACTION)), replace=False)
         copy = {key: value[chosen].copy() for key, value in data.items()}
         copy[keys[1]][:] = 0.0
-        copy[keys[0]][:] = data[keys[0]].min() if stream == "audio" else 0.0
+        copy[keys[0]][:] = data[keys[0]].min() if keys[0] == "log_mel" else 0.0  # silence
         parts.append(copy)
     return {key: np.concatenate([p[key] for p in parts]) for key in data}
 
 
 def _fit_arguments(model, data: dict, heads: tuple[str, ...]):
-    inputs = {name: data[name] for name in _INPUTS if name in model.input}
+    inputs = {name: data[name] for name in model.input}
     targets = {name: data["labels"] for name in heads}
-    weights = {name: data["weights"] for name in heads}
+    weights = {name: data["weights"] for name in heads} if "weights" in data else None
     return inputs, targets, weights
+
+
+def fit_windows(model, heads: tuple[str, ...], train_data: dict, val_data: dict | None, *,
+                epochs: int, batch_size: int, learning_rate: float, patience: int | None = 8):
+    """Compile and fit `model` on stacked windows (inputs, 'labels', optional 'weights'): shared
+    by training on videos and on feature files. Early stopping on the validation loss keeps the
+    best weights, unless `patience` is None (then all epochs run, as the research did)."""
+    import keras
+
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss={name: "sparse_categorical_crossentropy" for name in heads},
+                  loss_weights={name: 1.0 if name == "event" else HEAD_LOSS_WEIGHT for name in heads})
+    fit_kwargs = {}
+    if val_data is not None:
+        fit_kwargs["validation_data"] = _fit_arguments(model, val_data, heads)
+        if patience is not None:
+            fit_kwargs["callbacks"] = [keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=patience, restore_best_weights=True)]
+    inputs, targets, weights = _fit_arguments(model, train_data, heads)
+    return model.fit(inputs, targets, sample_weight=weights, epochs=epochs,
+                     batch_size=batch_size, shuffle=True, verbose=0, **fit_kwargs)
 
 
 def train(spec, architecture: str, out_dir, *, epochs: int = 40, seed: int = 0,
@@ -123,23 +162,15 @@ def train(spec, architecture: str, out_dir, *, epochs: int = 40, seed: int = 0,
     spec = model_type(architecture)
     train_data = windows_for(train_videos, architecture, visual_fps, class_index, cache, progress, cancel)
     if spec.learns_missing_streams:
-        train_data = _with_streams_removed(train_data, np.random.default_rng(seed))
+        train_data = with_streams_removed(train_data, np.random.default_rng(seed))
     hp = {**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
     keras.utils.set_random_seed(seed)
     model = spec.build(len(labelled.classes), hp)
     heads = spec.trained_outputs
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss={name: "sparse_categorical_crossentropy" for name in heads},
-                  loss_weights={name: 1.0 if name == "event" else HEAD_LOSS_WEIGHT for name in heads})
-    fit_kwargs = {}
-    if val_videos:
-        val_data = windows_for(val_videos, architecture, visual_fps, class_index, cache, None, cancel)
-        fit_kwargs["validation_data"] = _fit_arguments(model, val_data, heads)
-        fit_kwargs["callbacks"] = [keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=8, restore_best_weights=True)]
-    inputs, targets, weights = _fit_arguments(model, train_data, heads)
-    history = model.fit(inputs, targets, sample_weight=weights, epochs=epochs,
-                        batch_size=batch_size, shuffle=True, verbose=0, **fit_kwargs)
+    val_data = (windows_for(val_videos, architecture, visual_fps, class_index, cache, None, cancel)
+                if val_videos else None)
+    history = fit_windows(model, heads, train_data, val_data, epochs=epochs,
+                          batch_size=batch_size, learning_rate=learning_rate)
     training_seconds = time.time() - started
     card = _card(Path(out_dir).name, version, architecture, labelled, hp, visual_fps, seed, epochs,
                  len(history.history["loss"]), training_seconds, len(train_videos), len(val_videos),

@@ -56,7 +56,7 @@ def _annotate_folder(clips: list[Path], bundle: ModelBundle, cache_dir: Path,
 
 def _other_bundle(bundle: ModelBundle) -> ModelBundle:
     """Another installed model for the cache run: the one reading most of the cached streams."""
-    others = [b for b in list_bundles() if b.tag != bundle.tag
+    others = [b for b in list_bundles(for_videos=True) if b.tag != bundle.tag
               and set(b.modalities) <= set(bundle.modalities) and b.visual_fps == bundle.visual_fps]
     others.sort(key=lambda b: -len(b.modalities))   # stable: best held-out first among equals
     return (others or [bundle])[0]
