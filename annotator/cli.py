@@ -286,7 +286,8 @@ def _cmd_gui(args) -> int:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("annotate", "train", "evaluate", "bench"):
+    # `annotate` runs the heads in numpy and imports TensorFlow only for a graph numpy cannot run.
+    if args.command in ("train", "evaluate", "bench"):
         from .ml.runtime import import_tensorflow_quietly
 
         import_tensorflow_quietly()

@@ -18,6 +18,7 @@ from ..core.errors import AnnotatorError, Cancelled
 from ..core.feature_cache import FeatureCache
 from .bundle import ModelBundle
 from .pipeline import VideoAnnotation, label_video, prepare_video
+from .prediction import load_head
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def annotate_batch(files, bundle: ModelBundle, *, jobs: int = 1, cache: FeatureC
     """
     result = BatchResult()
     cache = cache or FeatureCache()
-    bundle.model()  # load once, before the workers start
+    load_head(bundle)  # load once, before the workers start
     interrupted = threading.Event()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [(path, pool.submit(_prepare, path, bundle, cache, use_cache, cancel, interrupted))
