@@ -56,6 +56,11 @@ def _add_annotate(sub) -> None:
     p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     p.add_argument("--jobs", type=int, default=2, help="videos decoded in parallel (default 2)")
     p.add_argument("--no-cache", action="store_true", help="recompute features (honest timing)")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local: this machine (default); ray: a Ray cluster (pip install .[cluster])")
+    p.add_argument("--address", default=None, metavar="RAY_ADDRESS",
+                   help="with --engine ray: join this cluster (HOST:PORT, ray://HOST:PORT or "
+                        "auto); without it a local cluster of --jobs CPUs runs the batch")
     p.set_defaults(func=_cmd_annotate)
 
 
@@ -114,29 +119,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_annotate(args) -> int:
-    from .core.csv_io import write_per_second_csv, write_segments_csv
+def _run_batch(args, files, bundle, out: Path):
+    """The chosen engine over the files: (BatchResult, the ray engine's finished videos or None)."""
     from .core.feature_cache import FeatureCache
-    from .core.media_files import collect_videos
-    from .core.table import PER_SECOND_COLUMNS, segments_from_table
-    from .ml.batch import annotate_batch
-    from .ml.bundle import default_bundle_name, load_bundle
     from .ml.prediction import video_column_name
 
+    common = {"cache": FeatureCache(), "use_cache": not args.no_cache,
+              "progress": ProgressBar("annotate"),
+              "name_for": lambda p: video_column_name(p, out)}
+    if args.engine == "ray":
+        from .core.finished_videos import FinishedVideos, journal_folder
+        from .ml.engines.ray_engine import annotate_batch_ray
+
+        journal = FinishedVideos(journal_folder(out), bundle.tag)
+        return annotate_batch_ray(files, bundle, address=args.address, cpus=args.jobs,
+                                  journal=journal, **common), journal
+    from .ml.batch import annotate_batch
+
+    return annotate_batch(files, bundle, jobs=args.jobs, **common), None
+
+
+def _cmd_annotate(args) -> int:
     import pandas as pd
 
+    from .core.csv_io import write_per_second_csv, write_segments_csv
+    from .core.media_files import collect_videos
+    from .core.table import PER_SECOND_COLUMNS, segments_from_table
+    from .ml.bundle import default_bundle_name, load_bundle
+
+    if args.address and args.engine != "ray":
+        print("error: --address needs --engine ray", file=sys.stderr)
+        return 2
     bundle = load_bundle(args.model or default_bundle_name())
     files, failures, skipped = collect_videos(args.paths, args.recursive)
     out = Path(args.out)
     print(f"annotating {len(files)} file(s) with {bundle.tag} ({bundle.architecture})",
           file=sys.stderr)
-    result = annotate_batch(files, bundle, jobs=args.jobs, cache=FeatureCache(),
-                            use_cache=not args.no_cache, progress=ProgressBar("annotate"),
-                            name_for=lambda p: video_column_name(p, out))
+    result, journal = _run_batch(args, files, bundle, out)
     result.failures = failures + result.failures
     tables = [a.table for a in result.annotations]
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=PER_SECOND_COLUMNS)
     write_per_second_csv(table, out)
+    if journal is not None:   # every finished video's rows are in the CSV now
+        journal.remove()
     if args.segments:
         write_segments_csv(segments_from_table(table), args.segments)
     _print_annotate_summary(result, table, out, args.segments, skipped)

@@ -35,6 +35,14 @@ class BatchResult:
         return not self.failures and not self.cancelled
 
 
+def failure_reason(exc: Exception) -> str:
+    """How a failed input is listed, by every engine: an AnnotatorError's own reason, otherwise
+    the exception's type and message (one odd file never ends a batch)."""
+    if isinstance(exc, AnnotatorError):
+        return getattr(exc, "reason", str(exc))
+    return f"unexpected error: {type(exc).__name__}: {exc}"
+
+
 def _prepare(path: Path, bundle: ModelBundle, cache, use_cache, cancel, interrupted):
     """Probe and extract features in a worker thread; prediction follows on the caller's thread."""
     def stop() -> bool:
@@ -77,10 +85,9 @@ def _collect(futures, bundle, result: BatchResult, progress, name_for, total: in
             for _p, later in futures:
                 later.cancel()
             return
-        except AnnotatorError as exc:
-            result.failures.append((str(path), getattr(exc, "reason", str(exc))))
         except Exception as exc:  # never let one odd file end the batch
-            log.exception("unexpected error on %s", path)
-            result.failures.append((str(path), f"unexpected error: {type(exc).__name__}: {exc}"))
+            if not isinstance(exc, AnnotatorError):
+                log.exception("unexpected error on %s", path)
+            result.failures.append((str(path), failure_reason(exc)))
         if progress:
             progress(done, total, path)

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import PROJECT_ROOT
 
 from annotator.core.csv_io import write_per_second_csv
 from annotator.core.feature_cache import FeatureCache
@@ -20,8 +21,6 @@ from annotator.ml.batch import annotate_batch
 from annotator.ml.bundle import load_bundle, save_bundle
 from annotator.ml.numpy_head import load_numpy_head
 from annotator.ml.pipeline import prepare_video
-
-from conftest import PROJECT_ROOT
 
 SAMPLES = sorted((PROJECT_ROOT / "resources" / "samples").glob("*.mp4"))
 SHIPPED = ["visual", "audio", "fusion", "attention"]
