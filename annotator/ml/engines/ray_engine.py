@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -65,6 +66,13 @@ def connect(address: str | None = None, cpus: int | None = None) -> bool:
     """Join the cluster at `address`, or start a local one of `cpus` CPUs; True if this call
     connected (and the caller should disconnect), False if the process was already connected
     (then it must have connected through this function, for the workers' runtime_env)."""
+    if not address or _is_loopback(address):
+        # Ray binds a cluster to (and rewrites a loopback address into) the machine's network
+        # address unless told it is a one-machine cluster, by this switch, read when Ray is
+        # imported: a local cluster stays on loopback, and a driver can join it there.
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    if address:
+        _check_reachable(address)
     ray = _import_ray()
     if ray.is_initialized():
         return False
@@ -79,13 +87,40 @@ def connect(address: str | None = None, cpus: int | None = None) -> bool:
         try:
             ray.init(address=address, **common)
         except (ConnectionError, ValueError, RuntimeError) as exc:
-            raise EngineError(f"cannot join the Ray cluster at {address}: "
-                              f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-                              ) from exc
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if os.environ.get("RAY_AUTH_MODE") is None:
+                # Ray enables token authentication on new clusters, and a driver given an
+                # address does not send a token unless told to.
+                reason += ("; if the cluster uses token authentication, set RAY_AUTH_MODE=token "
+                           "and give its token (~/.ray/auth_token or RAY_AUTH_TOKEN)")
+            raise EngineError(f"cannot join the Ray cluster at {address}: {reason}") from exc
     else:
         ray.init(num_cpus=cpus or os.cpu_count() or 1, include_dashboard=False,
                  object_store_memory=LOCAL_OBJECT_STORE_BYTES, **common)
     return True
+
+
+def _host_and_port(address: str) -> tuple[str, str]:
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    return host.strip("[]"), port
+
+
+def _is_loopback(address: str) -> bool:
+    host, _port = _host_and_port(address)
+    return host == "localhost" or host == "::1" or host.startswith("127.")
+
+
+def _check_reachable(address: str, timeout: float = 10.0) -> None:
+    """A HOST:PORT (or ray://HOST:PORT) where nothing listens fails in seconds with the reason;
+    Ray's own client would retry for minutes. `auto` is left to Ray (it fails at once)."""
+    host, port = _host_and_port(address)
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise EngineError(f"cannot join the Ray cluster at {address}: "
+                          f"{exc.strerror or type(exc).__name__}") from exc
 
 
 def _quiet_data_context() -> None:
