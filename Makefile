@@ -2,24 +2,32 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+# The stamp is named after pyproject.toml's checksum, so a changed dependency re-installs.
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# The tests also run the cluster engine on a local Ray cluster: the `cluster` extra, for tests only.
+CLUSTER_STAMP := $(VENV)/.installed-cluster-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: run test install samples models bench clean-cache
 
-$(STAMP): requirements.txt
+$(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
+
+$(CLUSTER_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,cluster]'
+	touch $(CLUSTER_STAMP)
 
 ## The app on resources/samples (without a display: the same batch, headless, into exports/)
 run: install
 	$(PY) main.py
 
-## The whole test suite (offscreen Qt)
-test: install
+## Lint (ruff), then the whole test suite (offscreen Qt)
+test: $(CLUSTER_STAMP)
+	$(PY) -m ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 ## Rebuild the shipped bundles and samples from scratch (see README: "Reproducing the models")

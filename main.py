@@ -1,8 +1,5 @@
-"""Entry point: no arguments opens the desktop app; arguments run the command line."""
-
-import sys
-
-from annotator.cli import main
+"""Entry point from a checkout: the same as the `av-annotator` command."""
+from annotator.__main__ import main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or ["gui"]))
+    raise SystemExit(main())

@@ -27,15 +27,15 @@ import numpy as np
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from annotator.core.decode import iter_frame_seconds
-from annotator.core.feature_cache import FeatureCache
-from annotator.core.media import probe
-from annotator.core.media_files import collect_videos
-from annotator.core.table import count_seconds
-from annotator.ml import extract
-from annotator.ml.bundle import load_bundle
-from annotator.ml.evaluation import evaluate
-from annotator.ml.visual_features import extract_visual
+from annotator.core.decode import iter_frame_seconds  # noqa: E402
+from annotator.core.feature_cache import FeatureCache  # noqa: E402
+from annotator.core.media import probe  # noqa: E402
+from annotator.core.media_files import collect_videos  # noqa: E402
+from annotator.core.table import count_seconds  # noqa: E402
+from annotator.ml import extract  # noqa: E402
+from annotator.ml.bundle import load_bundle  # noqa: E402
+from annotator.ml.evaluation import evaluate  # noqa: E402
+from annotator.ml.visual_features import extract_visual  # noqa: E402
 
 DECODINGS = ("all", "reference")
 

@@ -7,13 +7,12 @@ gets a leading apostrophe so it cannot become a formula. Reading removes that ap
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_write
 from .errors import DataSpecError
 from .table import PER_SECOND_COLUMNS, SEGMENT_COLUMNS
 
@@ -24,13 +23,16 @@ _FLOAT_DECIMALS = {"start": 3, "end": 3, "confidence": 4,
 
 
 def _neutralise(cell):
-    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+    # A cell that already starts with apostrophes before a formula character gets one more, so
+    # reading gives back exactly what was written (a label "'=" stays "'=").
+    if isinstance(cell, str) and cell.lstrip("'").startswith(_FORMULA_STARTS):
         return "'" + cell
     return cell
 
 
 def _restore(cell):
-    if isinstance(cell, str) and cell.startswith("'") and cell[1:2] and cell[1] in "=+-@\t\r":
+    if isinstance(cell, str) and cell.startswith("'") and \
+            cell[1:].lstrip("'").startswith(_FORMULA_STARTS):
         return cell[1:]
     return cell
 
@@ -46,24 +48,11 @@ def _prepare_for_csv(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def write_csv_atomic(frame: pd.DataFrame, path, columns: list[str]) -> Path:
-    """Write `frame[columns]` to `path` via a temporary file in the same folder, then rename."""
+    """Write `frame[columns]` to `path` atomically (see core.atomic)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     safe = _prepare_for_csv(frame, columns)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    # mkstemp makes the file private (0600); an export should get the usual permissions.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            safe.to_csv(handle, index=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as handle:
+        safe.to_csv(handle, index=False)
     return path
 
 

@@ -10,10 +10,11 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +53,5 @@ class FeatureCache:
 
     def save(self, video, modality: str, settings: dict, arrays: dict) -> None:
         entry = self._entry(video, modality, settings)
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".npz", dir=entry.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **arrays)
-            os.replace(tmp, entry)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_write(entry, binary=True) as handle:
+            np.savez(handle, **arrays)

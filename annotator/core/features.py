@@ -34,10 +34,6 @@ class VideoFeatures:
     def has_audio(self) -> bool:
         return self.audio_present is not None and bool(self.audio_present.any())
 
-    @property
-    def has_visual(self) -> bool:
-        return self.visual_present is not None and bool(self.visual_present.any())
-
 
 def absent_audio(seconds: int) -> dict:
     """Features standing for a missing audio stream: silent patches, presence 0."""

@@ -25,7 +25,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import AnnotatorError
-from .table import PER_SECOND_COLUMNS, count_seconds, second_spans
+from .conventions import BACKGROUND
+from .paths import path_relative_to_folder
+from .table import PER_SECOND_COLUMNS, count_seconds, main_label, per_second_table
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +96,7 @@ def fallback_store_path(folder, data_dir=None) -> Path:
 
 def relative_video_name(folder, video_path) -> str:
     """The store's key for a video: its path relative to the project folder, with / separators."""
-    return Path(os.path.relpath(Path(video_path).resolve(), Path(folder).resolve())).as_posix()
+    return path_relative_to_folder(video_path, folder)
 
 
 class ProjectStore:
@@ -278,6 +280,44 @@ class ProjectStore:
                                (video, int(second), label, edit_id))
         return edit_id
 
+    def import_labels(self, labels: Mapping[str, Mapping[int, str]], description: str,
+                      durations: Mapping[str, float] | None = None) -> dict[str, int]:
+        """Set the human labels of several videos in one transaction (an import): each video's
+        change is one edit in the log (so undo works per video), and all of them commit or none
+        does. `durations` registers videos the store did not know yet. Returns {video: edit id}."""
+        edit_ids: dict[str, int] = {}
+        with self._transaction() as db:
+            for video, duration in (durations or {}).items():
+                db.execute("INSERT OR IGNORE INTO videos (video, duration, updated_at) "
+                           "VALUES (?, ?, ?)", (video, duration, time.time()))
+                db.execute("UPDATE videos SET duration=? WHERE video=? AND duration IS NULL",
+                           (duration, video))
+            for video, seconds in labels.items():
+                row = db.execute("SELECT duration FROM videos WHERE video=?", (video,)).fetchone()
+                if row is None or row[0] is None:
+                    raise StoreError(f"{video}: not in this project, or its duration is unknown")
+                count = count_seconds(row[0])
+                bad = [s for s in seconds if not 0 <= int(s) < count]
+                if bad:
+                    raise StoreError(f"{video}: second {bad[0]} is outside the video "
+                                     f"(0..{count - 1})")
+                if any(not isinstance(x, str) or not x.strip() for x in seconds.values()):
+                    raise StoreError(f"{video}: a label must be a non-empty name")
+                before = self._human_labels(db, video)
+                changes = {int(s): [before.get(int(s)), x] for s, x in seconds.items()}
+                edit_ids[video] = db.execute(
+                    "INSERT INTO edits (video, made_at, description, changes) VALUES (?, ?, ?, ?)",
+                    (video, time.time(), description, json.dumps(changes))).lastrowid
+                db.executemany("INSERT OR REPLACE INTO human_labels VALUES (?, ?, ?, ?)",
+                               [(video, int(s), x, edit_ids[video]) for s, x in seconds.items()])
+        return edit_ids
+
+    def label_names(self) -> set[str]:
+        """Every label the project's predictions and human labels use."""
+        rows = self._db.execute("SELECT label FROM predictions UNION SELECT label FROM "
+                                "human_labels").fetchall()
+        return {row[0] for row in rows}
+
     def _seconds_in(self, video: str) -> int:
         row = self._db.execute("SELECT duration FROM videos WHERE video=?", (video,)).fetchone()
         if row is None:
@@ -327,23 +367,17 @@ class ProjectStore:
     def _unpredicted_table(self, video: str) -> pd.DataFrame:
         if not self.human_labels(video):
             return pd.DataFrame(columns=PER_SECOND_COLUMNS)
-        spans = second_spans(self.video(video)["duration"])
-        return pd.DataFrame({
-            "video": video, "second": np.arange(len(spans), dtype=np.int64),
-            "start": [s for s, _ in spans], "end": [e for _, e in spans],
-            "label": "background", "confidence": 1.0, "audio_label": "",
-            "audio_confidence": np.nan, "visual_label": "", "visual_confidence": np.nan,
-            "model": "", "source": MODEL})[PER_SECOND_COLUMNS]
+        duration = self.video(video)["duration"]
+        seconds = count_seconds(duration)
+        return per_second_table(video, duration, [BACKGROUND] * seconds, [1.0] * seconds,
+                                source=MODEL)
 
     def main_label(self, video: str) -> str:
         """The most frequent non-background label after review ('' when nothing is known)."""
         labels = dict(self._db.execute("SELECT second, label FROM predictions WHERE video=?",
                                        (video,)))
         labels.update(self.human_labels(video))
-        if not labels:
-            return ""
-        events = pd.Series([v for v in labels.values() if v != "background"], dtype=object)
-        return str(events.mode().iloc[0]) if len(events) else "background"
+        return main_label(labels.values())
 
     def integrity_check(self) -> str:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0]

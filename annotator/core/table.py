@@ -40,10 +40,41 @@ def second_spans(duration: float) -> list[tuple[float, float]]:
     return spans
 
 
+def per_second_table(video: str, duration: float, labels, confidences, *, audio=None,
+                     visual=None, model: str = "", source: str = "model") -> pd.DataFrame:
+    """The contracted rows of one video: every per-second table is built here.
+
+    `labels`/`confidences` have one value per second of `duration`; `audio`/`visual` are the
+    (labels, confidences) of the model's own per-modality heads, or None where the model or the
+    video lacks that modality (empty labels, NaN confidences).
+    """
+    spans = second_spans(duration)
+    n = len(spans)
+    if len(labels) != n:
+        raise ValueError(f"{video}: {len(labels)} labels for {n} seconds")
+    a_label, a_conf = audio if audio is not None else ([""] * n, [np.nan] * n)
+    v_label, v_conf = visual if visual is not None else ([""] * n, [np.nan] * n)
+    frame = pd.DataFrame({
+        "video": [video] * n,
+        "second": np.arange(n, dtype=np.int64),
+        "start": [s for s, _ in spans],
+        "end": [e for _, e in spans],
+        "label": list(labels),
+        "confidence": confidences,
+        "audio_label": a_label,
+        "audio_confidence": a_conf,
+        "visual_label": v_label,
+        "visual_confidence": v_conf,
+        "model": [model] * n,
+        "source": [source] * n,
+    })
+    return frame[PER_SECOND_COLUMNS]
+
+
 def _labels_and_confidences(probs, classes):
-    """Arg-max label and its probability per row, or empty values where probs is None."""
+    """Arg-max label and its probability per row, or None where probs is None."""
     if probs is None:
-        return None, None
+        return None
     probs = np.asarray(probs, dtype=np.float64)
     best = probs.argmax(axis=1)
     return [classes[i] for i in best], probs[np.arange(len(best)), best]
@@ -57,52 +88,30 @@ def build_table(video: str, duration: float, classes: list[str], probs,
     `probs` must have one row per second of `duration`; `audio_probs`/`visual_probs` are the
     model's own per-modality heads, or None where the model or the video lacks that modality.
     """
-    spans = second_spans(duration)
     probs = np.asarray(probs)
-    if len(probs) != len(spans):
-        raise ValueError(f"{video}: {len(probs)} probability rows for {len(spans)} seconds")
+    seconds = count_seconds(duration)
+    if len(probs) != seconds:
+        raise ValueError(f"{video}: {len(probs)} probability rows for {seconds} seconds")
     label, conf = _labels_and_confidences(probs, classes)
-    a_label, a_conf = _labels_and_confidences(audio_probs, classes)
-    v_label, v_conf = _labels_and_confidences(visual_probs, classes)
-    n = len(spans)
-    frame = pd.DataFrame({
-        "video": [video] * n,
-        "second": np.arange(n, dtype=np.int64),
-        "start": [s for s, _ in spans],
-        "end": [e for _, e in spans],
-        "label": label,
-        "confidence": conf,
-        "audio_label": a_label if a_label is not None else [""] * n,
-        "audio_confidence": a_conf if a_conf is not None else [np.nan] * n,
-        "visual_label": v_label if v_label is not None else [""] * n,
-        "visual_confidence": v_conf if v_conf is not None else [np.nan] * n,
-        "model": [model] * n,
-        "source": [source] * n,
-    })
-    return frame[PER_SECOND_COLUMNS]
+    return per_second_table(video, duration, label, conf, model=model, source=source,
+                            audio=_labels_and_confidences(audio_probs, classes),
+                            visual=_labels_and_confidences(visual_probs, classes))
 
 
 def truth_table(video: str, duration: float, labels: list[str], model: str = "") -> pd.DataFrame:
     """A human-labelled table (confidence 1, source=human), e.g. demo-data ground truth."""
-    n = count_seconds(duration)
-    if len(labels) != n:
-        raise ValueError(f"{video}: {len(labels)} labels for {n} seconds")
-    spans = second_spans(duration)
-    frame = pd.DataFrame({
-        "video": [video] * n,
-        "second": np.arange(n, dtype=np.int64),
-        "start": [s for s, _ in spans],
-        "end": [e for _, e in spans],
-        "label": list(labels),
-        "confidence": [1.0] * n,
-        "audio_label": [""] * n,
-        "audio_confidence": [np.nan] * n,
-        "visual_label": [""] * n,
-        "visual_confidence": [np.nan] * n,
-        "model": [model] * n,
-        "source": ["human"] * n,
-    })
-    return frame[PER_SECOND_COLUMNS]
+    return per_second_table(video, duration, labels, [1.0] * len(labels), model=model,
+                            source="human")
+
+
+def main_label(labels) -> str:
+    """A video's main label: its most frequent non-background label ('background' when every
+    second is background, '' when no second has a label yet)."""
+    labels = list(labels)
+    if not labels:
+        return ""
+    events = pd.Series([label for label in labels if label != BACKGROUND], dtype=object)
+    return str(events.mode().iloc[0]) if len(events) else BACKGROUND
 
 
 def segments_from_table(table: pd.DataFrame) -> pd.DataFrame:

@@ -13,26 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
 from ..core.conventions import BACKGROUND
-from ..core.errors import BundleError
-from ..ml.bundle import ModelBundle, models_dir, read_card
-
-
-def installed_bundles() -> tuple[list[ModelBundle], list[str]]:
-    """(bundles under models/ best held-out first, [problems with unreadable ones]).
-
-    Like ml.bundle.list_bundles, but reads only the cards: list_bundles checks feature settings
-    through the Keras architectures module, which would import TensorFlow on the GUI thread.
-    The worker still loads each bundle through load_bundle, so those checks run before use.
-    """
-    found, problems = [], []
-    root = models_dir()
-    for child in sorted(root.iterdir()) if root.is_dir() else []:
-        if (child / "card.json").exists():
-            try:
-                found.append(ModelBundle(child, read_card(child)))
-            except BundleError as exc:
-                problems.append(str(exc))
-    return sorted(found, key=lambda b: -(b.held_out_accuracy or 0.0)), problems
+from ..ml.bundle import ModelBundle, installed_bundles, models_dir
 
 
 def card_html(bundle: ModelBundle) -> str:

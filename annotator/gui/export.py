@@ -6,7 +6,6 @@ Video paths in the CSV are relative to the CSV's folder, so the file stays a tra
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBo
 
 from ..core.csv_io import write_per_second_csv, write_segments_csv
 from ..core.errors import AnnotatorError
+from ..core.paths import video_path_relative_to
 from ..core.table import PER_SECOND_COLUMNS, segments_from_table
 from .project import ProjectState
 
@@ -38,14 +38,6 @@ class ExportResult:
         return text
 
 
-def csv_video_name(video_path: Path, csv_path: Path) -> str:
-    try:
-        return Path(os.path.relpath(Path(video_path).resolve(),
-                                    Path(csv_path).resolve().parent)).as_posix()
-    except ValueError:  # another drive on Windows: keep the absolute path
-        return Path(video_path).resolve().as_posix()
-
-
 def export_csv(project: ProjectState, names: list[str], per_second_path,
                segments_path=None) -> ExportResult:
     """Write the reviewed rows of `names` (human labels over predictions, source=human)."""
@@ -55,7 +47,7 @@ def export_csv(project: ProjectState, names: list[str], per_second_path,
     result = ExportResult(per_second_path, Path(segments_path) if segments_path else None)
     tables = []
     for name in names:
-        column = csv_video_name(project.entry(name).path, per_second_path)
+        column = video_path_relative_to(project.entry(name).path, per_second_path)
         table = project.store.reviewed_table(name, video_column=column)
         if table.empty:
             result.skipped.append(name)

@@ -40,11 +40,17 @@ class VideoListModel(QAbstractTableModel):
         self.endResetModel()
 
     def refresh_row(self, name: str) -> None:
-        if name in self._names:
-            row = self._names.index(name)
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+        if name not in self._names:
+            return
+        if name in self.progress and self.project.entry(name).status != "running":
+            del self.progress[name]   # done, failed or back to pending: a rerun starts afresh
+        row = self._names.index(name)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     def set_progress(self, name: str, fraction: float | None) -> None:
+        """Show a running video's fraction done ("running 40%"); None clears it."""
+        if name not in self._names:
+            return   # a late event of a run over a folder that is no longer open
         if fraction is None:
             self.progress.pop(name, None)
         else:

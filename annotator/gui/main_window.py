@@ -22,6 +22,7 @@ from .bundle_panel import BundlePanel
 from .edits import ReviewActions
 from .export import ExportDialog, export_csv
 from .folder_view import FolderView
+from .interchange import install_interchange_actions
 from .label_palette import LabelPalette
 from .player import PlayerView
 from .project import ProjectState
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self._message_box: QMessageBox | None = None
         self._build_widgets()
         self.actions: dict[str, QAction] = build_actions(self)
+        install_interchange_actions(self)     # File → Import labels…, Export as…
         self._connect()
         self._restore_settings()
         self.bundle_panel.reload(self.settings.value("bundle"))
@@ -129,6 +131,7 @@ class MainWindow(QMainWindow):
         self.annotation_panel.annotateAllClicked.connect(self.annotate_all)
         self.annotation_panel.annotateSelectedClicked.connect(self.annotate_selected)
         self.annotation.videoAnnotated.connect(self._on_video_annotated)
+        self.annotation.videoProgress.connect(self.folder_view.model.set_progress)
         self.annotation.runFinished.connect(self.status)
         self.annotation.message.connect(self.status)
         self.review.message.connect(self.status)

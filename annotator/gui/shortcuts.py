@@ -1,4 +1,4 @@
-"""The keyboard reference: one table the menus, the help dialog and the README all come from."""
+"""The keyboard reference: one table the menus and the help dialog both come from."""
 
 from __future__ import annotations
 
@@ -46,18 +46,6 @@ MOUSE = [
     ("Drag on the Predicted lane, or Shift+drag", "Select a range"),
     ("Wheel / Ctrl+wheel", "Scroll / zoom around the pointer"),
 ]
-
-
-def key_of(action_id: str) -> str:
-    return next(keys for ident, keys, _text, _group in SHORTCUTS if ident == action_id)
-
-
-def reference_markdown() -> str:
-    """The keyboard reference as a Markdown table (the README's copy comes from here)."""
-    lines = ["| Keys | Action |", "| --- | --- |"]
-    lines += [f"| `{keys}` | {text} |" for _id, keys, text, _group in SHORTCUTS]
-    lines += [f"| {gesture} | {text} |" for gesture, text in MOUSE]
-    return "\n".join(lines)
 
 
 def reference_html() -> str:

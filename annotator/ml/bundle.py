@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..core.conventions import BACKGROUND, audio_settings, visual_settings
 from ..core.errors import BundleError
+from ..core.locations import shipped_dir
 
 MODELS_ENV = "AV_ANNOTATOR_MODELS"
 REQUIRED_CARD_KEYS = ("name", "version", "architecture", "classes", "feature_settings")
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get(MODELS_ENV) or PROJECT_ROOT / "models")
+    """$AV_ANNOTATOR_MODELS, else the shipped models/ (the checkout's, or the installed copy)."""
+    return Path(os.environ.get(MODELS_ENV) or shipped_dir("models"))
 
 
 @dataclass
@@ -185,17 +187,25 @@ def load_bundle(name_or_path) -> ModelBundle:
     return ModelBundle(path, card)
 
 
-def list_bundles() -> list[ModelBundle]:
-    """Every readable bundle under models/, best held-out accuracy first."""
-    found = []
+def installed_bundles() -> tuple[list[ModelBundle], list[str]]:
+    """(every usable bundle under models/ best held-out first, [why each other one is not]).
+
+    Reads the cards only (no TensorFlow), so the app lists bundles before any model loads.
+    """
+    found, problems = [], []
     root = models_dir()
     for child in sorted(root.iterdir()) if root.is_dir() else []:
         if (child / "card.json").exists():
             try:
                 found.append(load_bundle(child))
-            except BundleError:
-                continue
-    return sorted(found, key=lambda b: -(b.held_out_accuracy or 0.0))
+            except BundleError as exc:
+                problems.append(str(exc))
+    return sorted(found, key=lambda b: -(b.held_out_accuracy or 0.0)), problems
+
+
+def list_bundles() -> list[ModelBundle]:
+    """Every usable bundle under models/, best held-out accuracy first."""
+    return installed_bundles()[0]
 
 
 def default_bundle_name() -> str:

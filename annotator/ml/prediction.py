@@ -8,7 +8,6 @@ tables."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
@@ -94,15 +93,3 @@ def predict_features(bundle, features: VideoFeatures) -> dict:
         for name, value in outputs.items():
             merged[name][start:end] = value[index]
     return merged
-
-
-def video_column_name(path, out_csv: Path | None) -> str:
-    """Video paths in a CSV are relative to the CSV's folder, so the CSV stays a training SPEC."""
-    import os
-
-    if out_csv is None:
-        return str(path)
-    try:
-        return Path(os.path.relpath(Path(path).resolve(), Path(out_csv).resolve().parent)).as_posix()
-    except ValueError:  # another drive on Windows
-        return str(Path(path).resolve())

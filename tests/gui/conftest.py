@@ -94,8 +94,8 @@ def make_window(qtbot, settings, bundles):
 
     windows = []
 
-    def make(folder=None, window_settings=None):
-        window = MainWindow(window_settings or settings)
+    def make(folder=None, window_settings=None, cache_dir=None):
+        window = MainWindow(window_settings or settings, cache_dir=cache_dir)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)

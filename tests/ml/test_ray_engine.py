@@ -3,7 +3,7 @@ byte, lists failed inputs as the local engine does, joins a running cluster with
 and finishes a batch complete and without duplicates when Ray workers are killed under it.
 
 One cluster serves the module (it is started the way `annotate` starts one). Ray is the
-`cluster` extra (requirements-cluster.txt), which `make test` installs.
+`cluster` extra of pyproject.toml, which `make test` installs.
 """
 
 from __future__ import annotations

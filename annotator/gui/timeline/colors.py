@@ -31,7 +31,8 @@ def label_color(label: str, classes: list[str]) -> QColor:
     if label == BACKGROUND or not label:
         return QColor(BACKGROUND_COLOR)
     events = [c for c in classes if c != BACKGROUND]
-    index = events.index(label) if label in events else zlib.crc32(label.encode("utf-8"))  # stable between sessions
+    # crc32, unlike hash(), is stable between sessions
+    index = events.index(label) if label in events else zlib.crc32(label.encode("utf-8"))
     return QColor(_HUES[index % len(_HUES)])
 
 

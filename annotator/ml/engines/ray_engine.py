@@ -13,7 +13,7 @@ failure with the reason the local engine gives.
 
 A killed worker is Ray's to recover: a prepare task whose process died is run again, a label actor
 that died is restarted and its video retried. Ray is imported only here, only when this engine
-runs: the desktop install does not need it (`pip install .[cluster]` or requirements-cluster.txt).
+runs: the desktop install does not need it (the `cluster` extra brings it).
 Without an address a local cluster of `cpus` CPUs starts for the batch and stops after it; with
 one (`ray://…`, `HOST:PORT`, or `auto`) the driver joins that cluster and leaves it running.
 """
