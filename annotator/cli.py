@@ -102,6 +102,8 @@ def _add_other(sub) -> None:
     p.add_argument("--clips", type=int, default=8)
     p.add_argument("--json", action="store_true")
     p.add_argument("--model", default=None, help="bundle to time (default: the default bundle)")
+    p.add_argument("--ray", action="store_true",
+                   help="also time `annotate --engine ray` on a local cluster (cluster extra)")
     p.set_defaults(func=_cmd_bench)
     p = sub.add_parser("gui", help="open the desktop app")
     p.add_argument("folder", nargs="?", default=None)
@@ -348,7 +350,7 @@ def _cmd_models(args) -> int:
 def _cmd_bench(args) -> int:
     from .ml.bench.bench import run_bench
 
-    return run_bench(clips=args.clips, as_json=args.json, model=args.model)
+    return run_bench(clips=args.clips, as_json=args.json, model=args.model, ray=args.ray)
 
 
 def has_display() -> bool:

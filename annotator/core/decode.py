@@ -35,7 +35,7 @@ def input_args(path, decoder_args: list[str] | tuple = ()) -> list[str]:
 
 
 # `frames_decoded` (conventions.VISUAL_FRAMES_DECODED) as ffmpeg decoder options.
-_FRAMES_DECODED_ARGS = {"all": [], "reference": ["-skip_frame", "noref"]}
+_FRAMES_DECODED_ARGS = {"all": [], "reference": ["-skip_frame:v", "noref"]}
 
 
 def frame_decoder_args(frames_decoded: str = VISUAL_FRAMES_DECODED) -> list[str]:
