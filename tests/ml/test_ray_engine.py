@@ -181,3 +181,23 @@ def test_killed_workers_lose_nothing_and_duplicate_nothing(cluster, tmp_path):
     assert out.read_bytes() == (tmp_path / "local.csv").read_bytes()
     # Each finished video's rows were written once, under its own key.
     assert len(list(journal.folder.glob("*.csv"))) == len(clips)
+
+
+def test_a_rerun_takes_the_finished_videos_from_beside_the_csv(cluster, tmp_path):
+    """Rows already written for a video (by a run whose driver was killed) are used as they are:
+    that video is not labelled again. Rows of another model version are not."""
+    from annotator.ml.engines.ray_engine import annotate_batch_ray
+
+    clips = sorted(SAMPLES.glob("*.mp4"))[:3]
+    bundle = load_bundle("attention")
+    first = annotate_batch(clips, bundle, cache=FeatureCache(tmp_path))
+    journal = FinishedVideos(tmp_path / ".rows.csv.videos", bundle.tag)
+    finished = first.annotations[1].table.assign(label="marked as finished")
+    journal.save(str(clips[1]), clips[1], finished)
+    FinishedVideos(journal.folder, "attention@0.9.0").save(
+        str(clips[2]), clips[2], first.annotations[2].table.assign(label="an older model"))
+    result = annotate_batch_ray(clips, bundle, cache=FeatureCache(tmp_path), journal=journal)
+    labels = [set(a.table["label"]) for a in result.annotations]
+    assert labels[1] == {"marked as finished"}
+    assert labels[0] == set(first.annotations[0].table["label"])
+    assert labels[2] == set(first.annotations[2].table["label"])
