@@ -256,6 +256,8 @@ def _outcome(row: dict, journal: FinishedVideos | None) -> tuple:
 
 
 def _resumed(table, path):
+    """A video an earlier run finished: its rows as written. Its media info is not kept (the
+    CSV and the summary need only the rows), so the streams are taken as present."""
     from ...core.media import MediaInfo
     from ..pipeline import VideoAnnotation
 
