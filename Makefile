@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # The stamp is named after pyproject.toml's checksum, so a changed dependency re-installs.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# The tests also run the cluster engine on a local Ray cluster: the `cluster` extra, for tests only.
+CLUSTER_STAMP := $(VENV)/.installed-cluster-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: run test install samples models bench clean-cache
 
@@ -15,12 +17,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(CLUSTER_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,cluster]'
+	touch $(CLUSTER_STAMP)
+
 ## The app on resources/samples (without a display: the same batch, headless, into exports/)
 run: install
 	$(PY) main.py
 
 ## Lint (ruff), then the whole test suite (offscreen Qt)
-test: install
+test: $(CLUSTER_STAMP)
 	$(PY) -m ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 

@@ -56,6 +56,11 @@ def _add_annotate(sub) -> None:
     p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     p.add_argument("--jobs", type=int, default=2, help="videos decoded in parallel (default 2)")
     p.add_argument("--no-cache", action="store_true", help="recompute features (honest timing)")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local: this machine (default); ray: a Ray cluster (pip install .[cluster])")
+    p.add_argument("--address", default=None, metavar="RAY_ADDRESS",
+                   help="with --engine ray: join this cluster (HOST:PORT, ray://HOST:PORT or "
+                        "auto); without it a local cluster of --jobs CPUs runs the batch")
     p.set_defaults(func=_cmd_annotate)
 
 
@@ -108,6 +113,8 @@ def _add_other(sub) -> None:
     p.add_argument("--clips", type=int, default=8)
     p.add_argument("--json", action="store_true")
     p.add_argument("--model", default=None, help="bundle to time (default: the default bundle)")
+    p.add_argument("--ray", action="store_true",
+                   help="also time `annotate --engine ray` on a local cluster (cluster extra)")
     p.set_defaults(func=_cmd_bench)
     p = sub.add_parser("gui", help="open the desktop app")
     p.add_argument("folder", nargs="?", default=None)
@@ -148,29 +155,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cmd_annotate(args) -> int:
-    from .core.csv_io import write_per_second_csv, write_segments_csv
+def _run_batch(args, files, bundle, out: Path):
+    """The chosen engine over the files: (BatchResult, the ray engine's finished videos or None)."""
     from .core.feature_cache import FeatureCache
-    from .core.media_files import collect_videos
     from .core.paths import video_path_relative_to
-    from .core.table import PER_SECOND_COLUMNS, segments_from_table
-    from .ml.batch import annotate_batch
-    from .ml.bundle import default_bundle_name, load_bundle
 
+    common = {"cache": FeatureCache(), "use_cache": not args.no_cache,
+              "progress": ProgressBar("annotate"),
+              "name_for": lambda p: video_path_relative_to(p, out)}
+    if args.engine == "ray":
+        from .core.finished_videos import FinishedVideos, journal_folder
+        from .ml.engines.ray_engine import annotate_batch_ray
+
+        journal = FinishedVideos(journal_folder(out), bundle.tag)
+        return annotate_batch_ray(files, bundle, address=args.address, cpus=args.jobs,
+                                  journal=journal, **common), journal
+    from .ml.batch import annotate_batch
+
+    return annotate_batch(files, bundle, jobs=args.jobs, **common), None
+
+
+def _cmd_annotate(args) -> int:
     import pandas as pd
 
+    from .core.csv_io import write_per_second_csv, write_segments_csv
+    from .core.media_files import collect_videos
+    from .core.table import PER_SECOND_COLUMNS, segments_from_table
+    from .ml.bundle import default_bundle_name, load_bundle
+
+    if args.address and args.engine != "ray":
+        print("error: --address needs --engine ray", file=sys.stderr)
+        return 2
     bundle = load_bundle(args.model or default_bundle_name())
     files, failures, skipped = collect_videos(args.paths, args.recursive)
     out = Path(args.out)
     print(f"annotating {len(files)} file(s) with {bundle.tag} ({bundle.architecture})",
           file=sys.stderr)
-    result = annotate_batch(files, bundle, jobs=args.jobs, cache=FeatureCache(),
-                            use_cache=not args.no_cache, progress=ProgressBar("annotate"),
-                            name_for=lambda p: video_path_relative_to(p, out))
+    result, journal = _run_batch(args, files, bundle, out)
     result.failures = failures + result.failures
     tables = [a.table for a in result.annotations]
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=PER_SECOND_COLUMNS)
     write_per_second_csv(table, out)
+    if journal is not None:   # every finished video's rows are in the CSV now
+        journal.remove()
     if args.segments:
         write_segments_csv(segments_from_table(table), args.segments)
     _print_annotate_summary(result, table, out, args.segments, skipped)
@@ -392,7 +419,7 @@ def _cmd_models(args) -> int:
 def _cmd_bench(args) -> int:
     from .ml.bench.bench import run_bench
 
-    return run_bench(clips=args.clips, as_json=args.json, model=args.model)
+    return run_bench(clips=args.clips, as_json=args.json, model=args.model, ray=args.ray)
 
 
 def has_display() -> bool:
@@ -423,7 +450,8 @@ def _cmd_gui(args) -> int:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("annotate", "train", "evaluate", "bench"):
+    # `annotate` runs the heads in numpy and imports TensorFlow only for a graph numpy cannot run.
+    if args.command in ("train", "evaluate", "bench"):
         from .ml.runtime import import_tensorflow_quietly
 
         import_tensorflow_quietly()

@@ -16,7 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .conventions import AUDIO_SAMPLE_RATE, FRAME_SIZE
+from .conventions import AUDIO_SAMPLE_RATE, FRAME_SIZE, VISUAL_FRAMES_DECODED
 from .errors import MediaError
 from .media import ffmpeg_exe
 
@@ -26,12 +26,25 @@ log = logging.getLogger(__name__)
 READ_AHEAD_SECONDS = 8
 
 
-def input_args(path) -> list[str]:
+def input_args(path, decoder_args: list[str] | tuple = ()) -> list[str]:
     """ffmpeg reading `path` with one decoding thread: parallelism comes from decoding several
     streams and videos at once, and one thread per decoder keeps every core busy without
-    oversubscribing two cores."""
+    oversubscribing two cores. `decoder_args` are decoder options, which go before `-i`."""
     return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-            "-threads", "1", "-i", str(path)]
+            "-threads", "1", *decoder_args, "-i", str(path)]
+
+
+# `frames_decoded` (conventions.VISUAL_FRAMES_DECODED) as ffmpeg decoder options.
+_FRAMES_DECODED_ARGS = {"all": [], "reference": ["-skip_frame:v", "noref"]}
+
+
+def frame_decoder_args(frames_decoded: str = VISUAL_FRAMES_DECODED) -> list[str]:
+    """Decoder options for the picture stream: with "reference", frames that no other frame
+    depends on are skipped, not decoded (every frame that is decoded is exact)."""
+    if frames_decoded not in _FRAMES_DECODED_ARGS:
+        raise ValueError(f"frames_decoded must be one of {sorted(_FRAMES_DECODED_ARGS)}, "
+                         f"got {frames_decoded!r}")
+    return list(_FRAMES_DECODED_ARGS[frames_decoded])
 
 
 def audio_output_args(sample_rate: int = AUDIO_SAMPLE_RATE) -> list[str]:
@@ -53,9 +66,9 @@ def frame_output_args(frames_per_second: int, size: int = FRAME_SIZE) -> list[st
 class _FfmpegPipe:
     """An ffmpeg process writing raw data to stdout; stderr is drained in a thread (no deadlock)."""
 
-    def __init__(self, path, output_args: list[str]):
+    def __init__(self, path, output_args: list[str], decoder_args: list[str] | tuple = ()):
         self.path = str(path)
-        command = [*input_args(path), *output_args, "pipe:1"]
+        command = [*input_args(path, decoder_args), *output_args, "pipe:1"]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         bufsize=0)
         self._errors: list[bytes] = []
@@ -150,17 +163,19 @@ def iter_audio_seconds(path, sample_rate: int = AUDIO_SAMPLE_RATE) -> Iterator[n
             log.warning("%s: audio decoded with errors: %s", path, pipe.error_text()[:300])
 
 
-def iter_frame_seconds(path, frames_per_second: int = 1,
-                       size: int = FRAME_SIZE) -> Iterator[np.ndarray]:
+def iter_frame_seconds(path, frames_per_second: int = 1, size: int = FRAME_SIZE,
+                       frames_decoded: str = VISUAL_FRAMES_DECODED) -> Iterator[np.ndarray]:
     """uint8 frames (k, size, size, 3), k = frames_per_second, one second at a time.
 
-    ffmpeg picks the frames (fps filter) and scales them (the whole picture squashed to a square,
-    so nothing at the edges is cropped away); rotation metadata is applied by ffmpeg.
+    ffmpeg picks the frames (fps filter: the decoded frame nearest each sample time) and scales
+    them (the whole picture squashed to a square, so nothing at the edges is cropped away);
+    rotation metadata is applied by ffmpeg. `frames_decoded` says which frames are decoded to
+    pick from (see conventions.VISUAL_FRAMES_DECODED).
     """
     args = frame_output_args(frames_per_second, size)
     frame_bytes = size * size * 3
     yielded = False
-    with _FfmpegPipe(path, args) as pipe:
+    with _FfmpegPipe(path, args, frame_decoder_args(frames_decoded)) as pipe:
         for data in pipe.chunks(frame_bytes * frames_per_second):
             whole = len(data) // frame_bytes
             if whole:

@@ -28,3 +28,7 @@ class DataSpecError(AnnotatorError):
 
 class Cancelled(AnnotatorError):
     """The user cancelled a long job."""
+
+
+class EngineError(AnnotatorError):
+    """A batch engine cannot run: Ray not installed, or its cluster not reachable."""

@@ -97,10 +97,11 @@ def run(job: dict, cancel: threading.Event) -> None:
     from ..core.errors import AnnotatorError
     from ..core.feature_cache import FeatureCache
     from ..ml.bundle import load_bundle
+    from ..ml.prediction import load_head
 
     try:
         bundle = load_bundle(job["bundle"])
-        bundle.model()
+        load_head(bundle)
     except AnnotatorError as exc:
         emit("error", reason=str(exc))
         emit("finished", cancelled=False)

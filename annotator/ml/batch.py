@@ -18,6 +18,7 @@ from ..core.errors import AnnotatorError, Cancelled
 from ..core.feature_cache import FeatureCache
 from .bundle import ModelBundle
 from .pipeline import VideoAnnotation, label_video, prepare_video
+from .prediction import load_head
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,14 @@ class BatchResult:
     @property
     def ok(self) -> bool:
         return not self.failures and not self.cancelled
+
+
+def failure_reason(exc: Exception) -> str:
+    """How a failed input is listed, by every engine: an AnnotatorError's own reason, otherwise
+    the exception's type and message (one odd file never ends a batch)."""
+    if isinstance(exc, AnnotatorError):
+        return getattr(exc, "reason", str(exc))
+    return f"unexpected error: {type(exc).__name__}: {exc}"
 
 
 def _prepare(path: Path, bundle: ModelBundle, cache, use_cache, cancel, interrupted):
@@ -50,7 +59,7 @@ def annotate_batch(files, bundle: ModelBundle, *, jobs: int = 1, cache: FeatureC
     """
     result = BatchResult()
     cache = cache or FeatureCache()
-    bundle.model()  # load once, before the workers start
+    load_head(bundle)  # load once, before the workers start
     interrupted = threading.Event()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [(path, pool.submit(_prepare, path, bundle, cache, use_cache, cancel, interrupted))
@@ -76,10 +85,9 @@ def _collect(futures, bundle, result: BatchResult, progress, name_for, total: in
             for _p, later in futures:
                 later.cancel()
             return
-        except AnnotatorError as exc:
-            result.failures.append((str(path), getattr(exc, "reason", str(exc))))
         except Exception as exc:  # never let one odd file end the batch
-            log.exception("unexpected error on %s", path)
-            result.failures.append((str(path), f"unexpected error: {type(exc).__name__}: {exc}"))
+            if not isinstance(exc, AnnotatorError):
+                log.exception("unexpected error on %s", path)
+            result.failures.append((str(path), failure_reason(exc)))
         if progress:
             progress(done, total, path)

@@ -1,12 +1,15 @@
 """Model bundles: `models/<name>/model.keras` + `card.json`, found by name or path.
 
-Reading a card needs no TensorFlow (the app lists bundles before any model is loaded); the Keras
-model is loaded on first use, always in Keras safe mode, so nothing in a bundle can run code.
+Reading a card needs no TensorFlow (the app lists bundles before any model is loaded). Labelling
+runs the head in numpy, read from model.keras as plain data (`numpy_head/`); the Keras model is
+loaded only where that cannot run it, or for training, always in Keras safe mode, so nothing in
+a bundle can run code.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import zipfile
 from dataclasses import dataclass, field
@@ -20,6 +23,8 @@ MODELS_ENV = "AV_ANNOTATOR_MODELS"
 REQUIRED_CARD_KEYS = ("name", "version", "architecture", "classes", "feature_settings")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
+log = logging.getLogger(__name__)
+
 
 def models_dir() -> Path:
     """$AV_ANNOTATOR_MODELS, else the shipped models/ (the checkout's, or the installed copy)."""
@@ -31,6 +36,7 @@ class ModelBundle:
     path: Path
     card: dict
     _model: object = field(default=None, repr=False)
+    _numpy_head: object = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -82,16 +88,45 @@ class ModelBundle:
             self._model = _load_keras_model(self.path / "model.keras")
         return self._model
 
+    def numpy_head(self):
+        """The model's inference pass in numpy, read from model.keras without TensorFlow, loaded
+        once; None where the graph holds something only Keras runs (then use `model()`)."""
+        if self._numpy_head is None:
+            self._numpy_head = _load_numpy_head(self.path / "model.keras") or False
+        return self._numpy_head or None
 
-def _load_keras_model(path: Path):
-    import keras
 
-    from . import layers  # noqa: F401  (registers the custom layers before loading)
-
+def _check_model_file(path: Path) -> None:
     if not path.exists():
         raise BundleError(f"{path}: missing (a bundle needs model.keras beside card.json)")
     if not zipfile.is_zipfile(path):
         raise BundleError(f"{path}: not a Keras model file (truncated or corrupt)")
+
+
+def _load_numpy_head(path: Path):
+    """The numpy head of `path`, or None where Keras must run it (an unknown layer, or an
+    archive the reader cannot make sense of: Keras then says what is wrong with it)."""
+    from .numpy_head import Unsupported, load_numpy_head
+
+    _check_model_file(path)
+    try:
+        return load_numpy_head(path)
+    except Unsupported as exc:
+        log.info("%s: runs on Keras (%s)", path, exc)
+    except Exception as exc:  # a damaged archive: let Keras' loader give the one-line reason
+        log.info("%s: numpy head not read (%s: %s); trying Keras", path, type(exc).__name__, exc)
+    return None
+
+
+def _load_keras_model(path: Path):
+    from .runtime import import_tensorflow_quietly
+
+    _check_model_file(path)
+    import_tensorflow_quietly()
+    import keras
+
+    from . import layers  # noqa: F401  (registers the custom layers before loading)
+
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except ValueError as exc:

@@ -17,7 +17,12 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
-from ..core.conventions import VISUAL_EMBEDDING_SIZE, audio_settings, visual_settings
+from ..core.conventions import (
+    VISUAL_EMBEDDING_SIZE,
+    audio_settings,
+    frames_decoded_for,
+    visual_extraction,
+)
 from ..core.feature_cache import FeatureCache
 from ..core.features import VideoFeatures, absent_audio, extract_audio
 from ..core.media import MediaInfo, probe
@@ -126,9 +131,12 @@ def _visual_job(path, seconds: int, visual_fps: int, info: MediaInfo, cache, use
     if not info.has_video:
         return lambda cancel: _absent_visual(seconds)
 
+    decoding = frames_decoded_for(info.fps)
+
     def job(cancel) -> dict:
-        return _cached(cache, path, "visual", visual_settings(visual_fps),
-                       lambda: extract_visual(path, seconds, visual_fps, cancel), use_cache)
+        return _cached(cache, path, "visual", visual_extraction(visual_fps, decoding),
+                       lambda: extract_visual(path, seconds, visual_fps, cancel, decoding),
+                       use_cache)
     return job
 
 

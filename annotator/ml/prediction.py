@@ -1,8 +1,10 @@
 """Run a bundle's model over one video's features: per-second outputs for the whole video.
 
-Long videos are cut into windows of the length the model was trained on; the windows go to a
-graph traced per concrete shape (see `_compiled_call`). The per-video pipeline (pipeline.py)
-calls this; nothing here decodes or builds tables."""
+Long videos are cut into windows of the length the model was trained on. The windows go to the
+bundle's numpy head (`numpy_head/`: no TensorFlow in the process, outputs within 1e-5 of Keras)
+or, for a graph only Keras can run, to a Keras graph traced per concrete shape (see
+`_compiled_call`). The per-video pipeline (pipeline.py) calls this; nothing here decodes or builds
+tables."""
 
 from __future__ import annotations
 
@@ -46,20 +48,36 @@ def _compiled_call(model):
     return _compiled_calls[key][1]
 
 
-def run_windows(model, batch: dict) -> dict:
-    """Model outputs for a stack of equal-length windows, in padded power-of-two chunks."""
-    call = _compiled_call(model)
+def load_head(bundle):
+    """The bundle's forward pass, loaded once: (call, input names, whether to pad to a power
+    of two). Raises BundleError for a model file that neither numpy nor Keras can read."""
+    head = bundle.numpy_head()
+    if head is not None:
+        return head, head.input, False
+    model = bundle.model()
+    return _compiled_call(model), list(model.input), True
+
+
+def _run_windows(call, batch: dict, pad: bool) -> dict:
+    """Model outputs for a stack of equal-length windows, in chunks of at most 32 windows (so an
+    hour needs no more memory than five minutes); for Keras padded to a power of two."""
     count = len(next(iter(batch.values())))
     chunks = []
     for start in range(0, count, _MAX_WINDOWS_PER_CALL):
         part = {name: value[start:start + _MAX_WINDOWS_PER_CALL] for name, value in batch.items()}
         size = len(next(iter(part.values())))
-        padded = 1 << (size - 1).bit_length()
+        padded = 1 << (size - 1).bit_length() if pad else size
         part = {name: np.concatenate([value, np.zeros((padded - size, *value.shape[1:]),
                                                       value.dtype)])
                 for name, value in part.items()}
         chunks.append({name: np.asarray(value)[:size] for name, value in call(part).items()})
     return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]}
+
+
+def run_windows(model, batch: dict) -> dict:
+    """A Keras model's outputs for a stack of equal-length windows (evaluation on feature files,
+    which has no bundle file for the numpy head to read)."""
+    return _run_windows(_compiled_call(model), batch, pad=True)
 
 
 def predict_features(bundle, features: VideoFeatures) -> dict:
@@ -68,13 +86,13 @@ def predict_features(bundle, features: VideoFeatures) -> dict:
     The model saw clips of `context_seconds` in training, so a long video is cut into windows of
     that length (batched); each second takes the prediction of the window it is in.
     """
-    model = bundle.model()
+    call, inputs, pad = load_head(bundle)
     arrays = {name: getattr(features, name) for name in _INPUT_NAMES
-              if name in model.input and getattr(features, name) is not None}
+              if name in inputs and getattr(features, name) is not None}
     windows = context_windows(features.seconds, bundle.context_seconds)
     batch = {name: np.stack([a[s:e] for s, e in windows]).astype(np.float32)
              for name, a in arrays.items()}
-    outputs = run_windows(model, batch)
+    outputs = _run_windows(call, batch, pad)
     merged = {name: np.zeros((features.seconds, value.shape[-1]), np.float32)
               for name, value in outputs.items()}
     for index, (start, end) in enumerate(windows):

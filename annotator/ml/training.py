@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.conventions import BACKGROUND, audio_settings, visual_settings
+from ..core.conventions import (BACKGROUND, FRAMES_DECODED_POLICY, audio_settings,
+                                visual_settings)
 from ..core.datasets import LabelledSet, LabelledVideo, load_spec
 from ..core.errors import AnnotatorError, DataSpecError
 from ..core.feature_cache import FeatureCache
@@ -192,7 +193,8 @@ def _card(name, version, architecture, labelled, hp, visual_fps, seed, epochs, e
     if "audio" in modalities:
         settings["audio"] = audio_settings()
     if "visual" in modalities:
-        settings["visual"] = visual_settings(visual_fps)
+        # What its features were, as computed; loading checks the visual_settings part only.
+        settings["visual"] = {**visual_settings(visual_fps), "frames_decoded": FRAMES_DECODED_POLICY}
     return {
         "name": name,
         "version": version,

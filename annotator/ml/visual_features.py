@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.conventions import VISUAL_EMBEDDING_SIZE
+from ..core.conventions import VISUAL_EMBEDDING_SIZE, VISUAL_FRAMES_DECODED
 from ..core.decode import iter_frame_seconds
 from ..core.errors import Cancelled
 
@@ -26,7 +26,8 @@ def _embed_pending(pending: list, out: np.ndarray, present: np.ndarray) -> None:
         offset += len(chunk)
 
 
-def extract_visual(path, seconds: int, frames_per_second: int, cancel=None) -> dict:
+def extract_visual(path, seconds: int, frames_per_second: int, cancel=None,
+                   frames_decoded: str = VISUAL_FRAMES_DECODED) -> dict:
     """{'visual': (seconds, 1280), 'visual_present': (seconds,)} from the first video stream.
 
     Seconds the stream does not reach (it ended early) repeat its last embedding but are marked
@@ -36,7 +37,8 @@ def extract_visual(path, seconds: int, frames_per_second: int, cancel=None) -> d
     present = np.zeros(seconds, np.float32)
     pending: list = []
     pending_frames = 0
-    for second, frames in enumerate(iter_frame_seconds(path, frames_per_second)):
+    for second, frames in enumerate(iter_frame_seconds(path, frames_per_second,
+                                                               frames_decoded=frames_decoded)):
         if cancel is not None and cancel():
             raise Cancelled(f"{path}: cancelled")
         if second >= seconds:

@@ -59,6 +59,9 @@ def test_memory_cold_start_cache_and_ratios_are_positive(report):
     assert report["ours"]["peak_memory_mb"] > 0 and report["research"]["peak_memory_mb"] > 0
     cold = report["ours"]["cold_start"]
     assert cold["seconds"] > 0 and cold["peak_memory_mb"] > 0
+    assert report["decode_reference_frames"]["folder_wall_s"] > 0
+    fresh = report["end_to_end"]["local"]
+    assert fresh["wall_s"] > 0 and fresh["peak_memory_mb"] > 0 and "ray" not in report["end_to_end"]
     cache = report["ours"]["cache"]
     assert cache["first_run_s"] > 0 and cache["second_run_s"] > 0 and cache["speedup"] > 0
     assert set(report["ratios"]) == set(TARGETS)
@@ -69,5 +72,6 @@ def test_memory_cold_start_cache_and_ratios_are_positive(report):
 def test_the_table_shows_every_row_and_ratio(report):
     table = format_report(report)
     for row in ("ours (default model)", "decode floor", "research-style", "x real time",
-                "feature cache", "cold start", "peak memory"):
+                "feature cache", "cold start", "peak memory", "reference frames only",
+                "annotate FOLDER (fresh, 2 jobs)", "annotate FOLDER vs decode floor"):
         assert row in table

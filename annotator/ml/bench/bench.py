@@ -8,7 +8,11 @@ folder and measures, on those same clips:
 - the decode floor: ffmpeg decoding exactly what the pipeline decodes (16 kHz mono audio,
   frames at the bundle's rate scaled to 224x224), with no model;
 - the research-style pipeline (`research_pipeline.py`): DenseNet201 at 16 frames/s + VGGish conv4;
+- the same decoding with reference frames only (what `-skip_frame noref` saves, conventions.py);
 - cold start: a fresh `python main.py annotate CLIP` from launch to its first row written;
+- `annotate FOLDER` end to end in a fresh process, start-up included (end_to_end.py), and with
+  `--ray` the same on a local 2-CPU Ray cluster (`--engine ray`), its CSV compared with the
+  local engine's;
 - the feature cache: the same clips again with another installed model.
 Every run of ours gets a fresh, empty feature cache in a temporary folder: nothing is reused
 from earlier runs, and `--no-cache` is passed to the cold-start process.
@@ -32,6 +36,7 @@ from ...core.feature_cache import FeatureCache
 from ...core.table import count_seconds
 from ..batch import annotate_batch
 from ..bundle import ModelBundle, default_bundle_name, list_bundles, load_bundle
+from .end_to_end import annotate_end_to_end, ray_available, same_rows
 from .measures import (ANNOTATE_JOBS, MemoryWatch, cold_start, decode_floor,
                        generate_bench_clips, machine, ours_stages)
 
@@ -40,7 +45,10 @@ log = logging.getLogger(__name__)
 CLIP_SECONDS = 10
 STAGES = ("decode", "audio_features", "visual_features", "model", "writing")
 TARGETS = {"times_faster_than_research": 50.0, "times_decode_floor": 3.0,
-           "times_real_time": 30.0, "peak_memory_mb": 1500.0, "cache_speedup": 10.0}
+           "times_real_time": 30.0, "peak_memory_mb": 1500.0, "cache_speedup": 10.0,
+           # a fresh `annotate FOLDER`, start-up included (issue 14's archive yardstick)
+           "annotate_times_real_time": 60.0, "annotate_times_decode_floor": 1.5}
+_AT_MOST = ("times_decode_floor", "peak_memory_mb", "annotate_times_decode_floor")
 
 
 def _annotate_folder(clips: list[Path], bundle: ModelBundle, cache_dir: Path,
@@ -97,7 +105,17 @@ def _measure_research(clips, seconds: int) -> dict:
             "peak_memory_mb": memory.tree_peak_mb}
 
 
-def measure(clip_count: int, bundle: ModelBundle, clip_seconds: float = CLIP_SECONDS) -> dict:
+def _measure_end_to_end(folder: Path, bundle: ModelBundle, work: Path, ray: bool) -> dict:
+    """Fresh `annotate FOLDER` runs: the local engine, and with `ray` a local Ray cluster."""
+    runs = {"local": annotate_end_to_end(folder, bundle, work)}
+    if ray:
+        runs["ray"] = annotate_end_to_end(folder, bundle, work, "ray")
+        runs["ray"]["same_rows_as_local"] = same_rows(runs["local"]["csv"], runs["ray"]["csv"])
+    return runs
+
+
+def measure(clip_count: int, bundle: ModelBundle, clip_seconds: float = CLIP_SECONDS,
+            ray: bool = False) -> dict:
     """Everything the bench reports, as plain numbers (the JSON of `bench --json`)."""
     report = {"machine": machine(), "model": bundle.tag, "architecture": bundle.architecture}
     other = _other_bundle(bundle)
@@ -110,11 +128,15 @@ def measure(clip_count: int, bundle: ModelBundle, clip_seconds: float = CLIP_SEC
         ours = _measure_ours(clips, bundle, other, work)
         log.info("decode floor")
         floor = decode_floor(clips, bundle)
+        floor_reference = decode_floor(clips, bundle, "reference")
         log.info("cold start")
         ours["cold_start"] = cold_start(clips[0], bundle, work)
+        log.info("annotate end to end")
+        end_to_end = _measure_end_to_end(work / "clips", bundle, work, ray)
         log.info("research-style pipeline")
         research = _measure_research(clips, count_seconds(clip_seconds))
-    report.update(ours=ours, decode_floor=floor, research=research)
+    report.update(ours=ours, decode_floor=floor, decode_reference_frames=floor_reference,
+                  research=research, end_to_end=end_to_end)
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     report["ratios"] = _ratios(report, len(clips) * clip_seconds)
     return report
@@ -122,16 +144,18 @@ def measure(clip_count: int, bundle: ModelBundle, clip_seconds: float = CLIP_SEC
 
 def _ratios(report: dict, video_seconds: float) -> dict:
     ours = report["ours"]["folder_wall_s"]
+    annotate = report["end_to_end"]["local"]["wall_s"]
     return {"times_faster_than_research": report["research"]["folder_wall_s"] / ours,
             "times_decode_floor": ours / report["decode_floor"]["folder_wall_s"],
             "times_real_time": video_seconds / ours,
             "peak_memory_mb": report["ours"]["peak_memory_mb"],
-            "cache_speedup": report["ours"]["cache"]["speedup"]}
+            "cache_speedup": report["ours"]["cache"]["speedup"],
+            "annotate_times_real_time": video_seconds / annotate,
+            "annotate_times_decode_floor": annotate / report["decode_floor"]["folder_wall_s"]}
 
 
 def _meets(name: str, value: float) -> bool:
-    at_most = name in ("times_decode_floor", "peak_memory_mb")
-    return value <= TARGETS[name] if at_most else value >= TARGETS[name]
+    return value <= TARGETS[name] if name in _AT_MOST else value >= TARGETS[name]
 
 
 NAME_WIDTH = 36
@@ -161,9 +185,28 @@ def _ratio_rows(report: dict) -> list[str]:
             ("peak memory (ours)", f"{ratios['peak_memory_mb']:.0f} MB", "<= 1500 MB",
              "peak_memory_mb"),
             ("feature cache, second model", f"{ratios['cache_speedup']:.1f}x faster", ">= 10x",
-             "cache_speedup")]
+             "cache_speedup"),
+            ("annotate FOLDER, start-up included", f"{ratios['annotate_times_real_time']:.1f}x "
+             "real time", ">= 60x", "annotate_times_real_time"),
+            ("annotate FOLDER vs decode floor",
+             f"{ratios['annotate_times_decode_floor']:.2f}x its time", "<= 1.5x",
+             "annotate_times_decode_floor")]
     return [f"  {label:<{NAME_WIDTH}}{value:>18}   target {target:<11}{verdict[key]}"
             for label, value, target, key in rows]
+
+
+def _end_to_end_rows(report: dict, clips: int, seconds: float) -> list[str]:
+    rows = []
+    for engine, run in report["end_to_end"].items():
+        name = ("annotate FOLDER (fresh, 2 jobs)" if engine == "local"
+                else "annotate --engine ray (local 2 CPUs)")
+        rows.append(_folder_row(name, {"folder_wall_s": run["wall_s"],
+                                       "peak_memory_mb": run["peak_memory_mb"]}, clips, seconds))
+    if "ray" in report["end_to_end"]:
+        same = report["end_to_end"]["ray"]["same_rows_as_local"]
+        rows.append(f"  the ray engine's CSV {'is' if same else 'is NOT'} the local engine's, "
+                    "byte for byte")
+    return rows
 
 
 def _detail_rows(report: dict) -> list[str]:
@@ -201,7 +244,9 @@ def format_report(report: dict) -> str:
         _folder_row(f"ours ({ANNOTATE_JOBS} jobs, as annotate)", report["ours"], n, seconds),
         _folder_row(f"decode floor ({ANNOTATE_JOBS} at a time)", report["decode_floor"], n,
                     seconds),
+        _folder_row("  reference frames only", report["decode_reference_frames"], n, seconds),
         _folder_row("research-style (one at a time)", report["research"], n, seconds),
+        *_end_to_end_rows(report, n, seconds),
         "",
         *_ratio_rows(report),
         "",
@@ -210,7 +255,7 @@ def format_report(report: dict) -> str:
 
 
 def run_bench(clips: int = 8, as_json: bool = False, model: str | None = None,
-              clip_seconds: float = CLIP_SECONDS) -> int:
+              clip_seconds: float = CLIP_SECONDS, ray: bool = False) -> int:
     """The `bench` command: measure, print the table (or JSON); 0 once measured.
 
     Missed targets are marked in the report, not in the exit status: on a shared machine a
@@ -219,8 +264,12 @@ def run_bench(clips: int = 8, as_json: bool = False, model: str | None = None,
     if clips < 1:
         print(f"error: --clips must be at least 1, got {clips}", file=sys.stderr)
         return 2
+    if ray and not ray_available():
+        print("error: --ray needs the cluster extra (pip install -e '.[cluster]')",
+              file=sys.stderr)
+        return 2
     bundle = load_bundle(model or default_bundle_name())
-    report = measure(clips, bundle, clip_seconds)
+    report = measure(clips, bundle, clip_seconds, ray)
     report["targets_met"] = all(_meets(k, v) for k, v in report["ratios"].items())
     print(json.dumps(report, indent=2) if as_json else format_report(report))
     return 0

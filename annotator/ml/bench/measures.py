@@ -19,9 +19,10 @@ import cv2
 import numpy as np
 
 from ...core.audio_features import log_mel_patch
+from ...core.conventions import frames_decoded_for
 from ...core.csv_io import write_per_second_csv
-from ...core.decode import (audio_output_args, frame_output_args, input_args, iter_audio_seconds,
-                           iter_frame_seconds)
+from ...core.decode import (audio_output_args, frame_decoder_args, frame_output_args, input_args,
+                            iter_audio_seconds, iter_frame_seconds)
 from ...core.demo.encode import encode_clip, frame_count, sample_count
 from ...core.feature_cache import CACHE_ENV
 from ...core.features import VideoFeatures, absent_audio
@@ -209,7 +210,9 @@ def ours_stages(clip: Path, bundle: ModelBundle, out_dir: Path) -> dict:
     info = probe(clip)
     hears, sees = "audio" in bundle.modalities, "visual" in bundle.modalities
     sound = list(iter_audio_seconds(clip)) if hears and info.has_audio else []
-    pictures = list(iter_frame_seconds(clip, bundle.visual_fps)) if sees and info.has_video else []
+    pictures = (list(iter_frame_seconds(clip, bundle.visual_fps,
+                                        frames_decoded=frames_decoded_for(info.fps)))
+                if sees and info.has_video else [])
     stage("decode")
     features = VideoFeatures(str(clip), info.duration)
     if hears:
@@ -228,9 +231,10 @@ def ours_stages(clip: Path, bundle: ModelBundle, out_dir: Path) -> dict:
 
 # ----------------------------------------------------------------------------- decode floor
 
-def _floor_command(clip: Path, bundle: ModelBundle) -> list[str]:
-    """One ffmpeg decoding what the pipeline decodes, into the null device: no model, no pipe."""
-    command = [*input_args(clip), "-y"]
+def _floor_command(clip: Path, bundle: ModelBundle, frames_decoded: str = "all") -> list[str]:
+    """One ffmpeg decoding what the pipeline decodes, into the null device: no model, no pipe.
+    The floor proper decodes every frame; "reference" shows what skipping the others saves."""
+    command = [*input_args(clip, frame_decoder_args(frames_decoded)), "-y"]
     if "audio" in bundle.modalities:
         command += [*audio_output_args(), os.devnull]
     if "visual" in bundle.modalities:
@@ -238,19 +242,19 @@ def _floor_command(clip: Path, bundle: ModelBundle) -> list[str]:
     return command
 
 
-def _decode_once(clip: Path, bundle: ModelBundle) -> float:
+def _decode_once(clip: Path, bundle: ModelBundle, frames_decoded: str) -> float:
     started = time.perf_counter()
-    subprocess.run(_floor_command(clip, bundle), check=True, stdin=subprocess.DEVNULL,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(_floor_command(clip, bundle, frames_decoded), check=True,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
-def decode_floor(clips: list[Path], bundle: ModelBundle) -> dict:
+def decode_floor(clips: list[Path], bundle: ModelBundle, frames_decoded: str = "all") -> dict:
     """Median seconds per clip one at a time, and the folder's wall time ANNOTATE_JOBS at a time."""
-    one_at_a_time = [_decode_once(clip, bundle) for clip in clips]
+    one_at_a_time = [_decode_once(clip, bundle, frames_decoded) for clip in clips]
     started = time.perf_counter()
     with ThreadPoolExecutor(ANNOTATE_JOBS) as pool:
-        list(pool.map(lambda clip: _decode_once(clip, bundle), clips))
+        list(pool.map(lambda clip: _decode_once(clip, bundle, frames_decoded), clips))
     return {"stages_ms": {"decode": 1000 * statistics.median(one_at_a_time)},
             "folder_wall_s": time.perf_counter() - started}
 

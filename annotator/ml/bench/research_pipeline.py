@@ -92,7 +92,7 @@ class ResearchPipeline:
         stages = {}
         started = time.perf_counter()
         audio = list(iter_audio_seconds(path))
-        frames = list(iter_frame_seconds(path, RESEARCH_FPS))
+        frames = list(iter_frame_seconds(path, RESEARCH_FPS, frames_decoded="all"))  # as it did
         stages["decode"] = time.perf_counter() - started
         started = time.perf_counter()
         audio_features = self._audio_features(audio)
