@@ -29,6 +29,7 @@ class ModelBundle:
     path: Path
     card: dict
     _model: object = field(default=None, repr=False)
+    _familiarity: object = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -69,6 +70,18 @@ class ModelBundle:
         if self._model is None:
             self._model = _load_keras_model(self.path / "model.keras")
         return self._model
+
+    def familiarity(self):
+        """The summary of the training data (familiarity.npz, plain arrays), or None where the
+        bundle has none; loaded once."""
+        if self._familiarity is None:
+            from .familiarity import load_summary
+            self._familiarity = load_summary(self.path) or False
+        return self._familiarity or None
+
+    def reset_familiarity(self) -> None:
+        """Forget the loaded summary (after calibration wrote a new one)."""
+        self._familiarity = None
 
 
 def _load_keras_model(path: Path):
@@ -170,6 +183,13 @@ def default_bundle_name() -> str:
         raise BundleError(f"no model bundles under {models_dir()}; train one with "
                           "`python main.py train` or pass --model PATH")
     return bundles[0].name
+
+
+def write_card(bundle: ModelBundle, card: dict) -> None:
+    """Replace the bundle's card.json (and its in-memory card) with `card`."""
+    (bundle.path / "card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n",
+                                           encoding="utf-8")
+    bundle.card = card
 
 
 def save_bundle(model, card: dict, out_dir) -> ModelBundle:

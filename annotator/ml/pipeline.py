@@ -21,6 +21,7 @@ from ..core.feature_cache import FeatureCache
 from ..core.features import VideoFeatures
 from ..core.media import MediaInfo
 from ..core.table import build_table, count_seconds
+from .calibration import calibrated_probabilities, lower_unfamiliar
 from .extract import probe_cached, video_features
 from .model_types import EVENT_OUTPUT, model_type
 from .prediction import predict_features
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 # Nothing may hang a batch: each file gets this long, plus a share of its own duration.
 TIME_LIMIT_SECONDS = 120.0
 TIME_LIMIT_PER_VIDEO_SECOND = 2.0
+
+# A video with at least this share of unfamiliar seconds gets a warning of its own (held-out
+# demo videos, where about 2 % of seconds are flagged, almost never reach it).
+UNFAMILIAR_WARNING_SHARE = 0.2
 
 # A stream may end up to this many seconds before the container says (encoder padding,
 # a last partial frame); a shorter stream means the file was cut or damaged.
@@ -62,7 +67,15 @@ class VideoAnnotation:
     info: MediaInfo
     attention: np.ndarray | None = None   # (seconds, 2) weights over (audio, visual)
     warnings: list[str] = field(default_factory=list)
-    probabilities: dict = field(default_factory=dict)  # 'event', 'audio', 'visual': (T, C)
+    probabilities: dict = field(default_factory=dict)  # 'event', 'audio', 'visual': (T, C), calibrated
+    # Per second in (0, 1]: 1 where the second is like the training data; None for a bundle
+    # without a familiarity summary.
+    familiarity: np.ndarray | None = None
+
+    @property
+    def unfamiliar_share(self) -> float:
+        """Share of the video's seconds unlike the model's training data (0 when unknown)."""
+        return 0.0 if self.familiarity is None else float((self.familiarity < 1.0).mean())
 
 
 def missing_stream_warnings(needs, info: MediaInfo, path) -> list[str]:
@@ -157,16 +170,33 @@ def head_probabilities(bundle, outputs: dict, info: MediaInfo | None = None) -> 
     return probabilities
 
 
+def unfamiliar_warning(path, share: float) -> str | None:
+    """The per-video warning, where enough of it is unlike the training data to matter."""
+    if share < UNFAMILIAR_WARNING_SHARE:
+        return None
+    return f"{path}: {share * 100:.0f} % of this video is unlike the model's training data"
+
+
 def label_video(prepared: PreparedVideo, bundle, video_name: str | None = None) -> VideoAnnotation:
     """The per-second table of a prepared video (the CSV's `video` column is `video_name` or
-    the path)."""
+    the path). Probabilities are calibrated with the bundle's temperatures, and the confidences
+    of seconds unlike its training data are lowered (see calibration.py)."""
     outputs = predict_features(bundle, prepared.features)
-    probabilities = head_probabilities(bundle, outputs, prepared.info)
+    probabilities = calibrated_probabilities(
+        bundle, head_probabilities(bundle, outputs, prepared.info))
     table = build_table(video_name or prepared.path, prepared.info.duration, bundle.classes,
                         probabilities["event"], probabilities.get("audio"),
                         probabilities.get("visual"), model=bundle.tag)
-    return VideoAnnotation(table, prepared.info, outputs.get("attention"),
-                           list(prepared.warnings), probabilities)
+    warnings = list(prepared.warnings)
+    summary = bundle.familiarity()
+    familiarity = None if summary is None else summary.familiarity(prepared.features)
+    if familiarity is not None:
+        lower_unfamiliar(table, familiarity)
+        warning = unfamiliar_warning(prepared.path, float((familiarity < 1.0).mean()))
+        if warning:
+            warnings.append(warning)
+    return VideoAnnotation(table, prepared.info, outputs.get("attention"), warnings,
+                           probabilities, familiarity)
 
 
 def annotate_video(path, bundle, *, cache: FeatureCache | None = None, use_cache: bool = True,
