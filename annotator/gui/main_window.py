@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QDockWidget, QDoubleSpinBox, QFileDialog, QFrame,
                                QHBoxLayout, QLabel, QMainWindow, QMessageBox, QScrollArea,
                                QSplitter, QVBoxLayout, QWidget)
 
+from ..core.conventions import UNFAMILIAR_WARNING_SHARE
 from ..core.errors import AnnotatorError
 from . import refcount_guard
 from .annotation_panel import AnnotationController, AnnotationPanel
@@ -221,14 +222,18 @@ class MainWindow(QMainWindow):
         duration = entry.duration or (float(predictions["end"].iloc[-1]) if len(predictions)
                                       else 0.0)
         self._add_unknown_classes(list(predictions["label"]) + list(human.values()))
-        self.timeline.show_video(name, duration, predictions, self.project.attention(name), human)
+        self.timeline.show_video(name, duration, predictions, self.project.attention(name), human,
+                                 familiarity=self.project.familiarity(name))
         self.player.set_source(entry.path if entry.status != "failed" else None)
         if self._preview_task is not None:
             self._preview_task.cancel()
             self._preview_task = None
         if entry.status == "failed":
             self.status(f"{name}: {entry.reason}")
-        else:
+        elif self.timeline.unfamiliar_share() >= UNFAMILIAR_WARNING_SHARE:
+            self.status(f"{name}: {self.timeline.unfamiliar_share() * 100:.0f} % of this video "
+                        "is unlike the model's training data")
+        if entry.status != "failed":
             self._preview_task = self.tasks.start(
                 PreviewTask(name, entry.path, self._preview_signals))
 
@@ -248,7 +253,8 @@ class MainWindow(QMainWindow):
             predictions = self.project.predictions(name)
             self._add_unknown_classes(list(predictions["label"]))
             self.timeline.set_duration(float(predictions["end"].iloc[-1]))
-            self.timeline.set_predictions(predictions, self.project.attention(name))
+            self.timeline.set_predictions(predictions, self.project.attention(name),
+                                          familiarity=self.project.familiarity(name))
 
     def _on_video_updated(self, name: str) -> None:
         """A probe or a run found the shown video's duration: the timeline takes it."""

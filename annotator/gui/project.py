@@ -108,8 +108,9 @@ class ProjectState(QObject):
         self.store.set_status(name, "failed", reason)
         self._refresh(name)
 
-    def record_predictions(self, name: str, table: pd.DataFrame, attention) -> None:
-        self.store.save_predictions(name, table, attention)
+    def record_predictions(self, name: str, table: pd.DataFrame, attention,
+                           familiarity=None) -> None:
+        self.store.save_predictions(name, table, attention, familiarity)
         self._refresh(name)
 
     def _refresh(self, name: str) -> None:
@@ -123,6 +124,9 @@ class ProjectState(QObject):
 
     def attention(self, name: str) -> np.ndarray | None:
         return self.store.attention(name)
+
+    def familiarity(self, name: str) -> np.ndarray | None:
+        return self.store.familiarity(name)
 
     def human_labels(self, name: str) -> dict[int, str]:
         return self.store.human_labels(name)

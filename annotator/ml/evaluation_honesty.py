@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.conventions import BACKGROUND
+from ..core.conventions import BACKGROUND, UNFAMILIAR_WARNING_SHARE
 from . import metrics
-from .pipeline import UNFAMILIAR_WARNING_SHARE
 
 
 def _interval(scored, head: str = "event", where=None) -> list[float] | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..core.conventions import UNFAMILIAR_WARNING_SHARE
 from ..core.errors import Cancelled, MediaError, MissingStreamError
 from ..core.feature_cache import FeatureCache
 from ..core.features import VideoFeatures
@@ -31,10 +32,6 @@ log = logging.getLogger(__name__)
 # Nothing may hang a batch: each file gets this long, plus a share of its own duration.
 TIME_LIMIT_SECONDS = 120.0
 TIME_LIMIT_PER_VIDEO_SECOND = 2.0
-
-# A video with at least this share of unfamiliar seconds gets a warning of its own (held-out
-# demo videos, where about 2 % of seconds are flagged, almost never reach it).
-UNFAMILIAR_WARNING_SHARE = 0.2
 
 # A stream may end up to this many seconds before the container says (encoder padding,
 # a last partial frame); a shorter stream means the file was cut or damaged.
