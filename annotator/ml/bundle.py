@@ -54,6 +54,11 @@ class ModelBundle:
         return modalities_of(self.architecture)
 
     @property
+    def familiarity_streams(self) -> tuple[str, ...]:
+        """Streams the familiarity summary scores (may include one the model does not read)."""
+        return tuple(self.card.get("familiarity", {}).get("streams", ()))
+
+    @property
     def visual_fps(self) -> int:
         return int(self.card["feature_settings"].get("visual", {}).get("frames_per_second", 1))
 

@@ -10,28 +10,37 @@ from __future__ import annotations
 
 import datetime
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..core.datasets import LabelledVideo, load_spec
 from ..core.errors import AnnotatorError, DataSpecError
 from .bundle import ModelBundle, write_card
-from .calibration import HEADS, fit_temperature, scale_probabilities
-from .familiarity import FAMILIARITY_FILE, TARGET_FLAGGED_SHARE, fit_summary
+from .calibration import (HEADS, fit_confidence_map, fit_temperature, head_confidence,
+                          scale_probabilities)
+from .familiarity import FAMILIARITY_FILE, FAMILIARITY_STREAMS, TARGET_FLAGGED_SHARE, fit_summary
 from .metrics import expected_calibration_error
-from .pipeline import head_probabilities, prepare_video
+from .pipeline import FeatureNeeds, head_probabilities, prepare_video
 from .prediction import predict_features
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class _EveryStream(FeatureNeeds):
+    """The bundle's needs, plus every stream familiarity may score."""
+    familiarity_streams: tuple = FAMILIARITY_STREAMS
+
+
 def _prepared(bundle, videos: list[LabelledVideo], cache, cancel, progress, label: str):
-    """(features, per-second truth index or -1, info) of each readable video."""
+    """(PreparedVideo with every stream, per-second truth index or -1) of each readable video."""
     class_index = {name: i for i, name in enumerate(bundle.classes)}
+    needs = _EveryStream(bundle.architecture, bundle.visual_fps)
     out = []
     for done, video in enumerate(videos, start=1):
         try:
-            prepared = prepare_video(video.path, bundle, cache=cache, cancel=cancel)
+            prepared = prepare_video(video.path, needs, cache=cache, cancel=cancel)
         except AnnotatorError as exc:
             log.warning("calibration skips %s", exc)
             continue
@@ -43,10 +52,8 @@ def _prepared(bundle, videos: list[LabelledVideo], cache, cancel, progress, labe
     return out
 
 
-def _ece(probabilities: np.ndarray, truth: np.ndarray) -> float | None:
-    known = truth >= 0
-    value = expected_calibration_error(probabilities[known].max(1),
-                                       probabilities[known].argmax(1) == truth[known])
+def _ece(confidence: np.ndarray, correct: np.ndarray) -> float | None:
+    value = expected_calibration_error(confidence, correct)
     return None if value is None else round(value, 4)
 
 
@@ -64,7 +71,10 @@ def calibrate_bundle(bundle: ModelBundle, fit_videos: list[LabelledVideo],
     fit = held if fit_videos is held_out_videos else _prepared(bundle, fit_videos, cache, cancel,
                                                                 progress, "familiarity")
     if not held or not fit:
-        raise DataSpecError("calibration: no readable videos")
+        # Training on pre-extracted features has no videos to read: the bundle stays as it is.
+        log.warning("%s: no readable videos to calibrate on; confidences stay uncalibrated",
+                    bundle.tag)
+        return bundle
     raw: dict[str, list] = {head: [] for head in HEADS}
     truths: dict[str, list] = {head: [] for head in HEADS}
     for prepared, truth in held:
@@ -72,21 +82,29 @@ def calibrate_bundle(bundle: ModelBundle, fit_videos: list[LabelledVideo],
         for head, probabilities in head_probabilities(bundle, outputs, prepared.info).items():
             raw[head].append(probabilities)
             truths[head].append(truth)
-    temperatures, before, after = {}, {}, {}
+    temperatures, maps, before, after = {}, {}, {}, {}
     for head in HEADS:
         if raw[head]:
             probabilities, truth = np.concatenate(raw[head]), np.concatenate(truths[head])
+            known = truth >= 0
+            probabilities, truth = probabilities[known], truth[known]
             temperatures[head] = fit_temperature(probabilities, truth)
-            before[head] = _ece(probabilities, truth)
-            after[head] = _ece(scale_probabilities(probabilities, temperatures[head]), truth)
+            scaled = scale_probabilities(probabilities, temperatures[head])
+            correct = scaled.argmax(1) == truth
+            maps[head] = fit_confidence_map(scaled.max(1), correct)
+            before[head] = _ece(probabilities.max(1), correct)
+            after[head] = _ece(head_confidence(scaled, maps[head]), correct)
     summary, familiarity_card = fit_summary([(p.features, t) for p, t in fit],
-                                            [p.features for p, _t in held], bundle.modalities,
-                                            target)
+                                            [p.features for p, _t in held],
+                                            FAMILIARITY_STREAMS, target)
     summary.save(bundle.path)
     card = dict(bundle.card)
     card["calibration"] = {
-        "method": "temperature scaling per head (log-probabilities divided by T)",
+        "method": "per head: temperature scaling of the distribution (log-probabilities "
+                  "divided by T), then an isotonic map from its top probability to the "
+                  "confidence written out",
         "temperatures": temperatures,
+        "confidence_maps": maps,
         "data": held_out_data, "videos": len(held),
         "seconds": int(sum(len(t) for _p, t in held)),
         "expected_calibration_error_15_bins": {"before": before, "after": after,
@@ -95,7 +113,7 @@ def calibrate_bundle(bundle: ModelBundle, fit_videos: list[LabelledVideo],
         **({"note": note} if note else {}),
     }
     card["familiarity"] = {
-        "file": FAMILIARITY_FILE, "fitted_on": fit_data, "fit_videos": len(fit),
+        "file": FAMILIARITY_FILE, "streams": sorted(summary.streams), "fitted_on": fit_data, "fit_videos": len(fit),
         "fit_seconds": int(sum(len(t) for _p, t in fit)), "threshold_data": held_out_data,
         "target_flagged_share": target, **familiarity_card,
     }
@@ -126,6 +144,9 @@ def calibrate(spec, bundle: ModelBundle, *, familiar_spec=None, seed: int = 0, n
         held = [videos[i] for i in sorted(order[half:])]
         fit_data = f"{spec} (a seeded half, seed {seed})"
         held_data = f"{spec} (the other half)"
-    return calibrate_bundle(bundle, fit_videos, held, cache, fit_data=fit_data,
-                            held_out_data=held_data, note=note, progress=progress,
-                            cancel=cancel)
+    bundle = calibrate_bundle(bundle, fit_videos, held, cache, fit_data=fit_data,
+                              held_out_data=held_data, note=note, progress=progress,
+                              cancel=cancel)
+    if "familiarity" not in bundle.card:
+        raise DataSpecError(f"{spec}: no readable videos to calibrate on")
+    return bundle

@@ -4,7 +4,11 @@ unfamiliar seconds' confidences.
 A model's softmax is usually over-confident. Dividing its log-probabilities by a temperature T
 (fitted on held-out seconds by minimising their negative log-likelihood) keeps every arg-max
 label and makes a confidence of 0.9 right about nine times in ten on data like the training
-data. Where a second is unlike that data (familiarity below 1) no fitted number holds, so its
+data. One temperature cannot serve a head that is sure of some labels and guessing between two
+on others (a sound family shared by two classes: the audio head is right half the time there
+while its top probability says 0.6-0.75), so the confidence written out is the scaled top
+probability passed through a non-decreasing map fitted on the same held-out seconds (isotonic
+regression): the order of confidences is kept, and no label ever changes. Where a second is unlike that data (familiarity below 1) no fitted number holds, so its
 confidence is at most half the calibrated probability, less the further out it is.
 """
 
@@ -14,10 +18,15 @@ import numpy as np
 
 _FLOOR = 1e-12
 HEADS = ("event", "audio", "visual")
+CONFIDENCE_MAP_BINS = 40
 
 
-def scale_probabilities(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """softmax(log p / T) row by row: T > 1 softens, T < 1 sharpens, the arg-max never moves."""
+def scale_probabilities(probabilities: np.ndarray, temperature) -> np.ndarray:
+    """softmax(log p / T) row by row (T a number or one per row): T > 1 softens, T < 1
+    sharpens, the arg-max never moves."""
+    temperature = np.asarray(temperature, np.float64)
+    if temperature.ndim == 1:
+        temperature = temperature[:, None]
     logits = np.log(np.maximum(np.asarray(probabilities, np.float64), _FLOOR)) / temperature
     logits -= logits.max(axis=-1, keepdims=True)
     scaled = np.exp(logits)
@@ -43,16 +52,46 @@ def fit_temperature(probabilities: np.ndarray, truth: np.ndarray) -> float:
     return round(float(min(fine, key=lambda t: negative_log_likelihood(probabilities, truth, t))), 4)
 
 
-def temperatures_of(bundle) -> dict:
-    """The card's temperature per head (1.0, i.e. unchanged, for a bundle never calibrated)."""
-    return dict(bundle.card.get("calibration", {}).get("temperatures", {}))
+def fit_confidence_map(confidence: np.ndarray, correct: np.ndarray,
+                       bins: int = CONFIDENCE_MAP_BINS) -> dict:
+    """A non-decreasing map from a head's (temperature-scaled) top probability to how often
+    that label is right: isotonic regression (pool adjacent violators) over equal-count bins.
+    Returned as two plain lists, interpolated linearly between them."""
+    order = np.argsort(confidence, kind="stable")
+    groups = np.array_split(order, min(bins, len(order)))
+    blocks = [[float(confidence[g].mean()), float(correct[g].mean()), len(g)] for g in groups if len(g)]
+    merged: list[list] = []
+    for block in blocks:
+        merged.append(block)
+        while len(merged) > 1 and merged[-2][1] > merged[-1][1]:
+            (x1, y1, n1), (x2, y2, n2) = merged[-2], merged.pop()
+            merged[-1] = [(x1 * n1 + x2 * n2) / (n1 + n2), (y1 * n1 + y2 * n2) / (n1 + n2), n1 + n2]
+    return {"probability": [round(b[0], 5) for b in merged],
+            "confidence": [round(b[1], 5) for b in merged]}
+
+
+def head_confidence(probabilities: np.ndarray, confidence_map: dict | None) -> np.ndarray:
+    """Per second: the probability that the head's label is right (its top probability where
+    the bundle has no map)."""
+    top = np.asarray(probabilities, np.float64).max(axis=1)
+    if not confidence_map:
+        return top
+    return np.interp(top, confidence_map["probability"], confidence_map["confidence"])
 
 
 def calibrated_probabilities(bundle, probabilities: dict) -> dict:
-    """{'event', 'audio', 'visual'} distributions with the bundle's temperatures applied."""
-    temperatures = temperatures_of(bundle)
+    """{'event', 'audio', 'visual'} distributions with the bundle's temperatures applied
+    (unchanged for a bundle never calibrated)."""
+    temperatures = bundle.card.get("calibration", {}).get("temperatures", {})
     return {head: scale_probabilities(p, temperatures[head]) if head in temperatures else p
             for head, p in probabilities.items()}
+
+
+def calibrated_confidences(bundle, probabilities: dict) -> dict:
+    """{'event', 'audio', 'visual'}: per second, the calibrated probability that the head's
+    label is right, from temperature-scaled `probabilities`."""
+    maps = bundle.card.get("calibration", {}).get("confidence_maps", {})
+    return {head: head_confidence(p, maps.get(head)) for head, p in probabilities.items()}
 
 
 def honest_confidence(confidence, familiarity) -> np.ndarray:
@@ -63,7 +102,13 @@ def honest_confidence(confidence, familiarity) -> np.ndarray:
     return np.where(familiarity >= 1.0, confidence, confidence * 0.5 * familiarity)
 
 
-def lower_unfamiliar(table, familiarity) -> None:
-    """Lower the table's confidences in place where seconds are unfamiliar (labels unchanged)."""
-    for column in ("confidence", "audio_confidence", "visual_confidence"):
-        table[column] = honest_confidence(table[column].to_numpy(np.float64), familiarity)
+_COLUMNS = {"event": "confidence", "audio": "audio_confidence", "visual": "visual_confidence"}
+
+
+def write_confidences(table, confidences: dict, familiarity) -> None:
+    """Put each head's calibrated confidence in the table, lowered where seconds are unfamiliar
+    (`familiarity` None: not lowered). Labels are not touched."""
+    for head, column in _COLUMNS.items():
+        if head in confidences:
+            values = confidences[head]
+            table[column] = values if familiarity is None else honest_confidence(values, familiarity)

@@ -40,14 +40,16 @@ def _intervals(scored, classes: list[str], heads: list[str], background: int) ->
 
 
 def _confidence_and_correct(scored, head: str):
-    pairs = [(a.probabilities[head], t) for _v, t, a in scored if head in a.probabilities]
-    probabilities = np.concatenate([p for p, _t in pairs])
-    truth = np.concatenate([t for _p, t in pairs])
-    return probabilities.max(1), probabilities.argmax(1) == truth
+    """The head's calibrated confidence (before unfamiliar seconds are lowered) and whether
+    its label was right, over all scored seconds."""
+    chosen = [(a, t) for _v, t, a in scored if head in a.probabilities]
+    confidence = np.concatenate([a.confidences[head] for a, _t in chosen])
+    correct = np.concatenate([a.probabilities[head].argmax(1) == t for a, t in chosen])
+    return confidence, correct
 
 
 def _calibration(scored, heads: list[str]) -> dict:
-    """ECE of each head's calibrated probability, and of the CSV's (familiarity-lowered)
+    """ECE of each head's calibrated confidence, and of the CSV's (familiarity-lowered)
     confidence for the fused label."""
     out = {"bins": metrics.ECE_BINS}
     for head in ("event", *heads):
@@ -102,6 +104,7 @@ class _KeptSeconds:
 
     def __init__(self, annotation, keep: np.ndarray):
         self.probabilities = {h: p[keep] for h, p in annotation.probabilities.items()}
+        self.confidences = {h: c[keep] for h, c in annotation.confidences.items()}
         self.table = annotation.table[keep]
         self.familiarity = annotation.familiarity
         self.info = annotation.info

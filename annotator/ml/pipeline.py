@@ -22,7 +22,7 @@ from ..core.feature_cache import FeatureCache
 from ..core.features import VideoFeatures
 from ..core.media import MediaInfo
 from ..core.table import build_table, count_seconds
-from .calibration import calibrated_probabilities, lower_unfamiliar
+from .calibration import calibrated_confidences, calibrated_probabilities, write_confidences
 from .extract import probe_cached, video_features
 from .model_types import EVENT_OUTPUT, model_type
 from .prediction import predict_features
@@ -68,6 +68,9 @@ class VideoAnnotation:
     # Per second in (0, 1]: 1 where the second is like the training data; None for a bundle
     # without a familiarity summary.
     familiarity: np.ndarray | None = None
+    # 'event', 'audio', 'visual': (T,) calibrated probability that the head's label is right,
+    # before unfamiliar seconds are lowered (the table holds the lowered values).
+    confidences: dict = field(default_factory=dict)
 
     @property
     def unfamiliar_share(self) -> float:
@@ -123,9 +126,14 @@ class _Stop:
         return self.timed_out() or self.cancelled()
 
 
-def _streams_to_decode(needs, info: MediaInfo) -> int:
-    return sum([("audio" in needs.modalities and info.has_audio),
-                ("visual" in needs.modalities and info.has_video)])
+def streams_to_extract(needs) -> tuple[str, ...]:
+    """The model's streams, plus those its familiarity summary scores (a bundle that reads only
+    the sound still knows what the pictures of its training clips looked like)."""
+    return tuple(dict.fromkeys((*needs.modalities, *getattr(needs, "familiarity_streams", ()))))
+
+
+def _streams_to_decode(streams, info: MediaInfo) -> int:
+    return sum([("audio" in streams and info.has_audio), ("visual" in streams and info.has_video)])
 
 
 def prepare_video(path, needs, *, cache: FeatureCache | None = None, use_cache: bool = True,
@@ -141,11 +149,12 @@ def prepare_video(path, needs, *, cache: FeatureCache | None = None, use_cache: 
     for message in warnings:
         log.info(message)  # callers show warnings to the user; the log keeps a trace
     limit = TIME_LIMIT_SECONDS + TIME_LIMIT_PER_VIDEO_SECOND * info.duration
-    stop = _Stop(cancel, limit, count_seconds(info.duration) * _streams_to_decode(needs, info),
+    streams = streams_to_extract(needs)
+    stop = _Stop(cancel, limit, count_seconds(info.duration) * _streams_to_decode(streams, info),
                  progress)
     try:
-        features, info = video_features(path, needs.modalities, needs.visual_fps, cache,
-                                        use_cache, stop, info)
+        features, info = video_features(path, streams, needs.visual_fps, cache, use_cache, stop,
+                                        info)
     except Cancelled:
         if stop.timed_out() and not stop.cancelled():
             raise MediaError(path, f"gave up after {stop.limit:.0f} s (the per-file time limit)")
@@ -184,16 +193,17 @@ def label_video(prepared: PreparedVideo, bundle, video_name: str | None = None) 
     table = build_table(video_name or prepared.path, prepared.info.duration, bundle.classes,
                         probabilities["event"], probabilities.get("audio"),
                         probabilities.get("visual"), model=bundle.tag)
-    warnings = list(prepared.warnings)
+    confidences = calibrated_confidences(bundle, probabilities)
     summary = bundle.familiarity()
     familiarity = None if summary is None else summary.familiarity(prepared.features)
-    if familiarity is not None:
-        lower_unfamiliar(table, familiarity)
-        warning = unfamiliar_warning(prepared.path, float((familiarity < 1.0).mean()))
-        if warning:
-            warnings.append(warning)
+    write_confidences(table, confidences, familiarity)
+    warnings = list(prepared.warnings)
+    warning = None if familiarity is None else unfamiliar_warning(
+        prepared.path, float((familiarity < 1.0).mean()))
+    if warning:
+        warnings.append(warning)
     return VideoAnnotation(table, prepared.info, outputs.get("attention"), warnings,
-                           probabilities, familiarity)
+                           probabilities, familiarity, confidences)
 
 
 def annotate_video(path, bundle, *, cache: FeatureCache | None = None, use_cache: bool = True,
