@@ -58,16 +58,19 @@ def fit_confidence_map(confidence: np.ndarray, correct: np.ndarray,
     that label is right: isotonic regression (pool adjacent violators) over equal-count bins.
     Returned as two plain lists, interpolated linearly between them."""
     order = np.argsort(confidence, kind="stable")
-    groups = np.array_split(order, min(bins, len(order)))
-    blocks = [[float(confidence[g].mean()), float(correct[g].mean()), len(g)] for g in groups if len(g)]
-    merged: list[list] = []
-    for block in blocks:
-        merged.append(block)
-        while len(merged) > 1 and merged[-2][1] > merged[-1][1]:
-            (x1, y1, n1), (x2, y2, n2) = merged[-2], merged.pop()
-            merged[-1] = [(x1 * n1 + x2 * n2) / (n1 + n2), (y1 * n1 + y2 * n2) / (n1 + n2), n1 + n2]
-    return {"probability": [round(b[0], 5) for b in merged],
-            "confidence": [round(b[1], 5) for b in merged]}
+    groups = [g for g in np.array_split(order, min(bins, len(order))) if len(g)]
+    merged: list[list] = []          # [sum of top probabilities, seconds right, seconds]
+    for g in groups:
+        merged.append([float(confidence[g].sum()), float(correct[g].sum()), len(g)])
+        # Pool while the rate does not rise (ties too, so a long run of all-right bins
+        # becomes one block whose smoothed rate reflects all its seconds).
+        while len(merged) > 1 and merged[-2][1] / merged[-2][2] >= merged[-1][1] / merged[-1][2]:
+            last = merged.pop()
+            merged[-1] = [a + b for a, b in zip(merged[-1], last)]
+    # Laplace-smoothed rates ((right + 1) / (seconds + 2)): a block all right is not a
+    # certainty, so no confidence is ever exactly 0 or 1.
+    return {"probability": [round(x / n, 5) for x, _r, n in merged],
+            "confidence": [round((r + 1) / (n + 2), 5) for _x, r, n in merged]}
 
 
 def head_confidence(probabilities: np.ndarray, confidence_map: dict | None) -> np.ndarray:
