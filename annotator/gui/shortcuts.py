@@ -16,7 +16,7 @@ SHORTCUTS = [
     ("play", "Space", "Play or pause", "Playback and navigation"),
     ("step_back", "Left", "Cursor one second back", "Playback and navigation"),
     ("step_forward", "Right", "Cursor one second forward", "Playback and navigation"),
-    ("next_doubtful", "N", "Next second below the confidence threshold", "Playback and navigation"),
+    ("next_doubtful", "N", "Next second below the confidence threshold or unfamiliar", "Playback and navigation"),
     ("next_disagreement", "D", "Next second where audio and visual disagree",
      "Playback and navigation"),
     ("zoom_in", "Ctrl++", "Zoom in (or Ctrl+wheel)", "Playback and navigation"),
