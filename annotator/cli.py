@@ -100,7 +100,18 @@ def _add_other(sub) -> None:
     p.add_argument("--record", action="store_true",
                    help="write the result into the bundle's card as its held-out metrics")
     _add_trust_pickles(p)
+    p.add_argument("--plots", metavar="DIR", default=None,
+                   help="also draw a reliability diagram and a confusion matrix (PNG) into DIR")
     p.set_defaults(func=_cmd_evaluate)
+    p = sub.add_parser("calibrate", help="fit a bundle's confidence temperatures and familiarity "
+                                         "summary on held-out data (no retraining)")
+    p.add_argument("--data", required=True, metavar="SPEC", help="labelled held-out data")
+    p.add_argument("--model", required=True)
+    p.add_argument("--familiar-data", metavar="SPEC", default=None,
+                   help="the data the bundle was trained on, summarised for familiarity "
+                        "(default: half of --data)")
+    p.add_argument("--note", default="", help="recorded in the card, e.g. how --data was made")
+    p.set_defaults(func=_cmd_calibrate)
     p = sub.add_parser("demo-data", help="render demo clips with per-second truth")
     p.add_argument("out_dir", metavar="OUT_DIR")
     p.add_argument("--clips", type=int, default=400)
@@ -218,6 +229,7 @@ def _print_annotate_summary(result, table, out, segments, skipped) -> None:
         main = main_label(annotation.table["label"])
         print(f"  {annotation.table['video'].iloc[0]}: {len(annotation.table)} s, "
               f"mostly {main} ({len(events)} event seconds)")
+    print(familiarity_summary(result.annotations))
     if skipped:
         print(f"skipped {len(skipped)} non-media file(s) by extension", file=sys.stderr)
     if result.failures:
@@ -226,6 +238,20 @@ def _print_annotate_summary(result, table, out, segments, skipped) -> None:
             print(f"  {path}: {reason}", file=sys.stderr)
     if result.cancelled:
         print("cancelled: the rows above are the videos finished before the stop", file=sys.stderr)
+
+
+def familiarity_summary(annotations) -> str:
+    """One line: how much of the batch is unlike the model's training data."""
+    scored = [a for a in annotations if a.familiarity is not None]
+    if not scored:
+        return "familiarity: not scored (the bundle has no familiarity summary; run `calibrate`)"
+    seconds = sum(len(a.familiarity) for a in scored)
+    unfamiliar = sum(int((a.familiarity < 1.0).sum()) for a in scored)
+    warned = sum(1 for a in scored if any("unlike the model's training data" in w
+                                          for w in a.warnings))
+    share = 100 * unfamiliar / max(seconds, 1)
+    return (f"familiarity: {unfamiliar} of {seconds} s ({share:.0f} %) unlike the model's "
+            f"training data; {warned} of {len(scored)} video(s) warned")
 
 
 def _hyperparameters(args) -> dict:
@@ -293,6 +319,11 @@ def _cmd_evaluate(args) -> int:
         from .ml.evaluation import record_in_card
 
         record_in_card(bundle, report)
+    if args.plots:
+        from .ml.plots import write_plots
+
+        for path in write_plots(report, args.plots):
+            print(f"wrote {path}", file=sys.stderr)
     if args.json:
         print(json.dumps(report, indent=2))
     elif "kind" in report:
@@ -326,16 +357,58 @@ def _print_feature_report(report: dict) -> None:
         print(f"    {name:<32} {second!s:>10} {video!s:>10}")
 
 
+def _cmd_calibrate(args) -> int:
+    from .ml.bundle import load_bundle
+    from .ml.calibrate import calibrate
+
+    bundle = calibrate(args.data, load_bundle(args.model), familiar_spec=args.familiar_data,
+                       note=args.note, progress=ProgressBar("calibrate"))
+    calibration, familiarity = bundle.card["calibration"], bundle.card["familiarity"]
+    temperatures = ", ".join(f"{head} {t}" for head, t in calibration["temperatures"].items())
+    ece = calibration["expected_calibration_error_15_bins"]
+    print(f"calibrated {bundle.tag}: temperatures {temperatures}; ECE of the fused label "
+          f"{ece['before'].get('event')} -> {ece['after'].get('event')} on "
+          f"{calibration['seconds']} s of {calibration['data']}")
+    print(f"familiarity summary of {familiarity['fit_seconds']} s of {familiarity['fitted_on']}: "
+          f"{familiarity['held_out_flagged_share']:.1%} of held-out seconds flagged unfamiliar")
+    return 0
+
+
+def _interval_text(interval) -> str:
+    return f"(95 % interval {interval[0]:.3f}-{interval[1]:.3f})" if interval else ""
+
+
 def _print_report(report: dict) -> None:
     print(f"{report['model']} on {report['data']}: {report['videos']} videos, {report['seconds']} s")
-    print(f"  per-second accuracy   {report['per_second_accuracy']}")
-    print(f"  event seconds         {report['event_second_accuracy']}")
+    intervals = report.get("accuracy_intervals_95", {})
+    print(f"  per-second accuracy   {report['per_second_accuracy']}  "
+          f"{_interval_text(intervals.get('per_second_accuracy'))}")
+    print(f"  event seconds         {report['event_second_accuracy']}  "
+          f"{_interval_text(intervals.get('event_second_accuracy'))}")
     for head, value in report["heads"].items():
-        print(f"  {head} head            {value}")
+        print(f"  {head} head            {value}  "
+              f"{_interval_text(intervals.get('heads', {}).get(head))}")
     dropout = report["dropout_clips"]
     print(f"  drop-out clips        {dropout['per_second_accuracy']} ({dropout['videos']} videos)")
+    intervals = report.get("accuracy_intervals_95", {}).get("per_class", {})
     for name, value in report["per_class"].items():
-        print(f"    {name:<28} {value}")
+        print(f"    {name:<28} {value}  {_interval_text(intervals.get(name))}")
+    ece = report.get("expected_calibration_error")
+    if ece:
+        heads = ", ".join(f"{head} {value}" for head, value in ece.items() if head != "bins")
+        print(f"  calibration error (ECE, {ece['bins']} bins): {heads}")
+    sed = report.get("sound_event_detection")
+    if sed:
+        segment, event = sed["segment_based"], sed["event_based"]
+        print(f"  segment-based (1 s)   F1 {segment['micro']['f1']} micro, {segment['macro']['f1']} "
+              f"macro; error rate {segment['micro']['error_rate']} micro, "
+              f"{segment['macro']['error_rate']} macro")
+        print(f"  event-based           F1 {event['micro']['f1']} micro, {event['macro']['f1']} "
+              f"macro (onset collar {event['collar_seconds']} s, offset {event['offset_collar']})")
+    familiarity = report.get("familiarity", {})
+    if familiarity.get("unfamiliar_share") is not None:
+        print(f"  unfamiliar seconds    {familiarity['unfamiliar_share']:.1%} "
+              f"({familiarity['videos_warned']} videos warned)")
     for failure in report["failures"]:
         print(f"  failed: {failure}", file=sys.stderr)
 
@@ -451,7 +524,7 @@ def _cmd_gui(args) -> int:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     # `annotate` runs the heads in numpy and imports TensorFlow only for a graph numpy cannot run.
-    if args.command in ("train", "evaluate", "bench"):
+    if args.command in ("train", "evaluate", "bench", "calibrate"):
         from .ml.runtime import import_tensorflow_quietly
 
         import_tensorflow_quietly()

@@ -54,6 +54,29 @@ def test_evaluate_json_reports_every_breakdown(trained, demo_dir, capsys):
     assert {"per_second_accuracy", "event_second_accuracy", "per_class", "dropout_clips"} <= set(report)
 
 
+def test_evaluate_reports_intervals_calibration_and_detection_metrics_and_draws_plots(
+        trained, demo_dir, tmp_path, capsys):
+    plots = tmp_path / "plots"
+    assert main(["evaluate", "--data", str(demo_dir), "--model", str(trained / "attention"),
+                 "--json", "--plots", str(plots)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    low, high = report["accuracy_intervals_95"]["per_second_accuracy"]
+    assert low <= report["per_second_accuracy"] <= high
+    ece = report["expected_calibration_error"]
+    assert ece["bins"] == 15 and {"event", "audio", "visual", "csv_confidence"} <= set(ece)
+    assert all(0 <= ece[k] <= 1 for k in ("event", "audio", "visual"))
+    counts = report["confusion_matrix"]["counts"]
+    assert sum(map(sum, counts)) == report["seconds"]
+    sed = report["sound_event_detection"]
+    assert sed["segment_based"]["resolution_seconds"] == 1.0
+    assert sed["event_based"]["collar_seconds"] == 0.2
+    assert 0 <= sed["segment_based"]["micro"]["f1"] <= 1
+    assert report["familiarity"]["seconds_scored"] == report["seconds"]
+    pngs = sorted(p.name for p in plots.glob("*.png"))
+    assert pngs == ["attention-confusion.png", "attention-reliability.png"]
+    assert all((plots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in pngs)
+
+
 def test_evaluate_record_makes_the_result_the_cards_held_out_metrics(trained, demo_dir, capsys):
     assert main(["evaluate", "--data", str(demo_dir), "--model", str(trained / "audio"),
                  "--record"]) == 0

@@ -68,6 +68,15 @@ CREATE TABLE IF NOT EXISTS predictions (
     attention_audio REAL, attention_visual REAL,
     PRIMARY KEY (video, second)
 ) WITHOUT ROWID;
+-- Per second, how like the model's training data it is (1 = familiar); rows only for
+-- predictions from a bundle with a familiarity summary. Added beside the predictions so
+-- stores written before it open unchanged.
+CREATE TABLE IF NOT EXISTS familiarity (
+    video TEXT NOT NULL REFERENCES videos(video) ON DELETE CASCADE,
+    second INTEGER NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (video, second)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS edits (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     video TEXT NOT NULL REFERENCES videos(video) ON DELETE CASCADE,
@@ -247,10 +256,15 @@ class ProjectStore(OneWriter):
 
     # ---- predictions -------------------------------------------------------------------------
 
-    def save_predictions(self, video: str, table: pd.DataFrame, attention=None) -> None:
-        """Replace a video's predictions with a per-second table (and attention weights, if any)
-        and mark it done; human labels are kept."""
+    def save_predictions(self, video: str, table: pd.DataFrame, attention=None,
+                         familiarity=None) -> None:
+        """Replace a video's predictions with a per-second table (and attention weights and
+        familiarity, if any) and mark it done; human labels are kept."""
         seconds = len(table)
+        familiarity = None if familiarity is None else np.asarray(familiarity, dtype=float)
+        if familiarity is not None and familiarity.shape != (seconds,):
+            raise ValueError(f"{video}: familiarity has shape {familiarity.shape}, "
+                             f"expected ({seconds},)")
         attention = None if attention is None else np.asarray(attention, dtype=float)
         if attention is not None and attention.shape != (seconds, 2):
             raise ValueError(f"{video}: attention has shape {attention.shape}, "
@@ -268,6 +282,11 @@ class ProjectStore(OneWriter):
             db.execute("INSERT OR IGNORE INTO videos (video) VALUES (?)", (video,))
             db.execute("DELETE FROM predictions WHERE video=?", (video,))
             db.executemany("INSERT INTO predictions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            db.execute("DELETE FROM familiarity WHERE video=?", (video,))
+            if familiarity is not None:
+                db.executemany("INSERT INTO familiarity VALUES (?,?,?)",
+                               [(video, int(s), float(v)) for s, v in
+                                zip(table["second"], familiarity)])
             db.execute("UPDATE videos SET status='done', reason='', model=?, duration=?, "
                        "updated_at=? WHERE video=?", (model, duration, time.time(), video))
 
@@ -291,6 +310,13 @@ class ProjectStore(OneWriter):
         if not rows or rows[0][0] is None:
             return None
         return np.asarray(rows, dtype=float)
+
+    def familiarity(self, video: str) -> np.ndarray | None:
+        """Per second, how like the model's training data it is (1 = familiar), or None when
+        the predictions came from a bundle without a familiarity summary."""
+        rows = self._db.execute("SELECT value FROM familiarity WHERE video=? ORDER BY second",
+                                (video,)).fetchall()
+        return np.asarray([r[0] for r in rows], dtype=float) if rows else None
 
     # ---- human labels ------------------------------------------------------------------------
 

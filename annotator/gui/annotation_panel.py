@@ -34,6 +34,7 @@ class AnnotationController(QObject):
         self._finished = self._failed = 0
         self._started_at = 0.0
         self._tag = ""
+        self._familiarity: dict = {}    # name -> per-second familiarity, until its videoDone
 
     def is_running(self) -> bool:
         return self.run is not None
@@ -60,6 +61,7 @@ class AnnotationController(QObject):
         self.run.modelLoaded.connect(lambda tag: self.message.emit(f"Annotating with {tag}"))
         self.run.videoStarted.connect(self.project.mark_running)
         self.run.videoProgress.connect(self.videoProgress)
+        self.run.videoFamiliarity.connect(self._on_familiarity)
         self.run.videoDone.connect(self._on_done)
         self.run.videoFailed.connect(self._on_failed)
         self.run.runFailed.connect(lambda reason: self.message.emit(f"Cannot annotate: {reason}"))
@@ -85,9 +87,13 @@ class AnnotationController(QObject):
         self._finished += 1
         self.overallProgress.emit(self._finished, self.run.total if self.run else self._finished)
 
+    def _on_familiarity(self, name: str, familiarity) -> None:
+        self._familiarity[name] = familiarity
+
     def _on_done(self, name: str, table, attention, warnings: list) -> None:
         try:
-            self.project.record_predictions(name, table, attention)
+            self.project.record_predictions(name, table, attention,
+                                            familiarity=self._familiarity.pop(name, None))
         except Exception as exc:  # a full disk, a store taken away: say so, keep going
             self.message.emit(f"{name}: predictions not saved ({exc})")
         for warning in warnings:

@@ -88,8 +88,9 @@ def _annotate(name: str, path: str, bundle, cache, cancel) -> bool:
         emit("failed", video=name, reason=f"unexpected error: {type(exc).__name__}: {exc}")
         return True
     attention = None if annotation.attention is None else annotation.attention.tolist()
+    familiarity = None if annotation.familiarity is None else annotation.familiarity.tolist()
     emit("done", video=name, table=table_to_json(annotation.table), attention=attention,
-         warnings=list(annotation.warnings))
+         warnings=list(annotation.warnings), familiarity=familiarity)
     return True
 
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QDockWidget, QDoubleSpinBox, QFileDialog, QGroupB
                                QHBoxLayout, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QVBoxLayout, QWidget)
 
+from ..core.conventions import UNFAMILIAR_WARNING_SHARE
 from ..core.errors import AnnotatorError
 from . import refcount_guard
 from .annotation_panel import AnnotationController, AnnotationPanel
@@ -230,6 +231,9 @@ class MainWindow(QMainWindow):
             self._preview_task = None
         if entry.status == "failed":
             self.status(f"{name}: {entry.reason}")
+        elif self.timeline.unfamiliar_share() >= UNFAMILIAR_WARNING_SHARE:
+            self.status(f"{name}: {self.timeline.unfamiliar_share() * 100:.0f} % of this video "
+                        "is unlike the model's training data")
         if not unreadable:
             self._preview_task = self.tasks.start(
                 PreviewTask(name, entry.path, self._preview_signals))
@@ -283,7 +287,8 @@ class MainWindow(QMainWindow):
             self._add_unknown_classes(list(predictions["label"]))
             if len(predictions):
                 self.timeline.set_duration(float(predictions["end"].iloc[-1]))
-            self.timeline.set_predictions(predictions, self.project.attention(name))
+            self.timeline.set_predictions(predictions, self.project.attention(name),
+                                          familiarity=self.project.familiarity(name))
             self._show_predicted_by()
 
     def _on_video_updated(self, name: str) -> None:

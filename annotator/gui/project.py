@@ -189,8 +189,9 @@ class ProjectState(QObject):
         self.store.set_status(name, "failed", reason)
         self._refresh(name)
 
-    def record_predictions(self, name: str, table: pd.DataFrame, attention) -> None:
-        self.store.save_predictions(name, table, attention)
+    def record_predictions(self, name: str, table: pd.DataFrame, attention,
+                           familiarity=None) -> None:
+        self.store.save_predictions(name, table, attention, familiarity)
         self._refresh(name)
 
     def _refresh(self, name: str) -> None:
@@ -211,6 +212,9 @@ class ProjectState(QObject):
 
     def attention(self, name: str) -> np.ndarray | None:
         return self.store.attention(name)
+
+    def familiarity(self, name: str) -> np.ndarray | None:
+        return self.store.familiarity(name)
 
     def human_labels(self, name: str) -> dict[int, str]:
         return self.store.human_labels(name)
@@ -239,7 +243,8 @@ class ProjectState(QObject):
         duration = entry.duration or (float(predictions["end"].iloc[-1]) if len(predictions)
                                       else 0.0)
         return {"video": name, "duration": duration, "predictions": predictions,
-                "attention": self.attention(name), "human": self.human_labels(name)}
+                "attention": self.attention(name), "human": self.human_labels(name),
+                "familiarity": self.familiarity(name)}
 
     def to_annotate(self, names: list[str], again: bool) -> list[str]:
         """The videos of `names` a run should process: done ones only when asked `again`."""

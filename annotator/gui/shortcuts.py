@@ -23,7 +23,7 @@ SHORTCUTS = [
     ("mute", "Ctrl+M", "Mute or unmute", "Playback"),
     ("louder", "Ctrl+Up", "Volume up", "Playback"),
     ("quieter", "Ctrl+Down", "Volume down", "Playback"),
-    ("next_doubtful", "N", "Next doubtful second (below the threshold), on into the next videos",
+    ("next_doubtful", "N", "Next doubtful second (below the threshold or unfamiliar), on into the next videos",
      "Navigation"),
     ("previous_doubtful", "Shift+N", "Previous doubtful second, back into earlier videos",
      "Navigation"),

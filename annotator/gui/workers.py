@@ -45,6 +45,8 @@ class AnnotationRun(QObject):
     videoProgress = Signal(str, float)              # name, fraction of this video done
     videoDone = Signal(str, object, object, list)   # name, per-second table, attention, warnings
     videoFailed = Signal(str, str)                  # name, reason
+    videoFamiliarity = Signal(str, object)          # name, per-second familiarity or None;
+                                                    # sent just before that video's videoDone
     runFailed = Signal(str)                         # the run as a whole could not go on
     finished = Signal(bool)                         # True when stopped by cancel
 
@@ -112,6 +114,9 @@ class AnnotationRun(QObject):
         elif kind == "progress":
             self.videoProgress.emit(event["video"], float(event["fraction"]))
         elif kind == "done":
+            familiarity = event.get("familiarity")
+            self.videoFamiliarity.emit(event["video"], None if familiarity is None
+                                       else np.asarray(familiarity, float))
             attention = event["attention"]
             self.videoDone.emit(event["video"], table_from_json(event["table"]),
                                 None if attention is None else np.asarray(attention, float),

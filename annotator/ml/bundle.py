@@ -37,6 +37,7 @@ class ModelBundle:
     card: dict
     _model: object = field(default=None, repr=False)
     _numpy_head: object = field(default=None, repr=False)
+    _familiarity: object = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -59,6 +60,11 @@ class ModelBundle:
     def modalities(self) -> tuple[str, ...]:
         from .model_types import modalities_of
         return modalities_of(self.architecture)
+
+    @property
+    def familiarity_streams(self) -> tuple[str, ...]:
+        """Streams the familiarity summary scores (may include one the model does not read)."""
+        return tuple(self.card.get("familiarity", {}).get("streams", ()))
 
     @property
     def visual_fps(self) -> int:
@@ -94,6 +100,19 @@ class ModelBundle:
         if self._numpy_head is None:
             self._numpy_head = _load_numpy_head(self.path / "model.keras") or False
         return self._numpy_head or None
+
+    def familiarity(self):
+        """The summary of the training data (familiarity.npz, plain arrays), or None where the
+        bundle has none; loaded once."""
+        if self._familiarity is None:
+            from .familiarity import load_summary
+            self._familiarity = load_summary(self.path) or False
+        return self._familiarity or None
+
+    def reset_familiarity(self) -> None:
+        """Forget the loaded summary (after calibration wrote a new one)."""
+        self._familiarity = None
+
 
 
 def _check_model_file(path: Path) -> None:
@@ -246,6 +265,13 @@ def default_bundle_name() -> str:
         raise BundleError(f"no model bundles under {models_dir()}; train one with "
                           "`python main.py train` or pass --model PATH")
     return bundles[0].name
+
+
+def write_card(bundle: ModelBundle, card: dict) -> None:
+    """Replace the bundle's card.json (and its in-memory card) with `card`."""
+    (bundle.path / "card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n",
+                                           encoding="utf-8")
+    bundle.card = card
 
 
 def save_bundle(model, card: dict, out_dir) -> ModelBundle:

@@ -1,5 +1,7 @@
 """Held-out evaluation: per-second accuracy overall, on event seconds, per class, per modality
-head, and on the clips where a stream drops out. Runs the same path as `annotate`."""
+head, and on the clips where a stream drops out, each with a bootstrap interval over videos;
+calibration error, sound-event-detection metrics and the share of unfamiliar seconds (the
+arithmetic is in metrics.py). Runs the same path as `annotate`."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from ..core.conventions import BACKGROUND
 from ..core.datasets import LabelledVideo, load_spec
 from ..core.errors import AnnotatorError
 from .bundle import ModelBundle
+from .evaluation_honesty import honesty_report
 from .pipeline import label_video, prepare_video
 
 log = logging.getLogger(__name__)
@@ -30,11 +33,11 @@ def _collect(bundle: ModelBundle, videos: list[LabelledVideo], cache, progress, 
         except AnnotatorError as exc:
             failures.append(str(exc))
             continue
-        probabilities = label_video(prepared, bundle).probabilities
+        annotation = label_video(prepared, bundle)
         seconds = prepared.features.seconds
         truth = np.array([class_index.get(label, -1) for label in video.labels_for(seconds)])
-        heads = {name: probs.argmax(-1) for name, probs in probabilities.items()}
-        rows.append((video, truth, heads))
+        heads = {name: probs.argmax(-1) for name, probs in annotation.probabilities.items()}
+        rows.append((video, truth, heads, annotation))
         if progress:
             progress(done, len(videos), video.path.name)
     return rows, failures
@@ -44,23 +47,23 @@ def evaluate_videos(bundle: ModelBundle, videos: list[LabelledVideo], cache=None
                     progress=None, cancel=None) -> dict:
     rows, failures = _collect(bundle, videos, cache, progress, cancel)
     background = bundle.classes.index(BACKGROUND)
-    truth = np.concatenate([t for _v, t, _h in rows]) if rows else np.zeros(0, int)
-    event = np.concatenate([h["event"] for _v, _t, h in rows]) if rows else np.zeros(0, int)
+    truth = np.concatenate([t for _v, t, _h, _a in rows]) if rows else np.zeros(0, int)
+    event = np.concatenate([h["event"] for _v, _t, h, _a in rows]) if rows else np.zeros(0, int)
     correct = truth == event
     per_class = {}
     for index, name in enumerate(bundle.classes):
         mask = truth == index
         if mask.any():
             per_class[name] = _accuracy(correct[mask])
-    head_names = sorted({name for _v, _t, h in rows for name in h} - {"event"})
-    heads = {name: _accuracy(np.concatenate([h[name] == t for _v, t, h in rows if name in h]))
+    head_names = sorted({name for _v, _t, h, _a in rows for name in h} - {"event"})
+    heads = {name: _accuracy(np.concatenate([h[name] == t for _v, t, h, _a in rows if name in h]))
              for name in head_names}
     dropout = {}
     for stream in ("audio", "visual"):
-        chosen = [h["event"] == t for v, t, h in rows if v.dropout == stream]
+        chosen = [h["event"] == t for v, t, h, _a in rows if v.dropout == stream]
         if chosen:
             dropout[stream] = _accuracy(np.concatenate(chosen))
-    any_dropout = [h["event"] == t for v, t, h in rows if v.dropout]
+    any_dropout = [h["event"] == t for v, t, h, _a in rows if v.dropout]
     unknown = int((truth == -1).sum())
     return {
         "model": bundle.tag,
@@ -72,12 +75,13 @@ def evaluate_videos(bundle: ModelBundle, videos: list[LabelledVideo], cache=None
         "per_class": per_class,
         "heads": heads,
         "dropout_clips": {
-            "videos": sum(1 for v, _t, _h in rows if v.dropout),
+            "videos": sum(1 for v, _t, _h, _a in rows if v.dropout),
             "per_second_accuracy": _accuracy(np.concatenate(any_dropout)) if any_dropout else None,
             "by_stream": dropout,
         },
         "seconds_with_unknown_class": unknown,
         "failures": failures,
+        **honesty_report(bundle, [(v, t, a) for v, t, _h, a in rows]),
     }
 
 

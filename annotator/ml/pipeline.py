@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..core.conventions import UNFAMILIAR_WARNING_SHARE
 from ..core.errors import BundleError, Cancelled, MediaError, MissingStreamError
 from ..core.feature_cache import FeatureCache
 from ..core.features import VideoFeatures
 from ..core.media import MediaInfo
 from ..core.table import build_table, count_seconds
 from .bundle import feature_file_refusal
+from .calibration import calibrated_confidences, calibrated_probabilities, write_confidences
 from .extract import probe_cached, video_features
 from .model_types import EVENT_OUTPUT, model_type
 from .prediction import predict_features
@@ -63,7 +65,18 @@ class VideoAnnotation:
     info: MediaInfo
     attention: np.ndarray | None = None   # (seconds, 2) weights over (audio, visual)
     warnings: list[str] = field(default_factory=list)
-    probabilities: dict = field(default_factory=dict)  # 'event', 'audio', 'visual': (T, C)
+    probabilities: dict = field(default_factory=dict)  # 'event', 'audio', 'visual': (T, C), calibrated
+    # Per second in (0, 1]: 1 where the second is like the training data; None for a bundle
+    # without a familiarity summary.
+    familiarity: np.ndarray | None = None
+    # 'event', 'audio', 'visual': (T,) calibrated probability that the head's label is right,
+    # before unfamiliar seconds are lowered (the table holds the lowered values).
+    confidences: dict = field(default_factory=dict)
+
+    @property
+    def unfamiliar_share(self) -> float:
+        """Share of the video's seconds unlike the model's training data (0 when unknown)."""
+        return 0.0 if self.familiarity is None else float((self.familiarity < 1.0).mean())
 
 
 def missing_stream_warnings(needs, info: MediaInfo, path) -> list[str]:
@@ -114,9 +127,14 @@ class _Stop:
         return self.timed_out() or self.cancelled()
 
 
-def _streams_to_decode(needs, info: MediaInfo) -> int:
-    return sum([("audio" in needs.modalities and info.has_audio),
-                ("visual" in needs.modalities and info.has_video)])
+def streams_to_extract(needs) -> tuple[str, ...]:
+    """The model's streams, plus those its familiarity summary scores (a bundle that reads only
+    the sound still knows what the pictures of its training clips looked like)."""
+    return tuple(dict.fromkeys((*needs.modalities, *getattr(needs, "familiarity_streams", ()))))
+
+
+def _streams_to_decode(streams, info: MediaInfo) -> int:
+    return sum([("audio" in streams and info.has_audio), ("visual" in streams and info.has_video)])
 
 
 def prepare_video(path, needs, *, cache: FeatureCache | None = None, use_cache: bool = True,
@@ -135,11 +153,12 @@ def prepare_video(path, needs, *, cache: FeatureCache | None = None, use_cache: 
     for message in warnings:
         log.info(message)  # callers show warnings to the user; the log keeps a trace
     limit = TIME_LIMIT_SECONDS + TIME_LIMIT_PER_VIDEO_SECOND * info.duration
-    stop = _Stop(cancel, limit, count_seconds(info.duration) * _streams_to_decode(needs, info),
+    streams = streams_to_extract(needs)
+    stop = _Stop(cancel, limit, count_seconds(info.duration) * _streams_to_decode(streams, info),
                  progress)
     try:
-        features, info = video_features(path, needs.modalities, needs.visual_fps, cache,
-                                        use_cache, stop, info)
+        features, info = video_features(path, streams, needs.visual_fps, cache, use_cache, stop,
+                                        info)
     except Cancelled:
         if stop.timed_out() and not stop.cancelled():
             raise MediaError(path, f"gave up after {stop.limit:.0f} s (the per-file time limit)")
@@ -161,16 +180,34 @@ def head_probabilities(bundle, outputs: dict, info: MediaInfo | None = None) -> 
     return probabilities
 
 
+def unfamiliar_warning(path, share: float) -> str | None:
+    """The per-video warning, where enough of it is unlike the training data to matter."""
+    if share < UNFAMILIAR_WARNING_SHARE:
+        return None
+    return f"{path}: {share * 100:.0f} % of this video is unlike the model's training data"
+
+
 def label_video(prepared: PreparedVideo, bundle, video_name: str | None = None) -> VideoAnnotation:
     """The per-second table of a prepared video (the CSV's `video` column is `video_name` or
-    the path)."""
+    the path). Probabilities are calibrated with the bundle's temperatures, and the confidences
+    of seconds unlike its training data are lowered (see calibration.py)."""
     outputs = predict_features(bundle, prepared.features)
-    probabilities = head_probabilities(bundle, outputs, prepared.info)
+    probabilities = calibrated_probabilities(
+        bundle, head_probabilities(bundle, outputs, prepared.info))
     table = build_table(video_name or prepared.path, prepared.info.duration, bundle.classes,
                         probabilities["event"], probabilities.get("audio"),
                         probabilities.get("visual"), model=bundle.tag)
-    return VideoAnnotation(table, prepared.info, outputs.get("attention"),
-                           list(prepared.warnings), probabilities)
+    confidences = calibrated_confidences(bundle, probabilities)
+    summary = bundle.familiarity()
+    familiarity = None if summary is None else summary.familiarity(prepared.features)
+    write_confidences(table, confidences, familiarity)
+    warnings = list(prepared.warnings)
+    warning = None if familiarity is None else unfamiliar_warning(
+        prepared.path, float((familiarity < 1.0).mean()))
+    if warning:
+        warnings.append(warning)
+    return VideoAnnotation(table, prepared.info, outputs.get("attention"), warnings,
+                           probabilities, familiarity, confidences)
 
 
 def annotate_video(path, bundle, *, cache: FeatureCache | None = None, use_cache: bool = True,

@@ -21,6 +21,7 @@ from ..core.errors import AnnotatorError, DataSpecError
 from ..core.feature_cache import FeatureCache
 from .architectures import DEFAULT_HYPERPARAMETERS
 from .bundle import ModelBundle, save_bundle
+from .calibrate import calibrate_bundle
 from .cost import multiply_adds_per_second
 from .evaluation import evaluate_videos
 from .model_types import model_type
@@ -183,7 +184,11 @@ def train(spec, architecture: str, out_dir, *, epochs: int = 40, seed: int = 0,
                            ("per_second_accuracy", "event_second_accuracy", "heads", "seconds")}
         card["metrics"]["data"] = f"validation split of {labelled.source} ({len(val_videos)} videos)"
         bundle = save_bundle(model, card, out_dir)
-    return bundle
+    # Honest confidences: temperatures and familiarity threshold from the validation videos,
+    # the familiarity summary from the training videos (calibrate.py).
+    return calibrate_bundle(bundle, train_videos, val_videos, cache, cancel=cancel,
+                            fit_data=f"training split of {labelled.source}",
+                            held_out_data=f"validation split of {labelled.source}")
 
 
 def _card(name, version, architecture, labelled, hp, visual_fps, seed, epochs, epochs_run,

@@ -71,6 +71,18 @@ def test_predictions_round_trip_with_attention(store):
     assert video["status"] == "done" and video["model"] == "attention@1.0.0"
 
 
+def test_familiarity_is_stored_beside_the_predictions_and_replaced_with_them(store):
+    table = _predicted()
+    familiarity = np.array([1, 1, 0.4, 0.2, 1, 1, 1, 0.9])
+    store.save_predictions("clip.mp4", table, None, familiarity)
+    np.testing.assert_allclose(store.familiarity("clip.mp4"), familiarity)
+    pd.testing.assert_frame_equal(store.predictions("clip.mp4"), table, check_dtype=False)
+    store.save_predictions("clip.mp4", table)        # a bundle without a summary: none kept
+    assert store.familiarity("clip.mp4") is None
+    with pytest.raises(ValueError, match="familiarity has shape"):
+        store.save_predictions("clip.mp4", table, None, familiarity[:3])
+
+
 def test_missing_modality_is_stored_as_empty(store):
     table = build_table("other.mp4", 3.0, CLASSES, np.eye(3), None, np.eye(3), model="m@1")
     store.save_predictions("other.mp4", table)

@@ -16,8 +16,8 @@ from PySide6.QtCore import QPoint, Qt
 from annotator.core.csv_io import read_per_second_csv
 from annotator.core.store import PROJECT_DIR_NAME
 from annotator.core.table import PER_SECOND_COLUMNS, SEGMENT_COLUMNS, segments_from_table
-from annotator.gui.timeline.lanes import (AttentionLane, AudioLane, ConfidenceLane, HumanLane,
-                                          PredictionLane, ThumbnailLane)
+from annotator.gui.timeline.lanes import (AttentionLane, AudioLane, ConfidenceLane, FamiliarityLane,
+                                          HumanLane, PredictionLane, ThumbnailLane)
 
 
 def _per_second(blocks, seconds):
@@ -69,6 +69,9 @@ def test_annotating_the_samples_fills_every_lane_with_the_runs_values(make_windo
     if run.attention is not None:
         np.testing.assert_allclose(view.lane(AttentionLane).weights(window.timeline),
                                    run.attention, rtol=1e-5)
+    # The familiarity the run computed travelled through the child process and the store.
+    np.testing.assert_allclose(view.lane(FamiliarityLane).values(window.timeline),
+                               run.familiarity, rtol=1e-6)
     assert view.lane(HumanLane).blocks(window.timeline) == []
     assert len(window.timeline.thumbnails) == seconds
     assert window.timeline.waveform.shape[0] == pytest.approx(run.info.duration * 100, abs=100)

@@ -248,6 +248,46 @@ class AttentionLane(Lane):
                              faint(VISUAL_COLOR, 200))
 
 
+UNFAMILIAR_COLOR = QColor("#b8323c")
+FAMILIAR_COLOR = QColor("#9fb8a0")
+
+
+class FamiliarityLane(Lane):
+    """How like the model's training data each second is: a low grey-green strip where it is
+    familiar, a red bar (taller the stranger) where it is not, and the video's unfamiliar share."""
+    title = "Familiar"
+    height = 30
+
+    def values(self, state: TimelineState) -> np.ndarray | None:
+        if state.familiarity is None or len(state.familiarity) != state.seconds:
+            return None
+        return np.asarray(state.familiarity, float)
+
+    def paint(self, painter, rect, state, axis):
+        values = self.values(state)
+        if values is None:
+            _paint_note(painter, rect, axis, "not scored (the model has no familiarity summary)"
+                        if state.predictions is not None else "")
+            return
+        inner = QRectF(rect).adjusted(0, 3, 0, -3)
+        # Drawn as strangeness (1 - familiarity), so the eye goes to the tall red bars.
+        for x0, x1, strangeness in spans(1.0 - values, axis, state.duration):
+            if np.isnan(strangeness):
+                continue
+            if strangeness <= 0:
+                painter.fillRect(QRectF(x0, inner.bottom() - 3, x1 - x0, 3), FAMILIAR_COLOR)
+                continue
+            height = max(4.0, (0.3 + 0.7 * strangeness) * inner.height())
+            painter.fillRect(QRectF(x0, inner.bottom() - height, x1 - x0, height),
+                             UNFAMILIAR_COLOR)
+        share = state.unfamiliar_share()
+        if share > 0:
+            painter.setPen(TEXT_COLOR)
+            painter.drawText(QRectF(axis.left, rect.top(), axis.width - 6, rect.height()),
+                             Qt.AlignRight | Qt.AlignVCenter,
+                             f"{share * 100:.0f} % unlike the training data")
+
+
 class ThumbnailLane(Lane):
     """One picture per second; when zoomed out, every k-th so that pictures never overlap."""
     title = "Pictures"
@@ -396,4 +436,4 @@ def default_lanes() -> list[Lane]:
     return [RulerLane(), ThumbnailLane(), AudioLane(), PredictionLane(),
             ConfidenceLane("Audio head", "audio_confidence", "audio_label", AUDIO_COLOR),
             ConfidenceLane("Visual head", "visual_confidence", "visual_label", VISUAL_COLOR),
-            AttentionLane(), HumanLane()]
+            AttentionLane(), FamiliarityLane(), HumanLane()]

@@ -41,6 +41,8 @@ class TimelineState(QObject):
         self.duration = 0.0
         self.predictions: pd.DataFrame | None = None
         self.attention: np.ndarray | None = None
+        # Per second in (0, 1]: 1 where like the model's training data; None when not scored.
+        self.familiarity: np.ndarray | None = None
         self.human: dict[int, str] = {}
         self.classes: list[str] = [BACKGROUND]
         self.threshold = DEFAULT_THRESHOLD
@@ -65,11 +67,13 @@ class TimelineState(QObject):
         return max(1, math.ceil(round(self.duration, 3))) if self.duration else 0
 
     def show_video(self, video: str | None, duration: float, predictions: pd.DataFrame | None,
-                   attention: np.ndarray | None, human: dict[int, str]) -> None:
+                   attention: np.ndarray | None, human: dict[int, str],
+                   familiarity: np.ndarray | None = None) -> None:
         self.video = video
         self.duration = float(duration or 0.0)
         self.predictions = predictions if predictions is not None and len(predictions) else None
         self.attention = attention
+        self.familiarity = familiarity
         self.human = dict(human)
         self.cursor = 0.0
         self.view_start = 0.0
@@ -84,9 +88,11 @@ class TimelineState(QObject):
             self.duration = duration
             self.durationChanged.emit(duration)
 
-    def set_predictions(self, predictions: pd.DataFrame | None, attention) -> None:
+    def set_predictions(self, predictions: pd.DataFrame | None, attention,
+                        familiarity: np.ndarray | None = None) -> None:
         self.predictions = predictions if predictions is not None and len(predictions) else None
         self.attention = attention
+        self.familiarity = familiarity
         self.predictionsChanged.emit()
 
     def set_human(self, human: dict[int, str]) -> None:
@@ -130,11 +136,22 @@ class TimelineState(QObject):
     def cursor_second(self) -> int:
         return int(min(max(self.cursor, 0.0), max(self.duration - 1e-6, 0.0)))
 
+    def unfamiliar(self) -> np.ndarray:
+        """Per second: True where it is unlike the model's training data."""
+        if self.familiarity is None or len(self.familiarity) != self.seconds:
+            return np.zeros(self.seconds, bool)
+        return self.familiarity < 1.0
+
+    def unfamiliar_share(self) -> float:
+        return float(self.unfamiliar().mean()) if self.seconds else 0.0
+
     def doubtful_seconds(self) -> list[int]:
-        """Seconds whose predicted confidence is below the threshold and no person has labelled."""
+        """Seconds no person has labelled whose predicted confidence is below the threshold or
+        that are unlike anything the model was trained on."""
         confidence = self.column("confidence")
+        unfamiliar = self.unfamiliar()
         return [s for s in range(len(confidence))
-                if confidence[s] < self.threshold and s not in self.human]
+                if (confidence[s] < self.threshold or unfamiliar[s]) and s not in self.human]
 
     def disagreement_seconds(self) -> list[int]:
         """Seconds where the audio and the visual heads name different labels."""
