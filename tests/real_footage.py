@@ -48,7 +48,7 @@ def speech_like(seconds: float, rng) -> np.ndarray:
     formants and a syllable-rate envelope, with pauses between phrases."""
     n = int(seconds * _RATE)
     t = np.arange(n) / _RATE
-    pitch = 120 + 25 * np.sin(2 * np.pi * 0.7 * t) + 10 * rng.standard_normal() 
+    pitch = 120 + 25 * np.sin(2 * np.pi * 0.7 * t) + 10 * rng.standard_normal()
     phase = np.cumsum(pitch / _RATE)
     source = (np.diff(np.floor(phase), prepend=0) > 0).astype(np.float64)
     spectrum = np.fft.rfft(source)
@@ -75,7 +75,7 @@ def photo_clips(folder: Path, seconds_per_photo: int = 3) -> list[Path]:
     """Two clips of real photographs: one with a speech-like track, one with pink noise."""
     import skimage.data
 
-    from annotator.core.encode import encode_clip
+    from annotator.core.demo.encode import encode_clip
 
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(11)
