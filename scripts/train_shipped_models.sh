@@ -13,7 +13,7 @@ EPOCHS=${EPOCHS:-40}
 
 mkdir -p docs/evaluation
 for arch in visual audio fusion attention; do
-  $PY main.py train --data data/demo-train --arch "$arch" --out "models/$arch" \
+  $PY main.py train --data data/demo-train --arch "$arch" --out "models/$arch" --overwrite \
       --epochs "$EPOCHS" --seed 0
   $PY main.py evaluate --data data/demo-heldout --model "models/$arch" --json --record \
       > "docs/evaluation/$arch.json"

@@ -18,6 +18,7 @@ import os
 import sqlite3
 import time
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator, Mapping
 
@@ -145,6 +146,13 @@ class ProjectStore:
 
     def close(self) -> None:
         self._db.close()
+
+    @cached_property
+    def classes(self):
+        """The project's own class list (names and colours): see class_list."""
+        from .class_list import ClassList
+
+        return ClassList(self)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

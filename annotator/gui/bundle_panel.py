@@ -17,17 +17,21 @@ from ..core.errors import BundleError
 from ..ml.bundle import ModelBundle, models_dir, read_card
 
 
-def installed_bundles() -> tuple[list[ModelBundle], list[str]]:
-    """(bundles under models/ best held-out first, [problems with unreadable ones]).
+def installed_bundles(extra_dirs=()) -> tuple[list[ModelBundle], list[str]]:
+    """(bundles under models/ and `extra_dirs` (a project's own models), best held-out first,
+    [problems with unreadable ones]).
 
     Like ml.bundle.list_bundles, but reads only the cards: list_bundles checks feature settings
     through the Keras architectures module, which would import TensorFlow on the GUI thread.
     The worker still loads each bundle through load_bundle, so those checks run before use.
+    Hidden folders (a bundle being written) are not bundles.
     """
     found, problems = [], []
-    root = models_dir()
-    for child in sorted(root.iterdir()) if root.is_dir() else []:
-        if (child / "card.json").exists():
+    children = []
+    for root in [models_dir(), *map(Path, extra_dirs)]:
+        children += sorted(root.iterdir()) if root.is_dir() else []
+    for child in children:
+        if not child.name.startswith(".") and (child / "card.json").exists():
             try:
                 found.append(ModelBundle(child, read_card(child)))
             except BundleError as exc:
@@ -73,11 +77,18 @@ class BundlePanel(QWidget):
         layout.addWidget(self.combo)
         layout.addWidget(self.card)
         self.bundles: list[ModelBundle] = []
+        self.extra_dirs: list[Path] = []
         self.combo.currentIndexChanged.connect(self._on_choice)
+
+    def set_extra_dirs(self, folders: list[Path]) -> None:
+        """Also list the bundles in these folders (the open project's own models)."""
+        current = self.current()
+        self.extra_dirs = [Path(f) for f in folders]
+        self.reload(current.name if current else None)
 
     def reload(self, preferred: str | None = None) -> None:
         """Read the installed cards again; keep `preferred` (a bundle name) chosen if present."""
-        self.bundles, problems = installed_bundles()
+        self.bundles, problems = installed_bundles(self.extra_dirs)
         self.combo.blockSignals(True)
         self.combo.clear()
         for bundle in self.bundles:

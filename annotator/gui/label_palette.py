@@ -41,7 +41,7 @@ class LabelPalette(QWidget):
             button.setToolTip(f"Label the second at the cursor as {label}"
                               + (f" (key {number})" if number <= 9 else ""))
             button.setCheckable(True)
-            color = label_color(label, self.state.classes)
+            color = label_color(label, self.state.classes, self.state.class_colors)
             text = "#20242a" if label == BACKGROUND else "white"
             button.setStyleSheet(
                 f"QToolButton {{ background: {color.name()}; color: {text}; border-radius: 3px;"

@@ -23,6 +23,7 @@ from .edits import ReviewActions
 from .export import ExportDialog, export_csv
 from .folder_view import FolderView
 from .label_palette import LabelPalette
+from .learning import LearningActions
 from .player import PlayerView
 from .project import ProjectState
 from .settings import AppSettings
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         self.tasks = BackgroundTasks()
         self._message_box: QMessageBox | None = None
         self._build_widgets()
+        self.learning = LearningActions(self, cache_dir)
         self.actions: dict[str, QAction] = build_actions(self)
         self._connect()
         self._restore_settings()
@@ -133,6 +135,7 @@ class MainWindow(QMainWindow):
         self.annotation.message.connect(self.status)
         self.review.message.connect(self.status)
         self.review.errorOccurred.connect(self.show_error)
+        self.learning.message.connect(self.status)
         self.player.message.connect(self.status)
         self.palette.labelClicked.connect(self.review.assign)
         self.timeline_view.canvas.rangePainted.connect(self.review.paint)
@@ -191,6 +194,7 @@ class MainWindow(QMainWindow):
             return False
         self.settings.remember_folder(self.project.folder)
         self._refresh_recent()
+        self.learning.folder_opened()
         self.timeline.show_video(None, 0.0, None, None, {})
         self.player.set_source(None)
         self.setWindowTitle(f"AV Annotator — {self.project.folder}")
@@ -220,7 +224,6 @@ class MainWindow(QMainWindow):
         human = self.project.human_labels(name)
         duration = entry.duration or (float(predictions["end"].iloc[-1]) if len(predictions)
                                       else 0.0)
-        self._add_unknown_classes(list(predictions["label"]) + list(human.values()))
         self.timeline.show_video(name, duration, predictions, self.project.attention(name), human)
         self.player.set_source(entry.path if entry.status != "failed" else None)
         if self._preview_task is not None:
@@ -232,21 +235,15 @@ class MainWindow(QMainWindow):
             self._preview_task = self.tasks.start(
                 PreviewTask(name, entry.path, self._preview_signals))
 
-    def _add_unknown_classes(self, labels: list[str]) -> None:
-        """Labels from another bundle's run still get a palette entry and a colour."""
-        unknown = sorted(set(labels) - set(self.timeline.classes))
-        if unknown:
-            self.timeline.set_classes(self.timeline.classes + unknown)
-            self.palette.rebuild()
-
     def _on_preview(self, name: str, preview) -> None:
         if name == self.timeline.video:
             self.timeline.set_preview(preview.thumbnails, preview.waveform, preview.spectrogram)
 
     def _on_video_annotated(self, name: str) -> None:
         if name == self.timeline.video:
+            # A model's class the project does not list keeps the model's own name and a colour
+            # of its own on the Predicted lane; the palette stays the project's.
             predictions = self.project.predictions(name)
-            self._add_unknown_classes(list(predictions["label"]))
             self.timeline.set_duration(float(predictions["end"].iloc[-1]))
             self.timeline.set_predictions(predictions, self.project.attention(name))
 
@@ -260,8 +257,9 @@ class MainWindow(QMainWindow):
         if bundle is None:
             return
         self.settings.set_value("bundle", bundle.name)
-        self.timeline.set_classes(bundle.classes)
-        self.palette.rebuild()
+        if self.project.store is None:   # with a folder open, the palette is the project's
+            self.timeline.set_classes(bundle.classes)
+            self.palette.rebuild()
 
     def _show_threshold(self, value: float) -> None:
         self.threshold.blockSignals(True)
@@ -333,6 +331,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.save_settings()
+        if self.learning.train_dialog is not None:
+            self.learning.train_dialog.close()   # cancels a training run: nothing half-written
         self.player.stop()
         self.annotation.cancel()
         self.annotation.wait()

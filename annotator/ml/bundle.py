@@ -155,7 +155,7 @@ def list_bundles() -> list[ModelBundle]:
     found = []
     root = models_dir()
     for child in sorted(root.iterdir()) if root.is_dir() else []:
-        if (child / "card.json").exists():
+        if not child.name.startswith(".") and (child / "card.json").exists():
             try:
                 found.append(load_bundle(child))
             except BundleError:

@@ -1,5 +1,6 @@
 """Held-out evaluation: per-second accuracy overall, on event seconds, per class, per modality
-head, and on the clips where a stream drops out. Runs the same path as `annotate`."""
+head, on the clips where a stream drops out, and a confusion table. Runs the same path as
+`annotate`. Seconds nobody labelled are skipped (they are not background)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,10 @@ def _collect(bundle: ModelBundle, videos: list[LabelledVideo], cache, progress, 
             continue
         probabilities = label_video(prepared, bundle).probabilities
         seconds = prepared.features.seconds
-        truth = np.array([class_index.get(label, -1) for label in video.labels_for(seconds)])
-        heads = {name: probs.argmax(-1) for name, probs in probabilities.items()}
+        labels = video.labels_for(seconds)
+        labelled = np.array([label is not None for label in labels], bool)
+        truth = np.array([class_index.get(label, -1) for label in labels])[labelled]
+        heads = {name: probs.argmax(-1)[labelled] for name, probs in probabilities.items()}
         rows.append((video, truth, heads))
         if progress:
             progress(done, len(videos), video.path.name)
@@ -77,8 +80,18 @@ def evaluate_videos(bundle: ModelBundle, videos: list[LabelledVideo], cache=None
             "by_stream": dropout,
         },
         "seconds_with_unknown_class": unknown,
+        "confusion": confusion_table(truth, event, bundle.classes),
         "failures": failures,
     }
+
+
+def confusion_table(truth: np.ndarray, predicted: np.ndarray, classes: list[str]) -> dict:
+    """{true class: {predicted class: seconds}} over the classes that occur (rows and columns)."""
+    table: dict = {}
+    for t, p in zip(truth.tolist(), predicted.tolist()):
+        row = table.setdefault(classes[t] if t >= 0 else "(unknown class)", {})
+        row[classes[p]] = row.get(classes[p], 0) + 1
+    return table
 
 
 def evaluate(spec, bundle: ModelBundle, cache=None, progress=None, cancel=None) -> dict:
@@ -94,7 +107,7 @@ def evaluate(spec, bundle: ModelBundle, cache=None, progress=None, cancel=None) 
 
 
 RECORDED_KEYS = ("per_second_accuracy", "event_second_accuracy", "heads", "dropout_clips",
-                 "per_class", "videos", "seconds")
+                 "per_class", "confusion", "videos", "seconds")
 
 
 def record_in_card(bundle: ModelBundle, report: dict) -> None:
