@@ -52,6 +52,9 @@ def project_folder(store_path) -> Path:
 def load_project_labels(store_path) -> LabelledSet:
     """Every video of the project with at least one human-labelled second."""
     store_path = Path(store_path)
+    if not store_path.is_file():   # opening would create an empty store: say so instead
+        raise DataSpecError(f"{store_path}: no project store there (open the folder in the app "
+                            "and label some videos first)")
     folder = project_folder(store_path)
     try:
         store = ProjectStore(store_path)

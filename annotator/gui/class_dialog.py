@@ -115,7 +115,7 @@ class ClassDialog(QDialog):
             self.name.setText(current.data(Qt.UserRole))
 
     def _say(self, text: str) -> None:
-        self.message.setText(html.escape(text))
+        self.message.setText(html.escape(text, quote=False))
 
     def _change(self, change: str, *arguments, done: str = "", keep: str | None = None) -> bool:
         try:

@@ -139,7 +139,7 @@ class TrainDialog(QDialog):
         problems = list(self.label_problems)
         if self.name_problem():
             problems.append(self.name_problem())
-        self.problems.setText("<br>".join(html.escape(p) for p in problems))
+        self.problems.setText("<br>".join(html.escape(p, quote=False) for p in problems))
         self.problems.setVisible(bool(problems))
         self._blocked = bool(problems)
         self.train_button.setEnabled(not problems and self.run is None)

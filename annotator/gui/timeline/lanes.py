@@ -103,7 +103,10 @@ def _paint_blocks(painter, rect, state, axis, blocks: list[Block],
         if (block.label != BACKGROUND or name_background) and box.width() > 24:
             dark = block.faint or block.label == BACKGROUND
             painter.setPen(TEXT_COLOR if dark else QColor("white"))
-            text = metrics.elidedText(block.label, Qt.ElideRight, int(box.width()) - 6)
+            name = block.label
+            if name != BACKGROUND and name not in state.classes:
+                name += " (model's own)"   # a model's class the project does not list
+            text = metrics.elidedText(name, Qt.ElideRight, int(box.width()) - 6)
             painter.drawText(box.adjusted(4, 0, -2, 0), Qt.AlignVCenter | Qt.AlignLeft, text)
 
 
