@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from . import demo_pictures, demo_sounds
-from .demo_pictures import DEMO_HEIGHT, DEMO_WIDTH, _XS, _YS, _bounce, _colour, _region
+from .demo_pictures import _XS, _YS, DEMO_HEIGHT, DEMO_WIDTH, _bounce, _colour, _region
 from .demo_sounds import DEMO_SAMPLE_RATE, _band_noise, _smooth
 
 NOVEL_SOUND_FAMILIES = ("bell", "drone", "chirps", "waves")

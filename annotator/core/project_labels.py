@@ -13,8 +13,13 @@ from pathlib import Path
 
 from .datasets import LabelledSet, LabelledVideo, classes_of
 from .errors import DataSpecError
-from .store import (PROJECT_DIR_NAME, STORE_FILE_NAME, ProjectStore, StoreError,
-                    fallback_store_path)
+from .store import (
+    PROJECT_DIR_NAME,
+    STORE_FILE_NAME,
+    ProjectStore,
+    StoreError,
+    fallback_store_path,
+)
 from .table import count_seconds
 
 log = logging.getLogger(__name__)

@@ -64,7 +64,12 @@ class VideoListModel(QAbstractTableModel):
                 2: lambda n: status_text(entries[n]), 3: lambda n: entries[n].main_label,
                 4: lambda n: entries[n].label_next if entries[n].label_next is not None else -1}
         self.layoutAboutToBeChanged.emit()
+        before = list(self._names)
         self._names.sort(key=keys[column], reverse=order == Qt.DescendingOrder)
+        # The current and selected rows follow their videos to their new places.
+        moved = self.persistentIndexList()
+        self.changePersistentIndexList(moved, [self.index(self._names.index(before[i.row()]),
+                                                          i.column()) for i in moved])
         self.layoutChanged.emit()
 
     def row_of(self, name: str) -> int:

@@ -41,7 +41,11 @@ class LearningActions(QObject):
         """The project's classes go on the palette; its own models join the model list."""
         bundle = self.window.bundle_panel.current()
         self.project.initialise_classes(bundle.classes if bundle else [])
-        self.window.bundle_panel.set_extra_dirs([project_models_dir(self.project)])
+        panel = self.window.bundle_panel
+        panel.set_extra_dirs([project_models_dir(self.project)])
+        remembered = self.window.settings.value("bundle")
+        if remembered and (panel.current() is None or panel.current().name != remembered):
+            panel.choose(str(remembered))   # the project's own model, chosen last time
         self._visited.clear()
         self.apply_classes()
 
@@ -124,7 +128,8 @@ class LearningActions(QObject):
             self.message.emit("No suggestion left: annotate videos first, or every doubtful "
                               "second has a label")
             return False
-        worth, name, second = max(candidates, key=lambda c: c[0])
+        # Best worth first; on a tie, the earlier video and second.
+        worth, name, second = min(candidates, key=lambda c: (-c[0], c[1], c[2]))
         self._visited.add((name, second))
         if self.window.timeline.video != name:
             self.window.folder_view.select(name)

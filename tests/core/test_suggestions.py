@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from annotator.core.suggestions import (UNANNOTATED_WORTH, best_seconds, second_worth,
-                                        video_worth)
+from annotator.core.suggestions import (
+    UNANNOTATED_WORTH,
+    best_seconds,
+    second_worth,
+    video_worth,
+)
 from annotator.core.table import build_table
 
 CLASSES = ["Bell", "Frog", "background"]

@@ -106,3 +106,34 @@ def test_create_classes_label_train_and_reannotate(make_window, novel_folder, qt
     assert window.bundle_panel.current().path == type(window.bundle_panel.current().path)(
         bundle_path)
     train.close()
+
+
+def test_label_next_jumps_across_videos_and_the_folder_sorts_by_it(make_window, annotated,
+                                                                    qtbot):
+    from annotator.core.suggestions import best_seconds
+    from annotator.gui.folder_view import COLUMNS
+
+    window = make_window(annotated)
+    entries = window.project.entries
+    assert all(entry.label_next is not None for entry in entries.values())
+    column = COLUMNS.index("Label next")
+    window.folder_view.table.sortByColumn(column, Qt.DescendingOrder)
+    model = window.folder_view.model
+    order = [model.name_at(row) for row in range(model.rowCount())]
+    assert [entries[n].label_next for n in order] == sorted(
+        (e.label_next for e in entries.values()), reverse=True)
+
+    counts = window.project.store.classes.labelled_seconds()
+    expected = min(((-worth, name, second) for name in entries
+                    for worth, second in best_seconds(window.project.predictions(name),
+                                                      window.project.human_labels(name),
+                                                      counts, count=5)))
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    qtbot.keyClick(window, Qt.Key_L)
+    assert (window.timeline.video, window.timeline.cursor_second()) == expected[1:]
+    assert "Label next" in window.statusBar().currentMessage()
+    qtbot.keyClick(window, Qt.Key_0)                # label it background: worth nothing now
+    assert window.timeline.human[expected[2]] == "background"
+    qtbot.keyClick(window, Qt.Key_L)
+    assert (window.timeline.video, window.timeline.cursor_second()) != expected[1:]
