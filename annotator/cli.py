@@ -84,6 +84,14 @@ def _add_train(sub) -> None:
     p.add_argument("--video-level", action="store_true",
                    help="feature files only: the research's notebook model, one label per video")
     _add_trust_pickles(p)
+    p.add_argument("--overwrite", action="store_true", help="replace a bundle already at --out")
+    p.add_argument("--warm-start", default=None, metavar="BUNDLE",
+                   help="start the audio encoder from this bundle's weights")
+    p.add_argument("--refit", choices=["auto", "yes", "no"], default="auto",
+                   help="train the final model again on every labelled video, for the epochs "
+                        "that did best held out (auto: with fewer than 20 videos)")
+    p.add_argument("--no-augment", action="store_true",
+                   help="no time shifts, pasting, gain, noise or mixing (for comparison)")
     p.set_defaults(func=_cmd_train)
 
 
@@ -116,6 +124,9 @@ def _add_other(sub) -> None:
     p.add_argument("out_dir", metavar="OUT_DIR")
     p.add_argument("--clips", type=int, default=400)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--class-set", choices=["demo", "novel"], default="demo",
+                   help="demo: the shipped bundles' 8 classes; novel: 5 classes none of them "
+                        "has met (to try training on your own labels)")
     p.set_defaults(func=_cmd_demo_data)
     p = sub.add_parser("models", help="installed bundles and their cards")
     p.add_argument("--json", action="store_true")
@@ -267,6 +278,13 @@ def _hyperparameters(args) -> dict:
     return hp
 
 
+def _print_epoch(report) -> None:
+    held_out = ("" if report.val_accuracy is None else
+                f", held-out loss {report.val_loss:.3f}, accuracy {report.val_accuracy:.3f}")
+    print(f"{report.phase} epoch {report.epoch}/{report.epochs}: loss {report.loss:.3f}{held_out}"
+          f" ({report.elapsed:.0f} s, at most {report.seconds_left:.0f} s left)", file=sys.stderr)
+
+
 def _cmd_train(args) -> int:
     from .core.errors import DataSpecError
     from .core.feature_sets import feature_folder_kind, open_feature_set
@@ -289,14 +307,20 @@ def _cmd_train(args) -> int:
         bundle = train(args.data, args.arch, args.out, seed=args.seed,
                        hyperparameters=_hyperparameters(args), visual_fps=args.visual_fps,
                        learning_rate=args.learning_rate, progress=ProgressBar("features"),
-                       version=args.version, **sizes)
+                       version=args.version, epoch_progress=_print_epoch,
+                       overwrite=args.overwrite, warm_start=args.warm_start,
+                       augment=not args.no_augment,
+                       refit={"auto": None, "yes": True, "no": False}[args.refit], **sizes)
     card = bundle.card
     metrics = card.get("metrics", {})
+    training = card["training"]
     video = (f", per-video accuracy {metrics['video_accuracy']}"
              if metrics.get("video_accuracy") is not None else "")
+    counts = ", ".join(f"{k} {v}" for k, v in training.get("labelled_seconds", {}).items())
     print(f"saved {bundle.tag} to {bundle.path} ({card['parameter_count']} parameters, "
-          f"{card['training']['epochs_run']} epochs, {card['training']['training_seconds']} s); "
-          f"validation per-second accuracy {metrics.get('per_second_accuracy')}{video}")
+          f"{training['epochs_run']} epochs, best {training.get('best_epoch')}, "
+          f"{training['training_seconds']} s)" + (f"; labelled seconds: {counts}" if counts else "")
+          + f"; held-out per-second accuracy {metrics.get('per_second_accuracy')}{video}")
     return 0
 
 
@@ -460,7 +484,7 @@ def _cmd_demo_data(args) -> int:
     from .core.demo.demo_data import generate_demo_data
 
     labels = generate_demo_data(args.out_dir, clips=args.clips, seed=args.seed,
-                                progress=ProgressBar("render"))
+                                progress=ProgressBar("render"), class_set=args.class_set)
     print(f"wrote {args.clips} clips and {labels}")
     return 0
 

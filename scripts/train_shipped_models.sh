@@ -21,7 +21,7 @@ done
 mkdir -p docs/evaluation
 for arch in visual audio fusion attention; do
   if [ -z "${CALIBRATE_ONLY:-}" ]; then
-    $PY main.py train --data data/demo-train --arch "$arch" --out "models/$arch" \
+    $PY main.py train --data data/demo-train --arch "$arch" --out "models/$arch" --overwrite \
         --epochs "$EPOCHS" --seed 0
   fi
   # Re-fit on held-out data and the whole training set (train's own fit used its split).

@@ -1,9 +1,13 @@
-"""Training and evaluation SPECs: a demo-data folder, an AVE root, or an annotations CSV.
+"""Training and evaluation SPECs: a demo-data folder, an AVE root, an annotations CSV, or a
+project folder (its store's human labels, read in project_labels).
 (Folders of pre-extracted features are SPECs of their own kind: core/feature_sets.py.)
 
 Each becomes a `LabelledSet`: videos with per-second truth labels and, where the SPEC says so,
 a split (train / val / test) and the stream that drops out during the event (demo data only).
 Class names, not indices, are the truth: classes are sorted by name, background last.
+
+A second no person labelled is `None` (unlabelled): training gives it no weight and evaluation
+skips it. It is never counted as background, which is a label a person gives.
 """
 
 from __future__ import annotations
@@ -28,13 +32,21 @@ AVE_HEADER = "Category&VideoID&Quality&StartTime&EndTime"
 @dataclass
 class LabelledVideo:
     path: Path
-    labels: list[str]                 # one per second, from second 0
+    labels: list[str | None]          # one per second, from second 0; None: not labelled
     split: str | None = None
     dropout: str = ""                 # "audio", "visual" or "" (demo data's clips.csv)
+    # Complete truth (demo data, AVE): seconds past the labels are background. Reviewed labels
+    # (a CSV with sources, a project): seconds past them are not labelled.
+    complete: bool = True
 
-    def labels_for(self, seconds: int) -> list[str]:
-        """Exactly `seconds` labels: extra truth is cut, missing seconds are background."""
-        return (self.labels + [BACKGROUND] * seconds)[:seconds]
+    def labels_for(self, seconds: int) -> list[str | None]:
+        """Exactly `seconds` labels: extra truth is cut; missing seconds are background for
+        complete truth, else unlabelled (None)."""
+        fill = BACKGROUND if self.complete else None
+        return (list(self.labels) + [fill] * seconds)[:seconds]
+
+    def labelled_seconds(self) -> int:
+        return sum(label is not None for label in self.labels)
 
 
 @dataclass
@@ -48,12 +60,15 @@ class LabelledSet:
 
 
 def classes_of(videos: list[LabelledVideo]) -> list[str]:
-    events = sorted({label for v in videos for label in v.labels if label != BACKGROUND})
+    events = sorted({label for v in videos for label in v.labels
+                     if label is not None and label != BACKGROUND})
     return events + [BACKGROUND]
 
 
 def load_spec(spec) -> LabelledSet:
     """Read any SPEC; DataSpecError with a clear reason if it is none of the three kinds."""
+    from .project_labels import load_project_labels, project_store_path
+
     spec = Path(spec)
     if not spec.exists():
         raise DataSpecError(f"{spec}: no such file or folder")
@@ -67,11 +82,15 @@ def load_spec(spec) -> LabelledSet:
         labelled = load_annotations_csv(spec / "labels.csv")
     elif spec.is_file() and spec.suffix.lower() == ".csv":
         labelled = load_annotations_csv(spec)
+    elif project_store_path(spec) is not None:
+        labelled = load_project_labels(project_store_path(spec))
     else:
         raise DataSpecError(f"{spec}: not a SPEC: expected a folder with labels.csv (demo-data), "
-                            "an AVE root with Annotations.txt, or a per-second annotations CSV")
+                            "an AVE root with Annotations.txt, a per-second annotations CSV, "
+                            "or a project folder with labelled videos")
     if not labelled.videos:
-        raise DataSpecError(f"{spec}: holds no labelled videos")
+        raise DataSpecError(f"{spec}: holds no labelled videos (only seconds a person labelled "
+                            "count: source=human rows, or a project's human labels)")
     labelled.classes = classes_of(labelled.videos)
     return labelled
 
@@ -79,22 +98,28 @@ def load_spec(spec) -> LabelledSet:
 def load_annotations_csv(csv_path) -> LabelledSet:
     """Per-second CSV rows (video paths relative to the CSV) as labelled videos.
 
-    Where some rows were reviewed by a person (source=human), only those videos are used.
+    Only what a person said is truth: rows with source=human (or no source at all, as in a
+    hand-written file). Rows with source=model, and seconds without a row, are unlabelled
+    (masked in training, skipped in evaluation); a video with no truth row is left out.
     """
     csv_path = Path(csv_path)
     table = read_per_second_csv(csv_path)
-    if (table["source"] == "human").any():
-        human_videos = set(table.loc[table["source"] == "human", "video"])
-        table = table[table["video"].isin(human_videos)]
+    truth = table["source"].str.strip().isin(("human", ""))
+    masked = int((~truth).sum())
+    if masked:
+        log.info("%s: %d row(s) not labelled by a person (source=model) are masked",
+                 csv_path, masked)
+    table = table[truth]
     dropouts = _read_dropouts(csv_path.parent / "clips.csv")
     videos = []
     for name, rows in table.groupby("video", sort=False):
         rows = rows.sort_values("second")
-        labels = [BACKGROUND] * (int(rows["second"].max()) + 1)
+        labels: list[str | None] = [None] * (int(rows["second"].max()) + 1)
         for second, label in zip(rows["second"], rows["label"]):
             labels[int(second)] = label or BACKGROUND
         path = Path(name) if Path(name).is_absolute() else csv_path.parent / name
-        videos.append(LabelledVideo(path, labels, None, dropouts.get(name, "")))
+        videos.append(LabelledVideo(path, labels, None, dropouts.get(name, ""),
+                                    complete=not masked and None not in labels))
     return LabelledSet(str(csv_path), videos)
 
 

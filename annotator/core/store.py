@@ -25,6 +25,7 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator, Mapping
 
@@ -182,6 +183,13 @@ class ProjectStore(OneWriter):
         except sqlite3.Error as exc:   # the lease then goes stale on its own
             log.warning("%s: could not release the writer lease (%s)", self.path, exc)
         self._db.close()
+
+    @cached_property
+    def classes(self):
+        """The project's own class list (names and colours): see class_list."""
+        from .class_list import ClassList
+
+        return ClassList(self)
 
     @contextmanager
     def _transaction(self, content: bool = True) -> Iterator[sqlite3.Connection]:

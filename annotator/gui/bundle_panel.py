@@ -64,11 +64,18 @@ class BundlePanel(QWidget):
         layout.addWidget(self.combo)
         layout.addWidget(self.card)
         self.bundles: list[ModelBundle] = []
+        self.extra_dirs: list[Path] = []
         self.combo.currentIndexChanged.connect(self._on_choice)
+
+    def set_extra_dirs(self, folders: list[Path]) -> None:
+        """Also list the bundles in these folders (the open project's own models)."""
+        current = self.current()
+        self.extra_dirs = [Path(f) for f in folders]
+        self.reload(current.name if current else None)
 
     def reload(self, preferred: str | None = None) -> None:
         """Read the installed cards again; keep `preferred` (a bundle name) chosen if present."""
-        self.bundles, problems = installed_bundles(for_videos=True)
+        self.bundles, problems = installed_bundles(self.extra_dirs, for_videos=True)
         self.combo.blockSignals(True)
         self.combo.clear()
         for bundle in self.bundles:

@@ -9,7 +9,9 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxL
 from .project import ProjectState, VideoEntry
 from .timeline.lanes import format_time
 
-COLUMNS = ("Video", "Duration", "Status", "Main label")
+COLUMNS = ("Video", "Duration", "Status", "Main label", "Label next")
+LABEL_NEXT_TIP = ("How much labelling this video would help: the model is unsure, its audio and "
+                  "visual heads disagree, or it names classes with few labels (L jumps there)")
 _STATUS_COLORS = {"done": "#2e7d32", "failed": "#c62828", "running": "#1565c0",
                   "pending": "#6b7280"}
 
@@ -61,6 +63,22 @@ class VideoListModel(QAbstractTableModel):
     def name_at(self, row: int) -> str:
         return self._names[row]
 
+    def sort(self, column: int, order=Qt.AscendingOrder) -> None:
+        """Sort the rows by a column (a click on its header); 'Label next' puts the most
+        useful videos first when descending."""
+        entries = self.project.entries
+        keys = {0: lambda n: n.lower(), 1: lambda n: entries[n].duration or 0.0,
+                2: lambda n: status_text(entries[n]), 3: lambda n: entries[n].main_label,
+                4: lambda n: entries[n].label_next if entries[n].label_next is not None else -1}
+        self.layoutAboutToBeChanged.emit()
+        before = list(self._names)
+        self._names.sort(key=keys[column], reverse=order == Qt.DescendingOrder)
+        # The current and selected rows follow their videos to their new places.
+        moved = self.persistentIndexList()
+        self.changePersistentIndexList(moved, [self.index(self._names.index(before[i.row()]),
+                                                          i.column()) for i in moved])
+        self.layoutChanged.emit()
+
     def row_of(self, name: str) -> int:
         return self._names.index(name)
 
@@ -82,12 +100,14 @@ class VideoListModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.DisplayRole:
             return self._display(entry, column)
+        if role == Qt.ToolTipRole and column == 4:
+            return LABEL_NEXT_TIP
         if role == Qt.ToolTipRole:
             return f"{entry.path}\n{status_text(entry)}" + (
                 f"\nmodel {entry.model}" if entry.model else "")
         if role == Qt.ForegroundRole and column == 2:
             return QBrush(QColor(_STATUS_COLORS.get(entry.status, "#000000")))
-        if role == Qt.TextAlignmentRole and column == 1:
+        if role == Qt.TextAlignmentRole and column in (1, 4):
             return int(Qt.AlignRight | Qt.AlignVCenter)
         return None
 
@@ -100,6 +120,8 @@ class VideoListModel(QAbstractTableModel):
             if entry.status == "running" and entry.name in self.progress:
                 return f"running {self.progress[entry.name]:.0%}"
             return status_text(entry)
+        if column == 4:
+            return "" if entry.label_next is None else f"{entry.label_next:.2f}"
         return entry.main_label
 
 
@@ -122,8 +144,10 @@ class FolderView(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.Stretch)
-        for column in (1, 2, 3):
+        for column in (1, 2, 3, 4):
             header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
+        self.table.setSortingEnabled(True)
+        header.setSortIndicator(0, Qt.AscendingOrder)
         self.table.selectionModel().currentRowChanged.connect(self._on_current)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -48,7 +48,7 @@ def apply_for_window(window, plan: ImportPlan, add_classes: bool) -> str:
             project._refresh(name)
             project.labelsChanged.emit(name)
     if plan.new_classes:
-        window._add_unknown_classes(list(plan.new_classes))
+        window.project.add_classes(list(plan.new_classes))
     if window.timeline.video in plan.labels:
         window.timeline.set_human(project.human_labels(window.timeline.video))
     return (f"Imported {plan.seconds} second(s) of {len(plan.labels)} video(s) from "

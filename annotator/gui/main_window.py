@@ -25,6 +25,7 @@ from .export import CSV_FORMAT, ExportDialog, export_csv, interchange_formats
 from .folder_view import FolderView
 from .interchange import install_interchange_actions
 from .label_palette import LabelPalette
+from .learning import LearningActions
 from .player import PlayerView
 from .project import ProjectState
 from .settings import AppSettings
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self.tasks = BackgroundTasks()
         self._message_box: QMessageBox | None = None
         self._build_widgets()
+        self.learning = LearningActions(self, cache_dir)
         self.actions: dict[str, QAction] = build_actions(self)
         install_interchange_actions(self)     # File → Import labels…, Export as…
         self._connect()
@@ -131,6 +133,7 @@ class MainWindow(QMainWindow):
         self.annotation.message.connect(self.status)
         self.review.message.connect(self.status)
         self.review.errorOccurred.connect(self.show_error)
+        self.learning.message.connect(self.status)
         self.player.message.connect(self.status)
         self.review.saved.connect(self.review_status.show_saved)
         self.review.errorOccurred.connect(self.review_status.show_not_saved)
@@ -193,6 +196,7 @@ class MainWindow(QMainWindow):
             return False
         self.settings.remember_folder(self.project.folder)
         self._refresh_recent()
+        self.learning.folder_opened()
         self.timeline.show_video(None, 0.0, None, None, {})
         self.player.set_source(None)
         videos = self.project.names()
@@ -221,8 +225,6 @@ class MainWindow(QMainWindow):
         not be read at all (failed, duration unknown) is not loaded."""
         entry = self.project.entry(name)
         data = self.project.video_data(name)
-        self._add_unknown_classes(list(data["predictions"]["label"]) +
-                                  list(data["human"].values()))
         self.timeline.show_video(**data)
         unreadable = entry.status == "failed" and entry.duration is None
         self.player.set_source(None if unreadable else entry.path)
@@ -270,21 +272,15 @@ class MainWindow(QMainWindow):
             self._on_video_annotated(name)
         self._show_predicted_by()
 
-    def _add_unknown_classes(self, labels: list[str]) -> None:
-        """Labels from another bundle's run still get a palette entry and a colour."""
-        unknown = sorted(set(labels) - set(self.timeline.classes))
-        if unknown:
-            self.timeline.set_classes(self.timeline.classes + unknown)
-            self.palette.rebuild()
-
     def _on_preview(self, name: str, preview) -> None:
         if name == self.timeline.video:
             self.timeline.set_preview(preview.thumbnails, preview.waveform, preview.spectrogram)
 
     def _on_video_annotated(self, name: str) -> None:
         if name == self.timeline.video:
+            # A model's class the project does not list keeps the model's own name and a colour
+            # of its own on the Predicted lane; the palette stays the project's.
             predictions = self.project.predictions(name)
-            self._add_unknown_classes(list(predictions["label"]))
             if len(predictions):
                 self.timeline.set_duration(float(predictions["end"].iloc[-1]))
             self.timeline.set_predictions(predictions, self.project.attention(name),
@@ -303,8 +299,9 @@ class MainWindow(QMainWindow):
         if bundle is None:
             return
         self.settings.set_value("bundle", bundle.name)
-        self.timeline.set_classes(bundle.classes)
-        self.palette.rebuild()
+        if self.project.store is None:   # with a folder open, the palette is the project's
+            self.timeline.set_classes(bundle.classes)
+            self.palette.rebuild()
         if self.timeline.video is not None:
             self._show_predicted_by()
 
@@ -398,6 +395,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.save_settings()
+        if self.learning.train_dialog is not None:
+            self.learning.train_dialog.close()   # cancels a training run: nothing half-written
         self.player.stop()
         self.annotation.cancel()
         self.annotation.wait()

@@ -22,10 +22,12 @@ import numpy as np
 import pandas as pd
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from ..core.class_list import ProjectClass
 from ..core.errors import AnnotatorError
 from ..core.media_files import collect_videos
 from ..core.store import LabelChange, ProjectStore, relative_video_name
 from ..core.writer_lease import HEARTBEAT_SECONDS
+from ..core.suggestions import video_worth
 from . import refcount_guard
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class VideoEntry:
     model: str = ""
     main_label: str = ""
     edited_seconds: int = 0
+    label_next: float | None = None   # how much labelling it would help (core.suggestions)
 
 
 _UNKNOWN_ROW = {"duration": None, "status": "pending", "reason": "", "model": "",
@@ -57,6 +60,7 @@ class ProjectState(QObject):
     labelsChanged = Signal(str)       # a video's human labels changed (an edit, undo or redo)
     writerChanged = Signal(str)       # '' when this window edits, else who does and why not here
     storeChanged = Signal()           # another window or process wrote: shown data may be stale
+    classesChanged = Signal()         # the project's class list changed (names, colours, order)
 
     def __init__(self, parent=None):
         refcount_guard.install()
@@ -92,6 +96,7 @@ class ProjectState(QObject):
             row = summary.loc[name].to_dict() if name in summary.index else _UNKNOWN_ROW
             self.entries[name] = self._entry_from(name, path, row)
         self.poll_timer.start()
+        self.refresh_label_next()
         self.videosChanged.emit()
         self.folderOpened.emit(str(self.folder))
         self.writerChanged.emit(self.read_only_reason())
@@ -203,7 +208,19 @@ class ProjectState(QObject):
         self.entries[name] = self._entry_from(name, entry.path, row)
         if self.entries[name].duration is None:
             self.entries[name].duration = entry.duration
+        self.entries[name].label_next = self._label_next(
+            name, self.store.classes.labelled_seconds())
         self.videoUpdated.emit(name)
+
+    def _label_next(self, name: str, counts: dict) -> float:
+        return video_worth(self.store.predictions(name), self.store.human_labels(name), counts)
+
+    def refresh_label_next(self) -> None:
+        """Recompute every video's 'label next' worth (class counts change with every edit)."""
+        counts = self.store.classes.labelled_seconds()
+        for name, entry in self.entries.items():
+            entry.label_next = self._label_next(name, counts)
+            self.videoUpdated.emit(name)
 
     # ---- what the timeline and the edits need ------------------------------------------------
 
@@ -220,10 +237,14 @@ class ProjectState(QObject):
         return self.store.human_labels(name)
 
     def set_labels(self, name: str, labels: dict[int, str | None], description: str) -> int:
-        """Write an edit to the store at once (one transaction), then tell the views."""
+        """Write an edit to the store at once (one transaction), then tell the views. A label
+        the project's class list lacks (a model's class, accepted) joins the list."""
         edit_id = self.store.set_labels(name, labels, description)
+        added = self.store.classes.ensure(label for label in labels.values() if label)
         self._refresh(name)
         self.labelsChanged.emit(name)
+        if added:
+            self.classesChanged.emit()
         return edit_id
 
     def change_labels(self, name: str, labels: dict[int, str | None], description: str,
@@ -246,6 +267,32 @@ class ProjectState(QObject):
                 "attention": self.attention(name), "human": self.human_labels(name),
                 "familiarity": self.familiarity(name)}
 
+    # ---- the project's classes ---------------------------------------------------------------
+
+    def classes(self) -> list[ProjectClass]:
+        return self.store.classes.all() if self.store else []
+
+    def initialise_classes(self, model_classes: list[str]) -> None:
+        """The first time a folder is opened, its classes are the labels people already gave
+        and the current model's classes; from then on they are the user's own."""
+        labelled = list(self.store.classes.labelled_seconds())
+        self.store.classes.initialise(labelled + list(model_classes))
+        self.store.classes.ensure(labelled)
+
+    def add_classes(self, names: list[str]) -> None:
+        """Make `names` (e.g. labels an import brought in) classes of the project."""
+        self.store.classes.ensure(names)
+        self.classesChanged.emit()
+
+    def change_classes(self, change: str, *arguments) -> int:
+        """Apply a class-list change ("add", "rename", "recolour", "merge", "remove", "move")
+        to the store; every view hears of it. Returns the seconds relabelled, if any."""
+        method = getattr(self.store.classes, change)
+        result = method(*arguments)
+        for name in self.entries:
+            self._refresh(name)
+        self.classesChanged.emit()
+        return result if isinstance(result, int) else 0
     def to_annotate(self, names: list[str], again: bool) -> list[str]:
         """The videos of `names` a run should process: done ones only when asked `again`."""
         return [n for n in names if again or self.entries[n].status not in ("done", "running")]

@@ -13,6 +13,9 @@ SHORTCUTS = [
     ("annotate_all", "Ctrl+R", "Annotate every video not done yet", "Project"),
     ("annotate_selected", "Ctrl+Shift+R", "Annotate the selected videos", "Project"),
     ("cancel", "Ctrl+.", "Cancel the annotation run", "Project"),
+    ("classes", "Ctrl+K", "Classes of this project: add, rename, recolour, merge, remove",
+     "Project"),
+    ("train", "Ctrl+T", "Train on my labels (a new model from the human labels)", "Project"),
     ("play", "Space", "Play or pause", "Playback"),
     ("step_back", "Left", "One second back", "Playback"),
     ("step_forward", "Right", "One second forward", "Playback"),
@@ -30,6 +33,8 @@ SHORTCUTS = [
     ("next_disagreement", "D", "Next second where audio and visual disagree, on into the next "
      "videos", "Navigation"),
     ("previous_disagreement", "Shift+D", "Previous second where audio and visual disagree",
+     "Navigation"),
+    ("label_next", "L", "Label next: the second, in any video, where a label would help most",
      "Navigation"),
     ("next_segment", "Ctrl+Right", "Start of the next segment", "Navigation"),
     ("previous_segment", "Ctrl+Left", "Start of the previous segment", "Navigation"),

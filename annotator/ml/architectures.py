@@ -15,7 +15,7 @@ from __future__ import annotations
 import keras
 
 from ..core.conventions import PATCH_SHAPE, VISUAL_EMBEDDING_SIZE
-from .layers import ModalityAttention, PresenceGate
+from .layers import LogMelSummary, ModalityAttention, PresenceGate
 from .model_types import ARCHITECTURES, model_type  # noqa: F401  (ARCHITECTURES re-exported)
 
 DEFAULT_HYPERPARAMETERS = {
@@ -26,6 +26,7 @@ DEFAULT_HYPERPARAMETERS = {
     "recurrent_units": 64,
     "fusion_hidden": 128,
     "dropout": 0.3,
+    "audio_front_end": "cnn",      # cnn: learnt on the log-mel; summary: fixed (LogMelSummary)
 }
 
 
@@ -74,7 +75,10 @@ def _feature_map_stem(x, hp: dict, prefix: str):
 
 
 def _log_mel_stem(x, hp: dict):
-    """The small CNN learned over the log-mel patch."""
+    """Per second: the small CNN learned over the log-mel patch, or the patch's fixed summary."""
+    if hp.get("audio_front_end", "cnn") == "summary":
+        x = LogMelSummary(name="audio_summary")(x)
+        return keras.layers.BatchNormalization(name="audio_summary_norm")(x)
     x = keras.layers.Reshape((-1, *PATCH_SHAPE, 1), name="audio_channels")(x)
     x = keras.layers.TimeDistributed(keras.layers.BatchNormalization(), name="audio_norm")(x)
     for index, filters in enumerate(hp["audio_filters"]):
@@ -158,7 +162,7 @@ def build_fusion(classes: int, hp: dict | None = None,
 
 
 def build_attention(classes: int, hp: dict | None = None,
-                 input_shapes: dict | None = None) -> keras.Model:
+                    input_shapes: dict | None = None, name: str = "attention") -> keras.Model:
     hp = {**DEFAULT_HYPERPARAMETERS, **(hp or {})}
     inputs = _inputs(("audio", "visual"), input_shapes)
     audio, visual = _audio_encoder(inputs, hp), _visual_encoder(inputs, hp)
@@ -171,7 +175,15 @@ def build_attention(classes: int, hp: dict | None = None,
                "audio_event": _head(audio, classes, "audio_event"),
                "visual_event": _head(visual, classes, "visual_event"),
                "attention": keras.layers.Identity(name="attention")(weights)}
-    return keras.Model(inputs, outputs, name="attention")
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_attention_light(classes: int, hp: dict | None = None,
+                          input_shapes: dict | None = None) -> keras.Model:
+    """Attention with the fixed log-mel summary as its sound front end: about 30 times cheaper
+    to train than the CNN, and the type that learns most from a few labelled videos."""
+    hp = {**DEFAULT_HYPERPARAMETERS, **(hp or {}), "audio_front_end": "summary"}
+    return build_attention(classes, hp, input_shapes, name="attention_light")
 
 
 def build_model(architecture: str, classes: int, hp: dict | None = None,

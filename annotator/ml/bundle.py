@@ -235,16 +235,20 @@ def load_bundle(name_or_path, for_videos: bool = True) -> ModelBundle:
     return ModelBundle(path, card)
 
 
-def installed_bundles(for_videos: bool = False) -> tuple[list[ModelBundle], list[str]]:
-    """(every usable bundle under models/ best held-out first, [why each other one is not]);
-    only those that label videos if `for_videos`.
+def installed_bundles(extra_dirs=(), for_videos: bool = False
+                      ) -> tuple[list[ModelBundle], list[str]]:
+    """(every usable bundle under models/ and `extra_dirs` (a project's own models), best
+    held-out first, [why each other one is not]); only those that label videos if `for_videos`.
+    Hidden folders (a bundle being written) are not bundles.
 
     Reads the cards only (no TensorFlow), so the app lists bundles before any model loads.
     """
     found, problems = [], []
-    root = models_dir()
-    for child in sorted(root.iterdir()) if root.is_dir() else []:
-        if (child / "card.json").exists():
+    children = []
+    for root in [models_dir(), *map(Path, extra_dirs)]:
+        children += sorted(root.iterdir()) if root.is_dir() else []
+    for child in children:
+        if not child.name.startswith(".") and (child / "card.json").exists():
             try:
                 found.append(load_bundle(child, for_videos))
             except BundleError as exc:
@@ -255,7 +259,7 @@ def installed_bundles(for_videos: bool = False) -> tuple[list[ModelBundle], list
 def list_bundles(for_videos: bool = False) -> list[ModelBundle]:
     """Every usable bundle under models/ (only those that label videos if `for_videos`),
     best held-out accuracy first."""
-    return installed_bundles(for_videos)[0]
+    return installed_bundles(for_videos=for_videos)[0]
 
 
 def default_bundle_name() -> str:

@@ -1,7 +1,8 @@
 """Held-out evaluation: per-second accuracy overall, on event seconds, per class, per modality
-head, and on the clips where a stream drops out, each with a bootstrap interval over videos;
+head, on the clips where a stream drops out, a confusion table, each with a bootstrap interval over videos;
 calibration error, sound-event-detection metrics and the share of unfamiliar seconds (the
-arithmetic is in metrics.py). Runs the same path as `annotate`."""
+arithmetic is in metrics.py). Runs the same path as `annotate`.
+Seconds nobody labelled are skipped (they are not background)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def _accuracy(correct: np.ndarray) -> float | None:
 def _collect(bundle: ModelBundle, videos: list[LabelledVideo], cache, progress, cancel):
     """Per-second truth and predicted indices (event head and each modality head) per video."""
     class_index = {name: i for i, name in enumerate(bundle.classes)}
-    rows, failures = [], []
+    rows, full_truths, failures = [], [], []
     for done, video in enumerate(videos, start=1):
         try:
             prepared = prepare_video(video.path, bundle, cache=cache, cancel=cancel)
@@ -35,17 +36,23 @@ def _collect(bundle: ModelBundle, videos: list[LabelledVideo], cache, progress, 
             continue
         annotation = label_video(prepared, bundle)
         seconds = prepared.features.seconds
-        truth = np.array([class_index.get(label, -1) for label in video.labels_for(seconds)])
-        heads = {name: probs.argmax(-1) for name, probs in annotation.probabilities.items()}
-        rows.append((video, truth, heads, annotation))
+        labels = video.labels_for(seconds)
+        labelled = np.array([label is not None for label in labels], bool)
+        # Unlabelled seconds: -1 in the full-length truth the honesty report filters itself.
+        full_truth = np.array([-1 if label is None else class_index.get(label, -1)
+                               for label in labels])
+        heads = {name: probs.argmax(-1)[labelled]
+                 for name, probs in annotation.probabilities.items()}
+        rows.append((video, full_truth[labelled], heads, annotation))
+        full_truths.append(full_truth)
         if progress:
             progress(done, len(videos), video.path.name)
-    return rows, failures
+    return rows, full_truths, failures
 
 
 def evaluate_videos(bundle: ModelBundle, videos: list[LabelledVideo], cache=None,
                     progress=None, cancel=None) -> dict:
-    rows, failures = _collect(bundle, videos, cache, progress, cancel)
+    rows, full_truths, failures = _collect(bundle, videos, cache, progress, cancel)
     background = bundle.classes.index(BACKGROUND)
     truth = np.concatenate([t for _v, t, _h, _a in rows]) if rows else np.zeros(0, int)
     event = np.concatenate([h["event"] for _v, _t, h, _a in rows]) if rows else np.zeros(0, int)
@@ -80,9 +87,19 @@ def evaluate_videos(bundle: ModelBundle, videos: list[LabelledVideo], cache=None
             "by_stream": dropout,
         },
         "seconds_with_unknown_class": unknown,
+        "confusion": confusion_table(truth, event, bundle.classes),
         "failures": failures,
-        **honesty_report(bundle, [(v, t, a) for v, t, _h, a in rows]),
+        **honesty_report(bundle, [(v, full, a) for (v, _t, _h, a), full in zip(rows, full_truths)]),
     }
+
+
+def confusion_table(truth: np.ndarray, predicted: np.ndarray, classes: list[str]) -> dict:
+    """{true class: {predicted class: seconds}} over the classes that occur (rows and columns)."""
+    table: dict = {}
+    for t, p in zip(truth.tolist(), predicted.tolist()):
+        row = table.setdefault(classes[t] if t >= 0 else "(unknown class)", {})
+        row[classes[p]] = row.get(classes[p], 0) + 1
+    return table
 
 
 def evaluate(spec, bundle: ModelBundle, cache=None, progress=None, cancel=None) -> dict:
@@ -98,7 +115,8 @@ def evaluate(spec, bundle: ModelBundle, cache=None, progress=None, cancel=None) 
 
 
 RECORDED_KEYS = ("per_second_accuracy", "event_second_accuracy", "heads", "dropout_clips",
-                 "per_class", "videos", "seconds", "video_accuracy", "video_per_class")
+                 "per_class", "confusion", "videos", "seconds", "video_accuracy",
+                 "video_per_class")
 
 
 def record_in_card(bundle: ModelBundle, report: dict) -> None:

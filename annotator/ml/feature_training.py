@@ -26,7 +26,8 @@ from .cost import head_multiply_adds
 from .model_types import model_type
 from .research_heads import BATCH_SIZE as RESEARCH_BATCH_SIZE
 from .research_heads import EPOCHS as RESEARCH_EPOCHS
-from .training import CONTEXT_SECONDS, fit_windows, windows_from_arrays, with_streams_removed
+from .feature_windows import fit_windows, windows_from_arrays, with_streams_removed
+from .training import CONTEXT_SECONDS
 
 log = logging.getLogger(__name__)
 

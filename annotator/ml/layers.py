@@ -24,6 +24,38 @@ class PresenceGate(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
+class LogMelSummary(keras.layers.Layer):
+    """A fixed (not learnt) description of each second's log-mel patch: per band, the mean,
+    the spread and the mean frame-to-frame change over the second, and a coarse grid of the
+    patch (blocks of 16 frames by 4 bands). Like the picture embedding, it needs no training,
+    so a head on it learns from a few labelled videos, and in a fraction of the CNN's time.
+
+    (batch, seconds, frames, bands) -> (batch, seconds, 3 * bands + (frames/16) * (bands/4)).
+    """
+
+    _TIME_BLOCK, _BAND_BLOCK = 16, 4
+
+    def call(self, patches):
+        mean = ops.mean(patches, axis=2)
+        spread = ops.std(patches, axis=2)
+        change = ops.mean(ops.abs(patches[:, :, 1:, :] - patches[:, :, :-1, :]), axis=2)
+        shape = ops.shape(patches)
+        frames, bands = patches.shape[2], patches.shape[3]
+        blocks = ops.reshape(patches, (shape[0], shape[1], frames // self._TIME_BLOCK,
+                                       self._TIME_BLOCK, bands // self._BAND_BLOCK,
+                                       self._BAND_BLOCK))
+        grid = ops.reshape(ops.mean(blocks, axis=(3, 5)),
+                           (shape[0], shape[1], (frames // self._TIME_BLOCK)
+                            * (bands // self._BAND_BLOCK)))
+        return ops.concatenate([mean, spread, change, grid], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        frames, bands = input_shape[2], input_shape[3]
+        width = 3 * bands + (frames // self._TIME_BLOCK) * (bands // self._BAND_BLOCK)
+        return tuple(input_shape[:2]) + (width,)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
 class ModalityAttention(keras.layers.Layer):
     """Per-second softmax weights over (audio, visual), computed from both, masked by presence.
 

@@ -49,3 +49,69 @@ def test_demo_folder_is_a_spec_with_dropout_info(demo_dir):
 def test_not_a_spec_is_a_clear_error(tmp_path):
     with pytest.raises(DataSpecError, match="not a SPEC"):
         load_spec(tmp_path)
+
+
+# ---- only what a person said is truth ---------------------------------------------------------
+
+def _per_second_rows(video, labels, sources):
+    from annotator.core.table import truth_table
+
+    table = truth_table(video, float(len(labels)), labels)
+    table["source"] = sources
+    return table
+
+
+def test_csv_rows_not_labelled_by_a_person_are_masked_never_background(tmp_path):
+    import pandas as pd
+
+    from annotator.core.csv_io import write_per_second_csv
+
+    first = _per_second_rows("a.mp4", ["Bell", "Bell", "Drone", "background"],
+                             ["human", "model", "human", "human"])
+    second = _per_second_rows("b.mp4", ["Drone", "Drone"], ["model", "model"])
+    write_per_second_csv(pd.concat([first, second]), tmp_path / "export.csv")
+    labelled = load_spec(tmp_path / "export.csv")
+    assert [v.path.name for v in labelled.videos] == ["a.mp4"]      # b has no human row
+    video = labelled.videos[0]
+    assert video.labels == ["Bell", None, "Drone", "background"]
+    assert video.labels_for(6) == ["Bell", None, "Drone", "background", None, None]
+    assert labelled.classes == ["Bell", "Drone", "background"]
+
+
+def test_a_csv_without_any_human_row_says_so(tmp_path):
+    from annotator.core.csv_io import write_per_second_csv
+
+    write_per_second_csv(_per_second_rows("a.mp4", ["Bell"], ["model"]), tmp_path / "x.csv")
+    with pytest.raises(DataSpecError, match="source=human"):
+        load_spec(tmp_path / "x.csv")
+
+
+def test_complete_truth_pads_with_background(demo_dir):
+    video = load_spec(demo_dir).videos[0]
+    assert video.complete and video.labels_for(len(video.labels) + 2)[-2:] == ["background"] * 2
+
+
+def test_a_project_folder_is_a_spec_of_its_human_labels(tmp_path):
+    from annotator.core.store import ProjectStore
+
+    store = ProjectStore.for_folder(tmp_path)
+    store.add_videos({"a.mp4": 5.0, "b.mp4": 3.0, "c.mp4": 4.0})
+    store.set_labels("a.mp4", {0: "Bell", 1: "Bell", 4: "background"}, "paint")
+    store.set_labels("b.mp4", {2: "Frog"}, "paint")
+    store.close()
+    for spec in (tmp_path, store.path):
+        labelled = load_spec(spec)
+        assert labelled.source == str(tmp_path.resolve())
+        assert [v.path for v in labelled.videos] == [tmp_path.resolve() / "a.mp4",
+                                                     tmp_path.resolve() / "b.mp4"]
+        assert labelled.videos[0].labels == ["Bell", "Bell", None, None, "background"]
+        assert labelled.videos[1].labels == [None, None, "Frog"]
+        assert labelled.classes == ["Bell", "Frog", "background"]
+
+
+def test_a_project_without_labels_is_a_clear_error(tmp_path):
+    from annotator.core.store import ProjectStore
+
+    ProjectStore.for_folder(tmp_path).close()
+    with pytest.raises(DataSpecError, match="no labelled videos"):
+        load_spec(tmp_path)

@@ -39,6 +39,7 @@ from .pictures import DEMO_WIDTH as DEMO_WIDTH, VISUAL_FAMILIES as VISUAL_FAMILI
 from .pictures import render_pictures
 from .sounds import DEMO_SAMPLE_RATE as DEMO_SAMPLE_RATE, SOUND_FAMILIES as SOUND_FAMILIES
 from .sounds import render_sound
+from .novel import NOVEL_CLASS_FAMILIES
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,9 @@ DEMO_CLASS_FAMILIES = {
     "Flat tyre": ("hiss", "spinning wheel"),
 }
 DEMO_CLASSES = list(DEMO_CLASS_FAMILIES)
+# `--class-set`: the shipped bundles' classes, or classes none of them has met (novel.py).
+CLASS_SETS = {"demo": DEMO_CLASS_FAMILIES, "novel": NOVEL_CLASS_FAMILIES}
+_ALL_FAMILIES = {**DEMO_CLASS_FAMILIES, **NOVEL_CLASS_FAMILIES}
 
 DEFAULT_CLIPS = 400
 LABELS_FILE, CLIPS_FILE = "labels.csv", "clips.csv"
@@ -112,13 +116,14 @@ class ClipPlan:
 
 # ---------------------------------------------------------------- the plan of each clip
 
-def plan_clip(seed: int, index: int) -> ClipPlan:
+def plan_clip(seed: int, index: int, class_set: str = "demo") -> ClipPlan:
     """The label, duration, event and dropout of clip `index`; independent of the clip count."""
+    classes = list(_class_families(class_set))
     rng = np.random.default_rng([seed, index, 0])
-    # Classes are dealt in shuffled blocks of 8, so every class gets its share of clips.
-    block, place = divmod(index, len(DEMO_CLASSES))
-    deal = np.random.default_rng([seed, block, 1]).permutation(len(DEMO_CLASSES))
-    label = DEMO_CLASSES[deal[place]]
+    # Classes are dealt in shuffled blocks, so every class gets its share of clips.
+    block, place = divmod(index, len(classes))
+    deal = np.random.default_rng([seed, block, 1]).permutation(len(classes))
+    label = classes[deal[place]]
     duration = FULL_DURATION
     if rng.random() < SHORT_CLIP_SHARE:
         duration = int(rng.integers(4, 10)) + int(rng.integers(1, 10)) / 10
@@ -140,17 +145,23 @@ def plan_clip(seed: int, index: int) -> ClipPlan:
                     stream, drop, drop + dropout_length)
 
 
+def _class_families(class_set: str) -> dict:
+    if class_set not in CLASS_SETS:
+        raise ValueError(f"unknown class set {class_set!r}; choose from {', '.join(CLASS_SETS)}")
+    return CLASS_SETS[class_set]
+
+
 # ---------------------------------------------------------------- sounds and pictures
 
 def render_audio(plan: ClipPlan, rng) -> np.ndarray:
     """The clip's mono soundtrack at DEMO_SAMPLE_RATE: background plus the gated event sound."""
-    return render_sound(DEMO_CLASS_FAMILIES[plan.label][0], plan.seconds_on("audio"),
+    return render_sound(_ALL_FAMILIES[plan.label][0], plan.seconds_on("audio"),
                         plan.duration, rng)
 
 
 def render_frames(plan: ClipPlan, rng):
     """The clip's RGB frames (a generator): background, with the event picture when it shows."""
-    return render_pictures(DEMO_CLASS_FAMILIES[plan.label][1], plan.seconds_on("visual"),
+    return render_pictures(_ALL_FAMILIES[plan.label][1], plan.seconds_on("visual"),
                            plan.duration, rng)
 
 
@@ -166,8 +177,11 @@ def render_clip(out_dir, plan: ClipPlan, seed: int) -> Path:
 
 
 def generate_demo_data(out_dir, clips: int = DEFAULT_CLIPS, seed: int = 0, progress=None,
-                       cancel=None, jobs: int | None = None) -> Path:
+                       cancel=None, jobs: int | None = None, class_set: str = "demo") -> Path:
     """Render `clips` demo clips into out_dir and write their truth; returns labels.csv's path.
+
+    `class_set` is "demo" (the shipped bundles' 8 classes) or "novel" (5 classes from sound and
+    picture families none of them has met).
 
     `progress(done, total)` is called after each clip; when `cancel()` returns True the run
     stops and raises Cancelled. labels.csv and clips.csv are written last, atomically, so a
@@ -180,7 +194,7 @@ def generate_demo_data(out_dir, clips: int = DEFAULT_CLIPS, seed: int = 0, progr
         raise ValueError(f"seed must not be negative, got {seed}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    plans = [plan_clip(seed, index) for index in range(clips)]
+    plans = [plan_clip(seed, index, class_set) for index in range(clips)]
     started = time.monotonic()
     _render_all(out_dir, plans, seed, progress, cancel, max(1, jobs or _default_jobs()))
     clip_rows = pd.DataFrame([plan.row() for plan in plans])

@@ -200,7 +200,7 @@ def _star_burst(rng):
     return draw
 
 
-_PICTURE_RENDERERS = {"spinning wheel": _spinning_wheel, "diagonal stripes": _diagonal_stripes,
+PICTURE_RENDERERS = {"spinning wheel": _spinning_wheel, "diagonal stripes": _diagonal_stripes,
                       "checkerboard": _checkerboard, "star burst": _star_burst}
 
 
@@ -208,7 +208,7 @@ def render_pictures(family: str, shown, duration: float, rng):
     """The clip's RGB frames (a generator): the backdrop, with `family`'s picture over it in
     the seconds where `shown` (one bool per second) is True."""
     backdrop = _backdrop(rng)
-    picture = _PICTURE_RENDERERS[family](rng)
+    picture = PICTURE_RENDERERS[family](rng)
     showing = np.asarray(shown)
 
     def frames():

@@ -91,7 +91,7 @@ def _hiss(n: int, rng) -> np.ndarray:
     return _band_noise(n, rng, centre - half_band, centre + half_band) * envelope
 
 
-_SOUND_RENDERERS = {"whistle": _whistle, "siren": _siren, "knocking": _knocking, "hiss": _hiss}
+SOUND_RENDERERS = {"whistle": _whistle, "siren": _siren, "knocking": _knocking, "hiss": _hiss}
 
 
 def _faint_distraction(n: int, rng) -> np.ndarray:
@@ -125,7 +125,7 @@ def render_sound(family: str, heard, duration: float, rng) -> np.ndarray:
     seconds where `heard` (one bool per second) is True."""
     n = sample_count(duration, DEMO_SAMPLE_RATE)
     audio = _background_sound(n, rng)
-    event = _SOUND_RENDERERS[family](n, rng)
+    event = SOUND_RENDERERS[family](n, rng)
     event = event / (np.sqrt(np.mean(event ** 2)) + 1e-12)
     # Sparse sounds (knocks) have high peaks: lower the event rather than clip it.
     level = min(10 ** (rng.uniform(-22, -12) / 20), 0.85 / (np.abs(event).max() + 1e-12))

@@ -1,7 +1,7 @@
-"""Class colours: one fixed colour per class of the bundle, background a quiet grey.
+"""Class colours: the project's own colour for each of its classes, background a quiet grey.
 
-Colours follow the class's place in the bundle's class list, so a class keeps its colour in every
-lane, in the palette and between sessions.
+A class the project does not list (a model's own class) takes a colour from its place in the
+classes shown, or from its name, so it keeps its colour in every lane and between sessions.
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ import zlib
 
 from PySide6.QtGui import QColor
 
+from ...core.class_list import CLASS_COLOURS
 from ...core.conventions import BACKGROUND
 
 # Distinct hues that stay readable with white text on them and as faint tints.
-_HUES = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
-         "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939"]
+_HUES = list(CLASS_COLOURS)
 BACKGROUND_COLOR = QColor("#d0d4da")
+UNLABELLED_COLOR = QColor("#b4bac3")       # the hatch of seconds nobody labelled
 AUDIO_COLOR = QColor("#2b7bb9")
 VISUAL_COLOR = QColor("#e07b00")
 CURSOR_COLOR = QColor("#e8112d")
@@ -27,9 +28,11 @@ GRID_COLOR = QColor("#dde1e6")
 TEXT_COLOR = QColor("#20242a")
 
 
-def label_color(label: str, classes: list[str]) -> QColor:
+def label_color(label: str, classes: list[str], colors: dict | None = None) -> QColor:
     if label == BACKGROUND or not label:
         return QColor(BACKGROUND_COLOR)
+    if colors and label in colors:
+        return QColor(colors[label])
     events = [c for c in classes if c != BACKGROUND]
     # crc32, unlike hash(), is stable between sessions
     index = events.index(label) if label in events else zlib.crc32(label.encode("utf-8"))

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPolygonF
 
 from ...core.conventions import BACKGROUND
-from .colors import (AUDIO_COLOR, GRID_COLOR, TEXT_COLOR, VISUAL_COLOR, faint, label_color)
+from .colors import (AUDIO_COLOR, GRID_COLOR, TEXT_COLOR, UNLABELLED_COLOR, VISUAL_COLOR, faint,
+                     label_color)
 from .edges import resized
 from .state import TimelineState
 
@@ -95,18 +96,23 @@ class Lane:
         painter.drawText(rect.adjusted(6, 0, -4, 0), Qt.AlignVCenter | Qt.AlignLeft, self.title)
 
 
-def _paint_blocks(painter, rect, state, axis, blocks: list[Block]) -> None:
+def _paint_blocks(painter, rect, state, axis, blocks: list[Block],
+                  name_background: bool = False) -> None:
     metrics = painter.fontMetrics()
     for block in blocks:
         x0, x1 = axis.x(block.start), axis.x(min(block.end, state.duration))
         if x1 < axis.left or x0 > axis.left + axis.width:
             continue
-        color = label_color(block.label, state.classes)
+        color = label_color(block.label, state.classes, state.class_colors)
         box = QRectF(x0, rect.top() + 3, max(1.0, x1 - x0 - 1), rect.height() - 6)
         painter.fillRect(box, faint(color) if block.faint else color)
-        if block.label != BACKGROUND and box.width() > 24:
-            painter.setPen(TEXT_COLOR if block.faint else QColor("white"))
-            text = metrics.elidedText(block.label, Qt.ElideRight, int(box.width()) - 6)
+        if (block.label != BACKGROUND or name_background) and box.width() > 24:
+            dark = block.faint or block.label == BACKGROUND
+            painter.setPen(TEXT_COLOR if dark else QColor("white"))
+            name = block.label
+            if name != BACKGROUND and name not in state.classes:
+                name += " (model's own)"   # a model's class the project does not list
+            text = metrics.elidedText(name, Qt.ElideRight, int(box.width()) - 6)
             painter.drawText(box.adjusted(4, 0, -2, 0), Qt.AlignVCenter | Qt.AlignLeft, text)
 
 
@@ -130,7 +136,10 @@ class PredictionLane(Lane):
 
 
 class HumanLane(Lane):
-    """The labels a person set; while dragging, the label being painted shows on top."""
+    """The labels a person set; while dragging, the label being painted shows on top.
+
+    A second nobody labelled is hatched ("not labelled"): it is not background, which is a
+    label a person gives (key 0) and is drawn as a grey block named background."""
     title = "Human"
     height = 34
 
@@ -141,8 +150,24 @@ class HumanLane(Lane):
         human = [labels.get(s) for s in range(state.seconds)]
         return [Block(s, e, v) for s, e, v in runs(human) if v is not None]
 
+    def unlabelled(self, state: TimelineState) -> list[tuple[int, int]]:
+        """[start, end) of each run of seconds nobody labelled."""
+        human = [state.human.get(s) for s in range(state.seconds)]
+        return [(s, e) for s, e, v in runs(human) if v is None]
+
     def paint(self, painter, rect, state, axis):
-        _paint_blocks(painter, rect, state, axis, self.blocks(state))
+        hatch = QBrush(UNLABELLED_COLOR, Qt.BDiagPattern)
+        for start, end in self.unlabelled(state):
+            x0, x1 = axis.x(start), axis.x(min(end, state.duration))
+            if x1 < axis.left or x0 > axis.left + axis.width:
+                continue
+            box = QRectF(x0, rect.top() + 3, max(1.0, x1 - x0 - 1), rect.height() - 6)
+            painter.fillRect(box, hatch)
+            if box.width() > 90:
+                painter.setPen(UNLABELLED_COLOR.darker(150))
+                painter.drawText(box.adjusted(4, 0, -2, 0), Qt.AlignVCenter | Qt.AlignLeft,
+                                 "not labelled")
+        _paint_blocks(painter, rect, state, axis, self.blocks(state), name_background=True)
         if state.paint_preview:
             start, end, label = state.paint_preview
             _paint_blocks(painter, rect, state, axis, [Block(start, end, label)])
@@ -200,7 +225,7 @@ class ConfidenceLane(Lane):
             x0, x1 = axis.x(start), axis.x(min(end, state.duration))
             if x1 - x0 < 30 or x1 < axis.left:
                 continue
-            painter.setPen(label_color(label, state.classes).darker(130))
+            painter.setPen(label_color(label, state.classes, state.class_colors).darker(130))
             text = metrics.elidedText(label, Qt.ElideRight, int(x1 - x0) - 6)
             painter.drawText(QRectF(x0 + 4, rect.top() + 1, x1 - x0 - 6, metrics.height()),
                              Qt.AlignLeft | Qt.AlignTop, text)

@@ -45,6 +45,7 @@ class TimelineState(QObject):
         self.familiarity: np.ndarray | None = None
         self.human: dict[int, str] = {}
         self.classes: list[str] = [BACKGROUND]
+        self.class_colors: dict[str, str] = {}   # the project's colours ("#rrggbb") by class
         self.threshold = DEFAULT_THRESHOLD
         self.cursor = 0.0
         self.view_start = 0.0
@@ -99,9 +100,11 @@ class TimelineState(QObject):
         self.human = dict(human)
         self.humanLabelsChanged.emit()
 
-    def set_classes(self, classes: list[str]) -> None:
+    def set_classes(self, classes: list[str], colors: dict[str, str] | None = None) -> None:
         ordered = [c for c in classes if c != BACKGROUND] + [BACKGROUND]
         self.classes = ordered
+        if colors is not None:
+            self.class_colors = dict(colors)
         if self.active_label not in ordered:
             self.set_active_label(ordered[0])
 

@@ -1,0 +1,140 @@
+"""Learning the user's own events in the app: the project's classes on the palette, Train on my
+labels, the offer to re-annotate with the new model, and "label next".
+
+The window only binds menus and keys to these; the dialogs do the asking, ProjectState and the
+store do the work.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from ..core.suggestions import best_seconds
+from .class_dialog import ClassDialog
+from .train_dialog import TrainDialog, project_models_dir
+
+log = logging.getLogger(__name__)
+
+CANDIDATE_VIDEOS = 20     # "label next" looks at the videos worth most, not at every one
+
+
+class LearningActions(QObject):
+    message = Signal(str)
+
+    def __init__(self, window, cache_dir=None):
+        super().__init__(window)
+        self.window, self.cache_dir = window, cache_dir
+        self.train_dialog: TrainDialog | None = None
+        self._visited: set[tuple[str, int]] = set()
+        window.project.classesChanged.connect(self.apply_classes)
+
+    @property
+    def project(self):
+        return self.window.project
+
+    # ---- classes -----------------------------------------------------------------------------
+
+    def folder_opened(self) -> None:
+        """The project's classes go on the palette; its own models join the model list."""
+        bundle = self.window.bundle_panel.current()
+        self.project.initialise_classes(bundle.classes if bundle else [])
+        panel = self.window.bundle_panel
+        panel.set_extra_dirs([project_models_dir(self.project)])
+        remembered = self.window.settings.value("bundle")
+        if remembered and (panel.current() is None or panel.current().name != remembered):
+            panel.choose(str(remembered))   # the project's own model, chosen last time
+        self._visited.clear()
+        self.apply_classes()
+
+    def apply_classes(self) -> None:
+        timeline = self.window.timeline
+        classes = self.project.classes()
+        timeline.set_classes([c.name for c in classes], {c.name: c.colour for c in classes})
+        self.window.palette.rebuild()
+        if timeline.video is not None:
+            timeline.set_human(self.project.human_labels(timeline.video))
+
+    def show_classes(self) -> ClassDialog | None:
+        if self.project.store is None:
+            self.message.emit("Open a folder first")
+            return None
+        dialog = ClassDialog(self.project, self.window)
+        dialog.finished.connect(lambda _result: self._forget_history())
+        dialog.open()
+        return dialog
+
+    def _forget_history(self) -> None:
+        """Undo steps name labels that a rename or merge may have changed: start afresh."""
+        for stack in self.window.review.undo_group.stacks():
+            stack.clear()
+
+    # ---- training ----------------------------------------------------------------------------
+
+    def ask_train(self) -> TrainDialog | None:
+        if self.project.store is None:
+            self.message.emit("Open a folder first")
+            return None
+        if self.train_dialog is not None and self.train_dialog.run is not None:
+            self.train_dialog.raise_()
+            return self.train_dialog
+        self.train_dialog = TrainDialog(self.project, self.cache_dir, self.window)
+        self.train_dialog.trained.connect(self._on_trained)
+        self.train_dialog.reannotateRequested.connect(self.reannotate)
+        self.train_dialog.show()
+        return self.train_dialog
+
+    def _on_trained(self, path: str) -> None:
+        panel = self.window.bundle_panel
+        current = panel.current()
+        panel.reload(current.name if current else None)
+        self.project.refresh_label_next()
+        self.message.emit(f"Trained {Path(path).name}: it is in the model list")
+
+    def reannotate(self, bundle_path: str) -> bool:
+        """Annotate every video nobody reviewed with the new bundle."""
+        panel = self.window.bundle_panel
+        panel.reload()
+        if not panel.choose(bundle_path):
+            self.message.emit(f"{bundle_path}: not found in the model list")
+            return False
+        names = [name for name, entry in self.project.entries.items()
+                 if not entry.edited_seconds and entry.status != "failed"]
+        if not names:
+            self.message.emit("Every video has human labels: nothing to re-annotate")
+            return False
+        return self.window.annotation.start(names, panel.current(), again=True)
+
+    # ---- what to label next ------------------------------------------------------------------
+
+    def label_next(self) -> bool:
+        """Go to the second, in any video, where a label would help most (not yet visited)."""
+        if self.project.store is None:
+            self.message.emit("Open a folder first")
+            return False
+        counts = self.project.store.classes.labelled_seconds()
+        ranked = sorted((e for e in self.project.entries.values() if e.status == "done"),
+                        key=lambda e: -(e.label_next or 0.0))[:CANDIDATE_VIDEOS]
+        candidates = []
+        for entry in ranked:
+            predictions = self.project.predictions(entry.name)
+            human = self.project.human_labels(entry.name)
+            for worth, second in best_seconds(predictions, human, counts, count=5):
+                if (entry.name, second) not in self._visited:
+                    candidates.append((worth, entry.name, second))
+        if not candidates:
+            self.message.emit("No suggestion left: annotate videos first, or every doubtful "
+                              "second has a label")
+            return False
+        # Best worth first; on a tie, the earlier video and second.
+        worth, name, second = min(candidates, key=lambda c: (-c[0], c[1], c[2]))
+        self._visited.add((name, second))
+        if self.window.timeline.video != name:
+            self.window.folder_view.select(name)
+        self.window.timeline.seek(float(second))
+        self.window.timeline.set_selection(None)
+        self.message.emit(f"Label next: {name} at {second} s (worth {worth:.2f}: the model is "
+                          "unsure, its heads disagree, or its class has few labels)")
+        return True

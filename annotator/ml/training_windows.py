@@ -1,0 +1,168 @@
+"""Training windows, drawn afresh every epoch, with the augmentations that make a few labelled
+videos go further.
+
+A window is `context` consecutive seconds of one video (the model sees clips of that length).
+Every epoch draws new windows at random offsets (a time shift, so an event is seen at every
+place in the window) and, when augmenting:
+- pastes a run of labelled seconds from another video into the window (events meet new
+  neighbours: the recurrent layers learn that a class can start and stop anywhere);
+- changes the sound's gain and adds a little noise to the log-mel patch and the picture embedding;
+- mixes a background second's sound under event seconds (the event heard over other noise);
+- for two-stream models, removes one stream from some windows (so a model keeps working on a
+  video without sound, or without pictures).
+Seconds nobody labelled keep weight 0 throughout.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.audio_features import SILENT_PATCH_VALUE
+from ..core.conventions import LOG_OFFSET
+from .training_data import UNLABELLED, VideoSeconds
+
+PASTE_SHARE = 0.35          # windows given a run of seconds from another video
+GAIN_DB = (-12.0, 6.0)      # the sound's level, changed per window
+AUDIO_NOISE = 0.15          # std of noise added to the log-mel (natural log units)
+VISUAL_NOISE = 0.1          # std of noise on the picture embedding, relative to its own spread
+MIX_SHARE = 0.3             # windows whose event seconds get a background second mixed in
+STREAM_REMOVAL_SHARE = 0.2  # two-stream models: windows without audio, and as many without pictures
+
+_FILL = {"log_mel": SILENT_PATCH_VALUE, "audio_present": 0.0, "visual": 0.0,
+         "visual_present": 0.0}
+
+
+def cut_window(video: VideoSeconds, start: int, end: int, inputs: tuple[str, ...]) -> dict:
+    """Seconds [start, end) of a video, padded past its end (padding is unlabelled)."""
+    stop = min(end, video.seconds)
+    pad = end - start - (stop - start)
+    window = {"truth": np.pad(video.truth[start:stop], (0, pad), constant_values=UNLABELLED)}
+    for name in inputs:
+        array = video.arrays[name][start:stop]
+        widths = [(0, pad)] + [(0, 0)] * (array.ndim - 1)
+        window[name] = np.pad(array, widths, constant_values=_FILL[name]).astype(np.float32)
+    return window
+
+
+def _labelled_runs(truth: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of labelled seconds (any classes) in a video."""
+    labelled = np.concatenate([[False], truth != UNLABELLED, [False]])
+    edges = np.flatnonzero(np.diff(labelled.astype(np.int8)))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+class WindowSampler:
+    """Draws each epoch's windows from the training videos' seconds."""
+
+    def __init__(self, videos: list[VideoSeconds], inputs: tuple[str, ...], context: int,
+                 weights: np.ndarray, background: int, two_streams: bool, augment: bool = True):
+        self.videos = [v for v in videos if (v.truth != UNLABELLED).any()]
+        self.inputs, self.context, self.weights = inputs, context, weights
+        self.two_streams, self.augment = two_streams, augment
+        labelled = np.array([(v.truth != UNLABELLED).sum() for v in self.videos], float)
+        self.chance = labelled / labelled.sum()
+        self.runs = [_labelled_runs(v.truth) for v in self.videos]
+        self.background_mel = self._background_sound(background)
+        visual = [v.arrays["visual"] for v in self.videos if "visual" in v.arrays]
+        self.visual_spread = float(np.concatenate(visual).std()) if visual else 0.0
+
+    def _background_sound(self, background: int) -> np.ndarray | None:
+        """Log-mel patches of every second labelled background where the sound is present."""
+        if "log_mel" not in self.inputs:
+            return None
+        patches = [v.arrays["log_mel"][(v.truth == background) & (v.arrays["audio_present"] > 0)]
+                   for v in self.videos]
+        patches = [p for p in patches if len(p)]
+        return np.concatenate(patches) if patches else None
+
+    def natural_windows(self) -> int:
+        """How many windows cover the training seconds once."""
+        return max(1, int(np.ceil(sum(v.seconds for v in self.videos) / self.context)))
+
+    def epoch(self, count: int, rng) -> dict:
+        """`count` windows: each input, 'labels' (class indices) and 'weights' per second."""
+        windows = [self._window(rng) for _ in range(count)]
+        return {key: np.stack([w[key] for w in windows]) for key in windows[0]}
+
+    # ---- one window ------------------------------------------------------------------------
+
+    def _window(self, rng) -> dict:
+        index = int(rng.choice(len(self.videos), p=self.chance))
+        video = self.videos[index]
+        start = int(rng.integers(0, max(1, video.seconds - self.context + 1)))
+        window = self._cut(video, start, start + self.context)
+        if self.augment:
+            if len(self.videos) > 1 and rng.random() < PASTE_SHARE:
+                self._paste(window, index, rng)
+            self._vary_sound(window, rng)
+            self._vary_pictures(window, rng)
+        if self.two_streams and self.augment:
+            self._remove_a_stream(window, rng)
+        truth = window.pop("truth")
+        window["weights"] = np.where(truth == UNLABELLED, 0.0, self.weights[np.maximum(truth, 0)])
+        window["weights"] = window["weights"].astype(np.float32)
+        window["labels"] = np.maximum(truth, 0).astype(np.int32)
+        return window
+
+    def _cut(self, video: VideoSeconds, start: int, end: int) -> dict:
+        return cut_window(video, start, end, self.inputs)
+
+    def _paste(self, window: dict, index: int, rng) -> None:
+        """Overwrite part of the window with a run of labelled seconds from another video."""
+        other = int(rng.choice([i for i in range(len(self.videos)) if i != index]))
+        runs = self.runs[other]
+        run_start, run_end = runs[int(rng.integers(len(runs)))]
+        length = int(rng.integers(1, min(run_end - run_start, self.context // 2) + 1))
+        source = int(rng.integers(run_start, run_end - length + 1))
+        target = int(rng.integers(0, self.context - length + 1))
+        piece = self._cut(self.videos[other], source, source + length)
+        for key, value in piece.items():
+            window[key][target:target + length] = value
+
+    def _vary_sound(self, window: dict, rng) -> None:
+        if "log_mel" not in window:
+            return
+        mel = np.maximum(np.exp(window["log_mel"]) - LOG_OFFSET, 0.0)
+        mel *= 10 ** (rng.uniform(*GAIN_DB) / 20)
+        events = (window["truth"] >= 0) & (window["audio_present"] > 0)
+        if self.background_mel is not None and events.any() and rng.random() < MIX_SHARE:
+            picks = rng.integers(len(self.background_mel), size=int(events.sum()))
+            under = np.maximum(np.exp(self.background_mel[picks]) - LOG_OFFSET, 0.0)
+            mel[events] += rng.uniform(0.3, 1.0) * under
+        noisy = np.log(mel + LOG_OFFSET) + rng.normal(0, AUDIO_NOISE, mel.shape)
+        present = window["audio_present"] > 0
+        window["log_mel"] = np.where(present[:, None, None], noisy,
+                                     window["log_mel"]).astype(np.float32)
+
+    def _vary_pictures(self, window: dict, rng) -> None:
+        if "visual" not in window or not self.visual_spread:
+            return
+        noise = rng.normal(0, VISUAL_NOISE * self.visual_spread, window["visual"].shape)
+        present = window["visual_present"][:, None] > 0
+        window["visual"] = (window["visual"] + noise * present).astype(np.float32)
+
+    def _remove_a_stream(self, window: dict, rng) -> None:
+        draw = rng.random()
+        if draw < STREAM_REMOVAL_SHARE:
+            window["log_mel"][:] = SILENT_PATCH_VALUE
+            window["audio_present"][:] = 0.0
+        elif draw < 2 * STREAM_REMOVAL_SHARE:
+            window["visual"][:] = 0.0
+            window["visual_present"][:] = 0.0
+
+
+def fixed_windows(videos: list[VideoSeconds], inputs: tuple[str, ...], context: int) -> dict:
+    """The held-out videos cut into consecutive windows (as prediction cuts them), unweighted."""
+    from .prediction import context_windows
+
+    windows = []
+    for video in videos:
+        for start, end in context_windows(video.seconds, context):
+            window = cut_window(video, start, start + context, inputs)
+            truth = window.pop("truth")
+            window["weights"] = (truth != UNLABELLED).astype(np.float32)
+            window["labels"] = np.maximum(truth, 0).astype(np.int32)
+            windows.append(window)
+    if not windows:
+        return {}
+    return {key: np.stack([w[key] for w in windows]) for key in windows[0]}
