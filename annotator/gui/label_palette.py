@@ -67,7 +67,6 @@ class LabelPalette(QWidget):
                                  if number <= 9 else ""))
             button.setCheckable(True)
             color = label_color(label, self.state.classes, self.state.class_colors)
-            text = "#20242a" if label == BACKGROUND else "white"
             button.setStyleSheet(
                 f"QToolButton {{ background: {color.name()}; color: {_text_color(label)};"
                 f" border-radius: 3px; padding: 2px 6px; border: 2px solid transparent; }}"

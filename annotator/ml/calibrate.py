@@ -113,7 +113,8 @@ def calibrate_bundle(bundle: ModelBundle, fit_videos: list[LabelledVideo],
         **({"note": note} if note else {}),
     }
     card["familiarity"] = {
-        "file": FAMILIARITY_FILE, "streams": sorted(summary.streams), "fitted_on": fit_data, "fit_videos": len(fit),
+        "file": FAMILIARITY_FILE, "streams": sorted(summary.streams), "fitted_on": fit_data,
+        "fit_videos": len(fit),
         "fit_seconds": int(sum(len(t) for _p, t in fit)), "threshold_data": held_out_data,
         "target_flagged_share": target, **familiarity_card,
     }

@@ -8,7 +8,8 @@ data. One temperature cannot serve a head that is sure of some labels and guessi
 on others (a sound family shared by two classes: the audio head is right half the time there
 while its top probability says 0.6-0.75), so the confidence written out is the scaled top
 probability passed through a non-decreasing map fitted on the same held-out seconds (isotonic
-regression): the order of confidences is kept, and no label ever changes. Where a second is unlike that data (familiarity below 1) no fitted number holds, so its
+regression): the order of confidences is kept, and no label ever changes. Where a second is
+unlike that data (familiarity below 1) no fitted number holds, so its
 confidence is at most half the calibrated probability, less the further out it is.
 """
 

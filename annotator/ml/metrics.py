@@ -101,7 +101,8 @@ def segment_based(truth, predicted, background: int, classes: int) -> dict:
         if c == background:
             continue
         ref_c, sys_c = truth == c, predicted == c
-        tp_c, fn_c, fp_c = int((ref_c & sys_c).sum()), int((ref_c & ~sys_c).sum()), int((sys_c & ~ref_c).sum())
+        tp_c = int((ref_c & sys_c).sum())
+        fn_c, fp_c = int((ref_c & ~sys_c).sum()), int((sys_c & ~ref_c).sum())
         if ref_c.any():
             f1_per_class.append(_ratio(2 * tp_c, 2 * tp_c + fp_c + fn_c))
             er_per_class.append(_ratio(fn_c + fp_c, int(ref_c.sum())))
