@@ -28,6 +28,7 @@ run: install
 ## Lint (ruff), then the whole test suite (offscreen Qt)
 test: $(CLUSTER_STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 ## Rebuild the shipped bundles and samples from scratch (see README: "Reproducing the models")

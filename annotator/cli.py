@@ -48,19 +48,33 @@ class ProgressBar:
 def _add_annotate(sub) -> None:
     p = sub.add_parser("annotate", help="label every second of videos (files or folders)")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--model", default=None, help="bundle name under models/ or a path "
-                                                 "(default: the best installed bundle)")
-    p.add_argument("--out", default=str(EXPORTS_DIR / "annotations.csv"),
-                   help="per-second CSV to write (default: exports/annotations.csv)")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="bundle name under models/ or a path (default: the best installed bundle)",
+    )
+    p.add_argument(
+        "--out",
+        default=str(EXPORTS_DIR / "annotations.csv"),
+        help="per-second CSV to write (default: exports/annotations.csv)",
+    )
     p.add_argument("--segments", default=None, help="also write merged segments to this CSV")
     p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     p.add_argument("--jobs", type=int, default=2, help="videos decoded in parallel (default 2)")
     p.add_argument("--no-cache", action="store_true", help="recompute features (honest timing)")
-    p.add_argument("--engine", choices=["local", "ray"], default="local",
-                   help="local: this machine (default); ray: a Ray cluster (pip install .[cluster])")
-    p.add_argument("--address", default=None, metavar="RAY_ADDRESS",
-                   help="with --engine ray: join this cluster (HOST:PORT, ray://HOST:PORT or "
-                        "auto); without it a local cluster of --jobs CPUs runs the batch")
+    p.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local: this machine (default); ray: a Ray cluster (pip install .[cluster])",
+    )
+    p.add_argument(
+        "--address",
+        default=None,
+        metavar="RAY_ADDRESS",
+        help="with --engine ray: join this cluster (HOST:PORT, ray://HOST:PORT or "
+        "auto); without it a local cluster of --jobs CPUs runs the batch",
+    )
     p.set_defaults(func=_cmd_annotate)
 
 
@@ -69,35 +83,62 @@ def _add_train(sub) -> None:
     p.add_argument("--data", required=True, metavar="SPEC")
     p.add_argument("--arch", required=True, choices=model_type_names())
     p.add_argument("--out", required=True, help="bundle folder, e.g. models/NAME")
-    p.add_argument("--epochs", type=int, default=None,
-                   help="default 40; 50 with --video-level (the research's)")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="default 40; 50 with --video-level (the research's)",
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=None,
-                   help="default 32; 64 with --video-level (the research's)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="default 32; 64 with --video-level (the research's)",
+    )
     p.add_argument("--learning-rate", type=float, default=1e-3)
-    p.add_argument("--visual-fps", type=int, default=1, help="frames per second fed to the backbone")
+    p.add_argument(
+        "--visual-fps", type=int, default=1, help="frames per second fed to the backbone"
+    )
     p.add_argument("--hidden", type=int, default=None, help="visual/audio/fusion hidden width")
     p.add_argument("--recurrent", choices=["gru", "lstm"], default=None)
     p.add_argument("--recurrent-units", type=int, default=None)
     p.add_argument("--dropout", type=float, default=None)
     p.add_argument("--version", default="1.0.0")
-    p.add_argument("--video-level", action="store_true",
-                   help="feature files only: the research's notebook model, one label per video")
+    p.add_argument(
+        "--video-level",
+        action="store_true",
+        help="feature files only: the research's notebook model, one label per video",
+    )
     _add_trust_pickles(p)
     p.add_argument("--overwrite", action="store_true", help="replace a bundle already at --out")
-    p.add_argument("--warm-start", default=None, metavar="BUNDLE",
-                   help="start the audio encoder from this bundle's weights")
-    p.add_argument("--refit", choices=["auto", "yes", "no"], default="auto",
-                   help="train the final model again on every labelled video, for the epochs "
-                        "that did best held out (auto: with fewer than 20 videos)")
-    p.add_argument("--no-augment", action="store_true",
-                   help="no time shifts, pasting, gain, noise or mixing (for comparison)")
+    p.add_argument(
+        "--warm-start",
+        default=None,
+        metavar="BUNDLE",
+        help="start the audio encoder from this bundle's weights",
+    )
+    p.add_argument(
+        "--refit",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="train the final model again on every labelled video, for the epochs "
+        "that did best held out (auto: with fewer than 20 videos)",
+    )
+    p.add_argument(
+        "--no-augment",
+        action="store_true",
+        help="no time shifts, pasting, gain, noise or mixing (for comparison)",
+    )
     p.set_defaults(func=_cmd_train)
 
 
 def _add_trust_pickles(parser) -> None:
-    parser.add_argument("--trust-pickles", action="store_true",
-                        help="read the research's pickles (a pickle can run code when loaded)")
+    parser.add_argument(
+        "--trust-pickles",
+        action="store_true",
+        help="read the research's pickles (a pickle can run code when loaded)",
+    )
 
 
 def _add_other(sub) -> None:
@@ -105,28 +146,46 @@ def _add_other(sub) -> None:
     p.add_argument("--data", required=True, metavar="SPEC")
     p.add_argument("--model", required=True)
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
-    p.add_argument("--record", action="store_true",
-                   help="write the result into the bundle's card as its held-out metrics")
+    p.add_argument(
+        "--record",
+        action="store_true",
+        help="write the result into the bundle's card as its held-out metrics",
+    )
     _add_trust_pickles(p)
-    p.add_argument("--plots", metavar="DIR", default=None,
-                   help="also draw a reliability diagram and a confusion matrix (PNG) into DIR")
+    p.add_argument(
+        "--plots",
+        metavar="DIR",
+        default=None,
+        help="also draw a reliability diagram and a confusion matrix (PNG) into DIR",
+    )
     p.set_defaults(func=_cmd_evaluate)
-    p = sub.add_parser("calibrate", help="fit a bundle's confidence temperatures and familiarity "
-                                         "summary on held-out data (no retraining)")
+    p = sub.add_parser(
+        "calibrate",
+        help="fit a bundle's confidence temperatures and familiarity "
+        "summary on held-out data (no retraining)",
+    )
     p.add_argument("--data", required=True, metavar="SPEC", help="labelled held-out data")
     p.add_argument("--model", required=True)
-    p.add_argument("--familiar-data", metavar="SPEC", default=None,
-                   help="the data the bundle was trained on, summarised for familiarity "
-                        "(default: half of --data)")
+    p.add_argument(
+        "--familiar-data",
+        metavar="SPEC",
+        default=None,
+        help="the data the bundle was trained on, summarised for familiarity "
+        "(default: half of --data)",
+    )
     p.add_argument("--note", default="", help="recorded in the card, e.g. how --data was made")
     p.set_defaults(func=_cmd_calibrate)
     p = sub.add_parser("demo-data", help="render demo clips with per-second truth")
     p.add_argument("out_dir", metavar="OUT_DIR")
     p.add_argument("--clips", type=int, default=400)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--class-set", choices=["demo", "novel"], default="demo",
-                   help="demo: the shipped bundles' 8 classes; novel: 5 classes none of them "
-                        "has met (to try training on your own labels)")
+    p.add_argument(
+        "--class-set",
+        choices=["demo", "novel"],
+        default="demo",
+        help="demo: the shipped bundles' 8 classes; novel: 5 classes none of them "
+        "has met (to try training on your own labels)",
+    )
     p.set_defaults(func=_cmd_demo_data)
     p = sub.add_parser("models", help="installed bundles and their cards")
     p.add_argument("--json", action="store_true")
@@ -135,8 +194,11 @@ def _add_other(sub) -> None:
     p.add_argument("--clips", type=int, default=8)
     p.add_argument("--json", action="store_true")
     p.add_argument("--model", default=None, help="bundle to time (default: the default bundle)")
-    p.add_argument("--ray", action="store_true",
-                   help="also time `annotate --engine ray` on a local cluster (cluster extra)")
+    p.add_argument(
+        "--ray",
+        action="store_true",
+        help="also time `annotate --engine ray` on a local cluster (cluster extra)",
+    )
     p.set_defaults(func=_cmd_bench)
     p = sub.add_parser("gui", help="open the desktop app")
     p.add_argument("folder", nargs="?", default=None)
@@ -147,27 +209,41 @@ FORMAT_NAMES = ("csv", "segments", "dcase", "audacity", "eaf", "boris", "labelst
 
 
 def _add_interchange(sub) -> None:
-    p = sub.add_parser("export", help="write a project's labels (or a per-second CSV's) in "
-                                      "another tool's format")
+    p = sub.add_parser(
+        "export", help="write a project's labels (or a per-second CSV's) in another tool's format"
+    )
     p.add_argument("source", metavar="FOLDER_OR_CSV")
     p.add_argument("--format", required=True, choices=FORMAT_NAMES, dest="fmt")
-    p.add_argument("--out", required=True, metavar="PATH",
-                   help="file to write (a folder for audacity and eaf: one file per video)")
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="PATH",
+        help="file to write (a folder for audacity and eaf: one file per video)",
+    )
     p.set_defaults(func=_cmd_export)
     p = sub.add_parser("import", help="read label files into a project folder as human labels")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--into", required=True, metavar="FOLDER")
-    p.add_argument("--format", default=None, choices=FORMAT_NAMES, dest="fmt",
-                   help="the files' format (default: guessed from each file)")
+    p.add_argument(
+        "--format",
+        default=None,
+        choices=FORMAT_NAMES,
+        dest="fmt",
+        help="the files' format (default: guessed from each file)",
+    )
     p.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
-    p.add_argument("--add-classes", action="store_true",
-                   help="accept labels the project does not know yet as new classes")
+    p.add_argument(
+        "--add-classes",
+        action="store_true",
+        help="accept labels the project does not know yet as new classes",
+    )
     p.set_defaults(func=_cmd_import)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        description="Label every second of local videos from sound and picture.")
+        description="Label every second of local videos from sound and picture."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_annotate(sub)
@@ -182,16 +258,20 @@ def _run_batch(args, files, bundle, out: Path):
     from .core.feature_cache import FeatureCache
     from .core.paths import video_path_relative_to
 
-    common = {"cache": FeatureCache(), "use_cache": not args.no_cache,
-              "progress": ProgressBar("annotate"),
-              "name_for": lambda p: video_path_relative_to(p, out)}
+    common = {
+        "cache": FeatureCache(),
+        "use_cache": not args.no_cache,
+        "progress": ProgressBar("annotate"),
+        "name_for": lambda p: video_path_relative_to(p, out),
+    }
     if args.engine == "ray":
         from .core.finished_videos import FinishedVideos, journal_folder
         from .ml.engines.ray_engine import annotate_batch_ray
 
         journal = FinishedVideos(journal_folder(out), bundle.tag)
-        return annotate_batch_ray(files, bundle, address=args.address, cpus=args.jobs,
-                                  journal=journal, **common), journal
+        return annotate_batch_ray(
+            files, bundle, address=args.address, cpus=args.jobs, journal=journal, **common
+        ), journal
     from .ml.batch import annotate_batch
 
     return annotate_batch(files, bundle, jobs=args.jobs, **common), None
@@ -211,14 +291,18 @@ def _cmd_annotate(args) -> int:
     bundle = load_bundle(args.model or default_bundle_name())
     files, failures, skipped = collect_videos(args.paths, args.recursive)
     out = Path(args.out)
-    print(f"annotating {len(files)} file(s) with {bundle.tag} ({bundle.architecture})",
-          file=sys.stderr)
+    print(
+        f"annotating {len(files)} file(s) with {bundle.tag} ({bundle.architecture})",
+        file=sys.stderr,
+    )
     result, journal = _run_batch(args, files, bundle, out)
     result.failures = failures + result.failures
     tables = [a.table for a in result.annotations]
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=PER_SECOND_COLUMNS)
+    table = (
+        pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=PER_SECOND_COLUMNS)
+    )
     write_per_second_csv(table, out)
-    if journal is not None:   # every finished video's rows are in the CSV now
+    if journal is not None:  # every finished video's rows are in the CSV now
         journal.remove()
     if args.segments:
         write_segments_csv(segments_from_table(table), args.segments)
@@ -238,8 +322,10 @@ def _print_annotate_summary(result, table, out, segments, skipped) -> None:
     for annotation in result.annotations:
         events = annotation.table[annotation.table["label"] != "background"]
         main = main_label(annotation.table["label"])
-        print(f"  {annotation.table['video'].iloc[0]}: {len(annotation.table)} s, "
-              f"mostly {main} ({len(events)} event seconds)")
+        print(
+            f"  {annotation.table['video'].iloc[0]}: {len(annotation.table)} s, "
+            f"mostly {main} ({len(events)} event seconds)"
+        )
     print(familiarity_summary(result.annotations))
     if skipped:
         print(f"skipped {len(skipped)} non-media file(s) by extension", file=sys.stderr)
@@ -258,11 +344,14 @@ def familiarity_summary(annotations) -> str:
         return "familiarity: not scored (the bundle has no familiarity summary; run `calibrate`)"
     seconds = sum(len(a.familiarity) for a in scored)
     unfamiliar = sum(int((a.familiarity < 1.0).sum()) for a in scored)
-    warned = sum(1 for a in scored if any("unlike the model's training data" in w
-                                          for w in a.warnings))
+    warned = sum(
+        1 for a in scored if any("unlike the model's training data" in w for w in a.warnings)
+    )
     share = 100 * unfamiliar / max(seconds, 1)
-    return (f"familiarity: {unfamiliar} of {seconds} s ({share:.0f} %) unlike the model's "
-            f"training data; {warned} of {len(scored)} video(s) warned")
+    return (
+        f"familiarity: {unfamiliar} of {seconds} s ({share:.0f} %) unlike the model's "
+        f"training data; {warned} of {len(scored)} video(s) warned"
+    )
 
 
 def _hyperparameters(args) -> dict:
@@ -279,48 +368,82 @@ def _hyperparameters(args) -> dict:
 
 
 def _print_epoch(report) -> None:
-    held_out = ("" if report.val_accuracy is None else
-                f", held-out loss {report.val_loss:.3f}, accuracy {report.val_accuracy:.3f}")
-    print(f"{report.phase} epoch {report.epoch}/{report.epochs}: loss {report.loss:.3f}{held_out}"
-          f" ({report.elapsed:.0f} s, at most {report.seconds_left:.0f} s left)", file=sys.stderr)
+    held_out = (
+        ""
+        if report.val_accuracy is None
+        else f", held-out loss {report.val_loss:.3f}, accuracy {report.val_accuracy:.3f}"
+    )
+    print(
+        f"{report.phase} epoch {report.epoch}/{report.epochs}: loss {report.loss:.3f}{held_out}"
+        f" ({report.elapsed:.0f} s, at most {report.seconds_left:.0f} s left)",
+        file=sys.stderr,
+    )
 
 
 def _cmd_train(args) -> int:
     from .core.errors import DataSpecError
     from .core.feature_sets import feature_folder_kind, open_feature_set
 
-    sizes = {key: value for key, value in (("epochs", args.epochs), ("batch_size", args.batch_size))
-             if value is not None}
+    sizes = {
+        key: value
+        for key, value in (("epochs", args.epochs), ("batch_size", args.batch_size))
+        if value is not None
+    }
     if feature_folder_kind(args.data):
         from .ml.feature_training import train_on_features
 
-        bundle = train_on_features(open_feature_set(args.data, args.trust_pickles), args.arch,
-                                   args.out, video_level=args.video_level, seed=args.seed,
-                                   hyperparameters=_hyperparameters(args),
-                                   learning_rate=args.learning_rate, version=args.version, **sizes)
+        bundle = train_on_features(
+            open_feature_set(args.data, args.trust_pickles),
+            args.arch,
+            args.out,
+            video_level=args.video_level,
+            seed=args.seed,
+            hyperparameters=_hyperparameters(args),
+            learning_rate=args.learning_rate,
+            version=args.version,
+            **sizes,
+        )
     elif args.video_level:
-        raise DataSpecError(f"{args.data}: --video-level needs a folder of feature files "
-                            "(AVE's h5 files or the research's pickles)")
+        raise DataSpecError(
+            f"{args.data}: --video-level needs a folder of feature files "
+            "(AVE's h5 files or the research's pickles)"
+        )
     else:
         from .ml.training import train
 
-        bundle = train(args.data, args.arch, args.out, seed=args.seed,
-                       hyperparameters=_hyperparameters(args), visual_fps=args.visual_fps,
-                       learning_rate=args.learning_rate, progress=ProgressBar("features"),
-                       version=args.version, epoch_progress=_print_epoch,
-                       overwrite=args.overwrite, warm_start=args.warm_start,
-                       augment=not args.no_augment,
-                       refit={"auto": None, "yes": True, "no": False}[args.refit], **sizes)
+        bundle = train(
+            args.data,
+            args.arch,
+            args.out,
+            seed=args.seed,
+            hyperparameters=_hyperparameters(args),
+            visual_fps=args.visual_fps,
+            learning_rate=args.learning_rate,
+            progress=ProgressBar("features"),
+            version=args.version,
+            epoch_progress=_print_epoch,
+            overwrite=args.overwrite,
+            warm_start=args.warm_start,
+            augment=not args.no_augment,
+            refit={"auto": None, "yes": True, "no": False}[args.refit],
+            **sizes,
+        )
     card = bundle.card
     metrics = card.get("metrics", {})
     training = card["training"]
-    video = (f", per-video accuracy {metrics['video_accuracy']}"
-             if metrics.get("video_accuracy") is not None else "")
+    video = (
+        f", per-video accuracy {metrics['video_accuracy']}"
+        if metrics.get("video_accuracy") is not None
+        else ""
+    )
     counts = ", ".join(f"{k} {v}" for k, v in training.get("labelled_seconds", {}).items())
-    print(f"saved {bundle.tag} to {bundle.path} ({card['parameter_count']} parameters, "
-          f"{training['epochs_run']} epochs, best {training.get('best_epoch')}, "
-          f"{training['training_seconds']} s)" + (f"; labelled seconds: {counts}" if counts else "")
-          + f"; held-out per-second accuracy {metrics.get('per_second_accuracy')}{video}")
+    print(
+        f"saved {bundle.tag} to {bundle.path} ({card['parameter_count']} parameters, "
+        f"{training['epochs_run']} epochs, best {training.get('best_epoch')}, "
+        f"{training['training_seconds']} s)"
+        + (f"; labelled seconds: {counts}" if counts else "")
+        + f"; held-out per-second accuracy {metrics.get('per_second_accuracy')}{video}"
+    )
     return 0
 
 
@@ -360,19 +483,27 @@ def _cmd_evaluate(args) -> int:
 def _print_feature_report(report: dict) -> None:
     """Ours beside the published numbers (feature-set evaluation)."""
     published = report["published"]
-    print(f"{report['model']} ({report['architecture']}, {report['output']}) on {report['data']} "
-          f"({report['kind']}, {report['split']} split): {report['videos']} videos")
+    print(
+        f"{report['model']} ({report['architecture']}, {report['output']}) on {report['data']} "
+        f"({report['kind']}, {report['split']} split): {report['videos']} videos"
+    )
     if report["per_second_accuracy"] is not None:
-        print(f"  per-second accuracy   {report['per_second_accuracy']}  (29-way; always the "
-              f"commonest class: {report['majority_baseline_per_second']})")
+        print(
+            f"  per-second accuracy   {report['per_second_accuracy']}  (29-way; always the "
+            f"commonest class: {report['majority_baseline_per_second']})"
+        )
         print(f"  event seconds         {report['event_second_accuracy']}")
         for head, value in report["heads"].items():
             print(f"  {head} head{'':<{12 - len(head)}}{value}")
-    print(f"  per-video accuracy    {report['video_accuracy']}  (the research's "
-          f"{report['architecture']}: {published['research_video_accuracy']}; always the "
-          f"commonest class: {report['majority_baseline_video']})")
-    print("  published per-second accuracy on AVE: " + ", ".join(
-        f"{name} {value}" for name, value in published["per_second_accuracy"].items()))
+    print(
+        f"  per-video accuracy    {report['video_accuracy']}  (the research's "
+        f"{report['architecture']}: {published['research_video_accuracy']}; always the "
+        f"commonest class: {report['majority_baseline_video']})"
+    )
+    print(
+        "  published per-second accuracy on AVE: "
+        + ", ".join(f"{name} {value}" for name, value in published["per_second_accuracy"].items())
+    )
     for note in report["notes"]:
         print(f"  note: {note}")
     print(f"    {'class':<32} {'per second':>10} {'per video':>10}")
@@ -385,16 +516,25 @@ def _cmd_calibrate(args) -> int:
     from .ml.bundle import load_bundle
     from .ml.calibrate import calibrate
 
-    bundle = calibrate(args.data, load_bundle(args.model), familiar_spec=args.familiar_data,
-                       note=args.note, progress=ProgressBar("calibrate"))
+    bundle = calibrate(
+        args.data,
+        load_bundle(args.model),
+        familiar_spec=args.familiar_data,
+        note=args.note,
+        progress=ProgressBar("calibrate"),
+    )
     calibration, familiarity = bundle.card["calibration"], bundle.card["familiarity"]
     temperatures = ", ".join(f"{head} {t}" for head, t in calibration["temperatures"].items())
     ece = calibration["expected_calibration_error_15_bins"]
-    print(f"calibrated {bundle.tag}: temperatures {temperatures}; ECE of the fused label "
-          f"{ece['before'].get('event')} -> {ece['after'].get('event')} on "
-          f"{calibration['seconds']} s of {calibration['data']}")
-    print(f"familiarity summary of {familiarity['fit_seconds']} s of {familiarity['fitted_on']}: "
-          f"{familiarity['held_out_flagged_share']:.1%} of held-out seconds flagged unfamiliar")
+    print(
+        f"calibrated {bundle.tag}: temperatures {temperatures}; ECE of the fused label "
+        f"{ece['before'].get('event')} -> {ece['after'].get('event')} on "
+        f"{calibration['seconds']} s of {calibration['data']}"
+    )
+    print(
+        f"familiarity summary of {familiarity['fit_seconds']} s of {familiarity['fitted_on']}: "
+        f"{familiarity['held_out_flagged_share']:.1%} of held-out seconds flagged unfamiliar"
+    )
     return 0
 
 
@@ -403,15 +543,23 @@ def _interval_text(interval) -> str:
 
 
 def _print_report(report: dict) -> None:
-    print(f"{report['model']} on {report['data']}: {report['videos']} videos, {report['seconds']} s")
+    print(
+        f"{report['model']} on {report['data']}: {report['videos']} videos, {report['seconds']} s"
+    )
     intervals = report.get("accuracy_intervals_95", {})
-    print(f"  per-second accuracy   {report['per_second_accuracy']}  "
-          f"{_interval_text(intervals.get('per_second_accuracy'))}")
-    print(f"  event seconds         {report['event_second_accuracy']}  "
-          f"{_interval_text(intervals.get('event_second_accuracy'))}")
+    print(
+        f"  per-second accuracy   {report['per_second_accuracy']}  "
+        f"{_interval_text(intervals.get('per_second_accuracy'))}"
+    )
+    print(
+        f"  event seconds         {report['event_second_accuracy']}  "
+        f"{_interval_text(intervals.get('event_second_accuracy'))}"
+    )
     for head, value in report["heads"].items():
-        print(f"  {head} head            {value}  "
-              f"{_interval_text(intervals.get('heads', {}).get(head))}")
+        print(
+            f"  {head} head            {value}  "
+            f"{_interval_text(intervals.get('heads', {}).get(head))}"
+        )
     dropout = report["dropout_clips"]
     print(f"  drop-out clips        {dropout['per_second_accuracy']} ({dropout['videos']} videos)")
     intervals = report.get("accuracy_intervals_95", {}).get("per_class", {})
@@ -424,15 +572,21 @@ def _print_report(report: dict) -> None:
     sed = report.get("sound_event_detection")
     if sed:
         segment, event = sed["segment_based"], sed["event_based"]
-        print(f"  segment-based (1 s)   F1 {segment['micro']['f1']} micro, {segment['macro']['f1']} "
-              f"macro; error rate {segment['micro']['error_rate']} micro, "
-              f"{segment['macro']['error_rate']} macro")
-        print(f"  event-based           F1 {event['micro']['f1']} micro, {event['macro']['f1']} "
-              f"macro (onset collar {event['collar_seconds']} s, offset {event['offset_collar']})")
+        print(
+            f"  segment-based (1 s)   F1 {segment['micro']['f1']} micro, {segment['macro']['f1']} "
+            f"macro; error rate {segment['micro']['error_rate']} micro, "
+            f"{segment['macro']['error_rate']} macro"
+        )
+        print(
+            f"  event-based           F1 {event['micro']['f1']} micro, {event['macro']['f1']} "
+            f"macro (onset collar {event['collar_seconds']} s, offset {event['offset_collar']})"
+        )
     familiarity = report.get("familiarity", {})
     if familiarity.get("unfamiliar_share") is not None:
-        print(f"  unfamiliar seconds    {familiarity['unfamiliar_share']:.1%} "
-              f"({familiarity['videos_warned']} videos warned)")
+        print(
+            f"  unfamiliar seconds    {familiarity['unfamiliar_share']:.1%} "
+            f"({familiarity['videos_warned']} videos warned)"
+        )
     for failure in report["failures"]:
         print(f"  failed: {failure}", file=sys.stderr)
 
@@ -476,15 +630,21 @@ def _cmd_import(args) -> int:
 def _has_store(folder: Path) -> bool:
     from .core.store import PROJECT_DIR_NAME, STORE_FILE_NAME, fallback_store_path
 
-    return (folder / PROJECT_DIR_NAME / STORE_FILE_NAME).exists() or \
-        fallback_store_path(folder).exists()
+    return (folder / PROJECT_DIR_NAME / STORE_FILE_NAME).exists() or fallback_store_path(
+        folder
+    ).exists()
 
 
 def _cmd_demo_data(args) -> int:
     from .core.demo.demo_data import generate_demo_data
 
-    labels = generate_demo_data(args.out_dir, clips=args.clips, seed=args.seed,
-                                progress=ProgressBar("render"), class_set=args.class_set)
+    labels = generate_demo_data(
+        args.out_dir,
+        clips=args.clips,
+        seed=args.seed,
+        progress=ProgressBar("render"),
+        class_set=args.class_set,
+    )
     print(f"wrote {args.clips} clips and {labels}")
     return 0
 
@@ -503,9 +663,11 @@ def _cmd_models(args) -> int:
     for bundle in bundles:
         card = bundle.card
         default = "  (default)" if bundle.path == default_path else ""
-        print(f"{bundle.tag:<22} {bundle.architecture:<10} held-out per-second accuracy "
-              f"{bundle.held_out_accuracy}  {card.get('parameter_count')} params  "
-              f"{card.get('multiply_adds_per_second', 0) / 1e9:.2f} G multiply-adds/s{default}")
+        print(
+            f"{bundle.tag:<22} {bundle.architecture:<10} held-out per-second accuracy "
+            f"{bundle.held_out_accuracy}  {card.get('parameter_count')} params  "
+            f"{card.get('multiply_adds_per_second', 0) / 1e9:.2f} G multiply-adds/s{default}"
+        )
         if bundle.feature_files:
             extractors = ", ".join(bundle.feature_files.get("extractors", {}).values())
             print(f"{'':<22} trained on feature files ({extractors}): evaluate only, not videos")
@@ -530,16 +692,30 @@ def has_display() -> bool:
 
 def run_samples_headless() -> int:
     """The batch `make run` falls back to without a screen: annotate the bundled samples."""
-    return main(["annotate", str(SAMPLES_DIR), "--out", str(EXPORTS_DIR / "samples.csv"),
-                 "--segments", str(EXPORTS_DIR / "samples-segments.csv")])
+    return main(
+        [
+            "annotate",
+            str(SAMPLES_DIR),
+            "--out",
+            str(EXPORTS_DIR / "samples.csv"),
+            "--segments",
+            str(EXPORTS_DIR / "samples-segments.csv"),
+        ]
+    )
 
 
 def _cmd_gui(args) -> int:
     if not has_display():
-        print("no display found (DISPLAY/WAYLAND_DISPLAY unset): running the same batch headless "
-              "on the bundled samples instead of opening the window", file=sys.stderr)
-        return run_samples_headless() if args.folder is None else main(
-            ["annotate", args.folder, "--out", str(EXPORTS_DIR / "annotations.csv")])
+        print(
+            "no display found (DISPLAY/WAYLAND_DISPLAY unset): running the same batch headless "
+            "on the bundled samples instead of opening the window",
+            file=sys.stderr,
+        )
+        return (
+            run_samples_headless()
+            if args.folder is None
+            else main(["annotate", args.folder, "--out", str(EXPORTS_DIR / "annotations.csv")])
+        )
     from .gui.app import run_app
 
     return run_app(args.folder or str(SAMPLES_DIR))
@@ -552,8 +728,9 @@ def main(argv=None) -> int:
         from .ml.runtime import import_tensorflow_quietly
 
         import_tensorflow_quietly()
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s"
+    )
     try:
         return args.func(args)
     except AnnotatorError as exc:

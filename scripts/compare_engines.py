@@ -42,8 +42,9 @@ def compare(folder: Path, clips: int, seconds: float, work: Path) -> dict:
         files = generate_bench_clips(folder, clips, seconds)
     bundle = load_bundle(default_bundle_name())
     report = {"machine": machine(), "model": bundle.tag, "clips": clips, "seconds": seconds}
-    runs = {engine: annotate_end_to_end(folder, bundle, work, engine)
-            for engine in ("local", "ray")}
+    runs = {
+        engine: annotate_end_to_end(folder, bundle, work, engine) for engine in ("local", "ray")
+    }
     video_seconds = clips * seconds
     floor = decode_floor(files, bundle)["folder_wall_s"]
     for engine, run in runs.items():
@@ -51,10 +52,12 @@ def compare(folder: Path, clips: int, seconds: float, work: Path) -> dict:
         run["times_decode_floor"] = run["wall_s"] / floor
     report["runs"] = runs
     report["decode_floor_wall_s"] = floor
-    report["identical_bytes"] = (Path(runs["local"]["csv"]).read_bytes()
-                                 == Path(runs["ray"]["csv"]).read_bytes())
+    report["identical_bytes"] = (
+        Path(runs["local"]["csv"]).read_bytes() == Path(runs["ray"]["csv"]).read_bytes()
+    )
     report["identical_sorted"] = _sorted_rows(runs["local"]["csv"]).equals(
-        _sorted_rows(runs["ray"]["csv"]))
+        _sorted_rows(runs["ray"]["csv"])
+    )
     report["rows"] = len(pd.read_csv(runs["ray"]["csv"]))
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return report

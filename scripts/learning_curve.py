@@ -52,7 +52,7 @@ def subset_csv(pool: Path, count: int, name: str, corrupt: bool = False) -> Path
     table = read_per_second_csv(pool / "labels.csv")
     videos = list(dict.fromkeys(table["video"]))[:count]
     table = table[table["video"].isin(videos)].copy()
-    if corrupt:   # every third second: a wrong label, from a model
+    if corrupt:  # every third second: a wrong label, from a model
         classes = sorted(set(table["label"]))
         chosen = table["second"] % 3 == 1
         wrong = {c: classes[(i + 1) % len(classes)] for i, c in enumerate(classes)}
@@ -67,16 +67,21 @@ def timed_cli(arguments: list[str], cache: Path) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load = load_average()
     started = time.monotonic()
-    result = subprocess.run([sys.executable, str(ROOT / "main.py"), *arguments], env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *arguments], env=env, capture_output=True, text=True
+    )
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode:
         raise RuntimeError(f"main.py {' '.join(arguments)} failed:\n{result.stderr[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
-            "load_before": load, "load_after": load_average(),
-            "summary": result.stdout.strip().splitlines()[-1]}
+    return {
+        "wall_seconds": round(wall, 1),
+        "cpu_seconds": round(cpu, 1),
+        "load_before": load,
+        "load_after": load_average(),
+        "summary": result.stdout.strip().splitlines()[-1],
+    }
 
 
 def one_point(spec: Path, test: Path, out: Path, arch: str, epochs: int, seed: int) -> dict:
@@ -93,14 +98,17 @@ def one_point(spec: Path, test: Path, out: Path, arch: str, epochs: int, seed: i
         return {"refused": str(exc)}
     training = bundle.card["training"]
     report = evaluate(test, load_bundle(bundle.path))
-    return {"accuracy": report["per_second_accuracy"],
-            "event_accuracy": report["event_second_accuracy"],
-            "per_class": report["per_class"],
-            "held_out": bundle.card.get("metrics", {}).get("per_second_accuracy"),
-            "epochs_run": training["epochs_run"], "refit": training[
-                "final_model_trained_on_all_videos"],
-            "training_seconds": training["training_seconds"],
-            "cpu_seconds": round(time.process_time() - cpu, 1), "load": load_average()}
+    return {
+        "accuracy": report["per_second_accuracy"],
+        "event_accuracy": report["event_second_accuracy"],
+        "per_class": report["per_class"],
+        "held_out": bundle.card.get("metrics", {}).get("per_second_accuracy"),
+        "epochs_run": training["epochs_run"],
+        "refit": training["final_model_trained_on_all_videos"],
+        "training_seconds": training["training_seconds"],
+        "cpu_seconds": round(time.process_time() - cpu, 1),
+        "load": load_average(),
+    }
 
 
 def main(argv=None) -> int:
@@ -114,8 +122,14 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-timing", action="store_true")
     args = parser.parse_args(argv)
     work = Path(args.work)
-    results = {"arch": args.arch, "epochs": args.epochs, "cores": os.cpu_count(),
-               "test": f"{TEST_CLIPS} clips, seed {TEST_SEED}", "points": [], "timing": {}}
+    results = {
+        "arch": args.arch,
+        "epochs": args.epochs,
+        "cores": os.cpu_count(),
+        "test": f"{TEST_CLIPS} clips, seed {TEST_SEED}",
+        "points": [],
+        "timing": {},
+    }
     test = render(work / "test", TEST_CLIPS, TEST_SEED)
     pools = [render(work / f"pool-{r}", POOL_CLIPS, POOL_SEED + r) for r in range(args.repeats)]
 
@@ -126,8 +140,19 @@ def main(argv=None) -> int:
                 out = work / "models" / f"timing-{label}"
                 shutil.rmtree(out, ignore_errors=True)
                 results["timing"][label] = timed_cli(
-                    ["train", "--data", str(spec), "--arch", args.arch, "--out", str(out),
-                     "--epochs", str(args.epochs)], Path(cache))
+                    [
+                        "train",
+                        "--data",
+                        str(spec),
+                        "--arch",
+                        args.arch,
+                        "--out",
+                        str(out),
+                        "--epochs",
+                        str(args.epochs),
+                    ],
+                    Path(cache),
+                )
                 print(label, results["timing"][label], flush=True)
 
     from annotator.ml.runtime import import_tensorflow_quietly
@@ -136,15 +161,22 @@ def main(argv=None) -> int:
     for size in args.sizes:
         for repeat, pool in enumerate(pools):
             spec = subset_csv(pool, size, f"first-{size}")
-            point = one_point(spec, test, work / "models" / f"n{size}-r{repeat}", args.arch,
-                              args.epochs, seed=repeat)
+            point = one_point(
+                spec,
+                test,
+                work / "models" / f"n{size}-r{repeat}",
+                args.arch,
+                args.epochs,
+                seed=repeat,
+            )
             point.update(clips=size, repeat=repeat)
             results["points"].append(point)
             print(json.dumps(point), flush=True)
     for repeat, pool in enumerate(pools[:1]):
         spec = subset_csv(pool, 40, "first-40-third-from-a-model", corrupt=True)
-        point = one_point(spec, test, work / "models" / "masked", args.arch, args.epochs,
-                          seed=repeat)
+        point = one_point(
+            spec, test, work / "models" / "masked", args.arch, args.epochs, seed=repeat
+        )
         point.update(clips=40, repeat=repeat, masked_third=True)
         results["points"].append(point)
         print(json.dumps(point), flush=True)
@@ -157,8 +189,10 @@ def main(argv=None) -> int:
 def print_table(results: dict) -> None:
     import numpy as np
 
-    print("\n| labelled clips | per-second accuracy on 20 test clips (each repeat) | mean |"
-          " training time (CPU s) |")
+    print(
+        "\n| labelled clips | per-second accuracy on 20 test clips (each repeat) | mean |"
+        " training time (CPU s) |"
+    )
     print("|---|---|---|---|")
     sizes = sorted({p["clips"] for p in results["points"] if not p.get("masked_third")})
     for size in sizes:
@@ -166,7 +200,8 @@ def print_table(results: dict) -> None:
         accuracies = [p["accuracy"] for p in points if "accuracy" in p]
         refused = [p for p in points if "refused" in p]
         cells = ", ".join(f"{a:.3f}" for a in accuracies) + (
-            f" ({len(refused)} refused)" if refused else "")
+            f" ({len(refused)} refused)" if refused else ""
+        )
         cpu = np.mean([p["cpu_seconds"] for p in points if "cpu_seconds" in p] or [0])
         mean = f"{np.mean(accuracies):.3f}" if accuracies else "—"
         print(f"| {size} | {cells} | {mean} | {cpu:.0f} |")

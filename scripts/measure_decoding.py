@@ -59,8 +59,9 @@ def compare(paths: list[Path]) -> dict:
     cpu = {decoding: 0.0 for decoding in DECODINGS}
     for path in paths:
         seconds = count_seconds(probe(path).duration)
-        embeddings = {d: extract_visual(path, seconds, 1, frames_decoded=d)["visual"]
-                      for d in DECODINGS}
+        embeddings = {
+            d: extract_visual(path, seconds, 1, frames_decoded=d)["visual"] for d in DECODINGS
+        }
         for decoding in DECODINGS:
             cpu[decoding] += decode_cpu(path, decoding)
         a, b = embeddings["all"], embeddings["reference"]
@@ -69,16 +70,21 @@ def compare(paths: list[Path]) -> dict:
         total += len(a)
         norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
         cosines += list((np.sum(a * b, axis=1) / np.maximum(norms, 1e-12))[~same])
-        changes += list((np.linalg.norm(a - b, axis=1) /
-                         np.maximum(np.linalg.norm(a, axis=1), 1e-12))[~same])
+        changes += list(
+            (np.linalg.norm(a - b, axis=1) / np.maximum(np.linalg.norm(a, axis=1), 1e-12))[~same]
+        )
     moved = np.array(cosines) if cosines else np.array([1.0])
     change = np.array(changes) if changes else np.array([0.0])
-    return {"videos": len(paths), "seconds": total, "identical_seconds": identical,
-            "moved_seconds": total - identical,
-            "moved_cosine": {"mean": float(moved.mean()), "min": float(moved.min())},
-            "moved_relative_l2": {"mean": float(change.mean()), "max": float(change.max())},
-            "decode_cpu_seconds": cpu,
-            "decode_cpu_saved": 1 - cpu["reference"] / max(cpu["all"], 1e-9)}
+    return {
+        "videos": len(paths),
+        "seconds": total,
+        "identical_seconds": identical,
+        "moved_seconds": total - identical,
+        "moved_cosine": {"mean": float(moved.mean()), "min": float(moved.min())},
+        "moved_relative_l2": {"mean": float(change.mean()), "max": float(change.max())},
+        "decode_cpu_seconds": cpu,
+        "decode_cpu_saved": 1 - cpu["reference"] / max(cpu["all"], 1e-9),
+    }
 
 
 def accuracy(folder: str, models: list[str]) -> dict:
@@ -87,13 +93,15 @@ def accuracy(folder: str, models: list[str]) -> dict:
     results = {}
     try:
         for decoding in DECODINGS:
-            extract.frames_decoded_for = lambda _fps, d=decoding: d   # whatever the frame rate
+            extract.frames_decoded_for = lambda _fps, d=decoding: d  # whatever the frame rate
             with tempfile.TemporaryDirectory(prefix="av-annotator-decoding-") as cache:
                 for model in models:
                     report = evaluate(folder, load_bundle(model), cache=FeatureCache(cache))
                     results.setdefault(model, {})[decoding] = {
                         "per_second_accuracy": report["per_second_accuracy"],
-                        "heads": report["heads"], "seconds": report["seconds"]}
+                        "heads": report["heads"],
+                        "seconds": report["seconds"],
+                    }
     finally:
         extract.frames_decoded_for = chosen
     return results
@@ -103,8 +111,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--evaluate", nargs="+", default=[], metavar="MODEL",
-                        help="also evaluate these bundles on FOLDER (a demo-data folder) both ways")
+    parser.add_argument(
+        "--evaluate",
+        nargs="+",
+        default=[],
+        metavar="MODEL",
+        help="also evaluate these bundles on FOLDER (a demo-data folder) both ways",
+    )
     args = parser.parse_args()
     files, failures, _skipped = collect_videos(args.folders, True)
     if failures:
@@ -117,18 +130,22 @@ def main() -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"{report['videos']} videos, {report['seconds']} s: "
-              f"{report['identical_seconds']} seconds bit-identical, "
-              f"{report['moved_seconds']} moved (cosine mean {report['moved_cosine']['mean']:.4f}, "
-              f"min {report['moved_cosine']['min']:.4f}; relative L2 mean "
-              f"{report['moved_relative_l2']['mean']:.3f}, max "
-              f"{report['moved_relative_l2']['max']:.3f}); ffmpeg CPU "
-              f"{report['decode_cpu_seconds']['all']:.2f} s -> "
-              f"{report['decode_cpu_seconds']['reference']:.2f} s "
-              f"({100 * report['decode_cpu_saved']:.0f} % less)")
+        print(
+            f"{report['videos']} videos, {report['seconds']} s: "
+            f"{report['identical_seconds']} seconds bit-identical, "
+            f"{report['moved_seconds']} moved (cosine mean {report['moved_cosine']['mean']:.4f}, "
+            f"min {report['moved_cosine']['min']:.4f}; relative L2 mean "
+            f"{report['moved_relative_l2']['mean']:.3f}, max "
+            f"{report['moved_relative_l2']['max']:.3f}); ffmpeg CPU "
+            f"{report['decode_cpu_seconds']['all']:.2f} s -> "
+            f"{report['decode_cpu_seconds']['reference']:.2f} s "
+            f"({100 * report['decode_cpu_saved']:.0f} % less)"
+        )
         for model, by_decoding in report.get("accuracy", {}).items():
-            cells = "; ".join(f"{d}: {r['per_second_accuracy']} (heads {r['heads']})"
-                              for d, r in by_decoding.items())
+            cells = "; ".join(
+                f"{d}: {r['per_second_accuracy']} (heads {r['heads']})"
+                for d, r in by_decoding.items()
+            )
             print(f"  {model}: {cells}")
     return 0
 

@@ -50,8 +50,13 @@ def measure_startup(launches: int) -> tuple[list[float], bool]:
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(launches):
             started = time.time()
-            out = subprocess.run([sys.executable, "-c", _CHILD, str(Path(tmp) / "s.ini")],
-                                 capture_output=True, text=True, cwd=ROOT, timeout=120)
+            out = subprocess.run(
+                [sys.executable, "-c", _CHILD, str(Path(tmp) / "s.ini")],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                timeout=120,
+            )
             shown_at, tf = out.stdout.split()[-2:]
             times.append(float(shown_at) - started)
             tensorflow_loaded |= tf == "True"
@@ -65,7 +70,7 @@ class LoopProbe:
         from PySide6.QtCore import QTimer
 
         self.interval = interval_ms / 1000
-        self.samples: list[tuple[float, float]] = []     # (time, delay)
+        self.samples: list[tuple[float, float]] = []  # (time, delay)
         self._last = time.perf_counter()
         self.timer = QTimer()
         self.timer.setInterval(interval_ms)
@@ -98,7 +103,7 @@ def _run_events(app, seconds: float) -> None:
 
 def measure_batch(samples: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["AV_ANNOTATOR_CACHE"] = str(Path(tmp) / "cache")   # honest: no cached features
+        os.environ["AV_ANNOTATOR_CACHE"] = str(Path(tmp) / "cache")  # honest: no cached features
         from PySide6.QtCore import QSettings
 
         from annotator.gui.app import application
@@ -108,29 +113,35 @@ def measure_batch(samples: Path) -> dict:
         folder = Path(tmp) / "samples"
         shutil.copytree(samples, folder, ignore=shutil.ignore_patterns(".av-annotator"))
         app = application()
-        window = MainWindow(AppSettings(QSettings(str(Path(tmp) / "s.ini"), QSettings.IniFormat)),
-                            cache_dir=Path(tmp) / "cache")
+        window = MainWindow(
+            AppSettings(QSettings(str(Path(tmp) / "s.ini"), QSettings.IniFormat)),
+            cache_dir=Path(tmp) / "cache",
+        )
         window.show()
         window.open_folder(folder)
-        _run_events(app, 3.0)   # durations probed, the first video's pictures decoded
+        _run_events(app, 3.0)  # durations probed, the first video's pictures decoded
         probe = LoopProbe()
         marks: dict = {}
         _run_events(app, 2.0)
         marks["start"] = time.perf_counter()
         window.annotation.runFinished.connect(
-            lambda summary: (marks.update(end=time.perf_counter(), summary=summary), app.exit(0)))
+            lambda summary: (marks.update(end=time.perf_counter(), summary=summary), app.exit(0))
+        )
         if not window.annotate_all():
             raise SystemExit("nothing to annotate (no bundle installed?)")
         window.annotation.run.videoStarted.connect(
-            lambda _name: marks.setdefault("first_video", time.perf_counter()))
+            lambda _name: marks.setdefault("first_video", time.perf_counter())
+        )
         app.exec()
         seconds = sum(e.duration or 0 for e in window.project.entries.values())
         result = {
             "idle": probe.delays(marks["start"] - 2.0, marks["start"]),
             "loading": probe.delays(marks["start"], marks.get("first_video", marks["end"])),
             "annotating": probe.delays(marks.get("first_video", marks["end"]), marks["end"]),
-            "wall": marks["end"] - marks["start"], "summary": marks["summary"],
-            "videos": len(window.project.entries), "seconds": seconds,
+            "wall": marks["end"] - marks["start"],
+            "summary": marks["summary"],
+            "videos": len(window.project.entries),
+            "seconds": seconds,
             "bundle": window.bundle_panel.current().tag,
         }
         window.close()
@@ -146,14 +157,22 @@ def main(argv=None) -> int:
     batch = measure_batch(Path(args.samples))
     platform = os.environ.get("QT_QPA_PLATFORM") or "xcb (display)"
     rows = [
-        ("Window shown after process start", f"median {statistics.median(startup):.2f} s, "
-                                             f"max {max(startup):.2f} s ({len(startup)} launches)"),
+        (
+            "Window shown after process start",
+            f"median {statistics.median(startup):.2f} s, "
+            f"max {max(startup):.2f} s ({len(startup)} launches)",
+        ),
         ("TensorFlow imported before the window was shown", "yes" if tensorflow_loaded else "no"),
-        ("Batch", f"{batch['videos']} videos, {batch['seconds']:.0f} s of video, "
-                  f"{batch['bundle']}, {batch['wall']:.1f} s ({batch['summary']})"),
+        (
+            "Batch",
+            f"{batch['videos']} videos, {batch['seconds']:.0f} s of video, "
+            f"{batch['bundle']}, {batch['wall']:.1f} s ({batch['summary']})",
+        ),
         ("Event-loop delay, idle", _summary(batch["idle"])),
-        ("Event-loop delay while the annotation process starts and loads the model",
-         _summary(batch["loading"])),
+        (
+            "Event-loop delay while the annotation process starts and loads the model",
+            _summary(batch["loading"]),
+        ),
         ("Event-loop delay while videos are annotated", _summary(batch["annotating"])),
     ]
     print(f"Qt platform: {platform}; {os.cpu_count()} CPU cores\n")

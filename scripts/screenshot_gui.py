@@ -30,15 +30,18 @@ def _wait(app, condition, seconds: float) -> None:
 def _most_eventful(window) -> str:
     """A video with an event inside background (the most event seconds of those), so the
     timeline shows where the event starts and ends."""
+
     def event_seconds(name):
         labels = window.project.predictions(name)["label"]
         events = int((labels != "background").sum())
         return (0 < events < len(labels), events)
+
     return max(window.project.names(), key=event_seconds)
 
 
-def take(out: Path, samples: Path, video: str | None, model: str,
-         size: tuple[int, int] = (1560, 940)) -> None:
+def take(
+    out: Path, samples: Path, video: str | None, model: str, size: tuple[int, int] = (1560, 940)
+) -> None:
     from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 
     from annotator.gui.app import application
@@ -53,7 +56,7 @@ def take(out: Path, samples: Path, video: str | None, model: str,
         window.resize(*size)
         window.move(20, 20)
         window.show()
-        window.bundle_panel.choose(model)    # the attention model fills every lane
+        window.bundle_panel.choose(model)  # the attention model fills every lane
         window.open_folder(folder)
         finished = []
         window.annotation.runFinished.connect(finished.append)
@@ -65,9 +68,13 @@ def take(out: Path, samples: Path, video: str | None, model: str,
         _review_a_little(window)
         _wait(app, lambda: window.player.still.time == window.timeline.cursor, 30)
         _wait(app, lambda: False, 0.5)
-        image = window.screen().grabWindow(0, window.x(), window.y(),
-                                           window.frameGeometry().width(),
-                                           window.frameGeometry().height())
+        image = window.screen().grabWindow(
+            0,
+            window.x(),
+            window.y(),
+            window.frameGeometry().width(),
+            window.frameGeometry().height(),
+        )
         out.parent.mkdir(parents=True, exist_ok=True)
         image.save(str(out))
         window.close()
@@ -95,8 +102,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
     parser.add_argument("--samples", default=str(ROOT / "resources" / "samples"))
-    parser.add_argument("--video", default=None, help="which sample to show (default: the one "
-                                                      "with the longest event)")
+    parser.add_argument(
+        "--video",
+        default=None,
+        help="which sample to show (default: the one with the longest event)",
+    )
     parser.add_argument("--model", default="attention", help="bundle to annotate with")
     parser.add_argument("--size", default="1560x940", help="window size, WIDTHxHEIGHT")
     args = parser.parse_args(argv)

@@ -42,9 +42,13 @@ def odd_clips(tmp_path_factory) -> dict:
     clips = {
         "no_audio": encode_clip(out / "no audio.mp4", frames, None, 10, 16000),
         "no_video": encode_clip(out / "sound only.m4a", None, tone, 10, 16000),
-        "seven_four": encode_clip(out / "seven_four.mp4",
-                                  [frames[i % 30] for i in range(74)],
-                                  np.zeros(int(16000 * 7.4), np.float32), 10, 16000),
+        "seven_four": encode_clip(
+            out / "seven_four.mp4",
+            [frames[i % 30] for i in range(74)],
+            np.zeros(int(16000 * 7.4), np.float32),
+            10,
+            16000,
+        ),
     }
     text = out / "x.mp4"
     text.write_text("this is not a video\n")

@@ -30,18 +30,26 @@ def _events(videos: int, rng) -> tuple[list[str], np.ndarray]:
             mask[row] = True
         else:
             start = int(rng.integers(0, 5))
-            mask[row, start:start + int(rng.integers(3, SECONDS - start + 1))] = True
+            mask[row, start : start + int(rng.integers(3, SECONDS - start + 1))] = True
     return names, mask
 
 
 def _patterns(channels: int, rng) -> dict:
     """Each class's channel pattern (background has its own), the same in every split."""
-    return {name: rng.normal(0, 1, channels).astype(np.float32)
-            for name in (*FIXTURE_CLASSES, "background")}
+    return {
+        name: rng.normal(0, 1, channels).astype(np.float32)
+        for name in (*FIXTURE_CLASSES, "background")
+    }
 
 
-def _stream(shape: tuple, names: list[str], mask: np.ndarray, rng, patterns: dict | None = None,
-            strength=1.5) -> np.ndarray:
+def _stream(
+    shape: tuple,
+    names: list[str],
+    mask: np.ndarray,
+    rng,
+    patterns: dict | None = None,
+    strength=1.5,
+) -> np.ndarray:
     """(videos, SECONDS, *shape) float32: each second's class pattern over non-negative noise."""
     patterns = patterns or _patterns(shape[-1], rng)
     out = np.abs(rng.normal(0, 1, (len(names), SECONDS, *shape))).astype(np.float32)
@@ -52,8 +60,9 @@ def _stream(shape: tuple, names: list[str], mask: np.ndarray, rng, patterns: dic
     return out
 
 
-def write_ave_features(root, videos: int = 40, seed: int = 0, class_order=None,
-                       annotations: bool = True) -> dict:
+def write_ave_features(
+    root, videos: int = 40, seed: int = 0, class_order=None, annotations: bool = True
+) -> dict:
     """AVE's feature folder: audio_feature.h5 (N,10,128), visual_feature.h5 (N,10,7,7,512),
     labels.h5 (N,10,29) one-hot with background last, {train,val,test}_order.h5, and
     Annotations.txt whose first appearances give `class_order` (default AVE's own).
@@ -69,16 +78,21 @@ def write_ave_features(root, videos: int = 40, seed: int = 0, class_order=None,
     for row, name in enumerate(names):
         labels[row, mask[row], order.index(name)] = 1.0
         labels[row, ~mask[row], len(order)] = 1.0
-    arrays = {"audio_feature.h5": _stream((128,), names, mask, rng),
-              "visual_feature.h5": _stream((7, 7, 512), names, mask, rng),
-              "labels.h5": labels}
+    arrays = {
+        "audio_feature.h5": _stream((128,), names, mask, rng),
+        "visual_feature.h5": _stream((7, 7, 512), names, mask, rng),
+        "labels.h5": labels,
+    }
     for filename, array in arrays.items():
         with h5py.File(root / filename, "w") as handle:
             handle.create_dataset("avadataset", data=array)
     rows = rng.permutation(videos)
     n_test = n_val = max(2, videos // 5)
-    splits = {"test": rows[:n_test], "val": rows[n_test:n_test + n_val],
-              "train": rows[n_test + n_val:]}
+    splits = {
+        "test": rows[:n_test],
+        "val": rows[n_test : n_test + n_val],
+        "train": rows[n_test + n_val :],
+    }
     for split, chosen in splits.items():
         with h5py.File(root / f"{split}_order.h5", "w") as handle:
             handle.create_dataset("order", data=chosen.astype(np.int64))
@@ -100,12 +114,14 @@ def write_research_pickles(root, videos_per_split=(12, 4, 16), seed: int = 1) ->
     truth = {}
     for split, videos in zip(("trainSet", "valSet", "testSet"), videos_per_split):
         names, _ = _events(videos, rng)
-        full = np.ones((videos, SECONDS), bool)   # the research labelled whole videos
+        full = np.ones((videos, SECONDS), bool)  # the research labelled whole videos
         target = np.zeros((videos, len(RESEARCH_ORDER)), np.float32)
         target[np.arange(videos), [RESEARCH_ORDER.index(n) for n in names]] = 1.0
-        for stream, array in (("visual", _stream((1920,), names, full, rng, visual_patterns)),
-                              ("audio", _stream((12, 8, 512), names, full, rng, audio_patterns)),
-                              ("target", target)):
+        for stream, array in (
+            ("visual", _stream((1920,), names, full, rng, visual_patterns)),
+            ("audio", _stream((12, 8, 512), names, full, rng, audio_patterns)),
+            ("target", target),
+        ):
             with open(root / f"{split}_{stream}.p", "wb") as handle:
                 pickle.dump(array, handle, protocol=4)
         truth[split] = names

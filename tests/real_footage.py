@@ -40,7 +40,7 @@ def _pan(photo: np.ndarray, seconds: int, fps: int, size=(320, 240)):
         zoom = 0.85 - 0.25 * t
         ch, cw = int(h * zoom), int(w * zoom)
         y, x = int((h - ch) * t), int((w - cw) * (1 - t))
-        yield cv2.resize(photo[y:y + ch, x:x + cw], size, interpolation=cv2.INTER_AREA)
+        yield cv2.resize(photo[y : y + ch, x : x + cw], size, interpolation=cv2.INTER_AREA)
 
 
 def speech_like(seconds: float, rng) -> np.ndarray:
@@ -81,9 +81,13 @@ def photo_clips(folder: Path, seconds_per_photo: int = 3) -> list[Path]:
     rng = np.random.default_rng(11)
     clips = []
     for index, (photos, sound) in enumerate(((PHOTOS[:3], speech_like), (PHOTOS[3:], pink_noise))):
-        frames = [frame for name in photos
-                  for frame in _pan(getattr(skimage.data, name)(), seconds_per_photo, 10)]
+        frames = [
+            frame
+            for name in photos
+            for frame in _pan(getattr(skimage.data, name)(), seconds_per_photo, 10)
+        ]
         audio = sound(len(photos) * seconds_per_photo, rng)
-        clips.append(encode_clip(folder / f"photos_{index}_{sound.__name__}.mp4", frames,
-                                 audio, 10, _RATE))
+        clips.append(
+            encode_clip(folder / f"photos_{index}_{sound.__name__}.mp4", frames, audio, 10, _RATE)
+        )
     return clips

@@ -38,10 +38,24 @@ def batch_run(library, tmp_path_factory):
     out = tmp_path_factory.mktemp("out") / "rows.csv"
     stderr_log = out.parent / "stderr.txt"
     with open(stderr_log, "w") as handle:
-        process = subprocess.run([sys.executable, "main.py", "annotate", str(folder), "--recursive",
-                                  "--model", "attention", "--out", str(out)],
-                                 cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=handle,
-                                 text=True, timeout=900)
+        process = subprocess.run(
+            [
+                sys.executable,
+                "main.py",
+                "annotate",
+                str(folder),
+                "--recursive",
+                "--model",
+                "attention",
+                "--out",
+                str(out),
+            ],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=handle,
+            text=True,
+            timeout=900,
+        )
     return process.returncode, pd.read_csv(out, keep_default_na=False), stderr_log.read_text()
 
 
@@ -56,7 +70,9 @@ def test_every_bad_file_is_reported_by_name_with_its_reason(library, batch_run):
     _status, table, stderr = batch_run
     for name, (outcome, detail) in expected.items():
         if outcome == FAILED:
-            line = next((l for l in stderr.splitlines() if l.strip().startswith(str(folder / name))), "")
+            line = next(
+                (l for l in stderr.splitlines() if l.strip().startswith(str(folder / name))), ""
+            )
             assert detail in line, f"{name}: expected a failure mentioning {detail!r}, got {line!r}"
             assert not table["video"].str.endswith("/" + name).any()
 
@@ -100,16 +116,27 @@ def test_kill_9_mid_batch_loses_nothing_and_a_rerun_completes(tmp_path):
     shutil.copytree(SAMPLES, folder)
     out = tmp_path / "rows.csv"
     out.write_text("previous export\n")
-    command = [sys.executable, "main.py", "annotate", str(folder), "--model", "attention",
-               "--out", str(out), "--no-cache"]
+    command = [
+        sys.executable,
+        "main.py",
+        "annotate",
+        str(folder),
+        "--model",
+        "attention",
+        "--out",
+        str(out),
+        "--no-cache",
+    ]
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True)
-    for line in process.stderr:       # wait until the batch is really under way
+    for line in process.stderr:  # wait until the batch is really under way
         if "annotate [" in line:
             break
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert out.read_text() == "previous export\n", "a killed batch must not leave a half file"
-    assert subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, timeout=600).returncode == 0
+    assert (
+        subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, timeout=600).returncode == 0
+    )
     table = pd.read_csv(out)
     assert not table.duplicated(["video", "second"]).any()
     assert len(table) == len(pd.read_csv(SAMPLES / "labels.csv"))

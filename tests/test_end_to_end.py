@@ -16,8 +16,28 @@ def trained(tmp_path_factory, demo_dir):
     """Tiny audio and attention bundles trained by the real `train` command on demo clips."""
     out = tmp_path_factory.mktemp("models")
     for arch in ("audio", "attention"):
-        assert main(["train", "--data", str(demo_dir), "--arch", arch, "--out", str(out / arch),
-                     "--epochs", "3", "--seed", "1", "--hidden", "32", "--recurrent", "lstm"]) == 0
+        assert (
+            main(
+                [
+                    "train",
+                    "--data",
+                    str(demo_dir),
+                    "--arch",
+                    arch,
+                    "--out",
+                    str(out / arch),
+                    "--epochs",
+                    "3",
+                    "--seed",
+                    "1",
+                    "--hidden",
+                    "32",
+                    "--recurrent",
+                    "lstm",
+                ]
+            )
+            == 0
+        )
     return out
 
 
@@ -46,19 +66,37 @@ def test_train_records_knobs_and_time_in_the_card(trained):
 
 
 def test_evaluate_json_reports_every_breakdown(trained, demo_dir, capsys):
-    assert main(["evaluate", "--data", str(demo_dir), "--model", str(trained / "attention"),
-                 "--json"]) == 0
+    assert (
+        main(["evaluate", "--data", str(demo_dir), "--model", str(trained / "attention"), "--json"])
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["videos"] == 12
     assert set(report["heads"]) == {"audio", "visual"}
-    assert {"per_second_accuracy", "event_second_accuracy", "per_class", "dropout_clips"} <= set(report)
+    assert {"per_second_accuracy", "event_second_accuracy", "per_class", "dropout_clips"} <= set(
+        report
+    )
 
 
 def test_evaluate_reports_intervals_calibration_and_detection_metrics_and_draws_plots(
-        trained, demo_dir, tmp_path, capsys):
+    trained, demo_dir, tmp_path, capsys
+):
     plots = tmp_path / "plots"
-    assert main(["evaluate", "--data", str(demo_dir), "--model", str(trained / "attention"),
-                 "--json", "--plots", str(plots)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--data",
+                str(demo_dir),
+                "--model",
+                str(trained / "attention"),
+                "--json",
+                "--plots",
+                str(plots),
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     low, high = report["accuracy_intervals_95"]["per_second_accuracy"]
     assert low <= report["per_second_accuracy"] <= high
@@ -78,8 +116,10 @@ def test_evaluate_reports_intervals_calibration_and_detection_metrics_and_draws_
 
 
 def test_evaluate_record_makes_the_result_the_cards_held_out_metrics(trained, demo_dir, capsys):
-    assert main(["evaluate", "--data", str(demo_dir), "--model", str(trained / "audio"),
-                 "--record"]) == 0
+    assert (
+        main(["evaluate", "--data", str(demo_dir), "--model", str(trained / "audio"), "--record"])
+        == 0
+    )
     card = json.loads((trained / "audio" / "card.json").read_text())
     assert card["metrics"]["data"] == str(demo_dir) and card["metrics"]["videos"] == 12
     assert "validation" in card["metrics"] or "validation" in card["training"]
@@ -87,8 +127,19 @@ def test_evaluate_record_makes_the_result_the_cards_held_out_metrics(trained, de
 
 def test_annotate_a_messy_folder(trained, mixed_folder, tmp_path, capsys):
     out, segments = tmp_path / "out" / "rows.csv", tmp_path / "out" / "segments.csv"
-    status = main(["annotate", str(mixed_folder), "--recursive", "--model",
-                   str(trained / "attention"), "--out", str(out), "--segments", str(segments)])
+    status = main(
+        [
+            "annotate",
+            str(mixed_folder),
+            "--recursive",
+            "--model",
+            str(trained / "attention"),
+            "--out",
+            str(out),
+            "--segments",
+            str(segments),
+        ]
+    )
     captured = capsys.readouterr()
     assert status == 1, "a failed input must make the exit status non-zero"
     assert "x.mp4: not a video file" in captured.err
@@ -110,10 +161,22 @@ def test_annotate_a_messy_folder(trained, mixed_folder, tmp_path, capsys):
 
 def test_the_audio_model_refuses_a_silent_video_per_file(trained, mixed_folder, tmp_path, capsys):
     out = tmp_path / "rows.csv"
-    status = main(["annotate", str(mixed_folder / "no audio.mp4"), str(mixed_folder / "clip_0000.mp4"),
-                   "--model", str(trained / "audio"), "--out", str(out)])
+    status = main(
+        [
+            "annotate",
+            str(mixed_folder / "no audio.mp4"),
+            str(mixed_folder / "clip_0000.mp4"),
+            "--model",
+            str(trained / "audio"),
+            "--out",
+            str(out),
+        ]
+    )
     assert status == 1
-    assert "no audio.mp4: no audio stream; the audio model cannot annotate it" in capsys.readouterr().err
+    assert (
+        "no audio.mp4: no audio stream; the audio model cannot annotate it"
+        in capsys.readouterr().err
+    )
     table = pd.read_csv(out)
     assert set(table["video"]) == {"../library/clip_0000.mp4"} or len(set(table["video"])) == 1
 
@@ -124,10 +187,21 @@ def test_a_second_model_reuses_the_feature_cache(trained, mixed_folder, tmp_path
 
     cache = Path(os.environ["AV_ANNOTATOR_CACHE"])
     clip = mixed_folder / "clip_0000.mp4"
-    main(["annotate", str(clip), "--model", str(trained / "attention"), "--out", str(tmp_path / "a.csv")])
+    main(
+        [
+            "annotate",
+            str(clip),
+            "--model",
+            str(trained / "attention"),
+            "--out",
+            str(tmp_path / "a.csv"),
+        ]
+    )
     entries = sorted(p.name for p in cache.rglob("*.npz"))
     stamps = {p: p.stat().st_mtime_ns for p in cache.rglob("*.npz")}
-    main(["annotate", str(clip), "--model", str(trained / "audio"), "--out", str(tmp_path / "b.csv")])
+    main(
+        ["annotate", str(clip), "--model", str(trained / "audio"), "--out", str(tmp_path / "b.csv")]
+    )
     assert sorted(p.name for p in cache.rglob("*.npz")) == entries
     assert {p: p.stat().st_mtime_ns for p in cache.rglob("*.npz")} == stamps
 
@@ -140,10 +214,13 @@ def _ave_root_from_demo(demo_dir, root):
     for index, clip in clips.iterrows():
         video_id = f"DemoId{index:05d}"
         shutil.copy(demo_dir / clip["video"], root / "AVE" / f"{video_id}.mp4")
-        lines.append(f"{clip['label']}&{video_id}&good&{int(clip['event_start'])}"
-                     f"&{int(-(-clip['event_end'] // 1))}")
-    (root / "Annotations.txt").write_text("Category&VideoID&Quality&StartTime&EndTime\n"
-                                          + "\n".join(lines) + "\n")
+        lines.append(
+            f"{clip['label']}&{video_id}&good&{int(clip['event_start'])}"
+            f"&{int(-(-clip['event_end'] // 1))}"
+        )
+    (root / "Annotations.txt").write_text(
+        "Category&VideoID&Quality&StartTime&EndTime\n" + "\n".join(lines) + "\n"
+    )
     (root / "trainSet.txt").write_text("\n".join(lines[:8]) + "\n")
     (root / "valSet.txt").write_text("\n".join(lines[8:10]) + "\n")
     (root / "testSet.txt").write_text("\n".join(lines[10:]) + "\n")
@@ -152,12 +229,28 @@ def _ave_root_from_demo(demo_dir, root):
 
 def test_train_and_evaluate_on_an_ave_root(demo_dir, tmp_path, capsys):
     root = _ave_root_from_demo(demo_dir, tmp_path / "AVE_Dataset")
-    assert main(["train", "--data", str(root), "--arch", "visual", "--out",
-                 str(tmp_path / "ave-visual"), "--epochs", "2"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(root),
+                "--arch",
+                "visual",
+                "--out",
+                str(tmp_path / "ave-visual"),
+                "--epochs",
+                "2",
+            ]
+        )
+        == 0
+    )
     card = json.loads((tmp_path / "ave-visual" / "card.json").read_text())
     assert card["training"]["videos"] == 8 and card["training"]["validation_videos"] == 2
     capsys.readouterr()
-    assert main(["evaluate", "--data", str(root), "--model", str(tmp_path / "ave-visual"),
-                 "--json"]) == 0
+    assert (
+        main(["evaluate", "--data", str(root), "--model", str(tmp_path / "ave-visual"), "--json"])
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["videos"] == 2, "evaluate uses the AVE test split"

@@ -15,22 +15,43 @@ from conftest import PROJECT_ROOT
 def test_the_wheel_carries_the_command_and_the_shipped_bundles_and_samples(tmp_path):
     source = tmp_path / "source"
     # Built from a copy, so the build leaves nothing in the checkout.
-    shutil.copytree(PROJECT_ROOT / "annotator", source / "annotator",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        PROJECT_ROOT / "annotator",
+        source / "annotator",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     shutil.copytree(PROJECT_ROOT / "models", source / "models")
-    shutil.copytree(PROJECT_ROOT / "resources" / "samples", source / "resources" / "samples",
-                    ignore=shutil.ignore_patterns(".av-annotator"))
+    shutil.copytree(
+        PROJECT_ROOT / "resources" / "samples",
+        source / "resources" / "samples",
+        ignore=shutil.ignore_patterns(".av-annotator"),
+    )
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(PROJECT_ROOT / name, source / name)
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
-                            "--no-build-isolation", "--quiet", "-w", str(tmp_path / "dist"),
-                            str(source)], capture_output=True, text=True, timeout=300)
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp_path / "dist").glob("av_annotator-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        entry_points = next(archive.read(n).decode() for n in names
-                            if n.endswith(".dist-info/entry_points.txt"))
+        entry_points = next(
+            archive.read(n).decode() for n in names if n.endswith(".dist-info/entry_points.txt")
+        )
     assert "av-annotator = annotator.__main__:main" in entry_points
     data = "av_annotator-0.1.0.data/data/share/av-annotator/"
     for bundle in ("attention", "audio", "fusion", "visual"):

@@ -11,13 +11,21 @@ import functools
 
 import numpy as np
 
-from .conventions import (AUDIO_SAMPLE_RATE, LOG_OFFSET, MEL_BANDS, MEL_MAX_HZ, MEL_MIN_HZ,
-                          PATCH_FRAMES, STFT_HOP_SECONDS, STFT_WINDOW_SECONDS)
+from .conventions import (
+    AUDIO_SAMPLE_RATE,
+    LOG_OFFSET,
+    MEL_BANDS,
+    MEL_MAX_HZ,
+    MEL_MIN_HZ,
+    PATCH_FRAMES,
+    STFT_HOP_SECONDS,
+    STFT_WINDOW_SECONDS,
+)
 
-_WINDOW = int(round(STFT_WINDOW_SECONDS * AUDIO_SAMPLE_RATE))      # 400 samples
-_HOP = int(round(STFT_HOP_SECONDS * AUDIO_SAMPLE_RATE))            # 160 samples
-_FFT = 1 << (_WINDOW - 1).bit_length()                             # 512
-_PATCH_SAMPLES = (PATCH_FRAMES - 1) * _HOP + _WINDOW                # 15600 samples < 1 s
+_WINDOW = int(round(STFT_WINDOW_SECONDS * AUDIO_SAMPLE_RATE))  # 400 samples
+_HOP = int(round(STFT_HOP_SECONDS * AUDIO_SAMPLE_RATE))  # 160 samples
+_FFT = 1 << (_WINDOW - 1).bit_length()  # 512
+_PATCH_SAMPLES = (PATCH_FRAMES - 1) * _HOP + _WINDOW  # 15600 samples < 1 s
 
 
 def _hertz_to_mel(hertz):
@@ -48,7 +56,7 @@ def log_mel_patch(second: np.ndarray) -> np.ndarray:
     """(96, 64) float32 log-mel patch of one second of 16 kHz mono audio (zero-padded if short)."""
     samples = np.zeros(_PATCH_SAMPLES, dtype=np.float32)
     usable = np.asarray(second, dtype=np.float32)[:_PATCH_SAMPLES]
-    samples[:len(usable)] = usable
+    samples[: len(usable)] = usable
     starts = np.arange(PATCH_FRAMES) * _HOP
     frames = samples[starts[:, None] + np.arange(_WINDOW)] * _hann()
     magnitude = np.abs(np.fft.rfft(frames, n=_FFT, axis=1)).astype(np.float32)
@@ -65,8 +73,12 @@ def log_mel_patches(audio: np.ndarray, sample_rate: int = AUDIO_SAMPLE_RATE) -> 
 
         audio = resampy.resample(audio, sample_rate, AUDIO_SAMPLE_RATE).astype(np.float32)
     seconds = max(1, int(np.ceil(len(audio) / AUDIO_SAMPLE_RATE)))
-    return np.stack([log_mel_patch(audio[s * AUDIO_SAMPLE_RATE:(s + 1) * AUDIO_SAMPLE_RATE])
-                     for s in range(seconds)])
+    return np.stack(
+        [
+            log_mel_patch(audio[s * AUDIO_SAMPLE_RATE : (s + 1) * AUDIO_SAMPLE_RATE])
+            for s in range(seconds)
+        ]
+    )
 
 
 SILENT_PATCH_VALUE = float(np.log(LOG_OFFSET))  # what a patch of digital silence holds everywhere

@@ -16,15 +16,25 @@ import numpy as np
 from .conventions import BACKGROUND
 from .datasets import parse_ave_lines
 from .errors import DataSpecError
-from .feature_sets import (AVE_EXTRACTORS, AVE_FEATURE_FILES, AVE_FILE_ORDER, AVE_LABELS_FILE,
-                           AVE_ORDER_FILES, FeatureSet, FeatureSplit, check_one_hot, index_map,
-                           majority_event, sorted_classes)
+from .feature_sets import (
+    AVE_EXTRACTORS,
+    AVE_FEATURE_FILES,
+    AVE_FILE_ORDER,
+    AVE_LABELS_FILE,
+    AVE_ORDER_FILES,
+    FeatureSet,
+    FeatureSplit,
+    check_one_hot,
+    index_map,
+    majority_event,
+    sorted_classes,
+)
 
 log = logging.getLogger(__name__)
 
 DATA_KEY = "avadataset"
 ORDER_KEY = "order"
-_READ_BLOCK_ROWS = 256   # rows read at a time: bounds memory to the result plus one block
+_READ_BLOCK_ROWS = 256  # rows read at a time: bounds memory to the result plus one block
 
 
 def _dataset(path: Path, key: str):
@@ -72,12 +82,16 @@ def _file_classes(root: Path, event_columns: int) -> list[str]:
     if annotations.exists():
         names = list(dict.fromkeys(category for category, *_ in parse_ave_lines(annotations)))
         if len(names) != event_columns:
-            raise DataSpecError(f"{annotations}: names {len(names)} classes, but "
-                                f"{root / AVE_LABELS_FILE} has {event_columns} event columns")
+            raise DataSpecError(
+                f"{annotations}: names {len(names)} classes, but "
+                f"{root / AVE_LABELS_FILE} has {event_columns} event columns"
+            )
         return names
     if event_columns != len(AVE_FILE_ORDER):
-        raise DataSpecError(f"{root / AVE_LABELS_FILE}: {event_columns} event columns and no "
-                            "Annotations.txt to name them (AVE has 28)")
+        raise DataSpecError(
+            f"{root / AVE_LABELS_FILE}: {event_columns} event columns and no "
+            "Annotations.txt to name them (AVE has 28)"
+        )
     log.warning("%s: no Annotations.txt; naming classes in AVE's published order", root)
     return list(AVE_FILE_ORDER)
 
@@ -85,16 +99,20 @@ def _file_classes(root: Path, event_columns: int) -> list[str]:
 def _order(root: Path, split: str, videos: int) -> np.ndarray:
     path = root / AVE_ORDER_FILES[split]
     if not path.exists():
-        raise DataSpecError(f"{path}: missing; an AVE feature folder needs "
-                            f"{', '.join(AVE_ORDER_FILES.values())} beside {AVE_LABELS_FILE}")
+        raise DataSpecError(
+            f"{path}: missing; an AVE feature folder needs "
+            f"{', '.join(AVE_ORDER_FILES.values())} beside {AVE_LABELS_FILE}"
+        )
     order = np.asarray(_read_all(path, ORDER_KEY)).reshape(-1)
     if order.dtype.kind == "f" and np.all(order == np.round(order)):
         order = order.astype(np.int64)
     if order.dtype.kind not in "iu":
         raise DataSpecError(f"{path}: {ORDER_KEY!r} must hold row numbers, got {order.dtype}")
     if len(order) == 0 or order.min() < 0 or order.max() >= videos:
-        raise DataSpecError(f"{path}: row numbers must lie in 0..{videos - 1} "
-                            f"({AVE_LABELS_FILE} has {videos} videos)")
+        raise DataSpecError(
+            f"{path}: row numbers must lie in 0..{videos - 1} "
+            f"({AVE_LABELS_FILE} has {videos} videos)"
+        )
     return order.astype(np.int64)
 
 
@@ -107,13 +125,16 @@ def _check_feature_shape(root: Path, modality: str, videos: int, seconds: int) -
         shape = tuple(dataset.shape)
     expected = (videos, seconds, *AVE_EXTRACTORS[modality].shape)
     if shape != expected:
-        raise DataSpecError(f"{path}: shape {shape} disagrees with {AVE_LABELS_FILE}; expected "
-                            f"{expected} (videos, seconds, {modality} features)")
+        raise DataSpecError(
+            f"{path}: shape {shape} disagrees with {AVE_LABELS_FILE}; expected "
+            f"{expected} (videos, seconds, {modality} features)"
+        )
 
 
 class AveFeatureReader:
-    def __init__(self, root: Path, second_labels: np.ndarray, video_labels: np.ndarray,
-                 orders: dict):
+    def __init__(
+        self, root: Path, second_labels: np.ndarray, video_labels: np.ndarray, orders: dict
+    ):
         self.root = root
         self.second_labels = second_labels
         self.video_labels = video_labels
@@ -129,8 +150,13 @@ class AveFeatureReader:
             handle, dataset = _dataset(path, DATA_KEY)
             with handle:
                 arrays[modality] = _read_rows(dataset, rows)
-        return FeatureSplit(split, arrays.get("audio"), arrays.get("visual"),
-                            self.second_labels[rows], self.video_labels[rows])
+        return FeatureSplit(
+            split,
+            arrays.get("audio"),
+            arrays.get("visual"),
+            self.second_labels[rows],
+            self.video_labels[rows],
+        )
 
 
 def open_ave_features(root) -> FeatureSet:
@@ -139,8 +165,10 @@ def open_ave_features(root) -> FeatureSet:
     labels_path = root / AVE_LABELS_FILE
     labels = np.asarray(_read_all(labels_path, DATA_KEY))
     if labels.ndim != 3 or labels.shape[-1] < 2:
-        raise DataSpecError(f"{labels_path}: shape {labels.shape}; expected (videos, seconds, "
-                            "classes + background), one-hot")
+        raise DataSpecError(
+            f"{labels_path}: shape {labels.shape}; expected (videos, seconds, "
+            "classes + background), one-hot"
+        )
     videos, seconds, columns = labels.shape
     file_order = _file_classes(root, columns - 1) + [BACKGROUND]
     classes = sorted_classes(file_order)

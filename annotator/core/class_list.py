@@ -19,8 +19,20 @@ from .errors import AnnotatorError
 
 # Distinct hues that stay readable with white text on them and as faint tints (the timeline
 # draws with the same list, so a class keeps its colour everywhere).
-CLASS_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
-                 "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939")
+CLASS_COLOURS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+    "#393b79",
+    "#637939",
+)
 MAX_NAME_LENGTH = 80
 
 _TABLE = """
@@ -41,7 +53,7 @@ class ClassListError(AnnotatorError):
 @dataclass(frozen=True)
 class ProjectClass:
     name: str
-    colour: str      # "#rrggbb"
+    colour: str  # "#rrggbb"
 
 
 class ClassList:
@@ -75,8 +87,9 @@ class ClassList:
 
     def labelled_videos(self) -> dict[str, int]:
         """Videos with at least one human-labelled second of each label."""
-        return dict(self._db.execute(
-            "SELECT label, COUNT(DISTINCT video) FROM human_labels GROUP BY label"))
+        return dict(
+            self._db.execute("SELECT label, COUNT(DISTINCT video) FROM human_labels GROUP BY label")
+        )
 
     # ---- changing ----------------------------------------------------------------------------
 
@@ -121,8 +134,7 @@ class ClassList:
         with self.store._transaction() as db:
             self._require(db, old)
             if new != old and db.execute("SELECT 1 FROM classes WHERE name=?", (new,)).fetchone():
-                raise ClassListError(f"a class named {new!r} exists already: merge into it "
-                                     "instead")
+                raise ClassListError(f"a class named {new!r} exists already: merge into it instead")
             db.execute("UPDATE classes SET name=? WHERE name=?", (new, old))
             return self._relabel(db, old, new, f"Rename class {old} to {new}")
 
@@ -161,21 +173,25 @@ class ClassList:
 
     def _relabel(self, db, old: str, new: str | None, description: str) -> int:
         """Move every human label `old` to `new` (None: unlabelled), one logged edit per video."""
-        rows = db.execute("SELECT video, second FROM human_labels WHERE label=? ORDER BY video, "
-                          "second", (old,)).fetchall()
+        rows = db.execute(
+            "SELECT video, second FROM human_labels WHERE label=? ORDER BY video, second", (old,)
+        ).fetchall()
         by_video: dict[str, list[int]] = {}
         for video, second in rows:
             by_video.setdefault(video, []).append(int(second))
         for video, seconds in by_video.items():
             changes = {s: [old, new] for s in seconds}
-            edit_id = db.execute("INSERT INTO edits (video, made_at, description, changes) "
-                                 "VALUES (?, ?, ?, ?)", (video, time.time(), description,
-                                                         json.dumps(changes))).lastrowid
+            edit_id = db.execute(
+                "INSERT INTO edits (video, made_at, description, changes) VALUES (?, ?, ?, ?)",
+                (video, time.time(), description, json.dumps(changes)),
+            ).lastrowid
             if new is None:
                 db.execute("DELETE FROM human_labels WHERE video=? AND label=?", (video, old))
             else:
-                db.execute("UPDATE human_labels SET label=?, edit_id=? WHERE video=? AND label=?",
-                           (new, edit_id, video, old))
+                db.execute(
+                    "UPDATE human_labels SET label=?, edit_id=? WHERE video=? AND label=?",
+                    (new, edit_id, video, old),
+                )
         return len(rows)
 
     def _insert_missing(self, db, names) -> list[str]:
@@ -183,8 +199,10 @@ class ClassList:
         added = []
         for name in dict.fromkeys(names):
             if name and name != BACKGROUND and name not in present:
-                db.execute("INSERT INTO classes VALUES (?, ?, ?)",
-                           (name, self._free_colour(db), self._next(db)))
+                db.execute(
+                    "INSERT INTO classes VALUES (?, ?, ?)",
+                    (name, self._free_colour(db), self._next(db)),
+                )
                 present.add(name)
                 added.append(name)
         return added
@@ -206,8 +224,9 @@ class ClassList:
     @staticmethod
     def _require(db, name: str) -> None:
         if name == BACKGROUND:
-            raise ClassListError("background is always there: it cannot be renamed, recoloured, "
-                                 "merged or removed")
+            raise ClassListError(
+                "background is always there: it cannot be renamed, recoloured, merged or removed"
+            )
         if db.execute("SELECT 1 FROM classes WHERE name=?", (name,)).fetchone() is None:
             raise ClassListError(f"no class named {name!r}")
 

@@ -3,18 +3,18 @@
 Audio follows the public VGGish front end (SEED.md); visual follows EfficientNet-Lite0 at 224x224.
 """
 
-AUDIO_SAMPLE_RATE = 16_000          # Hz, mono
+AUDIO_SAMPLE_RATE = 16_000  # Hz, mono
 STFT_WINDOW_SECONDS = 0.025
 STFT_HOP_SECONDS = 0.010
 MEL_BANDS = 64
 MEL_MIN_HZ = 125.0
 MEL_MAX_HZ = 7500.0
 LOG_OFFSET = 0.01
-PATCH_FRAMES = 96                   # 0.96 s of 10 ms hops
+PATCH_FRAMES = 96  # 0.96 s of 10 ms hops
 PATCH_SHAPE = (PATCH_FRAMES, MEL_BANDS)
 
-FRAME_SIZE = 224                    # visual frames are decoded straight to 224x224 RGB
-DEFAULT_VISUAL_FPS = 1              # frames per second fed to the backbone, averaged per second
+FRAME_SIZE = 224  # visual frames are decoded straight to 224x224 RGB
+DEFAULT_VISUAL_FPS = 1  # frames per second fed to the backbone, averaged per second
 VISUAL_BACKBONE = "efficientnet-lite0-imagenet"
 VISUAL_EMBEDDING_SIZE = 1280
 # Which frames ffmpeg decodes to pick each sample from: "reference" skips the frames no other
@@ -63,8 +63,9 @@ def visual_settings(frames_per_second: int = DEFAULT_VISUAL_FPS) -> dict:
     }
 
 
-def visual_extraction(frames_per_second: int = DEFAULT_VISUAL_FPS,
-                      frames_decoded: str = VISUAL_FRAMES_DECODED) -> dict:
+def visual_extraction(
+    frames_per_second: int = DEFAULT_VISUAL_FPS, frames_decoded: str = VISUAL_FRAMES_DECODED
+) -> dict:
     """Everything that shapes a visual feature as computed: the card's settings plus the
     decoding. Keys the feature cache, so features decoded differently are never mistaken for
     each other (new cards record FRAMES_DECODED_POLICY; loading checks only `visual_settings`)."""

@@ -18,8 +18,13 @@ from .table import PER_SECOND_COLUMNS, SEGMENT_COLUMNS
 
 _TEXT_COLUMNS = ("video", "label", "audio_label", "visual_label", "model", "source")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_FLOAT_DECIMALS = {"start": 3, "end": 3, "confidence": 4,
-                   "audio_confidence": 4, "visual_confidence": 4}
+_FLOAT_DECIMALS = {
+    "start": 3,
+    "end": 3,
+    "confidence": 4,
+    "audio_confidence": 4,
+    "visual_confidence": 4,
+}
 
 
 def _neutralise(cell):
@@ -31,8 +36,11 @@ def _neutralise(cell):
 
 
 def _restore(cell):
-    if isinstance(cell, str) and cell.startswith("'") and \
-            cell[1:].lstrip("'").startswith(_FORMULA_STARTS):
+    if (
+        isinstance(cell, str)
+        and cell.startswith("'")
+        and cell[1:].lstrip("'").startswith(_FORMULA_STARTS)
+    ):
         return cell[1:]
     return cell
 
@@ -68,14 +76,19 @@ def read_per_second_csv(path) -> pd.DataFrame:
     """Read a per-second CSV, checking its columns; text cells come back as plain strings."""
     path = Path(path)
     try:
-        frame = pd.read_csv(path, dtype={c: str for c in _TEXT_COLUMNS}, keep_default_na=False,
-                            na_values={c: [""] for c in _FLOAT_DECIMALS})
+        frame = pd.read_csv(
+            path,
+            dtype={c: str for c in _TEXT_COLUMNS},
+            keep_default_na=False,
+            na_values={c: [""] for c in _FLOAT_DECIMALS},
+        )
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataSpecError(f"{path}: cannot read as a per-second CSV ({exc})") from exc
     missing = [c for c in ("video", "second", "label") if c not in frame.columns]
     if missing:
-        raise DataSpecError(f"{path}: missing columns {', '.join(missing)}; "
-                            f"expected {','.join(PER_SECOND_COLUMNS)}")
+        raise DataSpecError(
+            f"{path}: missing columns {', '.join(missing)}; expected {','.join(PER_SECOND_COLUMNS)}"
+        )
     for column in PER_SECOND_COLUMNS:
         if column not in frame.columns:
             frame[column] = "" if column in _TEXT_COLUMNS else np.nan

@@ -32,9 +32,9 @@ AVE_HEADER = "Category&VideoID&Quality&StartTime&EndTime"
 @dataclass
 class LabelledVideo:
     path: Path
-    labels: list[str | None]          # one per second, from second 0; None: not labelled
+    labels: list[str | None]  # one per second, from second 0; None: not labelled
     split: str | None = None
-    dropout: str = ""                 # "audio", "visual" or "" (demo data's clips.csv)
+    dropout: str = ""  # "audio", "visual" or "" (demo data's clips.csv)
     # Complete truth (demo data, AVE): seconds past the labels are background. Reviewed labels
     # (a CSV with sources, a project): seconds past them are not labelled.
     complete: bool = True
@@ -60,8 +60,9 @@ class LabelledSet:
 
 
 def classes_of(videos: list[LabelledVideo]) -> list[str]:
-    events = sorted({label for v in videos for label in v.labels
-                     if label is not None and label != BACKGROUND})
+    events = sorted(
+        {label for v in videos for label in v.labels if label is not None and label != BACKGROUND}
+    )
     return events + [BACKGROUND]
 
 
@@ -74,8 +75,10 @@ def load_spec(spec) -> LabelledSet:
         raise DataSpecError(f"{spec}: no such file or folder")
     kind = feature_folder_kind(spec)
     if kind:  # checked before Annotations.txt: copies keep it beside the feature files
-        raise DataSpecError(f"{spec}: holds pre-extracted features ({kind}), not videos; "
-                            "train and evaluate read it as a feature set")
+        raise DataSpecError(
+            f"{spec}: holds pre-extracted features ({kind}), not videos; "
+            "train and evaluate read it as a feature set"
+        )
     if spec.is_dir() and (spec / "Annotations.txt").exists():
         labelled = load_ave_root(spec)
     elif spec.is_dir() and (spec / "labels.csv").exists():
@@ -85,12 +88,16 @@ def load_spec(spec) -> LabelledSet:
     elif project_store_path(spec) is not None:
         labelled = load_project_labels(project_store_path(spec))
     else:
-        raise DataSpecError(f"{spec}: not a SPEC: expected a folder with labels.csv (demo-data), "
-                            "an AVE root with Annotations.txt, a per-second annotations CSV, "
-                            "or a project folder with labelled videos")
+        raise DataSpecError(
+            f"{spec}: not a SPEC: expected a folder with labels.csv (demo-data), "
+            "an AVE root with Annotations.txt, a per-second annotations CSV, "
+            "or a project folder with labelled videos"
+        )
     if not labelled.videos:
-        raise DataSpecError(f"{spec}: holds no labelled videos (only seconds a person labelled "
-                            "count: source=human rows, or a project's human labels)")
+        raise DataSpecError(
+            f"{spec}: holds no labelled videos (only seconds a person labelled "
+            "count: source=human rows, or a project's human labels)"
+        )
     labelled.classes = classes_of(labelled.videos)
     return labelled
 
@@ -107,8 +114,9 @@ def load_annotations_csv(csv_path) -> LabelledSet:
     truth = table["source"].str.strip().isin(("human", ""))
     masked = int((~truth).sum())
     if masked:
-        log.info("%s: %d row(s) not labelled by a person (source=model) are masked",
-                 csv_path, masked)
+        log.info(
+            "%s: %d row(s) not labelled by a person (source=model) are masked", csv_path, masked
+        )
     table = table[truth]
     dropouts = _read_dropouts(csv_path.parent / "clips.csv")
     videos = []
@@ -118,8 +126,15 @@ def load_annotations_csv(csv_path) -> LabelledSet:
         for second, label in zip(rows["second"], rows["label"]):
             labels[int(second)] = label or BACKGROUND
         path = Path(name) if Path(name).is_absolute() else csv_path.parent / name
-        videos.append(LabelledVideo(path, labels, None, dropouts.get(name, ""),
-                                    complete=not masked and None not in labels))
+        videos.append(
+            LabelledVideo(
+                path,
+                labels,
+                None,
+                dropouts.get(name, ""),
+                complete=not masked and None not in labels,
+            )
+        )
     return LabelledSet(str(csv_path), videos)
 
 
@@ -142,13 +157,16 @@ def parse_ave_lines(path: Path) -> list[tuple[str, str, int, int]]:
             continue
         parts = line.split("&")
         if len(parts) != 5:
-            raise DataSpecError(f"{path}:{number}: expected Category&VideoID&Quality&Start&End, "
-                                f"got {line!r}")
+            raise DataSpecError(
+                f"{path}:{number}: expected Category&VideoID&Quality&Start&End, got {line!r}"
+            )
         category, video_id, _quality, start, end = parts
         try:
             rows.append((category.strip(), video_id.strip(), int(start), int(end)))
         except ValueError as exc:
-            raise DataSpecError(f"{path}:{number}: start/end are not whole seconds: {line!r}") from exc
+            raise DataSpecError(
+                f"{path}:{number}: start/end are not whole seconds: {line!r}"
+            ) from exc
     return rows
 
 

@@ -30,8 +30,18 @@ def input_args(path, decoder_args: list[str] | tuple = ()) -> list[str]:
     """ffmpeg reading `path` with one decoding thread: parallelism comes from decoding several
     streams and videos at once, and one thread per decoder keeps every core busy without
     oversubscribing two cores. `decoder_args` are decoder options, which go before `-i`."""
-    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-            "-threads", "1", *decoder_args, "-i", str(path)]
+    return [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-threads",
+        "1",
+        *decoder_args,
+        "-i",
+        str(path),
+    ]
 
 
 # `frames_decoded` (conventions.VISUAL_FRAMES_DECODED) as ffmpeg decoder options.
@@ -42,15 +52,29 @@ def frame_decoder_args(frames_decoded: str = VISUAL_FRAMES_DECODED) -> list[str]
     """Decoder options for the picture stream: with "reference", frames that no other frame
     depends on are skipped, not decoded (every frame that is decoded is exact)."""
     if frames_decoded not in _FRAMES_DECODED_ARGS:
-        raise ValueError(f"frames_decoded must be one of {sorted(_FRAMES_DECODED_ARGS)}, "
-                         f"got {frames_decoded!r}")
+        raise ValueError(
+            f"frames_decoded must be one of {sorted(_FRAMES_DECODED_ARGS)}, got {frames_decoded!r}"
+        )
     return list(_FRAMES_DECODED_ARGS[frames_decoded])
 
 
 def audio_output_args(sample_rate: int = AUDIO_SAMPLE_RATE) -> list[str]:
     """The first audio stream as mono float32 at `sample_rate` (ffmpeg resamples and mixes)."""
-    return ["-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(sample_rate),
-            "-f", "f32le", "-acodec", "pcm_f32le"]
+    return [
+        "-map",
+        "0:a:0",
+        "-vn",
+        "-sn",
+        "-dn",
+        "-ac",
+        "1",
+        "-ar",
+        str(sample_rate),
+        "-f",
+        "f32le",
+        "-acodec",
+        "pcm_f32le",
+    ]
 
 
 def frame_output_args(frames_per_second: int, size: int = FRAME_SIZE) -> list[str]:
@@ -58,9 +82,19 @@ def frame_output_args(frames_per_second: int, size: int = FRAME_SIZE) -> list[st
 
     ffmpeg picks the frames (fps filter) before scaling, so only the frames used are converted.
     """
-    return ["-map", "0:v:0", "-an", "-sn", "-dn",
-            "-vf", f"fps={frames_per_second}:eof_action=pass,scale={size}:{size}:flags=area",
-            "-pix_fmt", "rgb24", "-f", "rawvideo"]
+    return [
+        "-map",
+        "0:v:0",
+        "-an",
+        "-sn",
+        "-dn",
+        "-vf",
+        f"fps={frames_per_second}:eof_action=pass,scale={size}:{size}:flags=area",
+        "-pix_fmt",
+        "rgb24",
+        "-f",
+        "rawvideo",
+    ]
 
 
 class _FfmpegPipe:
@@ -69,8 +103,9 @@ class _FfmpegPipe:
     def __init__(self, path, output_args: list[str], decoder_args: list[str] | tuple = ()):
         self.path = str(path)
         command = [*input_args(path, decoder_args), *output_args, "pipe:1"]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        bufsize=0)
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+        )
         self._errors: list[bytes] = []
         self._closing = threading.Event()
         self._stdout_reader: threading.Thread | None = None
@@ -96,8 +131,9 @@ class _FfmpegPipe:
     def chunks(self, size: int, depth: int = READ_AHEAD_SECONDS) -> Iterator[bytes]:
         """Consecutive `size`-byte chunks (the last may be shorter), read ahead in a thread."""
         ahead: queue.Queue = queue.Queue(maxsize=depth)
-        self._stdout_reader = threading.Thread(target=self._read_ahead, args=(size, ahead),
-                                               daemon=True)
+        self._stdout_reader = threading.Thread(
+            target=self._read_ahead, args=(size, ahead), daemon=True
+        )
         self._stdout_reader.start()
         while True:
             data = ahead.get()
@@ -112,7 +148,7 @@ class _FfmpegPipe:
                 data = self.read_exactly(size)
                 if not self._offer(ahead, data) or len(data) < size:
                     return
-        except (OSError, ValueError):   # stdout closed under us: the caller stopped early
+        except (OSError, ValueError):  # stdout closed under us: the caller stopped early
             self._offer(ahead, b"")
 
     def _offer(self, ahead: queue.Queue, data: bytes) -> bool:
@@ -163,8 +199,12 @@ def iter_audio_seconds(path, sample_rate: int = AUDIO_SAMPLE_RATE) -> Iterator[n
             log.warning("%s: audio decoded with errors: %s", path, pipe.error_text()[:300])
 
 
-def iter_frame_seconds(path, frames_per_second: int = 1, size: int = FRAME_SIZE,
-                       frames_decoded: str = VISUAL_FRAMES_DECODED) -> Iterator[np.ndarray]:
+def iter_frame_seconds(
+    path,
+    frames_per_second: int = 1,
+    size: int = FRAME_SIZE,
+    frames_decoded: str = VISUAL_FRAMES_DECODED,
+) -> Iterator[np.ndarray]:
     """uint8 frames (k, size, size, 3), k = frames_per_second, one second at a time.
 
     ffmpeg picks the frames (fps filter: the decoded frame nearest each sample time) and scales
@@ -180,8 +220,9 @@ def iter_frame_seconds(path, frames_per_second: int = 1, size: int = FRAME_SIZE,
             whole = len(data) // frame_bytes
             if whole:
                 yielded = True
-                yield np.frombuffer(data[:whole * frame_bytes], dtype=np.uint8).reshape(
-                    whole, size, size, 3)
+                yield np.frombuffer(data[: whole * frame_bytes], dtype=np.uint8).reshape(
+                    whole, size, size, 3
+                )
         returncode = pipe.process.wait()
         if not yielded and returncode != 0:
             raise MediaError(path, f"video could not be decoded: {pipe.error_text()}")
@@ -193,10 +234,33 @@ def frame_at(path, seconds: float, width: int, height: int) -> np.ndarray | None
     """The picture shown at `seconds` as a (height, width, 3) uint8 array, or None when the
     video has no frame there (past its end). ffmpeg seeks to the keyframe before and decodes
     on to the exact time, so this costs one short decode, not the video's length."""
-    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1",
-               "-ss", f"{max(seconds, 0.0):.3f}", "-i", str(path), "-map", "0:v:0", "-an", "-sn",
-               "-dn", "-frames:v", "1", "-vf", f"scale={width}:{height}:flags=area",
-               "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"]
+    command = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-threads",
+        "1",
+        "-ss",
+        f"{max(seconds, 0.0):.3f}",
+        "-i",
+        str(path),
+        "-map",
+        "0:v:0",
+        "-an",
+        "-sn",
+        "-dn",
+        "-frames:v",
+        "1",
+        "-vf",
+        f"scale={width}:{height}:flags=area",
+        "-pix_fmt",
+        "rgb24",
+        "-f",
+        "rawvideo",
+        "pipe:1",
+    ]
     try:
         done = subprocess.run(command, capture_output=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -204,7 +268,11 @@ def frame_at(path, seconds: float, width: int, height: int) -> np.ndarray | None
     size = width * height * 3
     if len(done.stdout) < size:
         if done.returncode != 0:
-            raise MediaError(path, "the picture at {:.2f} s could not be decoded: {}".format(
-                seconds, done.stderr.decode("utf-8", errors="replace").strip()[:300]))
+            raise MediaError(
+                path,
+                "the picture at {:.2f} s could not be decoded: {}".format(
+                    seconds, done.stderr.decode("utf-8", errors="replace").strip()[:300]
+                ),
+            )
         return None
     return np.frombuffer(done.stdout[:size], dtype=np.uint8).reshape(height, width, 3)

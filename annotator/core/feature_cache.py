@@ -34,8 +34,10 @@ class FeatureCache:
 
     def _entry(self, video, modality: str, settings: dict) -> Path:
         stat = Path(video).stat()
-        identity = json.dumps([str(Path(video).resolve()), stat.st_size, stat.st_mtime_ns,
-                               modality, settings], sort_keys=True)
+        identity = json.dumps(
+            [str(Path(video).resolve()), stat.st_size, stat.st_mtime_ns, modality, settings],
+            sort_keys=True,
+        )
         digest = hashlib.sha1(identity.encode("utf-8")).hexdigest()
         return self.root / digest[:2] / f"{digest}.{modality}.npz"
 

@@ -31,11 +31,35 @@ SPLITS = ("train", "val", "test")
 # Annotations.txt (the order every AVE code base hard-codes). Used only where a copy of the
 # feature files comes without its Annotations.txt.
 AVE_FILE_ORDER = (
-    "Church bell", "Male speech, man speaking", "Bark", "Fixed-wing aircraft, airplane",
-    "Race car, auto racing", "Female speech, woman speaking", "Helicopter", "Violin, fiddle",
-    "Flute", "Ukulele", "Frying (food)", "Truck", "Shofar", "Motorcycle", "Acoustic guitar",
-    "Train horn", "Clock", "Banjo", "Goat", "Baby cry, infant cry", "Bus", "Chainsaw", "Cat",
-    "Horse", "Toilet flush", "Rodents, rats, mice", "Accordion", "Mandolin")
+    "Church bell",
+    "Male speech, man speaking",
+    "Bark",
+    "Fixed-wing aircraft, airplane",
+    "Race car, auto racing",
+    "Female speech, woman speaking",
+    "Helicopter",
+    "Violin, fiddle",
+    "Flute",
+    "Ukulele",
+    "Frying (food)",
+    "Truck",
+    "Shofar",
+    "Motorcycle",
+    "Acoustic guitar",
+    "Train horn",
+    "Clock",
+    "Banjo",
+    "Goat",
+    "Baby cry, infant cry",
+    "Bus",
+    "Chainsaw",
+    "Cat",
+    "Horse",
+    "Toilet flush",
+    "Rodents, rats, mice",
+    "Accordion",
+    "Mandolin",
+)
 # The research numbered the same classes alphabetically.
 RESEARCH_ORDER = tuple(sorted(AVE_FILE_ORDER))
 
@@ -44,44 +68,65 @@ RESEARCH_ORDER = tuple(sorted(AVE_FILE_ORDER))
 class Extractor:
     """The network that made one stream's features: recorded in the card of a bundle trained on
     them, and compared when that bundle is evaluated on another feature set."""
+
     name: str
     description: str
-    shape: tuple                       # per second
-    multiply_adds_per_second: float    # of the extractor itself, for the card (SEED.md's table)
+    shape: tuple  # per second
+    multiply_adds_per_second: float  # of the extractor itself, for the card (SEED.md's table)
 
     def as_card(self) -> dict:
-        return {"extractor": self.name, "description": self.description,
-                "per_second_shape": list(self.shape),
-                "multiply_adds_per_second": int(self.multiply_adds_per_second)}
+        return {
+            "extractor": self.name,
+            "description": self.description,
+            "per_second_shape": list(self.shape),
+            "multiply_adds_per_second": int(self.multiply_adds_per_second),
+        }
 
 
 # AVE's visual maps average VGG19 pool5 over 16 frames of each second (Tian et al. 2018);
 # the research averaged DenseNet201 over 16 frames per second too.
 AVE_EXTRACTORS = {
-    "audio": Extractor("vggish-embedding", "VGGish 128-d embedding per 0.96 s patch "
-                       "(AVE audio_feature.h5)", (128,), 0.86e9),
-    "visual": Extractor("vgg19-pool5-16fps", "VGG19 pool5 7x7x512 map, 16 frames per second "
-                        "averaged (AVE visual_feature.h5)", (7, 7, 512), 16 * 19.6e9),
+    "audio": Extractor(
+        "vggish-embedding",
+        "VGGish 128-d embedding per 0.96 s patch (AVE audio_feature.h5)",
+        (128,),
+        0.86e9,
+    ),
+    "visual": Extractor(
+        "vgg19-pool5-16fps",
+        "VGG19 pool5 7x7x512 map, 16 frames per second averaged (AVE visual_feature.h5)",
+        (7, 7, 512),
+        16 * 19.6e9,
+    ),
 }
 RESEARCH_EXTRACTORS = {
-    "audio": Extractor("vggish-conv4", "VGGish conv4 12x8x512 map per 0.96 s patch "
-                       "(the research's *_audio.p)", (12, 8, 512), 0.86e9),
-    "visual": Extractor("densenet201-avgpool-16fps", "DenseNet201 1920-d global average pool, "
-                        "16 frames per second averaged (the research's *_visual.p)",
-                        (1920,), 16 * 4.3e9),
+    "audio": Extractor(
+        "vggish-conv4",
+        "VGGish conv4 12x8x512 map per 0.96 s patch (the research's *_audio.p)",
+        (12, 8, 512),
+        0.86e9,
+    ),
+    "visual": Extractor(
+        "densenet201-avgpool-16fps",
+        "DenseNet201 1920-d global average pool, "
+        "16 frames per second averaged (the research's *_visual.p)",
+        (1920,),
+        16 * 4.3e9,
+    ),
 }
 
 
 @dataclass
 class FeatureSplit:
     """One split's arrays; a stream not asked for is None."""
+
     name: str
-    audio: np.ndarray | None               # (N, T, *extractor shape) float32
+    audio: np.ndarray | None  # (N, T, *extractor shape) float32
     visual: np.ndarray | None
-    second_labels: np.ndarray | None       # (N, T) indices into the set's classes; None where
-                                           # the files carry one label per video (the pickles)
-    video_labels: np.ndarray               # (N,) index of each video's event class, or
-                                           # NO_EVENT for a clip that is background throughout
+    second_labels: np.ndarray | None  # (N, T) indices into the set's classes; None where
+    # the files carry one label per video (the pickles)
+    video_labels: np.ndarray  # (N,) index of each video's event class, or
+    # NO_EVENT for a clip that is background throughout
 
     def __len__(self) -> int:
         return len(self.video_labels)
@@ -90,9 +135,9 @@ class FeatureSplit:
 @dataclass
 class FeatureSet:
     source: str
-    kind: str                              # "ave-features" or "research-pickles"
-    classes: list[str]                     # events sorted by name, then background
-    file_order: list[str]                  # the classes as the files number them
+    kind: str  # "ave-features" or "research-pickles"
+    classes: list[str]  # events sorted by name, then background
+    file_order: list[str]  # the classes as the files number them
     extractors: dict = field(default_factory=dict)
     reader: object = field(default=None, repr=False)
 
@@ -141,8 +186,10 @@ def open_feature_set(path, trust_pickles: bool = False) -> FeatureSet:
         return open_ave_features(path)
     if kind == "research-pickles":
         return open_research_pickles(path, trust_pickles)
-    raise DataSpecError(f"{path}: holds no AVE feature files (labels.h5, *_feature.h5) and no "
-                        "research pickles (trainSet_*.p)")
+    raise DataSpecError(
+        f"{path}: holds no AVE feature files (labels.h5, *_feature.h5) and no "
+        "research pickles (trainSet_*.p)"
+    )
 
 
 def sorted_classes(names) -> list[str]:
@@ -170,7 +217,7 @@ def check_one_hot(labels: np.ndarray, where: str, what: str) -> np.ndarray:
     return hot.argmax(-1)
 
 
-NO_EVENT = -1   # the video label of a clip whose every second is background
+NO_EVENT = -1  # the video label of a clip whose every second is background
 
 
 def majority_event(second_labels: np.ndarray, background: int, where: str) -> np.ndarray:

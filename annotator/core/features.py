@@ -21,9 +21,9 @@ from .table import count_seconds
 class VideoFeatures:
     video: str
     duration: float
-    log_mel: np.ndarray | None = None        # (seconds, 96, 64) float32
+    log_mel: np.ndarray | None = None  # (seconds, 96, 64) float32
     audio_present: np.ndarray | None = None  # (seconds,) float32 0/1
-    visual: np.ndarray | None = None         # (seconds, embedding) float32
+    visual: np.ndarray | None = None  # (seconds, embedding) float32
     visual_present: np.ndarray | None = None  # (seconds,) float32 0/1
 
     @property
@@ -37,8 +37,10 @@ class VideoFeatures:
 
 def absent_audio(seconds: int) -> dict:
     """Features standing for a missing audio stream: silent patches, presence 0."""
-    return {"log_mel": np.full((seconds, *PATCH_SHAPE), SILENT_PATCH_VALUE, np.float32),
-            "audio_present": np.zeros(seconds, np.float32)}
+    return {
+        "log_mel": np.full((seconds, *PATCH_SHAPE), SILENT_PATCH_VALUE, np.float32),
+        "audio_present": np.zeros(seconds, np.float32),
+    }
 
 
 def extract_audio(path, seconds: int, cancel=None) -> dict:
@@ -47,6 +49,7 @@ def extract_audio(path, seconds: int, cancel=None) -> dict:
     for index, chunk in enumerate(iter_audio_seconds(path)):
         if cancel is not None and cancel():
             from .errors import Cancelled
+
             raise Cancelled(f"{path}: cancelled")
         if index >= seconds:
             break

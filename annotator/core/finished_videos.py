@@ -36,8 +36,9 @@ class FinishedVideos:
 
     def _entry(self, name: str, path) -> Path:
         stat = Path(path).stat()
-        identity = json.dumps([name, self.model_tag, str(Path(path).resolve()), stat.st_size,
-                               stat.st_mtime_ns])
+        identity = json.dumps(
+            [name, self.model_tag, str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns]
+        )
         return self.folder / f"{hashlib.sha1(identity.encode('utf-8')).hexdigest()}.csv"
 
     def load(self, name: str, path) -> pd.DataFrame | None:
@@ -45,7 +46,7 @@ class FinishedVideos:
         try:
             entry = self._entry(name, path)
             return read_per_second_csv(entry) if entry.exists() else None
-        except (OSError, DataSpecError) as exc:   # unreadable: label the video again
+        except (OSError, DataSpecError) as exc:  # unreadable: label the video again
             log.warning("%s: ignoring finished rows (%s)", path, exc)
             return None
 

@@ -24,16 +24,18 @@ from .table import count_seconds
 class ExportResult:
     files: list[Path] = field(default_factory=list)
     videos: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)     # nothing known about them yet
-    not_written: list[str] = field(default_factory=list)   # no events (one file per video)
+    skipped: list[str] = field(default_factory=list)  # nothing known about them yet
+    not_written: list[str] = field(default_factory=list)  # no events (one file per video)
 
     def summary(self) -> str:
         text = f"exported {len(self.videos)} video(s) to {len(self.files)} file(s)"
         if self.skipped:
             text += f"; skipped {len(self.skipped)} with no labels yet"
         if self.not_written:
-            text += (f"; {len(self.not_written)} video(s) with no events get no file "
-                     f"({', '.join(self.not_written[:3])}{'…' if len(self.not_written) > 3 else ''})")
+            text += (
+                f"; {len(self.not_written)} video(s) with no events get no file "
+                f"({', '.join(self.not_written[:3])}{'…' if len(self.not_written) > 3 else ''})"
+            )
         return text
 
 
@@ -44,14 +46,18 @@ def labels_from_table(path: Path, table) -> VideoLabels:
     duration = float(table["end"].iloc[-1])
     unlabelled = (table["source"] != HUMAN) & (table["model"].fillna("") == "")
     labels = [None if u else str(x) for x, u in zip(table["label"], unlabelled)]
-    sources = ["" if u else (HUMAN if s == HUMAN else MODEL)
-               for s, u in zip(table["source"], unlabelled)]
+    sources = [
+        "" if u else (HUMAN if s == HUMAN else MODEL) for s, u in zip(table["source"], unlabelled)
+    ]
     models = sorted(set(table.loc[~unlabelled & (table["source"] != HUMAN), "model"]))
-    return VideoLabels(path, duration, labels, sources, table, models[0] if len(models) == 1 else "")
+    return VideoLabels(
+        path, duration, labels, sources, table, models[0] if len(models) == 1 else ""
+    )
 
 
-def videos_of_store(store: ProjectStore, names: list[str], paths: Mapping[str, Path],
-                    result: ExportResult) -> list[VideoLabels]:
+def videos_of_store(
+    store: ProjectStore, names: list[str], paths: Mapping[str, Path], result: ExportResult
+) -> list[VideoLabels]:
     """The reviewed labels of `names` (paths: name -> media file); unlabelled videos skipped."""
     videos = []
     for name in names:
@@ -71,24 +77,32 @@ def videos_of_csv(csv_path: Path, result: ExportResult) -> list[VideoLabels]:
     for name, rows in table.groupby("video", sort=False):
         rows = rows.sort_values("second")
         ends = rows["end"].astype(float)
-        duration = float(ends.max()) if ends.notna().all() and len(ends) else \
-            float(rows["second"].max() + 1)
+        duration = (
+            float(ends.max())
+            if ends.notna().all() and len(ends)
+            else float(rows["second"].max() + 1)
+        )
         n = count_seconds(duration)
         if int(rows["second"].max()) >= n or int(rows["second"].min()) < 0:
-            raise LabelFileError(f"{csv_path}: {name}: seconds run past its last end "
-                                 f"({duration:g} s)")
+            raise LabelFileError(
+                f"{csv_path}: {name}: seconds run past its last end ({duration:g} s)"
+            )
         labels: list[str | None] = [None] * n
         sources = [""] * n
         for second, label, source in zip(rows["second"], rows["label"], rows["source"]):
             if label:
                 labels[int(second)] = label
                 sources[int(second)] = HUMAN if source == HUMAN else MODEL
-        full = rows if len(rows) == n and (rows["second"].to_numpy() == np.arange(n)).all() \
-            else None
+        full = (
+            rows if len(rows) == n and (rows["second"].to_numpy() == np.arange(n)).all() else None
+        )
         path = Path(name) if Path(name).is_absolute() else Path(csv_path).parent / name
         models = sorted({m for m in rows["model"] if m})
-        videos.append(VideoLabels(path, duration, labels, sources, full,
-                                  models[0] if len(models) == 1 else ""))
+        videos.append(
+            VideoLabels(
+                path, duration, labels, sources, full, models[0] if len(models) == 1 else ""
+            )
+        )
         result.videos.append(str(name))
     return videos
 
@@ -115,8 +129,9 @@ def export_labels(source, fmt: str, out, names: list[str] | None = None) -> Expo
     return write_videos(form.name, videos, out, result)
 
 
-def write_videos(fmt: str, videos: list[VideoLabels], out: Path,
-                 result: ExportResult | None = None) -> ExportResult:
+def write_videos(
+    fmt: str, videos: list[VideoLabels], out: Path, result: ExportResult | None = None
+) -> ExportResult:
     result = result or ExportResult([], [v.path.name for v in videos])
     if not videos:
         raise AnnotatorError("nothing to export: no video has labels yet")
@@ -124,7 +139,9 @@ def write_videos(fmt: str, videos: list[VideoLabels], out: Path,
     result.files = form.write(videos, Path(out))
     if form.one_file_per_video:
         written = set(result.files)
-        result.not_written = [v.path.name for v, path in
-                              zip(videos, per_video_paths(videos, Path(out), form.suffix))
-                              if path not in written]
+        result.not_written = [
+            v.path.name
+            for v, path in zip(videos, per_video_paths(videos, Path(out), form.suffix))
+            if path not in written
+        ]
     return result

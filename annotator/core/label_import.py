@@ -32,14 +32,14 @@ class UnknownLabelsError(LabelFileError):
 class ImportPlan:
     """What importing the files would change in the store."""
 
-    files: list[tuple[Path, str]] = field(default_factory=list)      # (file, format)
+    files: list[tuple[Path, str]] = field(default_factory=list)  # (file, format)
     labels: dict[str, dict[int, str]] = field(default_factory=dict)  # video -> second -> label
     before: dict[str, dict[int, str]] = field(default_factory=dict)  # the human labels replaced
-    unchanged: int = 0            # seconds the files label as a person already did
-    model_seconds: int = 0        # seconds the files give to a model: not imported
-    unlabelled: int = 0           # seconds of the named videos the files leave unlabelled
-    new_classes: dict[str, str] = field(default_factory=dict)   # label -> "file: where"
-    durations: dict[str, float] = field(default_factory=dict)   # measured here, to record
+    unchanged: int = 0  # seconds the files label as a person already did
+    model_seconds: int = 0  # seconds the files give to a model: not imported
+    unlabelled: int = 0  # seconds of the named videos the files leave unlabelled
+    new_classes: dict[str, str] = field(default_factory=dict)  # label -> "file: where"
+    durations: dict[str, float] = field(default_factory=dict)  # measured here, to record
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -59,34 +59,46 @@ class ImportPlan:
                 counts[label] = counts.get(label, 0) + 1
             shown = ", ".join(f"{label} {n} s" for label, n in sorted(counts.items()))
             replaced = len(self.before.get(video, {}))
-            lines.append(f"  {video}: {len(seconds)} s ({shown})"
-                         + (f", replacing {replaced} earlier human label(s)" if replaced else ""))
-        lines.append(f"{self.seconds} second(s) of {len(self.labels)} video(s) to label, "
-                     f"{self.unchanged} already labelled the same")
+            lines.append(
+                f"  {video}: {len(seconds)} s ({shown})"
+                + (f", replacing {replaced} earlier human label(s)" if replaced else "")
+            )
+        lines.append(
+            f"{self.seconds} second(s) of {len(self.labels)} video(s) to label, "
+            f"{self.unchanged} already labelled the same"
+        )
         if self.model_seconds:
-            lines.append(f"{self.model_seconds} second(s) labelled by a model in the file(s) "
-                         "are not imported (only human labels are)")
+            lines.append(
+                f"{self.model_seconds} second(s) labelled by a model in the file(s) "
+                "are not imported (only human labels are)"
+            )
         if self.new_classes:
-            lines.append("new class(es), not yet in this project: " + ", ".join(
-                f"{label!r} ({where})" for label, where in self.new_classes.items()))
+            lines.append(
+                "new class(es), not yet in this project: "
+                + ", ".join(f"{label!r} ({where})" for label, where in self.new_classes.items())
+            )
         lines.extend(f"note: {note}" for note in self.notes)
         return lines
 
 
-def plan_import(store: ProjectStore, videos: Mapping[str, Path], files: Iterable,
-                fmt: str | None = None, known_labels: Iterable[str] = (),
-                probe=None) -> ImportPlan:
+def plan_import(
+    store: ProjectStore,
+    videos: Mapping[str, Path],
+    files: Iterable,
+    fmt: str | None = None,
+    known_labels: Iterable[str] = (),
+    probe=None,
+) -> ImportPlan:
     """Read every file (LabelFileError on the first problem) and work out what would change.
 
     `videos` maps the project's video names to their files; `known_labels` adds classes the
     caller knows (a bundle's, the palette's) to those the store already uses.
     """
     summary = store.videos()
-    durations = {v: float(d) for v, d in zip(summary["video"], summary["duration"])
-                 if pd.notna(d)}
+    durations = {v: float(d) for v, d in zip(summary["video"], summary["duration"]) if pd.notna(d)}
     catalog = VideoCatalog(videos, durations, probe=probe, folder=store.folder)
     plan = ImportPlan()
-    wanted: dict[str, dict[int, tuple[str, str]]] = {}   # video -> second -> (label, file)
+    wanted: dict[str, dict[int, tuple[str, str]]] = {}  # video -> second -> (label, file)
     label_where: dict[str, str] = {}
     for file in files:
         file = Path(file)
@@ -123,13 +135,16 @@ def _collect(plan: ImportPlan, seconds: dict, video, file: Path) -> None:
         else:
             earlier = seconds.get(second)
             if earlier and earlier[0] != label:
-                plan.notes.append(f"{video.name} second {second}: {earlier[1].name} says "
-                                  f"{earlier[0]!r}, {file.name} says {label!r}; took the later")
+                plan.notes.append(
+                    f"{video.name} second {second}: {earlier[1].name} says "
+                    f"{earlier[0]!r}, {file.name} says {label!r}; took the later"
+                )
             seconds[second] = (label, file)
 
 
-def apply_import(store: ProjectStore, plan: ImportPlan, add_classes: bool = False,
-                 description: str | None = None) -> dict[str, int]:
+def apply_import(
+    store: ProjectStore, plan: ImportPlan, add_classes: bool = False, description: str | None = None
+) -> dict[str, int]:
     """Write the plan's labels as human labels in one transaction; {video: edit id}.
 
     UnknownLabelsError (nothing written) while the plan has new classes and `add_classes` is
@@ -140,14 +155,20 @@ def apply_import(store: ProjectStore, plan: ImportPlan, add_classes: bool = Fals
         more = len(plan.new_classes) - 1
         raise UnknownLabelsError(
             f"{where}: unknown label {label!r}: not a class of this project"
-            + (f" (and {more} more: {', '.join(map(repr, list(plan.new_classes)[1:4]))}"
-               f"{'…' if more > 3 else ''})" if more else "")
-            + "; nothing imported. Add them as new classes (--add-classes) or rename them")
+            + (
+                f" (and {more} more: {', '.join(map(repr, list(plan.new_classes)[1:4]))}"
+                f"{'…' if more > 3 else ''})"
+                if more
+                else ""
+            )
+            + "; nothing imported. Add them as new classes (--add-classes) or rename them"
+        )
     if not plan.labels and not plan.durations:
         return {}
     files = ", ".join(f.name for f, _ in plan.files)
-    edit_ids = store.import_labels(plan.labels, description or f"Import {files}",
-                                   durations=plan.durations)
+    edit_ids = store.import_labels(
+        plan.labels, description or f"Import {files}", durations=plan.durations
+    )
     if plan.new_classes:
         log.info("new classes from the import: %s", ", ".join(plan.new_classes))
     return edit_ids

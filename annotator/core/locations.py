@@ -23,8 +23,11 @@ def running_from_checkout() -> bool:
 
 def _installed_share_dirs() -> list[Path]:
     schemes = [sysconfig.get_default_scheme(), f"{os.name}_user"]
-    return [Path(sysconfig.get_path("data", scheme)) / "share" / SHARE_NAME
-            for scheme in schemes if scheme in sysconfig.get_scheme_names()]
+    return [
+        Path(sysconfig.get_path("data", scheme)) / "share" / SHARE_NAME
+        for scheme in schemes
+        if scheme in sysconfig.get_scheme_names()
+    ]
 
 
 def shipped_dir(kind: str) -> Path:

@@ -92,8 +92,18 @@ def _run_ffmpeg_report(path: Path) -> str:
 
 def _measure_duration(path: Path) -> float:
     """Duration by demuxing every packet (no decoding), for containers that do not state it."""
-    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path),
-               "-c", "copy", "-f", "null", "-"]
+    command = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-i",
+        str(path),
+        "-c",
+        "copy",
+        "-f",
+        "null",
+        "-",
+    ]
     try:
         done = subprocess.run(command, capture_output=True, timeout=PROBE_TIMEOUT_SECONDS * 5)
     except subprocess.TimeoutExpired as exc:
@@ -111,10 +121,12 @@ def _parse_streams(report: str) -> dict:
         if kind == "Video" and "attached pic" not in rest and "video" not in found:
             size = _SIZE.search(rest)
             fps = _FPS.search(rest)
-            found["video"] = {"codec": codec,
-                              "width": int(size.group(1)) if size else 0,
-                              "height": int(size.group(2)) if size else 0,
-                              "fps": float(fps.group(1)) if fps else 0.0}
+            found["video"] = {
+                "codec": codec,
+                "width": int(size.group(1)) if size else 0,
+                "height": int(size.group(2)) if size else 0,
+                "fps": float(fps.group(1)) if fps else 0.0,
+            }
         elif kind == "Audio" and "audio" not in found:
             rate = _RATE.search(rest)
             found["audio"] = {"codec": codec, "sample_rate": int(rate.group(1)) if rate else 0}
@@ -140,9 +152,14 @@ def probe(path) -> MediaInfo:
     video = streams.get("video", {})
     audio = streams.get("audio", {})
     return MediaInfo(
-        path=str(path), duration=round(duration, 3),
-        has_video=bool(video), has_audio=bool(audio),
-        video_codec=video.get("codec", ""), audio_codec=audio.get("codec", ""),
-        width=video.get("width", 0), height=video.get("height", 0), fps=video.get("fps", 0.0),
+        path=str(path),
+        duration=round(duration, 3),
+        has_video=bool(video),
+        has_audio=bool(audio),
+        video_codec=video.get("codec", ""),
+        audio_codec=audio.get("codec", ""),
+        width=video.get("width", 0),
+        height=video.get("height", 0),
+        fps=video.get("fps", 0.0),
         sample_rate=audio.get("sample_rate", 0),
     )

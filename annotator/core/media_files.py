@@ -9,9 +9,29 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-MEDIA_EXTENSIONS = {".mp4", ".m4v", ".mkv", ".webm", ".avi", ".mov", ".mpg", ".mpeg", ".ts",
-                    ".mts", ".wmv", ".flv", ".3gp", ".ogv", ".m4a", ".wav", ".mp3", ".aac",
-                    ".ogg", ".opus", ".flac"}
+MEDIA_EXTENSIONS = {
+    ".mp4",
+    ".m4v",
+    ".mkv",
+    ".webm",
+    ".avi",
+    ".mov",
+    ".mpg",
+    ".mpeg",
+    ".ts",
+    ".mts",
+    ".wmv",
+    ".flv",
+    ".3gp",
+    ".ogv",
+    ".m4a",
+    ".wav",
+    ".mp3",
+    ".aac",
+    ".ogg",
+    ".opus",
+    ".flac",
+}
 
 
 def _walk(folder: Path, recursive: bool):

@@ -49,17 +49,20 @@ def project_folder(store_path) -> Path:
     except sqlite3.Error as exc:
         raise DataSpecError(f"{store_path}: cannot read the project store ({exc})") from exc
     if row is None:
-        raise DataSpecError(f"{store_path}: the project store does not say which folder it "
-                            "belongs to")
+        raise DataSpecError(
+            f"{store_path}: the project store does not say which folder it belongs to"
+        )
     return Path(row[0])
 
 
 def load_project_labels(store_path) -> LabelledSet:
     """Every video of the project with at least one human-labelled second."""
     store_path = Path(store_path)
-    if not store_path.is_file():   # opening would create an empty store: say so instead
-        raise DataSpecError(f"{store_path}: no project store there (open the folder in the app "
-                            "and label some videos first)")
+    if not store_path.is_file():  # opening would create an empty store: say so instead
+        raise DataSpecError(
+            f"{store_path}: no project store there (open the folder in the app "
+            "and label some videos first)"
+        )
     folder = project_folder(store_path)
     try:
         store = ProjectStore(store_path)
@@ -71,7 +74,7 @@ def load_project_labels(store_path) -> LabelledSet:
             human = store.human_labels(row.video)
             if not human:
                 continue
-            known = row.duration == row.duration and row.duration is not None   # not NaN
+            known = row.duration == row.duration and row.duration is not None  # not NaN
             seconds = count_seconds(row.duration) if known else max(human) + 1
             labels: list[str | None] = [None] * max(seconds, max(human) + 1)
             for second, label in human.items():

@@ -104,6 +104,7 @@ class LabelChange:
     """What an edit did: its id in the log (None when it changed nothing), what the store held
     for its seconds just before, and the seconds it left alone because someone else had
     changed them from what the edit expected (second -> what the store holds)."""
+
     edit_id: int | None
     before: dict[int, str | None]
     changed_elsewhere: dict[int, str | None] = field(default_factory=dict)
@@ -120,7 +121,9 @@ def fallback_store_path(folder, data_dir=None) -> Path:
     """Where the store of a read-only folder goes: a per-user folder keyed by the folder's path."""
     folder = Path(folder).resolve()
     digest = hashlib.sha1(str(folder).encode("utf-8")).hexdigest()[:16]
-    return Path(data_dir or user_data_dir()) / "projects" / f"{folder.name}-{digest}" / STORE_FILE_NAME
+    return (
+        Path(data_dir or user_data_dir()) / "projects" / f"{folder.name}-{digest}" / STORE_FILE_NAME
+    )
 
 
 def relative_video_name(folder, video_path) -> str:
@@ -146,12 +149,15 @@ class ProjectStore(OneWriter):
             self._db.executescript(_SCHEMA)
             self._db.executescript(writer_lease.LEASE_SCHEMA)
             with self._transaction(content=False):
-                self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                                 (str(SCHEMA_VERSION),))
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
                 self._db.execute("INSERT OR IGNORE INTO meta VALUES ('revision', '0')")
                 if self.folder:
-                    self._db.execute("INSERT OR REPLACE INTO meta VALUES ('folder', ?)",
-                                     (str(self.folder),))
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('folder', ?)", (str(self.folder),)
+                    )
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: cannot open the project store ({exc})") from exc
         self._check_version()
@@ -174,13 +180,15 @@ class ProjectStore(OneWriter):
     def _check_version(self) -> None:
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row and int(row[0]) > SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: written by a newer version of the tool "
-                             f"(schema {row[0]}, this one reads {SCHEMA_VERSION})")
+            raise StoreError(
+                f"{self.path}: written by a newer version of the tool "
+                f"(schema {row[0]}, this one reads {SCHEMA_VERSION})"
+            )
 
     def close(self) -> None:
         try:
             self.release_writer()
-        except sqlite3.Error as exc:   # the lease then goes stale on its own
+        except sqlite3.Error as exc:  # the lease then goes stale on its own
             log.warning("%s: could not release the writer lease (%s)", self.path, exc)
         self._db.close()
 
@@ -205,17 +213,19 @@ class ProjectStore(OneWriter):
                 refusal = self._writer_refusal(self._db)
                 if refusal:
                     raise StoreError(refusal)
-                self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
-                                 "WHERE key='revision'")
-                revision = int(self._db.execute(
-                    "SELECT value FROM meta WHERE key='revision'").fetchone()[0])
+                self._db.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='revision'"
+                )
+                revision = int(
+                    self._db.execute("SELECT value FROM meta WHERE key='revision'").fetchone()[0]
+                )
             yield self._db
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
         if revision is not None and revision == self._seen_revision + 1:
-            self._seen_revision = revision   # only our own write since we last looked
+            self._seen_revision = revision  # only our own write since we last looked
 
     # ---- videos ------------------------------------------------------------------------------
 
@@ -223,8 +233,10 @@ class ProjectStore(OneWriter):
         """Register videos (name -> duration or None when not yet probed); known ones keep state."""
         with self._transaction() as db:
             for video, duration in durations.items():
-                db.execute("INSERT OR IGNORE INTO videos (video, duration, updated_at) "
-                           "VALUES (?, ?, ?)", (video, duration, time.time()))
+                db.execute(
+                    "INSERT OR IGNORE INTO videos (video, duration, updated_at) VALUES (?, ?, ?)",
+                    (video, duration, time.time()),
+                )
                 if duration is not None:
                     db.execute("UPDATE videos SET duration=? WHERE video=?", (duration, video))
 
@@ -233,13 +245,16 @@ class ProjectStore(OneWriter):
             raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
         with self._transaction() as db:
             self._require_video(db, video)
-            db.execute("UPDATE videos SET status=?, reason=?, updated_at=? WHERE video=?",
-                       (status, reason, time.time(), video))
+            db.execute(
+                "UPDATE videos SET status=?, reason=?, updated_at=? WHERE video=?",
+                (status, reason, time.time(), video),
+            )
 
     def videos(self) -> pd.DataFrame:
         """One row per video: video, duration, status, reason, model, main_label, edited_seconds."""
-        rows = self._db.execute("SELECT video, duration, status, reason, model FROM videos "
-                                "ORDER BY video").fetchall()
+        rows = self._db.execute(
+            "SELECT video, duration, status, reason, model FROM videos ORDER BY video"
+        ).fetchall()
         frame = pd.DataFrame(rows, columns=["video", "duration", "status", "reason", "model"])
         frame["main_label"] = [self.main_label(v) for v in frame["video"]]
         edited = dict(self._db.execute("SELECT video, COUNT(*) FROM human_labels GROUP BY video"))
@@ -248,14 +263,16 @@ class ProjectStore(OneWriter):
 
     def video(self, video: str) -> dict:
         """One video's row of `videos()`."""
-        row = self._db.execute("SELECT video, duration, status, reason, model FROM videos "
-                               "WHERE video=?", (video,)).fetchone()
+        row = self._db.execute(
+            "SELECT video, duration, status, reason, model FROM videos WHERE video=?", (video,)
+        ).fetchone()
         if row is None:
             raise StoreError(f"{video}: not in this project")
         summary = dict(zip(("video", "duration", "status", "reason", "model"), row))
         summary["main_label"] = self.main_label(video)
         summary["edited_seconds"] = self._db.execute(
-            "SELECT COUNT(*) FROM human_labels WHERE video=?", (video,)).fetchone()[0]
+            "SELECT COUNT(*) FROM human_labels WHERE video=?", (video,)
+        ).fetchone()[0]
         return summary
 
     def _require_video(self, db, video: str) -> None:
@@ -264,26 +281,41 @@ class ProjectStore(OneWriter):
 
     # ---- predictions -------------------------------------------------------------------------
 
-    def save_predictions(self, video: str, table: pd.DataFrame, attention=None,
-                         familiarity=None) -> None:
+    def save_predictions(
+        self, video: str, table: pd.DataFrame, attention=None, familiarity=None
+    ) -> None:
         """Replace a video's predictions with a per-second table (and attention weights and
         familiarity, if any) and mark it done; human labels are kept."""
         seconds = len(table)
         familiarity = None if familiarity is None else np.asarray(familiarity, dtype=float)
         if familiarity is not None and familiarity.shape != (seconds,):
-            raise ValueError(f"{video}: familiarity has shape {familiarity.shape}, "
-                             f"expected ({seconds},)")
+            raise ValueError(
+                f"{video}: familiarity has shape {familiarity.shape}, expected ({seconds},)"
+            )
         attention = None if attention is None else np.asarray(attention, dtype=float)
         if attention is not None and attention.shape != (seconds, 2):
-            raise ValueError(f"{video}: attention has shape {attention.shape}, "
-                             f"expected ({seconds}, 2)")
+            raise ValueError(
+                f"{video}: attention has shape {attention.shape}, expected ({seconds}, 2)"
+            )
         rows = []
         for index, row in enumerate(table.itertuples(index=False)):
             weights = (None, None) if attention is None else tuple(map(float, attention[index]))
-            rows.append((video, int(row.second), float(row.start), float(row.end), row.label,
-                         float(row.confidence), row.audio_label or "",
-                         _float_or_none(row.audio_confidence), row.visual_label or "",
-                         _float_or_none(row.visual_confidence), row.model, *weights))
+            rows.append(
+                (
+                    video,
+                    int(row.second),
+                    float(row.start),
+                    float(row.end),
+                    row.label,
+                    float(row.confidence),
+                    row.audio_label or "",
+                    _float_or_none(row.audio_confidence),
+                    row.visual_label or "",
+                    _float_or_none(row.visual_confidence),
+                    row.model,
+                    *weights,
+                )
+            )
         duration = float(table["end"].iloc[-1]) if seconds else None
         model = str(table["model"].iloc[0]) if seconds else ""
         with self._transaction() as db:
@@ -292,18 +324,24 @@ class ProjectStore(OneWriter):
             db.executemany("INSERT INTO predictions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
             db.execute("DELETE FROM familiarity WHERE video=?", (video,))
             if familiarity is not None:
-                db.executemany("INSERT INTO familiarity VALUES (?,?,?)",
-                               [(video, int(s), float(v)) for s, v in
-                                zip(table["second"], familiarity)])
-            db.execute("UPDATE videos SET status='done', reason='', model=?, duration=?, "
-                       "updated_at=? WHERE video=?", (model, duration, time.time(), video))
+                db.executemany(
+                    "INSERT INTO familiarity VALUES (?,?,?)",
+                    [(video, int(s), float(v)) for s, v in zip(table["second"], familiarity)],
+                )
+            db.execute(
+                "UPDATE videos SET status='done', reason='', model=?, duration=?, "
+                "updated_at=? WHERE video=?",
+                (model, duration, time.time(), video),
+            )
 
     def predictions(self, video: str) -> pd.DataFrame:
         """The stored per-second table of a video (contract columns, source=model); may be empty."""
         rows = self._db.execute(
             "SELECT video, second, start_time, end_time, label, confidence, audio_label, "
             "audio_confidence, visual_label, visual_confidence, model FROM predictions "
-            "WHERE video=? ORDER BY second", (video,)).fetchall()
+            "WHERE video=? ORDER BY second",
+            (video,),
+        ).fetchall()
         frame = pd.DataFrame(rows, columns=PER_SECOND_COLUMNS[:-1])
         frame["source"] = MODEL
         for column in ("audio_confidence", "visual_confidence", "confidence", "start", "end"):
@@ -313,8 +351,11 @@ class ProjectStore(OneWriter):
 
     def attention(self, video: str) -> np.ndarray | None:
         """(seconds, 2) weights over (audio, visual), or None when the model has none."""
-        rows = self._db.execute("SELECT attention_audio, attention_visual FROM predictions "
-                                "WHERE video=? ORDER BY second", (video,)).fetchall()
+        rows = self._db.execute(
+            "SELECT attention_audio, attention_visual FROM predictions "
+            "WHERE video=? ORDER BY second",
+            (video,),
+        ).fetchall()
         if not rows or rows[0][0] is None:
             return None
         return np.asarray(rows, dtype=float)
@@ -322,8 +363,9 @@ class ProjectStore(OneWriter):
     def familiarity(self, video: str) -> np.ndarray | None:
         """Per second, how like the model's training data it is (1 = familiar), or None when
         the predictions came from a bundle without a familiarity summary."""
-        rows = self._db.execute("SELECT value FROM familiarity WHERE video=? ORDER BY second",
-                                (video,)).fetchall()
+        rows = self._db.execute(
+            "SELECT value FROM familiarity WHERE video=? ORDER BY second", (video,)
+        ).fetchall()
         return np.asarray([r[0] for r in rows], dtype=float) if rows else None
 
     # ---- human labels ------------------------------------------------------------------------
@@ -336,9 +378,14 @@ class ProjectStore(OneWriter):
             before = self._human_labels(db, video)
             return self._write_labels(db, video, labels, before, description)
 
-    def change_labels(self, video: str, labels: Mapping[int, str | None], description: str,
-                      expected: Mapping[int, str | None], all_or_nothing: bool = False
-                      ) -> LabelChange:
+    def change_labels(
+        self,
+        video: str,
+        labels: Mapping[int, str | None],
+        description: str,
+        expected: Mapping[int, str | None],
+        all_or_nothing: bool = False,
+    ) -> LabelChange:
         """Compare-and-swap: set each second to its label only where the store still holds
         what `expected` says (None: no human label); a second someone else changed is left as
         it is and reported (with `all_or_nothing`, nothing is written then). One transaction;
@@ -348,10 +395,14 @@ class ProjectStore(OneWriter):
         with self._transaction() as db:
             current = self._human_labels(db, video)
             before = {s: current.get(s) for s in labels}
-            elsewhere = {s: before[s] for s in labels
-                         if before[s] != expected.get(s) and before[s] != labels[s]}
-            todo = {s: label for s, label in labels.items()
-                    if s not in elsewhere and before[s] != label}
+            elsewhere = {
+                s: before[s]
+                for s in labels
+                if before[s] != expected.get(s) and before[s] != labels[s]
+            }
+            todo = {
+                s: label for s, label in labels.items() if s not in elsewhere and before[s] != label
+            }
             if elsewhere and all_or_nothing:
                 todo = {}
             edit_id = self._write_labels(db, video, todo, current, description) if todo else None
@@ -361,41 +412,55 @@ class ProjectStore(OneWriter):
         seconds_in_video = self._seconds_in(video)
         for second, label in labels.items():
             if not 0 <= int(second) < seconds_in_video:
-                raise StoreError(f"{video}: second {second} is outside the video "
-                                 f"(0..{seconds_in_video - 1})")
+                raise StoreError(
+                    f"{video}: second {second} is outside the video (0..{seconds_in_video - 1})"
+                )
             if label is not None and (not isinstance(label, str) or not label.strip()):
                 raise StoreError(f"{video}: a label must be a non-empty name, not {label!r}")
 
     @staticmethod
-    def _write_labels(db, video: str, labels: Mapping[int, str | None], before: dict,
-                      description: str) -> int:
+    def _write_labels(
+        db, video: str, labels: Mapping[int, str | None], before: dict, description: str
+    ) -> int:
         """Log the edit and write its labels, inside the caller's transaction."""
         changes = {int(s): [before.get(int(s)), label] for s, label in labels.items()}
-        cursor = db.execute("INSERT INTO edits (video, made_at, description, changes) "
-                            "VALUES (?, ?, ?, ?)",
-                            (video, time.time(), description, json.dumps(changes)))
+        cursor = db.execute(
+            "INSERT INTO edits (video, made_at, description, changes) VALUES (?, ?, ?, ?)",
+            (video, time.time(), description, json.dumps(changes)),
+        )
         edit_id = cursor.lastrowid
         for second, label in labels.items():
             if label is None:
-                db.execute("DELETE FROM human_labels WHERE video=? AND second=?",
-                           (video, int(second)))
+                db.execute(
+                    "DELETE FROM human_labels WHERE video=? AND second=?", (video, int(second))
+                )
             else:
-                db.execute("INSERT OR REPLACE INTO human_labels VALUES (?, ?, ?, ?)",
-                           (video, int(second), label, edit_id))
+                db.execute(
+                    "INSERT OR REPLACE INTO human_labels VALUES (?, ?, ?, ?)",
+                    (video, int(second), label, edit_id),
+                )
         return edit_id
 
-    def import_labels(self, labels: Mapping[str, Mapping[int, str]], description: str,
-                      durations: Mapping[str, float] | None = None) -> dict[str, int]:
+    def import_labels(
+        self,
+        labels: Mapping[str, Mapping[int, str]],
+        description: str,
+        durations: Mapping[str, float] | None = None,
+    ) -> dict[str, int]:
         """Set the human labels of several videos in one transaction (an import): each video's
         change is one edit in the log (so undo works per video), and all of them commit or none
         does. `durations` registers videos the store did not know yet. Returns {video: edit id}."""
         edit_ids: dict[str, int] = {}
         with self._transaction() as db:
             for video, duration in (durations or {}).items():
-                db.execute("INSERT OR IGNORE INTO videos (video, duration, updated_at) "
-                           "VALUES (?, ?, ?)", (video, duration, time.time()))
-                db.execute("UPDATE videos SET duration=? WHERE video=? AND duration IS NULL",
-                           (duration, video))
+                db.execute(
+                    "INSERT OR IGNORE INTO videos (video, duration, updated_at) VALUES (?, ?, ?)",
+                    (video, duration, time.time()),
+                )
+                db.execute(
+                    "UPDATE videos SET duration=? WHERE video=? AND duration IS NULL",
+                    (duration, video),
+                )
             for video, seconds in labels.items():
                 row = db.execute("SELECT duration FROM videos WHERE video=?", (video,)).fetchone()
                 if row is None or row[0] is None:
@@ -403,23 +468,28 @@ class ProjectStore(OneWriter):
                 count = count_seconds(row[0])
                 bad = [s for s in seconds if not 0 <= int(s) < count]
                 if bad:
-                    raise StoreError(f"{video}: second {bad[0]} is outside the video "
-                                     f"(0..{count - 1})")
+                    raise StoreError(
+                        f"{video}: second {bad[0]} is outside the video (0..{count - 1})"
+                    )
                 if any(not isinstance(x, str) or not x.strip() for x in seconds.values()):
                     raise StoreError(f"{video}: a label must be a non-empty name")
                 before = self._human_labels(db, video)
                 changes = {int(s): [before.get(int(s)), x] for s, x in seconds.items()}
                 edit_ids[video] = db.execute(
                     "INSERT INTO edits (video, made_at, description, changes) VALUES (?, ?, ?, ?)",
-                    (video, time.time(), description, json.dumps(changes))).lastrowid
-                db.executemany("INSERT OR REPLACE INTO human_labels VALUES (?, ?, ?, ?)",
-                               [(video, int(s), x, edit_ids[video]) for s, x in seconds.items()])
+                    (video, time.time(), description, json.dumps(changes)),
+                ).lastrowid
+                db.executemany(
+                    "INSERT OR REPLACE INTO human_labels VALUES (?, ?, ?, ?)",
+                    [(video, int(s), x, edit_ids[video]) for s, x in seconds.items()],
+                )
         return edit_ids
 
     def label_names(self) -> set[str]:
         """Every label the project's predictions and human labels use."""
-        rows = self._db.execute("SELECT label FROM predictions UNION SELECT label FROM "
-                                "human_labels").fetchall()
+        rows = self._db.execute(
+            "SELECT label FROM predictions UNION SELECT label FROM human_labels"
+        ).fetchall()
         return {row[0] for row in rows}
 
     def _seconds_in(self, video: str) -> int:
@@ -441,8 +511,9 @@ class ProjectStore(OneWriter):
     def edit_log(self, video: str | None = None) -> pd.DataFrame:
         """Every committed edit, oldest first: id, video, made_at, description, changes (dict)."""
         query = "SELECT id, video, made_at, description, changes FROM edits"
-        rows = self._db.execute(query + (" WHERE video=?" if video else "") + " ORDER BY id",
-                                (video,) if video else ()).fetchall()
+        rows = self._db.execute(
+            query + (" WHERE video=?" if video else "") + " ORDER BY id", (video,) if video else ()
+        ).fetchall()
         frame = pd.DataFrame(rows, columns=["id", "video", "made_at", "description", "changes"])
         frame["changes"] = [{int(k): v for k, v in json.loads(c).items()} for c in frame["changes"]]
         return frame
@@ -473,13 +544,15 @@ class ProjectStore(OneWriter):
             return pd.DataFrame(columns=PER_SECOND_COLUMNS)
         duration = self.video(video)["duration"]
         seconds = count_seconds(duration)
-        return per_second_table(video, duration, [BACKGROUND] * seconds, [1.0] * seconds,
-                                source=MODEL)
+        return per_second_table(
+            video, duration, [BACKGROUND] * seconds, [1.0] * seconds, source=MODEL
+        )
 
     def main_label(self, video: str) -> str:
         """The most frequent non-background label after review ('' when nothing is known)."""
-        labels = dict(self._db.execute("SELECT second, label FROM predictions WHERE video=?",
-                                       (video,)))
+        labels = dict(
+            self._db.execute("SELECT second, label FROM predictions WHERE video=?", (video,))
+        )
         labels.update(self.human_labels(video))
         return main_label(labels.values())
 

@@ -20,11 +20,12 @@ from .conventions import BACKGROUND
 DISAGREEMENT_WEIGHT = 0.5
 RARE_CLASS_WEIGHT = 0.5
 SECONDS_PER_VIDEO_SCORE = 5
-UNANNOTATED_WORTH = 0.5      # a video the model has not seen yet: worth a look, not first
+UNANNOTATED_WORTH = 0.5  # a video the model has not seen yet: worth a look, not first
 
 
-def second_worth(predictions: pd.DataFrame, human: dict[int, str],
-                 labelled_seconds: dict[str, int]) -> np.ndarray:
+def second_worth(
+    predictions: pd.DataFrame, human: dict[int, str], labelled_seconds: dict[str, int]
+) -> np.ndarray:
     """Per second of the predictions: how much a label there would help (0 where labelled)."""
     if predictions is None or not len(predictions):
         return np.zeros(0)
@@ -35,17 +36,21 @@ def second_worth(predictions: pd.DataFrame, human: dict[int, str],
     disagree = (audio != "") & (visual != "") & (audio != visual)
     worth += DISAGREEMENT_WEIGHT * disagree
     labels = predictions["label"].astype(str).to_numpy()
-    rarity = np.array([0.0 if label == BACKGROUND else
-                       1.0 / (1.0 + math.sqrt(labelled_seconds.get(label, 0)))
-                       for label in labels])
+    rarity = np.array(
+        [
+            0.0 if label == BACKGROUND else 1.0 / (1.0 + math.sqrt(labelled_seconds.get(label, 0)))
+            for label in labels
+        ]
+    )
     worth += RARE_CLASS_WEIGHT * rarity
     seconds = predictions["second"].to_numpy(int)
     worth[np.isin(seconds, list(human))] = 0.0
     return worth
 
 
-def video_worth(predictions: pd.DataFrame, human: dict[int, str],
-                labelled_seconds: dict[str, int]) -> float:
+def video_worth(
+    predictions: pd.DataFrame, human: dict[int, str], labelled_seconds: dict[str, int]
+) -> float:
     """How much labelling this video would help; UNANNOTATED_WORTH before any prediction."""
     if predictions is None or not len(predictions):
         return UNANNOTATED_WORTH if not human else 0.0
@@ -53,8 +58,12 @@ def video_worth(predictions: pd.DataFrame, human: dict[int, str],
     return float(worth[:SECONDS_PER_VIDEO_SCORE].mean())
 
 
-def best_seconds(predictions: pd.DataFrame, human: dict[int, str],
-                 labelled_seconds: dict[str, int], count: int = 3) -> list[tuple[float, int]]:
+def best_seconds(
+    predictions: pd.DataFrame,
+    human: dict[int, str],
+    labelled_seconds: dict[str, int],
+    count: int = 3,
+) -> list[tuple[float, int]]:
     """The `count` most useful seconds of a video to label, as (worth, second), best first;
     each is taken from a different run of equal predictions, so they are not neighbours."""
     worth = second_worth(predictions, human, labelled_seconds)

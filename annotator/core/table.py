@@ -14,9 +14,18 @@ import pandas as pd
 from .conventions import BACKGROUND
 
 PER_SECOND_COLUMNS = [
-    "video", "second", "start", "end", "label", "confidence",
-    "audio_label", "audio_confidence", "visual_label", "visual_confidence",
-    "model", "source",
+    "video",
+    "second",
+    "start",
+    "end",
+    "label",
+    "confidence",
+    "audio_label",
+    "audio_confidence",
+    "visual_label",
+    "visual_confidence",
+    "model",
+    "source",
 ]
 SEGMENT_COLUMNS = ["video", "label", "start", "end", "confidence", "source"]
 
@@ -40,8 +49,17 @@ def second_spans(duration: float) -> list[tuple[float, float]]:
     return spans
 
 
-def per_second_table(video: str, duration: float, labels, confidences, *, audio=None,
-                     visual=None, model: str = "", source: str = "model") -> pd.DataFrame:
+def per_second_table(
+    video: str,
+    duration: float,
+    labels,
+    confidences,
+    *,
+    audio=None,
+    visual=None,
+    model: str = "",
+    source: str = "model",
+) -> pd.DataFrame:
     """The contracted rows of one video: every per-second table is built here.
 
     `labels`/`confidences` have one value per second of `duration`; `audio`/`visual` are the
@@ -54,20 +72,22 @@ def per_second_table(video: str, duration: float, labels, confidences, *, audio=
         raise ValueError(f"{video}: {len(labels)} labels for {n} seconds")
     a_label, a_conf = audio if audio is not None else ([""] * n, [np.nan] * n)
     v_label, v_conf = visual if visual is not None else ([""] * n, [np.nan] * n)
-    frame = pd.DataFrame({
-        "video": [video] * n,
-        "second": np.arange(n, dtype=np.int64),
-        "start": [s for s, _ in spans],
-        "end": [e for _, e in spans],
-        "label": list(labels),
-        "confidence": confidences,
-        "audio_label": a_label,
-        "audio_confidence": a_conf,
-        "visual_label": v_label,
-        "visual_confidence": v_conf,
-        "model": [model] * n,
-        "source": [source] * n,
-    })
+    frame = pd.DataFrame(
+        {
+            "video": [video] * n,
+            "second": np.arange(n, dtype=np.int64),
+            "start": [s for s, _ in spans],
+            "end": [e for _, e in spans],
+            "label": list(labels),
+            "confidence": confidences,
+            "audio_label": a_label,
+            "audio_confidence": a_conf,
+            "visual_label": v_label,
+            "visual_confidence": v_conf,
+            "model": [model] * n,
+            "source": [source] * n,
+        }
+    )
     return frame[PER_SECOND_COLUMNS]
 
 
@@ -80,9 +100,16 @@ def _labels_and_confidences(probs, classes):
     return [classes[i] for i in best], probs[np.arange(len(best)), best]
 
 
-def build_table(video: str, duration: float, classes: list[str], probs,
-                audio_probs=None, visual_probs=None, model: str = "",
-                source: str = "model") -> pd.DataFrame:
+def build_table(
+    video: str,
+    duration: float,
+    classes: list[str],
+    probs,
+    audio_probs=None,
+    visual_probs=None,
+    model: str = "",
+    source: str = "model",
+) -> pd.DataFrame:
     """A per-second table from (seconds, classes) probability arrays.
 
     `probs` must have one row per second of `duration`; `audio_probs`/`visual_probs` are the
@@ -93,15 +120,23 @@ def build_table(video: str, duration: float, classes: list[str], probs,
     if len(probs) != seconds:
         raise ValueError(f"{video}: {len(probs)} probability rows for {seconds} seconds")
     label, conf = _labels_and_confidences(probs, classes)
-    return per_second_table(video, duration, label, conf, model=model, source=source,
-                            audio=_labels_and_confidences(audio_probs, classes),
-                            visual=_labels_and_confidences(visual_probs, classes))
+    return per_second_table(
+        video,
+        duration,
+        label,
+        conf,
+        model=model,
+        source=source,
+        audio=_labels_and_confidences(audio_probs, classes),
+        visual=_labels_and_confidences(visual_probs, classes),
+    )
 
 
 def truth_table(video: str, duration: float, labels: list[str], model: str = "") -> pd.DataFrame:
     """A human-labelled table (confidence 1, source=human), e.g. demo-data ground truth."""
-    return per_second_table(video, duration, labels, [1.0] * len(labels), model=model,
-                            source="human")
+    return per_second_table(
+        video, duration, labels, [1.0] * len(labels), model=model, source="human"
+    )
 
 
 def main_label(labels) -> str:
@@ -137,11 +172,13 @@ def _segment(video, run) -> list[dict]:
     if not run or run[0].label == BACKGROUND or run[0].label == "":
         return []
     sources = {r.source for r in run}
-    return [{
-        "video": video,
-        "label": run[0].label,
-        "start": run[0].start,
-        "end": run[-1].end,
-        "confidence": float(np.mean([r.confidence for r in run])),
-        "source": "human" if "human" in sources else "model",
-    }]
+    return [
+        {
+            "video": video,
+            "label": run[0].label,
+            "start": run[0].start,
+            "end": run[-1].end,
+            "confidence": float(np.mean([r.confidence for r in run])),
+            "source": "human" if "human" in sources else "model",
+        }
+    ]

@@ -43,13 +43,14 @@ def _process_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except (PermissionError, OSError):
-        return True   # it exists but belongs to someone else
+        return True  # it exists but belongs to someone else
     return True
 
 
 @dataclass(frozen=True)
 class Writer:
     """Who holds a project's lease."""
+
     token: str
     host: str
     pid: int
@@ -65,14 +66,17 @@ class Writer:
 
     def describe(self) -> str:
         where = "this computer" if self.host == this_host() else self.host
-        return (f"{self.holder} on {where} (process {self.pid}, since "
-                f"{time.strftime('%H:%M', time.localtime(self.since))})")
+        return (
+            f"{self.holder} on {where} (process {self.pid}, since "
+            f"{time.strftime('%H:%M', time.localtime(self.since))})"
+        )
 
 
 def read_writer(db: sqlite3.Connection) -> Writer | None:
     """The lease as stored (live or not)."""
-    row = db.execute("SELECT token, host, pid, holder, since, heartbeat FROM writer "
-                     "WHERE slot=1").fetchone()
+    row = db.execute(
+        "SELECT token, host, pid, holder, since, heartbeat FROM writer WHERE slot=1"
+    ).fetchone()
     return Writer(*row) if row else None
 
 
@@ -84,15 +88,18 @@ def claim(db: sqlite3.Connection, token: str, holder: str) -> Writer | None:
         return current
     now = time.time()
     since = current.since if current is not None and current.token == token else now
-    db.execute("INSERT OR REPLACE INTO writer VALUES (1, ?, ?, ?, ?, ?, ?)",
-               (token, this_host(), os.getpid(), holder, since, now))
+    db.execute(
+        "INSERT OR REPLACE INTO writer VALUES (1, ?, ?, ?, ?, ?, ?)",
+        (token, this_host(), os.getpid(), holder, since, now),
+    )
     return None
 
 
 def renew(db: sqlite3.Connection, token: str) -> bool:
     """Move the heartbeat on; False when the lease is no longer `token`'s."""
-    cursor = db.execute("UPDATE writer SET heartbeat=? WHERE slot=1 AND token=?",
-                        (time.time(), token))
+    cursor = db.execute(
+        "UPDATE writer SET heartbeat=? WHERE slot=1 AND token=?", (time.time(), token)
+    )
     return cursor.rowcount == 1
 
 
@@ -104,7 +111,7 @@ class OneWriter:
     """The project store's part in the lease and its revision (mixed into ProjectStore, which
     provides `_db`, `_transaction`, `path` and `folder`)."""
 
-    _token: str | None = None          # set once this store takes part in the lease
+    _token: str | None = None  # set once this store takes part in the lease
     _holder = ""
     read_only_because: Writer | None = None
     _seen_revision = 0
@@ -125,7 +132,7 @@ class OneWriter:
         if self._token is None:
             return None
         if self.read_only_because is not None:
-            current = self.writer()     # a read first: no write lock while someone else edits
+            current = self.writer()  # a read first: no write lock while someone else edits
             if current is not None and current.token != self._token:
                 self.read_only_because = current
                 return current
@@ -154,16 +161,21 @@ class OneWriter:
     def _writer_refusal(self, db) -> str:
         """Why a content write must not happen now ('' when it may); inside its transaction."""
         if self._token is None:
-            return ""   # not taking part in the lease: the command line, scripts
+            return ""  # not taking part in the lease: the command line, scripts
         where = self.folder or self.path
         if self.read_only_because is None:
             if renew(db, self._token):
                 return ""
             current = read_writer(db)
-            self.read_only_because = current if current is not None and current.is_live() \
+            self.read_only_because = (
+                current
+                if current is not None and current.is_live()
                 else Writer("", this_host(), 0, "another window", time.time(), 0.0)
-            return (f"{where}: {self.read_only_because.describe()} took over editing this "
-                    "folder; this window is read-only now")
+            )
+            return (
+                f"{where}: {self.read_only_because.describe()} took over editing this "
+                "folder; this window is read-only now"
+            )
         return f"{where}: read-only here: {self.read_only_because.describe()} is editing it"
 
     def revision(self) -> int:

@@ -10,8 +10,15 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..ml.bundle import ModelBundle
 from .project import ProjectState
@@ -19,11 +26,11 @@ from .workers import AnnotationJob, AnnotationRun
 
 
 class AnnotationController(QObject):
-    runStarted = Signal(int)              # videos in the run
-    videoProgress = Signal(str, float)    # the video being annotated, its fraction done
-    overallProgress = Signal(int, int)    # videos finished, videos in the run
-    videoAnnotated = Signal(str)          # a video's predictions are in the store
-    runFinished = Signal(str)             # a one-line summary
+    runStarted = Signal(int)  # videos in the run
+    videoProgress = Signal(str, float)  # the video being annotated, its fraction done
+    overallProgress = Signal(int, int)  # videos finished, videos in the run
+    videoAnnotated = Signal(str)  # a video's predictions are in the store
+    runFinished = Signal(str)  # a one-line summary
     message = Signal(str)
 
     def __init__(self, project: ProjectState, cache_dir=None, parent=None):
@@ -34,7 +41,7 @@ class AnnotationController(QObject):
         self._finished = self._failed = 0
         self._started_at = 0.0
         self._tag = ""
-        self._familiarity: dict = {}    # name -> per-second familiarity, until its videoDone
+        self._familiarity: dict = {}  # name -> per-second familiarity, until its videoDone
 
     def is_running(self) -> bool:
         return self.run is not None
@@ -52,8 +59,10 @@ class AnnotationController(QObject):
             return False
         todo = self.project.to_annotate(names, again)
         if not todo:
-            self.message.emit("Every chosen video is already annotated; tick "
-                              "'Annotate done videos again' to redo them")
+            self.message.emit(
+                "Every chosen video is already annotated; tick "
+                "'Annotate done videos again' to redo them"
+            )
             return False
         jobs = [AnnotationJob(name, self.project.entry(name).path) for name in todo]
         self.run = AnnotationRun(bundle.path, jobs, self.cache_dir, self)
@@ -92,8 +101,9 @@ class AnnotationController(QObject):
 
     def _on_done(self, name: str, table, attention, warnings: list) -> None:
         try:
-            self.project.record_predictions(name, table, attention,
-                                            familiarity=self._familiarity.pop(name, None))
+            self.project.record_predictions(
+                name, table, attention, familiarity=self._familiarity.pop(name, None)
+            )
         except Exception as exc:  # a full disk, a store taken away: say so, keep going
             self.message.emit(f"{name}: predictions not saved ({exc})")
         for warning in warnings:
@@ -117,16 +127,18 @@ class AnnotationController(QObject):
         self.run = None
         seconds = time.monotonic() - self._started_at
         done = self._finished - self._failed
-        summary = (f"{'Cancelled: ' if cancelled else ''}annotated {done} of {total} video(s)"
-                   f" in {seconds:.0f} s" + (f", {self._failed} failed (reasons in the list)"
-                                            if self._failed else ""))
+        summary = (
+            f"{'Cancelled: ' if cancelled else ''}annotated {done} of {total} video(s)"
+            f" in {seconds:.0f} s"
+            + (f", {self._failed} failed (reasons in the list)" if self._failed else "")
+        )
         self.runFinished.emit(summary)
 
 
 class AnnotationPanel(QWidget):
     """Annotate all / selected, cancel, the 'again' choice, and per-video and overall progress."""
 
-    annotateAllClicked = Signal(bool)        # again?
+    annotateAllClicked = Signal(bool)  # again?
     annotateSelectedClicked = Signal(bool)
 
     def __init__(self, controller: AnnotationController, parent=None):
@@ -151,9 +163,12 @@ class AnnotationPanel(QWidget):
         layout.addWidget(self.video_label)
         layout.addWidget(self.video_progress)
         layout.addWidget(self.overall_progress)
-        self.all_button.clicked.connect(lambda: self.annotateAllClicked.emit(self.again.isChecked()))
+        self.all_button.clicked.connect(
+            lambda: self.annotateAllClicked.emit(self.again.isChecked())
+        )
         self.selected_button.clicked.connect(
-            lambda: self.annotateSelectedClicked.emit(self.again.isChecked()))
+            lambda: self.annotateSelectedClicked.emit(self.again.isChecked())
+        )
         self.cancel_button.clicked.connect(controller.cancel)
         controller.runStarted.connect(self._on_started)
         controller.videoProgress.connect(self._on_video_progress)

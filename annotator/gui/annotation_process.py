@@ -42,8 +42,10 @@ def _plain(value):
 
 
 def table_to_json(table) -> dict:
-    rows = [[None if isinstance(v, float) and math.isnan(v) else v for v in row]
-            for row in table.astype(object).itertuples(index=False)]
+    rows = [
+        [None if isinstance(v, float) and math.isnan(v) else v for v in row]
+        for row in table.astype(object).itertuples(index=False)
+    ]
     return {"columns": list(table.columns), "rows": rows}
 
 
@@ -64,7 +66,7 @@ def _watch_stdin(cancel: threading.Event) -> None:
     for line in sys.stdin:
         if line.strip() == "cancel":
             break
-    cancel.set()   # asked to, or the app is gone (stdin closed): stop either way
+    cancel.set()  # asked to, or the app is gone (stdin closed): stop either way
 
 
 def _annotate(name: str, path: str, bundle, cache, cancel) -> bool:
@@ -74,9 +76,13 @@ def _annotate(name: str, path: str, bundle, cache, cancel) -> bool:
 
     emit("started", video=name)
     try:
-        prepared = prepare_video(path, bundle, cache=cache, cancel=cancel.is_set,
-                                 progress=lambda fraction: emit("progress", video=name,
-                                                                fraction=fraction))
+        prepared = prepare_video(
+            path,
+            bundle,
+            cache=cache,
+            cancel=cancel.is_set,
+            progress=lambda fraction: emit("progress", video=name, fraction=fraction),
+        )
         annotation = label_video(prepared, bundle, name)
     except Cancelled:
         return False
@@ -89,8 +95,14 @@ def _annotate(name: str, path: str, bundle, cache, cancel) -> bool:
         return True
     attention = None if annotation.attention is None else annotation.attention.tolist()
     familiarity = None if annotation.familiarity is None else annotation.familiarity.tolist()
-    emit("done", video=name, table=table_to_json(annotation.table), attention=attention,
-         warnings=list(annotation.warnings), familiarity=familiarity)
+    emit(
+        "done",
+        video=name,
+        table=table_to_json(annotation.table),
+        attention=attention,
+        warnings=list(annotation.warnings),
+        familiarity=familiarity,
+    )
     return True
 
 
@@ -126,8 +138,9 @@ def _yield_to_the_window() -> None:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr
+    )
     _yield_to_the_window()
     first = sys.stdin.readline()
     try:

@@ -21,8 +21,13 @@ def model_knowledge(bundle: ModelBundle) -> str:
     classes = [c for c in bundle.classes if c != BACKGROUND]
     training = bundle.card.get("training", {})
     videos, data = training.get("videos"), training.get("data")
-    source = (f"{videos} videos of {data}" if videos and data else str(data) if data
-              else "data the card does not name")
+    source = (
+        f"{videos} videos of {data}"
+        if videos and data
+        else str(data)
+        if data
+        else "data the card does not name"
+    )
     return f"{len(classes)} classes + background, learned from {source}"
 
 
@@ -35,23 +40,29 @@ def card_html(bundle: ModelBundle) -> str:
     rows = [
         ("Model", f"{bundle.tag} ({bundle.architecture})"),
         ("Knows", model_knowledge(bundle)),
-        ("Held-out accuracy", (f"{accuracy:.1%} per second" if accuracy is not None
-                               else "not measured") + (f" — heads: {head_text}" if head_text
-                                                       else "")),
-        ("Cost", f"{card.get('parameter_count', 0):,} parameters, "
-                 f"{card.get('multiply_adds_per_second', 0) / 1e9:.2f} G multiply-adds per "
-                 "second of video"),
+        (
+            "Held-out accuracy",
+            (f"{accuracy:.1%} per second" if accuracy is not None else "not measured")
+            + (f" — heads: {head_text}" if head_text else ""),
+        ),
+        (
+            "Cost",
+            f"{card.get('parameter_count', 0):,} parameters, "
+            f"{card.get('multiply_adds_per_second', 0) / 1e9:.2f} G multiply-adds per "
+            "second of video",
+        ),
         ("Classes", ", ".join(classes)),
     ]
-    body = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
-                   for k, v in rows)
+    body = "".join(
+        f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in rows
+    )
     return f"<table cellspacing='2'>{body}</table>"
 
 
 class BundlePanel(QWidget):
     """A combo box of installed bundles and the chosen one's card."""
 
-    bundleChanged = Signal(object)   # the chosen ModelBundle, or None when none is installed
+    bundleChanged = Signal(object)  # the chosen ModelBundle, or None when none is installed
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -80,13 +91,17 @@ class BundlePanel(QWidget):
         self.combo.clear()
         for bundle in self.bundles:
             accuracy = bundle.held_out_accuracy
-            self.combo.addItem(f"{bundle.tag} — {bundle.architecture}"
-                               + (f" ({accuracy:.0%})" if accuracy is not None else ""))
+            self.combo.addItem(
+                f"{bundle.tag} — {bundle.architecture}"
+                + (f" ({accuracy:.0%})" if accuracy is not None else "")
+            )
         self.combo.blockSignals(False)
         if not self.bundles:
-            self.card.setText(f"No model bundles in {models_dir()}.<br>Train one with "
-                              "<code>python main.py train</code>." +
-                              "".join(f"<br>{html.escape(p)}" for p in problems))
+            self.card.setText(
+                f"No model bundles in {models_dir()}.<br>Train one with "
+                "<code>python main.py train</code>."
+                + "".join(f"<br>{html.escape(p)}" for p in problems)
+            )
             self.bundleChanged.emit(None)
             return
         names = [b.name for b in self.bundles]

@@ -48,10 +48,20 @@ class ClassDialog(QDialog):
         self.target = QComboBox()
         self.message = QLabel("")
         self.message.setWordWrap(True)
-        self.buttons = {key: QPushButton(text) for key, text in (
-            ("add", "Add"), ("rename", "Rename to"), ("colour", "Colour…"), ("up", "Move up"),
-            ("down", "Move down"), ("merge", "Merge into"), ("remove", "Remove"),
-            ("unused", "Remove classes without labels"), ("close", "Close"))}
+        self.buttons = {
+            key: QPushButton(text)
+            for key, text in (
+                ("add", "Add"),
+                ("rename", "Rename to"),
+                ("colour", "Colour…"),
+                ("up", "Move up"),
+                ("down", "Move down"),
+                ("merge", "Merge into"),
+                ("remove", "Remove"),
+                ("unused", "Remove classes without labels"),
+                ("close", "Close"),
+            )
+        }
         grid = QGridLayout()
         grid.addWidget(self.name, 0, 0, 1, 2)
         grid.addWidget(self.buttons["add"], 0, 2)
@@ -64,8 +74,12 @@ class ClassDialog(QDialog):
         grid.addWidget(self.buttons["merge"], 2, 2)
         grid.addWidget(self.buttons["unused"], 2, 3)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("The palette and the number keys follow this list; "
-                                f"{BACKGROUND} (key 0) is always there."))
+        layout.addWidget(
+            QLabel(
+                "The palette and the number keys follow this list; "
+                f"{BACKGROUND} (key 0) is always there."
+            )
+        )
         layout.addWidget(self.list, 1)
         layout.addLayout(grid)
         layout.addWidget(self.message)
@@ -94,8 +108,11 @@ class ClassDialog(QDialog):
         for number, each in enumerate(self.project.classes(), start=1):
             count = seconds.get(each.name, 0)
             key = f"{number}  " if number <= 9 else "   "
-            text = (f"{key}{each.name}  —  {count} s labelled in {videos.get(each.name, 0)} "
-                    "video(s)" if count else f"{key}{each.name}  —  no labels yet")
+            text = (
+                f"{key}{each.name}  —  {count} s labelled in {videos.get(each.name, 0)} video(s)"
+                if count
+                else f"{key}{each.name}  —  no labels yet"
+            )
             item = QListWidgetItem(_swatch(each.colour), text)
             item.setData(Qt.UserRole, each.name)
             self.list.addItem(item)
@@ -149,8 +166,13 @@ class ClassDialog(QDialog):
             self._say("Choose the class to rename in the list first.")
             return False
         new = new.strip()
-        return self._change("rename", old, new, keep=new,
-                            done=f"Renamed {old} to {new} ({{relabelled}} labelled second(s)).")
+        return self._change(
+            "rename",
+            old,
+            new,
+            keep=new,
+            done=f"Renamed {old} to {new} ({{relabelled}} labelled second(s)).",
+        )
 
     def recolour(self, name: str, colour: str) -> bool:
         return self._change("recolour", name, colour, done=f"{name} is now {colour}.", keep=name)
@@ -160,8 +182,9 @@ class ClassDialog(QDialog):
         if name is None:
             self._say("Choose a class in the list first.")
             return
-        colour = QColorDialog.getColor(QColor(self.project.store.classes.colours()[name]), self,
-                                       f"Colour of {name}")
+        colour = QColorDialog.getColor(
+            QColor(self.project.store.classes.colours()[name]), self, f"Colour of {name}"
+        )
         if colour.isValid():
             self.recolour(name, colour.name())
 
@@ -178,9 +201,14 @@ class ClassDialog(QDialog):
         if source is None:
             self._say("Choose the class to merge in the list first.")
             return False
-        return self._change("merge", source, target, keep=target,
-                            done=f"Merged {source} into {target} ({{relabelled}} labelled "
-                                 "second(s) now say " + target + ").")
+        return self._change(
+            "merge",
+            source,
+            target,
+            keep=target,
+            done=f"Merged {source} into {target} ({{relabelled}} labelled "
+            "second(s) now say " + target + ").",
+        )
 
     def remove_selected(self) -> bool:
         names = self.selected_names()
@@ -189,10 +217,17 @@ class ClassDialog(QDialog):
             return False
         seconds = self.project.store.classes.labelled_seconds()
         labelled = sum(seconds.get(name, 0) for name in names)
-        if labelled and QMessageBox.question(
-                self, "Remove classes", f"{labelled} labelled second(s) use "
+        if (
+            labelled
+            and QMessageBox.question(
+                self,
+                "Remove classes",
+                f"{labelled} labelled second(s) use "
                 f"{', '.join(names)}. Remove the class(es) and leave those seconds unlabelled? "
-                "(To keep the labels under another name, use Merge into.)") != QMessageBox.Yes:
+                "(To keep the labels under another name, use Merge into.)",
+            )
+            != QMessageBox.Yes
+        ):
             return False
         return self.remove(names)
 
@@ -207,9 +242,15 @@ class ClassDialog(QDialog):
                 self.reload()
                 return False
         self.reload()
-        self._say(f"Removed {', '.join(names)}" + (f"; {lost} labelled second(s) are unlabelled "
-                                                  "again (the edit log keeps what they were)."
-                                                  if lost else "."))
+        self._say(
+            f"Removed {', '.join(names)}"
+            + (
+                f"; {lost} labelled second(s) are unlabelled "
+                "again (the edit log keeps what they were)."
+                if lost
+                else "."
+            )
+        )
         return True
 
     def remove_unused(self) -> bool:

@@ -41,11 +41,10 @@ def _seconds_text(seconds) -> str:
 class LabelEdit(QUndoCommand):
     """Human labels of some seconds of one video before and after an edit (None: no label)."""
 
-    def __init__(self, actions: "ReviewActions", video: str, before: dict, after: dict,
-                 text: str):
+    def __init__(self, actions: "ReviewActions", video: str, before: dict, after: dict, text: str):
         super().__init__(text)
         self.actions, self.video, self.before, self.after = actions, video, before, after
-        self._written = True   # the edit was stored before the push; the push's redo skips it
+        self._written = True  # the edit was stored before the push; the push's redo skips it
 
     def redo(self) -> None:
         if self._written:
@@ -58,12 +57,13 @@ class LabelEdit(QUndoCommand):
 
 
 class ReviewActions(QObject):
-    message = Signal(str)          # a line for the status bar
-    errorOccurred = Signal(str)    # an edit could not be stored: the user must know
-    saved = Signal(str)            # an edit (or undo, redo) is in the store: what it was
+    message = Signal(str)  # a line for the status bar
+    errorOccurred = Signal(str)  # an edit could not be stored: the user must know
+    saved = Signal(str)  # an edit (or undo, redo) is in the store: what it was
 
-    def __init__(self, project: ProjectState, timeline: TimelineState, parent=None,
-                 open_video=None):
+    def __init__(
+        self, project: ProjectState, timeline: TimelineState, parent=None, open_video=None
+    ):
         super().__init__(parent)
         self.project, self.timeline = project, timeline
         self.undo_group = QUndoGroup(self)
@@ -85,16 +85,18 @@ class ReviewActions(QObject):
     def undo_stack(self) -> QUndoStack | None:
         return self.undo_group.activeStack()
 
-    def write(self, video: str, labels: dict, expected: dict, description: str,
-              all_or_nothing: bool) -> LabelChange | None:
+    def write(
+        self, video: str, labels: dict, expected: dict, description: str, all_or_nothing: bool
+    ) -> LabelChange | None:
         """Compare-and-swap an edit into the store and show the store's labels; None (and an
         error message) if it could not be stored."""
         if self.project.read_only:
             self.errorOccurred.emit(f"Edit not saved: {self.project.read_only_reason()}")
             return None
         try:
-            change = self.project.change_labels(video, labels, description, expected,
-                                                all_or_nothing)
+            change = self.project.change_labels(
+                video, labels, description, expected, all_or_nothing
+            )
         except AnnotatorError as exc:
             self.errorOccurred.emit(f"Edit not saved: {exc}")
             return None
@@ -118,7 +120,8 @@ class ReviewActions(QObject):
             self.errorOccurred.emit(
                 f"Edit not saved: {_seconds_text(change.changed_elsewhere)} of {video} changed "
                 "in another window a moment ago; the timeline shows them now. Make the edit "
-                "again if you still want it.")
+                "again if you still want it."
+            )
             return False
         self.undo_stack().push(LabelEdit(self, video, change.before, dict(labels), text))
         self.saved.emit(text)
@@ -134,8 +137,10 @@ class ReviewActions(QObject):
         done = "Undone" if verb == "undo" else "Redone"
         line = f"{done}: {text}"
         if change.changed_elsewhere:
-            line += (f"; {_seconds_text(change.changed_elsewhere)} changed elsewhere since, "
-                     "left as they are")
+            line += (
+                f"; {_seconds_text(change.changed_elsewhere)} changed elsewhere since, "
+                "left as they are"
+            )
         self.saved.emit(line)
         self.message.emit(line)
 
@@ -144,8 +149,9 @@ class ReviewActions(QObject):
     def paint(self, start: int, end: int, label: str) -> bool:
         """Label the seconds [start, end) (a drag on the human lane)."""
         start, end = max(0, start), min(self.timeline.seconds, end)
-        return self.apply({s: label for s in range(start, end)},
-                          f"Paint {label} {_span(start, end)}")
+        return self.apply(
+            {s: label for s in range(start, end)}, f"Paint {label} {_span(start, end)}"
+        )
 
     def assign(self, label: str) -> bool:
         """Label the second under the cursor and make `label` the one painted next."""
@@ -157,8 +163,11 @@ class ReviewActions(QObject):
         """Number keys: 1..9 the bundle's classes in palette order, 0 background."""
         classes = self.timeline.classes
         events = [c for c in classes if c != BACKGROUND]
-        label = BACKGROUND if number == 0 else (events[number - 1]
-                                               if number - 1 < len(events) else None)
+        label = (
+            BACKGROUND
+            if number == 0
+            else (events[number - 1] if number - 1 < len(events) else None)
+        )
         if label is None:
             self.message.emit(f"No class has the number {number}")
             return False
@@ -180,10 +189,12 @@ class ReviewActions(QObject):
         if self.timeline.selection:
             start, end = self.timeline.selection
         else:
-            start, end, _ = self.timeline.run_around(self.timeline.cursor_second(),
-                                                     lambda s: labels[s])
-        return self.apply({s: labels[s] for s in range(start, end)},
-                          f"Accept predictions {_span(start, end)}")
+            start, end, _ = self.timeline.run_around(
+                self.timeline.cursor_second(), lambda s: labels[s]
+            )
+        return self.apply(
+            {s: labels[s] for s in range(start, end)}, f"Accept predictions {_span(start, end)}"
+        )
 
     def clear(self) -> bool:
         """Remove human labels from the selection (or the cursor's second): the model's return."""
@@ -200,11 +211,15 @@ class ReviewActions(QObject):
         start, end, label = self.timeline.run_around(second, self.timeline.label_at)
         new = self.timeline.active_label
         if new == label:
-            self.message.emit(f"To split this {label} segment, pick another label for its "
-                              "second part (number keys or the palette)")
+            self.message.emit(
+                f"To split this {label} segment, pick another label for its "
+                "second part (number keys or the palette)"
+            )
             return False
-        return self.apply({s: new for s in range(second, end)},
-                          f"Split {label} at {second} s: {_span(second, end)} is {new}")
+        return self.apply(
+            {s: new for s in range(second, end)},
+            f"Split {label} at {second} s: {_span(second, end)} is {new}",
+        )
 
     def merge(self) -> bool:
         """Join the segment under the cursor with the next one, gap included, under its label."""
@@ -213,14 +228,16 @@ class ReviewActions(QObject):
         if label == BACKGROUND:
             self.message.emit("Put the cursor on a segment to merge it with the next one")
             return False
-        following = next((s for s in range(end, self.timeline.seconds)
-                          if label_at(s) != BACKGROUND), None)
+        following = next(
+            (s for s in range(end, self.timeline.seconds) if label_at(s) != BACKGROUND), None
+        )
         if following is None:
             self.message.emit(f"No segment after this {label} segment to merge with")
             return False
         _, last, _ = self.timeline.run_around(following, label_at)
-        return self.apply({s: label for s in range(start, last)},
-                          f"Merge {_span(start, last)} into {label}")
+        return self.apply(
+            {s: label for s in range(start, last)}, f"Merge {_span(start, last)} into {label}"
+        )
 
     def resize_segment(self, start: int, end: int, edge: str, to: int) -> bool:
         """Move the `edge` ("start" or "end") of the human segment [start, end) to second

@@ -16,9 +16,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
-                               QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QMessageBox,
-                               QPushButton, QRadioButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.csv_io import write_per_second_csv, write_segments_csv
 from ..core.errors import AnnotatorError
@@ -35,7 +48,7 @@ class ExportResult:
     segments: Path | None
     rows: int = 0
     videos: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)     # nothing to export yet
+    skipped: list[str] = field(default_factory=list)  # nothing to export yet
 
     def summary(self) -> str:
         text = f"Exported {self.rows} rows of {len(self.videos)} video(s) to {self.per_second}"
@@ -48,10 +61,10 @@ class ExportResult:
 
 @dataclass(frozen=True)
 class ExportChoice:
-    scope: str                 # current, selected or all
-    format: str                # CSV_FORMAT or a name from interchange_formats()
-    path: Path                 # the per-second CSV, or the file of the other format
-    segments: Path | None      # CSV only: the segments file, if wanted
+    scope: str  # current, selected or all
+    format: str  # CSV_FORMAT or a name from interchange_formats()
+    path: Path  # the per-second CSV, or the file of the other format
+    segments: Path | None  # CSV only: the segments file, if wanted
 
     def files(self) -> list[Path]:
         return [self.path] + ([self.segments] if self.segments else [])
@@ -70,12 +83,16 @@ def interchange_formats() -> dict[str, str]:
         from ..core import formats
     except ImportError:
         return {}
-    return {name: getattr(form, "title", name) for name, form in formats.FORMATS.items()
-            if name not in (CSV_FORMAT, "segments")}
+    return {
+        name: getattr(form, "title", name)
+        for name, form in formats.FORMATS.items()
+        if name not in (CSV_FORMAT, "segments")
+    }
 
 
-def _with_video_column(tables: dict[str, pd.DataFrame], project: ProjectState,
-                       written_file: Path) -> pd.DataFrame:
+def _with_video_column(
+    tables: dict[str, pd.DataFrame], project: ProjectState, written_file: Path
+) -> pd.DataFrame:
     """The tables as one, each video named relative to the folder of `written_file`."""
     named = []
     for name, table in tables.items():
@@ -85,8 +102,9 @@ def _with_video_column(tables: dict[str, pd.DataFrame], project: ProjectState,
     return pd.concat(named, ignore_index=True)
 
 
-def export_csv(project: ProjectState, names: list[str], per_second_path,
-               segments_path=None) -> ExportResult:
+def export_csv(
+    project: ProjectState, names: list[str], per_second_path, segments_path=None
+) -> ExportResult:
     """Write the reviewed rows of `names` (human labels over predictions, source=human)."""
     if project.store is None:
         raise AnnotatorError("No folder is open")
@@ -101,8 +119,9 @@ def export_csv(project: ProjectState, names: list[str], per_second_path,
         tables[name] = table
         result.videos.append(name)
     if not tables:
-        raise AnnotatorError("Nothing to export: none of the chosen videos is annotated or "
-                             "labelled yet")
+        raise AnnotatorError(
+            "Nothing to export: none of the chosen videos is annotated or labelled yet"
+        )
     table = _with_video_column(tables, project, per_second_path)[PER_SECOND_COLUMNS]
     try:
         write_per_second_csv(table, per_second_path)
@@ -110,8 +129,9 @@ def export_csv(project: ProjectState, names: list[str], per_second_path,
             segments = _with_video_column(tables, project, result.segments)
             write_segments_csv(segments_from_table(segments), result.segments)
     except OSError as exc:
-        raise AnnotatorError(f"{exc.filename or per_second_path}: cannot write "
-                             f"({exc.strerror or exc})") from exc
+        raise AnnotatorError(
+            f"{exc.filename or per_second_path}: cannot write ({exc.strerror or exc})"
+        ) from exc
     result.rows = len(table)
     return result
 
@@ -122,8 +142,14 @@ class ExportDialog(QDialog):
 
     SCOPES = ("current", "selected", "all")
 
-    def __init__(self, default_dir: Path, has_current: bool, selected: int, parent=None,
-                 formats: dict[str, str] | None = None):
+    def __init__(
+        self,
+        default_dir: Path,
+        has_current: bool,
+        selected: int,
+        parent=None,
+        formats: dict[str, str] | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle("Export labels")
         self.confirm_box: QMessageBox | None = None
@@ -144,7 +170,7 @@ class ExportDialog(QDialog):
         self.format_box.currentIndexChanged.connect(self._on_format)
         self.per_second = QLineEdit(str(default_dir / "annotations.csv"))
         self.segments = QLineEdit(str(segments_path_for(Path(self.per_second.text()))))
-        self._segments_chosen = False   # the user put the segments file somewhere else
+        self._segments_chosen = False  # the user put the segments file somewhere else
         self.per_second.textChanged.connect(self._follow_per_second)
         self.segments.textEdited.connect(lambda _text: setattr(self, "_segments_chosen", True))
         self.with_segments = QCheckBox("Also write segments")
@@ -192,16 +218,22 @@ class ExportDialog(QDialog):
     def choice(self) -> ExportChoice:
         scope = self.SCOPES[self.scope_buttons.checkedId()]
         form = self.format_box.currentData()
-        segments = (Path(self.segments.text()) if form == CSV_FORMAT
-                    and self.with_segments.isChecked() else None)
+        segments = (
+            Path(self.segments.text())
+            if form == CSV_FORMAT and self.with_segments.isChecked()
+            else None
+        )
         return ExportChoice(scope, form, Path(self.per_second.text()), segments)
 
     def accept(self) -> None:
         """OK: ask before replacing files that exist; No keeps the dialog open to change them."""
         choice = self.choice()
         if choice.segments is not None and choice.segments.resolve() == choice.path.resolve():
-            QMessageBox.warning(self, "Export labels", "The segments file and the per-second "
-                                "file must be different files.")
+            QMessageBox.warning(
+                self,
+                "Export labels",
+                "The segments file and the per-second file must be different files.",
+            )
             return
         existing = [path for path in choice.files() if path.exists()]
         if existing and not self._confirm_replace(existing):
@@ -211,9 +243,13 @@ class ExportDialog(QDialog):
     def _confirm_replace(self, existing: list[Path]) -> bool:
         names = "\n".join(str(path) for path in existing)
         self.confirm_box = QMessageBox(
-            QMessageBox.Question, "Replace files?",
+            QMessageBox.Question,
+            "Replace files?",
             f"{'This file exists' if len(existing) == 1 else 'These files exist'}:\n{names}\n\n"
-            "Replace with this export?", QMessageBox.Yes | QMessageBox.No, self)
+            "Replace with this export?",
+            QMessageBox.Yes | QMessageBox.No,
+            self,
+        )
         self.confirm_box.setDefaultButton(QMessageBox.No)
         answer = self.confirm_box.exec()
         self.confirm_box = None

@@ -10,10 +10,16 @@ from .project import ProjectState, VideoEntry
 from .timeline.lanes import format_time
 
 COLUMNS = ("Video", "Duration", "Status", "Main label", "Label next")
-LABEL_NEXT_TIP = ("How much labelling this video would help: the model is unsure, its audio and "
-                  "visual heads disagree, or it names classes with few labels (L jumps there)")
-_STATUS_COLORS = {"done": "#2e7d32", "failed": "#c62828", "running": "#1565c0",
-                  "pending": "#6b7280"}
+LABEL_NEXT_TIP = (
+    "How much labelling this video would help: the model is unsure, its audio and "
+    "visual heads disagree, or it names classes with few labels (L jumps there)"
+)
+_STATUS_COLORS = {
+    "done": "#2e7d32",
+    "failed": "#c62828",
+    "running": "#1565c0",
+    "pending": "#6b7280",
+}
 
 
 def status_text(entry: VideoEntry) -> str:
@@ -46,14 +52,14 @@ class VideoListModel(QAbstractTableModel):
         if name not in self._names:
             return
         if name in self.progress and self.project.entry(name).status != "running":
-            del self.progress[name]   # done, failed or back to pending: a rerun starts afresh
+            del self.progress[name]  # done, failed or back to pending: a rerun starts afresh
         row = self._names.index(name)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     def set_progress(self, name: str, fraction: float | None) -> None:
         """Show a running video's fraction done ("running 40%"); None clears it."""
         if name not in self._names:
-            return   # a late event of a run over a folder that is no longer open
+            return  # a late event of a run over a folder that is no longer open
         if fraction is None:
             self.progress.pop(name, None)
         else:
@@ -67,16 +73,21 @@ class VideoListModel(QAbstractTableModel):
         """Sort the rows by a column (a click on its header); 'Label next' puts the most
         useful videos first when descending."""
         entries = self.project.entries
-        keys = {0: lambda n: n.lower(), 1: lambda n: entries[n].duration or 0.0,
-                2: lambda n: status_text(entries[n]), 3: lambda n: entries[n].main_label,
-                4: lambda n: entries[n].label_next if entries[n].label_next is not None else -1}
+        keys = {
+            0: lambda n: n.lower(),
+            1: lambda n: entries[n].duration or 0.0,
+            2: lambda n: status_text(entries[n]),
+            3: lambda n: entries[n].main_label,
+            4: lambda n: entries[n].label_next if entries[n].label_next is not None else -1,
+        }
         self.layoutAboutToBeChanged.emit()
         before = list(self._names)
         self._names.sort(key=keys[column], reverse=order == Qt.DescendingOrder)
         # The current and selected rows follow their videos to their new places.
         moved = self.persistentIndexList()
-        self.changePersistentIndexList(moved, [self.index(self._names.index(before[i.row()]),
-                                                          i.column()) for i in moved])
+        self.changePersistentIndexList(
+            moved, [self.index(self._names.index(before[i.row()]), i.column()) for i in moved]
+        )
         self.layoutChanged.emit()
 
     def row_of(self, name: str) -> int:
@@ -104,7 +115,8 @@ class VideoListModel(QAbstractTableModel):
             return LABEL_NEXT_TIP
         if role == Qt.ToolTipRole:
             return f"{entry.path}\n{status_text(entry)}" + (
-                f"\nmodel {entry.model}" if entry.model else "")
+                f"\nmodel {entry.model}" if entry.model else ""
+            )
         if role == Qt.ForegroundRole and column == 2:
             return QBrush(QColor(_STATUS_COLORS.get(entry.status, "#000000")))
         if role == Qt.TextAlignmentRole and column in (1, 4):
@@ -165,4 +177,5 @@ class FolderView(QWidget):
         """Make `name` the current video (as a click on its row would)."""
         index = self.model.index(self.model.row_of(name), 0)
         self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
+            index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows
+        )

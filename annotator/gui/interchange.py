@@ -11,10 +11,23 @@ import logging
 from pathlib import Path
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
-                               QFormLayout, QHBoxLayout, QInputDialog, QLineEdit, QMenu,
-                               QMessageBox, QPushButton,
-                               QRadioButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.errors import AnnotatorError
 from ..core.formats import FORMATS
@@ -27,6 +40,7 @@ GUESS = "guess from the file"
 
 
 # ---- doing (no dialogs: tests and the window call these) --------------------------------------
+
 
 def plan_for_window(window, files: list[Path], fmt: str | None) -> ImportPlan:
     project = window.project
@@ -51,31 +65,41 @@ def apply_for_window(window, plan: ImportPlan, add_classes: bool) -> str:
         window.project.add_classes(list(plan.new_classes))
     if window.timeline.video in plan.labels:
         window.timeline.set_human(project.human_labels(window.timeline.video))
-    return (f"Imported {plan.seconds} second(s) of {len(plan.labels)} video(s) from "
-            f"{', '.join(f.name for f, _ in plan.files)}")
+    return (
+        f"Imported {plan.seconds} second(s) of {len(plan.labels)} video(s) from "
+        f"{', '.join(f.name for f, _ in plan.files)}"
+    )
 
 
 def export_for_window(window, scope: str, fmt: str, out: Path) -> ExportResult:
     project = window.project
     if project.store is None:
         raise AnnotatorError("Open a folder first")
-    names = {"current": [window.timeline.video] if window.timeline.video else [],
-             "selected": window.folder_view.selected_names(), "all": project.names()}[scope]
+    names = {
+        "current": [window.timeline.video] if window.timeline.video else [],
+        "selected": window.folder_view.selected_names(),
+        "all": project.names(),
+    }[scope]
     result = ExportResult()
-    videos = videos_of_store(project.store, names,
-                             {n: project.entry(n).path for n in names}, result)
+    videos = videos_of_store(
+        project.store, names, {n: project.entry(n).path for n in names}, result
+    )
     return write_videos(fmt, videos, out, result)
 
 
 # ---- asking ------------------------------------------------------------------------------------
 
+
 def ask_import(window) -> bool:
     if window.project.store is None:
         window.status("Open a folder first")
         return False
-    files, _ = QFileDialog.getOpenFileNames(window, "Import labels", str(window.project.folder),
-                                            "Label files (*.csv *.tsv *.txt *.eaf *.json);;"
-                                            "All files (*)")
+    files, _ = QFileDialog.getOpenFileNames(
+        window,
+        "Import labels",
+        str(window.project.folder),
+        "Label files (*.csv *.tsv *.txt *.eaf *.json);;All files (*)",
+    )
     if not files:
         return False
     fmt, ok = _choose(window, "Import labels", "Format", [GUESS, *FORMATS])
@@ -162,23 +186,31 @@ class ExportAsDialog(QDialog):
         if fmt.one_file_per_video:
             path = QFileDialog.getExistingDirectory(self, "Export into folder", self.out.text())
         else:
-            path, _ = QFileDialog.getSaveFileName(self, "Export to", self.out.text(),
-                                                  f"{fmt.title} (*{fmt.suffix})")
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export to", self.out.text(), f"{fmt.title} (*{fmt.suffix})"
+            )
         if path:
             self.out.setText(path)
 
     def choice(self) -> tuple[str, str, Path]:
         """(scope, format name, file or folder)."""
-        return (self.SCOPES[self.scope_buttons.checkedId()], self.format.currentData(),
-                Path(self.out.text()))
+        return (
+            self.SCOPES[self.scope_buttons.checkedId()],
+            self.format.currentData(),
+            Path(self.out.text()),
+        )
 
 
 def ask_export_as(window) -> bool:
     if window.project.store is None:
         window.status("Open a folder first")
         return False
-    dialog = ExportAsDialog(window.project.folder, window.timeline.video is not None,
-                            len(window.folder_view.selected_names()), window)
+    dialog = ExportAsDialog(
+        window.project.folder,
+        window.timeline.video is not None,
+        len(window.folder_view.selected_names()),
+        window,
+    )
     if not dialog.exec():
         return False
     try:
@@ -196,11 +228,13 @@ def install_interchange_actions(window) -> dict[str, QAction]:
         "import_labels": QAction("Import labels…", window, triggered=lambda: ask_import(window)),
         "export_as": QAction("Export as…", window, triggered=lambda: ask_export_as(window)),
     }
-    menu = next((m for m in window.actions["export"].associatedObjects()
-                 if isinstance(m, QMenu)), None)
+    menu = next(
+        (m for m in window.actions["export"].associatedObjects() if isinstance(m, QMenu)), None
+    )
     entries = menu.actions() if menu is not None else []
-    export_at = entries.index(window.actions["export"]) if window.actions["export"] in entries \
-        else -1
+    export_at = (
+        entries.index(window.actions["export"]) if window.actions["export"] in entries else -1
+    )
     before = entries[export_at + 1] if 0 <= export_at < len(entries) - 1 else None
     for action in actions.values():
         if menu is not None:

@@ -11,8 +11,15 @@ paint is always on screen.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy,
-                               QToolButton, QWidget)
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 from ..core.conventions import BACKGROUND
 from .flow_layout import FlowLayout
@@ -27,7 +34,7 @@ def _text_color(label: str) -> str:
 
 
 class LabelPalette(QWidget):
-    labelClicked = Signal(str)   # a class was chosen in the palette (it is now the active label)
+    labelClicked = Signal(str)  # a class was chosen in the palette (it is now the active label)
 
     def __init__(self, state: TimelineState, parent=None):
         super().__init__(parent)
@@ -55,22 +62,24 @@ class LabelPalette(QWidget):
     def rebuild(self) -> None:
         for button in self.buttons.values():
             self._flow.removeWidget(button)
-            button.hide()            # gone from view now, deleted when the event loop gets to it
+            button.hide()  # gone from view now, deleted when the event loop gets to it
             button.deleteLater()
         self.buttons = {}
         events = [c for c in self.state.classes if c != BACKGROUND]
         for number, label in [(i + 1, c) for i, c in enumerate(events)] + [(0, BACKGROUND)]:
             button = QToolButton(self._host)
             button.setText(f"{number} {label}" if number <= 9 else label)
-            button.setToolTip(f"Choose {label} as the label a drag paints"
-                              + (f" (key {number} labels the second at the cursor)"
-                                 if number <= 9 else ""))
+            button.setToolTip(
+                f"Choose {label} as the label a drag paints"
+                + (f" (key {number} labels the second at the cursor)" if number <= 9 else "")
+            )
             button.setCheckable(True)
             color = label_color(label, self.state.classes, self.state.class_colors)
             button.setStyleSheet(
                 f"QToolButton {{ background: {color.name()}; color: {_text_color(label)};"
                 f" border-radius: 3px; padding: 2px 6px; border: 2px solid transparent; }}"
-                f"QToolButton:checked {{ border: 2px solid #20242a; font-weight: bold; }}")
+                f"QToolButton:checked {{ border: 2px solid #20242a; font-weight: bold; }}"
+            )
             button.clicked.connect(lambda _checked=False, name=label: self.choose(name))
             self._flow.addWidget(button)
             self.buttons[label] = button
@@ -89,7 +98,8 @@ class LabelPalette(QWidget):
         self.active_chip.setText(f"Paints: <b>{active}</b>")
         self.active_chip.setStyleSheet(
             f"QLabel {{ background: {color.name()}; color: {_text_color(active)};"
-            " border-radius: 3px; padding: 3px 6px; }")
+            " border-radius: 3px; padding: 3px 6px; }"
+        )
         if active in self.buttons:
             self.area.ensureWidgetVisible(self.buttons[active], 0, 0)
 
@@ -103,8 +113,9 @@ class LabelPalette(QWidget):
         needed = self._flow.heightForWidth(width)
         cap = MAX_ROWS * self._row_height() + (MAX_ROWS - 1) * self._flow.spacing()
         self.area.setFixedHeight(min(needed, cap) + 2)
-        self.area.setVerticalScrollBarPolicy(Qt.ScrollBarAsNeeded if needed > cap
-                                             else Qt.ScrollBarAlwaysOff)
+        self.area.setVerticalScrollBarPolicy(
+            Qt.ScrollBarAsNeeded if needed > cap else Qt.ScrollBarAlwaysOff
+        )
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

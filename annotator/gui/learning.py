@@ -18,7 +18,7 @@ from .train_dialog import TrainDialog, project_models_dir
 
 log = logging.getLogger(__name__)
 
-CANDIDATE_VIDEOS = 20     # "label next" looks at the videos worth most, not at every one
+CANDIDATE_VIDEOS = 20  # "label next" looks at the videos worth most, not at every one
 
 
 class LearningActions(QObject):
@@ -45,7 +45,7 @@ class LearningActions(QObject):
         panel.set_extra_dirs([project_models_dir(self.project)])
         remembered = self.window.settings.value("bundle")
         if remembered and (panel.current() is None or panel.current().name != remembered):
-            panel.choose(str(remembered))   # the project's own model, chosen last time
+            panel.choose(str(remembered))  # the project's own model, chosen last time
         self._visited.clear()
         self.apply_classes()
 
@@ -100,8 +100,11 @@ class LearningActions(QObject):
         if not panel.choose(bundle_path):
             self.message.emit(f"{bundle_path}: not found in the model list")
             return False
-        names = [name for name, entry in self.project.entries.items()
-                 if not entry.edited_seconds and entry.status != "failed"]
+        names = [
+            name
+            for name, entry in self.project.entries.items()
+            if not entry.edited_seconds and entry.status != "failed"
+        ]
         if not names:
             self.message.emit("Every video has human labels: nothing to re-annotate")
             return False
@@ -115,8 +118,10 @@ class LearningActions(QObject):
             self.message.emit("Open a folder first")
             return False
         counts = self.project.store.classes.labelled_seconds()
-        ranked = sorted((e for e in self.project.entries.values() if e.status == "done"),
-                        key=lambda e: -(e.label_next or 0.0))[:CANDIDATE_VIDEOS]
+        ranked = sorted(
+            (e for e in self.project.entries.values() if e.status == "done"),
+            key=lambda e: -(e.label_next or 0.0),
+        )[:CANDIDATE_VIDEOS]
         candidates = []
         for entry in ranked:
             predictions = self.project.predictions(entry.name)
@@ -125,8 +130,9 @@ class LearningActions(QObject):
                 if (entry.name, second) not in self._visited:
                     candidates.append((worth, entry.name, second))
         if not candidates:
-            self.message.emit("No suggestion left: annotate videos first, or every doubtful "
-                              "second has a label")
+            self.message.emit(
+                "No suggestion left: annotate videos first, or every doubtful second has a label"
+            )
             return False
         # Best worth first; on a tie, the earlier video and second.
         worth, name, second = min(candidates, key=lambda c: (-c[0], c[1], c[2]))
@@ -135,6 +141,8 @@ class LearningActions(QObject):
             self.window.folder_view.select(name)
         self.window.timeline.seek(float(second))
         self.window.timeline.set_selection(None)
-        self.message.emit(f"Label next: {name} at {second} s (worth {worth:.2f}: the model is "
-                          "unsure, its heads disagree, or its class has few labels)")
+        self.message.emit(
+            f"Label next: {name} at {second} s (worth {worth:.2f}: the model is "
+            "unsure, its heads disagree, or its class has few labels)"
+        )
         return True

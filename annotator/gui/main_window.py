@@ -11,9 +11,19 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QDockWidget, QDoubleSpinBox, QFileDialog, QGroupBox,
-                               QHBoxLayout, QLabel, QMainWindow, QMessageBox, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.conventions import UNFAMILIAR_WARNING_SHARE
 from ..core.errors import AnnotatorError
@@ -49,23 +59,24 @@ def _boxed(title: str, widget: QWidget) -> QGroupBox:
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: AppSettings | None = None, cache_dir=None):
-        refcount_guard.install()   # before the first of many signals (see its docstring)
+        refcount_guard.install()  # before the first of many signals (see its docstring)
         super().__init__()
         self.setWindowTitle("AV Annotator")
         self.settings = settings or AppSettings()
         self.project = ProjectState(self)
         self.timeline = TimelineState(self)
-        self.review = ReviewActions(self.project, self.timeline, self,
-                                    open_video=lambda name: self.folder_view.select(name))
+        self.review = ReviewActions(
+            self.project, self.timeline, self, open_video=lambda name: self.folder_view.select(name)
+        )
         self.annotation = AnnotationController(self.project, cache_dir, self)
         self._preview_signals, self._probe_signals = TaskSignals(self), TaskSignals(self)
-        self._preview_task: PreviewTask | None = None   # the shown video's, cancelled on a switch
+        self._preview_task: PreviewTask | None = None  # the shown video's, cancelled on a switch
         self.tasks = BackgroundTasks()
         self._message_box: QMessageBox | None = None
         self._build_widgets()
         self.learning = LearningActions(self, cache_dir)
         self.actions: dict[str, QAction] = build_actions(self)
-        install_interchange_actions(self)     # File → Import labels…, Export as…
+        install_interchange_actions(self)  # File → Import labels…, Export as…
         self._connect()
         self._restore_settings()
         self.bundle_panel.reload(self.settings.value("bundle"))
@@ -84,8 +95,9 @@ class MainWindow(QMainWindow):
         self.folder_dock = QDockWidget("Folder", self)
         self.folder_dock.setObjectName("folderDock")
         self.folder_dock.setWidget(side)
-        self.folder_dock.setFeatures(QDockWidget.DockWidgetMovable |
-                                     QDockWidget.DockWidgetFloatable)
+        self.folder_dock.setFeatures(
+            QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+        )
         self.addDockWidget(Qt.LeftDockWidgetArea, self.folder_dock)
         self.resizeDocks([self.folder_dock], [460], Qt.Horizontal)
 
@@ -97,8 +109,10 @@ class MainWindow(QMainWindow):
         self.threshold.setSingleStep(0.05)
         self.threshold.setDecimals(2)
         self.threshold.setValue(self.timeline.threshold)
-        self.threshold.setToolTip("Predictions below this confidence are faint and count as "
-                                  "doubtful (N jumps to the next one)")
+        self.threshold.setToolTip(
+            "Predictions below this confidence are faint and count as "
+            "doubtful (N jumps to the next one)"
+        )
         self.predicted_by = QLabel("")
         self.predicted_by.setToolTip("The model whose predictions the timeline shows")
         review_bar = QHBoxLayout()
@@ -117,7 +131,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.player)
         self.splitter.addWidget(timeline_panel)
         self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 0)   # the timeline keeps its height; the picture grows
+        self.splitter.setStretchFactor(1, 0)  # the timeline keeps its height; the picture grows
         self.setCentralWidget(self.splitter)
         self.review_status = ReviewStatus(self.statusBar(), self.player.sound_notice)
         self.statusBar().showMessage("Open a folder of videos (Ctrl+O)")
@@ -145,11 +159,12 @@ class MainWindow(QMainWindow):
         self.timeline.thresholdChanged.connect(self._show_threshold)
         self._preview_signals.done.connect(self._on_preview)
         self._preview_signals.failed.connect(
-            lambda name, reason: self.status(f"{name}: cannot show pictures or sound ({reason})"))
+            lambda name, reason: self.status(f"{name}: cannot show pictures or sound ({reason})")
+        )
         self._probe_signals.done.connect(self.project.record_duration)
         self.project.videoUpdated.connect(self._on_video_updated)
         self._probe_signals.failed.connect(self.project.record_failure)
-        if self.player.sound_notice:   # said once here; the status bar keeps a short mark
+        if self.player.sound_notice:  # said once here; the status bar keeps a short mark
             self.status(self.player.sound_notice)
 
     # ---- messages ----------------------------------------------------------------------------
@@ -161,17 +176,22 @@ class MainWindow(QMainWindow):
         """Say what went wrong in the status bar and in a window that does not block."""
         log.warning(text)
         self.status(text)
-        self._message_box = QMessageBox(QMessageBox.Warning, "AV Annotator", text,
-                                        QMessageBox.Ok, self)
+        self._message_box = QMessageBox(
+            QMessageBox.Warning, "AV Annotator", text, QMessageBox.Ok, self
+        )
         self._message_box.open()
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self).exec()
 
     def show_about(self) -> None:
-        QMessageBox.about(self, "AV Annotator", "Labels every second of local videos from "
-                          "sound and picture together.<br>Edits are saved as you make them in "
-                          f"<code>{self.project.store.path if self.project.store else '…'}</code>")
+        QMessageBox.about(
+            self,
+            "AV Annotator",
+            "Labels every second of local videos from "
+            "sound and picture together.<br>Edits are saved as you make them in "
+            f"<code>{self.project.store.path if self.project.store else '…'}</code>",
+        )
 
     # ---- folder and videos -------------------------------------------------------------------
 
@@ -200,9 +220,12 @@ class MainWindow(QMainWindow):
         self.timeline.show_video(None, 0.0, None, None, {})
         self.player.set_source(None)
         videos = self.project.names()
-        self.status(f"{len(videos)} video(s) in {self.project.folder}; edits are saved in "
-                    f"{self.project.store.path}" if videos else
-                    f"No videos in {self.project.folder}")
+        self.status(
+            f"{len(videos)} video(s) in {self.project.folder}; edits are saved in "
+            f"{self.project.store.path}"
+            if videos
+            else f"No videos in {self.project.folder}"
+        )
         self._on_writer(self.project.read_only_reason(), quiet=not self.project.read_only)
         unprobed = [(e.name, e.path) for e in self.project.unprobed()]
         if unprobed:
@@ -234,19 +257,23 @@ class MainWindow(QMainWindow):
         if entry.status == "failed":
             self.status(f"{name}: {entry.reason}")
         elif self.timeline.unfamiliar_share() >= UNFAMILIAR_WARNING_SHARE:
-            self.status(f"{name}: {self.timeline.unfamiliar_share() * 100:.0f} % of this video "
-                        "is unlike the model's training data")
+            self.status(
+                f"{name}: {self.timeline.unfamiliar_share() * 100:.0f} % of this video "
+                "is unlike the model's training data"
+            )
         if not unreadable:
             self._preview_task = self.tasks.start(
-                PreviewTask(name, entry.path, self._preview_signals))
+                PreviewTask(name, entry.path, self._preview_signals)
+            )
         self._show_predicted_by()
 
     def _show_predicted_by(self) -> None:
         name = self.timeline.video
         entry = self.project.entry(name) if name in self.project.entries else None
         chosen = self.bundle_panel.current()
-        self.predicted_by.setText(predictions_line(entry, self.timeline.predictions,
-                                                   chosen.tag if chosen else ""))
+        self.predicted_by.setText(
+            predictions_line(entry, self.timeline.predictions, chosen.tag if chosen else "")
+        )
 
     def _on_writer(self, reason: str, quiet: bool = False) -> None:
         """This window became the folder's editor, or read-only: say so where it shows."""
@@ -266,9 +293,10 @@ class MainWindow(QMainWindow):
             self.timeline.set_human(human)
         predictions = self.project.predictions(name)
         shown = self.timeline.predictions
-        if (shown is None) != predictions.empty or (shown is not None and not
-                                                     shown.reset_index(drop=True).equals(
-                                                         predictions.reset_index(drop=True))):
+        if (shown is None) != predictions.empty or (
+            shown is not None
+            and not shown.reset_index(drop=True).equals(predictions.reset_index(drop=True))
+        ):
             self._on_video_annotated(name)
         self._show_predicted_by()
 
@@ -283,8 +311,11 @@ class MainWindow(QMainWindow):
             predictions = self.project.predictions(name)
             if len(predictions):
                 self.timeline.set_duration(float(predictions["end"].iloc[-1]))
-            self.timeline.set_predictions(predictions, self.project.attention(name),
-                                          familiarity=self.project.familiarity(name))
+            self.timeline.set_predictions(
+                predictions,
+                self.project.attention(name),
+                familiarity=self.project.familiarity(name),
+            )
             self._show_predicted_by()
 
     def _on_video_updated(self, name: str) -> None:
@@ -299,7 +330,7 @@ class MainWindow(QMainWindow):
         if bundle is None:
             return
         self.settings.set_value("bundle", bundle.name)
-        if self.project.store is None:   # with a folder open, the palette is the project's
+        if self.project.store is None:  # with a folder open, the palette is the project's
             self.timeline.set_classes(bundle.classes)
             self.palette.rebuild()
         if self.timeline.video is not None:
@@ -326,9 +357,13 @@ class MainWindow(QMainWindow):
         if self.project.store is None:
             self.status("Open a folder first")
             return
-        dialog = ExportDialog(self.project.folder, self.timeline.video is not None,
-                              len(self.folder_view.selected_names()), self,
-                              formats=interchange_formats())
+        dialog = ExportDialog(
+            self.project.folder,
+            self.timeline.video is not None,
+            len(self.folder_view.selected_names()),
+            self,
+            formats=interchange_formats(),
+        )
         if dialog.exec():
             choice = dialog.choice()
             if choice.format == CSV_FORMAT:
@@ -339,7 +374,7 @@ class MainWindow(QMainWindow):
     def export_in_format(self, scope: str, fmt: str, out: Path) -> bool:
         """Another label format (core.formats), written by the interchange module's exporter."""
         try:
-            from .interchange import export_for_window   # File → Export as… (interchange)
+            from .interchange import export_for_window  # File → Export as… (interchange)
         except ImportError:
             self.show_error(f"Export as {fmt} is not available in this installation")
             return False
@@ -352,9 +387,11 @@ class MainWindow(QMainWindow):
         return True
 
     def export(self, scope: str, per_second: Path, segments: Path | None = None) -> bool:
-        names = {"current": [self.timeline.video] if self.timeline.video else [],
-                 "selected": self.folder_view.selected_names(),
-                 "all": self.project.names()}[scope]
+        names = {
+            "current": [self.timeline.video] if self.timeline.video else [],
+            "selected": self.folder_view.selected_names(),
+            "all": self.project.names(),
+        }[scope]
         try:
             result = export_csv(self.project, names, per_second, segments)
         except AnnotatorError as exc:
@@ -378,9 +415,11 @@ class MainWindow(QMainWindow):
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
         self.timeline.set_threshold(self.settings.value("threshold", 0.5, float))
-        self.timeline.set_audio_view(self.settings.value("audio_view", "waveform", str)
-                                     if self.settings.value("audio_view") in
-                                     ("waveform", "spectrogram") else "waveform")
+        self.timeline.set_audio_view(
+            self.settings.value("audio_view", "waveform", str)
+            if self.settings.value("audio_view") in ("waveform", "spectrogram")
+            else "waveform"
+        )
         self._refresh_recent()
 
     def save_settings(self) -> None:
@@ -396,7 +435,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.save_settings()
         if self.learning.train_dialog is not None:
-            self.learning.train_dialog.close()   # cancels a training run: nothing half-written
+            self.learning.train_dialog.close()  # cancels a training run: nothing half-written
         self.player.stop()
         self.annotation.cancel()
         self.annotation.wait()

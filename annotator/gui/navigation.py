@@ -26,8 +26,13 @@ class Navigator:
     shown video it opens the next video in the folder's order that has one (`open_video`),
     and after the last video it wraps round. Without `open_video` it stays in the video."""
 
-    def __init__(self, project: ProjectState, timeline: TimelineState,
-                 open_video: Callable[[str], None] | None, say: Callable[[str], None]):
+    def __init__(
+        self,
+        project: ProjectState,
+        timeline: TimelineState,
+        open_video: Callable[[str], None] | None,
+        say: Callable[[str], None],
+    ):
         self.project, self.timeline = project, timeline
         self.open_video, self.say = open_video, say
         self._scratch: TimelineState | None = None
@@ -65,7 +70,7 @@ class Navigator:
             found = self.seconds_of(name, kind)
             if found:
                 return self._go(name, found[0] if step > 0 else found[-1], len(found), what)
-        if seconds:   # only this video has any: wrap round inside it
+        if seconds:  # only this video has any: wrap round inside it
             return self._go(video, seconds[0] if step > 0 else seconds[-1], len(seconds), what)
         self.say(f"No second {what}" + (" in any video" if self._order(step) else ""))
         return False
@@ -85,8 +90,11 @@ class Navigator:
             self.say("Open a video first")
             return False
         labels = [self.timeline.label_at(s) for s in range(self.timeline.seconds)]
-        starts = [s for s, label in enumerate(labels)
-                  if label != BACKGROUND and (s == 0 or labels[s - 1] != label)]
+        starts = [
+            s
+            for s, label in enumerate(labels)
+            if label != BACKGROUND and (s == 0 or labels[s - 1] != label)
+        ]
         here = self.timeline.cursor_second()
         ahead = [s for s in starts if (s > here if step > 0 else s < here)]
         if not ahead:

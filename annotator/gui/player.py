@@ -14,8 +14,17 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QUrl, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider,
-                               QStackedLayout, QStyle, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QStackedLayout,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .still_frame import FrameGrabber, StillPicture
 from .timeline.lanes import format_time
@@ -47,7 +56,7 @@ class PlayerView(QWidget):
     """Picture, play/pause, speed, mute and volume, and the time; `unavailable` says why
     playback is off, if it is, and `sound_notice` why there is no sound."""
 
-    message = Signal(str)   # a line for the status bar (playback problems)
+    message = Signal(str)  # a line for the status bar (playback problems)
 
     def __init__(self, state: TimelineState, parent=None):
         super().__init__(parent)
@@ -66,10 +75,13 @@ class PlayerView(QWidget):
         if classes:
             self._build_player(*classes)
             self._stack.addWidget(self.video_widget)
-        self.sound_notice = (f"{self.unavailable}: no sound output; the picture at the cursor "
-                             "is still shown" if self.unavailable else
-                             "no sound output: this computer has no audio device"
-                             if _no_audio_device() else "")
+        self.sound_notice = (
+            f"{self.unavailable}: no sound output; the picture at the cursor is still shown"
+            if self.unavailable
+            else "no sound output: this computer has no audio device"
+            if _no_audio_device()
+            else ""
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._stack, 1)
@@ -152,7 +164,7 @@ class PlayerView(QWidget):
             self.player.pause()
             return
         if self.state.duration and self.state.cursor >= self.state.duration - 0.05:
-            self.state.seek(0.0)            # played to the end: start again
+            self.state.seek(0.0)  # played to the end: start again
         self.player.setPosition(int(self.state.cursor * 1000))
         self.player.play()
 
@@ -160,6 +172,7 @@ class PlayerView(QWidget):
         if self.player is None:
             return False
         from PySide6.QtMultimedia import QMediaPlayer
+
         return self.player.playbackState() == QMediaPlayer.PlayingState
 
     def stop(self) -> None:
@@ -231,7 +244,7 @@ class PlayerView(QWidget):
     def _on_cursor(self, seconds: float) -> None:
         self._show_time(seconds)
         if not self.is_playing():
-            self.frames.request(seconds)   # a seek, jump or step: show the picture there
+            self.frames.request(seconds)  # a seek, jump or step: show the picture there
 
     def _on_frame(self, seconds: float, picture) -> None:
         if self.is_playing():
@@ -251,7 +264,7 @@ class PlayerView(QWidget):
         self.play_button.setIcon(self.style().standardIcon(icon))
         if playing:
             self._stack.setCurrentWidget(self.video_widget)
-        else:   # paused or stopped: the decoded picture at the cursor takes over
+        else:  # paused or stopped: the decoded picture at the cursor takes over
             self.frames.request(self.state.cursor)
 
     def _on_media_status(self, status) -> None:

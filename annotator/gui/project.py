@@ -38,29 +38,35 @@ POLL_MS = 1000
 
 @dataclass
 class VideoEntry:
-    name: str                 # path relative to the folder: the store's key
+    name: str  # path relative to the folder: the store's key
     path: Path
     duration: float | None = None
-    status: str = "pending"   # pending, running, done or failed
+    status: str = "pending"  # pending, running, done or failed
     reason: str = ""
     model: str = ""
     main_label: str = ""
     edited_seconds: int = 0
-    label_next: float | None = None   # how much labelling it would help (core.suggestions)
+    label_next: float | None = None  # how much labelling it would help (core.suggestions)
 
 
-_UNKNOWN_ROW = {"duration": None, "status": "pending", "reason": "", "model": "",
-                "main_label": "", "edited_seconds": 0}
+_UNKNOWN_ROW = {
+    "duration": None,
+    "status": "pending",
+    "reason": "",
+    "model": "",
+    "main_label": "",
+    "edited_seconds": 0,
+}
 
 
 class ProjectState(QObject):
     folderOpened = Signal(str)
-    videosChanged = Signal()          # the list itself changed (new folder, new files)
-    videoUpdated = Signal(str)        # one video's status, duration or labels changed
-    labelsChanged = Signal(str)       # a video's human labels changed (an edit, undo or redo)
-    writerChanged = Signal(str)       # '' when this window edits, else who does and why not here
-    storeChanged = Signal()           # another window or process wrote: shown data may be stale
-    classesChanged = Signal()         # the project's class list changed (names, colours, order)
+    videosChanged = Signal()  # the list itself changed (new folder, new files)
+    videoUpdated = Signal(str)  # one video's status, duration or labels changed
+    labelsChanged = Signal(str)  # a video's human labels changed (an edit, undo or redo)
+    writerChanged = Signal(str)  # '' when this window edits, else who does and why not here
+    storeChanged = Signal()  # another window or process wrote: shown data may be stale
+    classesChanged = Signal()  # the project's class list changed (names, colours, order)
 
     def __init__(self, parent=None):
         refcount_guard.install()
@@ -104,8 +110,16 @@ class ProjectState(QObject):
     @staticmethod
     def _entry_from(name: str, path: Path, row: dict) -> VideoEntry:
         duration = None if pd.isna(row["duration"]) else float(row["duration"])
-        return VideoEntry(name, path, duration, row["status"], row["reason"], row["model"],
-                          row["main_label"], int(row["edited_seconds"]))
+        return VideoEntry(
+            name,
+            path,
+            duration,
+            row["status"],
+            row["reason"],
+            row["model"],
+            row["main_label"],
+            int(row["edited_seconds"]),
+        )
 
     def close(self) -> None:
         self.poll_timer.stop()
@@ -123,8 +137,10 @@ class ProjectState(QObject):
         """'' when this window may edit, else a sentence saying who edits the folder."""
         if not self.read_only:
             return ""
-        return (f"Read-only: {self.store.read_only_because.describe()} is editing this folder; "
-                "this window shows its edits and can edit once it closes")
+        return (
+            f"Read-only: {self.store.read_only_because.describe()} is editing this folder; "
+            "this window shows its edits and can edit once it closes"
+        )
 
     def poll(self) -> None:
         """Keep or take the writer lease and pick up what others wrote (the timer calls this
@@ -137,7 +153,7 @@ class ProjectState(QObject):
                 self.store.keep_writer()
                 self._last_heartbeat = time.monotonic()
             changed = self.store.changed_elsewhere()
-        except sqlite3.Error as exc:   # busy for longer than the timeout: next tick
+        except sqlite3.Error as exc:  # busy for longer than the timeout: next tick
             log.warning("%s: could not check the project store (%s)", self.store.path, exc)
             return
         if self.store.read_only != was_read_only:
@@ -173,7 +189,7 @@ class ProjectState(QObject):
     # ---- results arriving from workers -------------------------------------------------------
 
     def record_duration(self, name: str, duration: float) -> None:
-        if not self.read_only:   # a read-only window keeps it in memory; the writer stores it
+        if not self.read_only:  # a read-only window keeps it in memory; the writer stores it
             self.store.add_videos({name: duration})
         self.entries[name].duration = duration
         self.videoUpdated.emit(name)
@@ -187,15 +203,16 @@ class ProjectState(QObject):
         self._refresh(name)
 
     def record_failure(self, name: str, reason: str) -> None:
-        if self.read_only:   # a probe found it unreadable: shown here, stored by the writer
+        if self.read_only:  # a probe found it unreadable: shown here, stored by the writer
             self.entries[name].status, self.entries[name].reason = "failed", reason
             self.videoUpdated.emit(name)
             return
         self.store.set_status(name, "failed", reason)
         self._refresh(name)
 
-    def record_predictions(self, name: str, table: pd.DataFrame, attention,
-                           familiarity=None) -> None:
+    def record_predictions(
+        self, name: str, table: pd.DataFrame, attention, familiarity=None
+    ) -> None:
         self.store.save_predictions(name, table, attention, familiarity)
         self._refresh(name)
 
@@ -203,13 +220,14 @@ class ProjectState(QObject):
         entry = self.entries[name]
         try:
             row = self.store.video(name)
-        except AnnotatorError:   # read-only, and the writer has not registered this file yet
+        except AnnotatorError:  # read-only, and the writer has not registered this file yet
             return
         self.entries[name] = self._entry_from(name, entry.path, row)
         if self.entries[name].duration is None:
             self.entries[name].duration = entry.duration
         self.entries[name].label_next = self._label_next(
-            name, self.store.classes.labelled_seconds())
+            name, self.store.classes.labelled_seconds()
+        )
         self.videoUpdated.emit(name)
 
     def _label_next(self, name: str, counts: dict) -> float:
@@ -247,9 +265,14 @@ class ProjectState(QObject):
             self.classesChanged.emit()
         return edit_id
 
-    def change_labels(self, name: str, labels: dict[int, str | None], description: str,
-                      expected: dict[int, str | None], all_or_nothing: bool = False
-                      ) -> LabelChange:
+    def change_labels(
+        self,
+        name: str,
+        labels: dict[int, str | None],
+        description: str,
+        expected: dict[int, str | None],
+        all_or_nothing: bool = False,
+    ) -> LabelChange:
         """Compare-and-swap an edit into the store (see ProjectStore.change_labels)."""
         change = self.store.change_labels(name, labels, description, expected, all_or_nothing)
         self._refresh(name)
@@ -261,11 +284,17 @@ class ProjectState(QObject):
         (the shown video and N/D's look at the others both read it here)."""
         entry = self.entries[name]
         predictions = self.predictions(name)
-        duration = entry.duration or (float(predictions["end"].iloc[-1]) if len(predictions)
-                                      else 0.0)
-        return {"video": name, "duration": duration, "predictions": predictions,
-                "attention": self.attention(name), "human": self.human_labels(name),
-                "familiarity": self.familiarity(name)}
+        duration = entry.duration or (
+            float(predictions["end"].iloc[-1]) if len(predictions) else 0.0
+        )
+        return {
+            "video": name,
+            "duration": duration,
+            "predictions": predictions,
+            "attention": self.attention(name),
+            "human": self.human_labels(name),
+            "familiarity": self.familiarity(name),
+        }
 
     # ---- the project's classes ---------------------------------------------------------------
 
@@ -293,6 +322,7 @@ class ProjectState(QObject):
             self._refresh(name)
         self.classesChanged.emit()
         return result if isinstance(result, int) else 0
+
     def to_annotate(self, names: list[str], again: bool) -> list[str]:
         """The videos of `names` a run should process: done ones only when asked `again`."""
         return [n for n in names if again or self.entries[n].status not in ("done", "running")]

@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, QSize, Signal
 
 log = logging.getLogger(__name__)
 
-_MARGIN = 2 ** 40
+_MARGIN = 2**40
 _PROBES = 16
 _installed = False
 
@@ -40,8 +40,10 @@ def leaks_singleton_references() -> bool:
     for _ in range(_PROBES):
         size.setWidth(2)
         probe.probed.emit(0)
-    return (sys.getrefcount(None) <= none_before - _PROBES // 2
-            or sys.getrefcount(True) <= true_before - _PROBES // 2)
+    return (
+        sys.getrefcount(None) <= none_before - _PROBES // 2
+        or sys.getrefcount(True) <= true_before - _PROBES // 2
+    )
 
 
 def install() -> bool:

@@ -17,7 +17,7 @@ class AppSettings:
 
     def recent_folders(self) -> list[str]:
         value = self.qt.value("recent_folders", [])
-        if isinstance(value, str):   # QSettings returns a lone string for a one-item list
+        if isinstance(value, str):  # QSettings returns a lone string for a one-item list
             value = [value]
         return [folder for folder in value or [] if folder]
 

@@ -13,8 +13,12 @@ SHORTCUTS = [
     ("annotate_all", "Ctrl+R", "Annotate every video not done yet", "Project"),
     ("annotate_selected", "Ctrl+Shift+R", "Annotate the selected videos", "Project"),
     ("cancel", "Ctrl+.", "Cancel the annotation run", "Project"),
-    ("classes", "Ctrl+K", "Classes of this project: add, rename, recolour, merge, remove",
-     "Project"),
+    (
+        "classes",
+        "Ctrl+K",
+        "Classes of this project: add, rename, recolour, merge, remove",
+        "Project",
+    ),
     ("train", "Ctrl+T", "Train on my labels (a new model from the human labels)", "Project"),
     ("play", "Space", "Play or pause", "Playback"),
     ("step_back", "Left", "One second back", "Playback"),
@@ -26,17 +30,36 @@ SHORTCUTS = [
     ("mute", "Ctrl+M", "Mute or unmute", "Playback"),
     ("louder", "Ctrl+Up", "Volume up", "Playback"),
     ("quieter", "Ctrl+Down", "Volume down", "Playback"),
-    ("next_doubtful", "N",
-     "Next doubtful second (below the threshold or unfamiliar), on into the next videos",
-     "Navigation"),
-    ("previous_doubtful", "Shift+N", "Previous doubtful second, back into earlier videos",
-     "Navigation"),
-    ("next_disagreement", "D", "Next second where audio and visual disagree, on into the next "
-     "videos", "Navigation"),
-    ("previous_disagreement", "Shift+D", "Previous second where audio and visual disagree",
-     "Navigation"),
-    ("label_next", "L", "Label next: the second, in any video, where a label would help most",
-     "Navigation"),
+    (
+        "next_doubtful",
+        "N",
+        "Next doubtful second (below the threshold or unfamiliar), on into the next videos",
+        "Navigation",
+    ),
+    (
+        "previous_doubtful",
+        "Shift+N",
+        "Previous doubtful second, back into earlier videos",
+        "Navigation",
+    ),
+    (
+        "next_disagreement",
+        "D",
+        "Next second where audio and visual disagree, on into the next videos",
+        "Navigation",
+    ),
+    (
+        "previous_disagreement",
+        "Shift+D",
+        "Previous second where audio and visual disagree",
+        "Navigation",
+    ),
+    (
+        "label_next",
+        "L",
+        "Label next: the second, in any video, where a label would help most",
+        "Navigation",
+    ),
     ("next_segment", "Ctrl+Right", "Start of the next segment", "Navigation"),
     ("previous_segment", "Ctrl+Left", "Start of the previous segment", "Navigation"),
     ("zoom_in", "Ctrl++", "Zoom in (or Ctrl+wheel)", "Navigation"),
@@ -45,15 +68,27 @@ SHORTCUTS = [
     ("threshold_up", "]", "Raise the confidence threshold by 0.05", "Navigation"),
     ("threshold_down", "[", "Lower the confidence threshold by 0.05", "Navigation"),
     ("toggle_audio_view", "W", "Sound lane: waveform or spectrogram", "Navigation"),
-    ("assign", "1 … 9", "Label the second at the cursor with class 1…9 (also while playing)",
-     "Review"),
+    (
+        "assign",
+        "1 … 9",
+        "Label the second at the cursor with class 1…9 (also while playing)",
+        "Review",
+    ),
     ("assign_background", "0", "Label the second at the cursor as background", "Review"),
-    ("accept", "A", "Accept the predictions of the selection (or of the segment at the cursor)",
-     "Review"),
+    (
+        "accept",
+        "A",
+        "Accept the predictions of the selection (or of the segment at the cursor)",
+        "Review",
+    ),
     ("split", "S", "Split the segment at the cursor: its rest takes the active label", "Review"),
     ("merge", "M", "Merge the segment at the cursor with the next one", "Review"),
-    ("clear", "Delete", "Remove human labels from the selection (or the cursor's second)",
-     "Review"),
+    (
+        "clear",
+        "Delete",
+        "Remove human labels from the selection (or the cursor's second)",
+        "Review",
+    ),
     ("select_none", "Esc", "Clear the selection", "Review"),
     ("undo", "Ctrl+Z", "Undo the last edit of this video", "Review"),
     ("redo", "Ctrl+Shift+Z", "Redo", "Review"),
@@ -76,11 +111,14 @@ def reference_html() -> str:
         if this_group != group:
             parts.append(f"<tr><td colspan=2><h3>{html.escape(this_group)}</h3></td></tr>")
             group = this_group
-        parts.append(f"<tr><td><code>{html.escape(keys)}</code>&nbsp;&nbsp;</td>"
-                     f"<td>{html.escape(text)}</td></tr>")
+        parts.append(
+            f"<tr><td><code>{html.escape(keys)}</code>&nbsp;&nbsp;</td>"
+            f"<td>{html.escape(text)}</td></tr>"
+        )
     parts.append("<tr><td colspan=2><h3>Mouse on the timeline</h3></td></tr>")
-    parts += [f"<tr><td>{html.escape(g)}&nbsp;&nbsp;</td><td>{html.escape(t)}</td></tr>"
-              for g, t in MOUSE]
+    parts += [
+        f"<tr><td>{html.escape(g)}&nbsp;&nbsp;</td><td>{html.escape(t)}</td></tr>" for g, t in MOUSE
+    ]
     return "<table>" + "".join(parts) + "</table>"
 
 

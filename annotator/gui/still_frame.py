@@ -35,14 +35,14 @@ def display_size(width: int, height: int) -> tuple[int, int]:
 
 
 class _JobSignals(QObject):
-    done = Signal(int, float, object, object)   # generation, time asked, picture or None, info
+    done = Signal(int, float, object, object)  # generation, time asked, picture or None, info
     failed = Signal(int, str)
 
 
 class _FrameJob(QRunnable):
     def __init__(self, path, seconds: float, info, generation: int, signals: _JobSignals):
         super().__init__()
-        self.setAutoDelete(False)   # the grabber holds it until it has run
+        self.setAutoDelete(False)  # the grabber holds it until it has run
         self.path, self.seconds, self.info = path, seconds, info
         self.generation, self.signals = generation, signals
 
@@ -59,7 +59,7 @@ class _FrameJob(QRunnable):
             frame_time = 1.0 / info.fps if info.fps else 0.04
             # The last picture starts one frame before the end: past it there is none.
             at = min(self.seconds, max(0.0, info.duration - frame_time))
-            if info.fps:   # the picture on screen at `at` is the one that started before it
+            if info.fps:  # the picture on screen at `at` is the one that started before it
                 at = math.floor(at * info.fps + 1e-6) / info.fps
             picture = frame_at(self.path, at, width, height)
             if picture is None and at > 0:
@@ -72,13 +72,13 @@ class _FrameJob(QRunnable):
 class FrameGrabber(QObject):
     """Pictures of one video at asked times: `frameReady(time, picture)`."""
 
-    frameReady = Signal(float, object)    # the time asked for, (h, w, 3) uint8 or None
+    frameReady = Signal(float, object)  # the time asked for, (h, w, 3) uint8 or None
     failed = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.path = None
-        self.info = None                  # MediaInfo once the first picture is decoded
+        self.info = None  # MediaInfo once the first picture is decoded
         self._generation = 0
         self._job: _FrameJob | None = None
         self._pending: float | None = None
@@ -109,7 +109,7 @@ class FrameGrabber(QObject):
             self.frameReady.emit(seconds, self._cache[key])
             return
         if self._job is not None:
-            self._pending = seconds   # decode it when the one in hand is done
+            self._pending = seconds  # decode it when the one in hand is done
             return
         self._job = _FrameJob(self.path, seconds, self.info, self._generation, self._signals)
         self._pool.start(self._job)
@@ -156,15 +156,15 @@ class StillPicture(QWidget):
         self.setMinimumSize(160, 90)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
 
-    def show_picture(self, picture: np.ndarray | None, seconds: float | None,
-                     note: str = "") -> None:
+    def show_picture(
+        self, picture: np.ndarray | None, seconds: float | None, note: str = ""
+    ) -> None:
         self.picture, self.time, self.note = picture, seconds, note
         self._image = None
         if picture is not None:
             data = np.ascontiguousarray(picture)
             height, width = data.shape[:2]
-            self._image = QImage(data.data, width, height, 3 * width,
-                                 QImage.Format_RGB888).copy()
+            self._image = QImage(data.data, width, height, 3 * width, QImage.Format_RGB888).copy()
         self.update()
 
     def paintEvent(self, _event) -> None:
@@ -173,12 +173,12 @@ class StillPicture(QWidget):
         if self._image is not None:
             scale = min(self.width() / self._image.width(), self.height() / self._image.height())
             width, height = self._image.width() * scale, self._image.height() * scale
-            target = QRectF((self.width() - width) / 2, (self.height() - height) / 2,
-                            width, height)
+            target = QRectF((self.width() - width) / 2, (self.height() - height) / 2, width, height)
             painter.setRenderHint(QPainter.SmoothPixmapTransform, True)
             painter.drawImage(target, self._image)
         elif self.note:
             painter.setPen(QColor("#c8ccd2"))
-            painter.drawText(self.rect().adjusted(12, 12, -12, -12),
-                             Qt.AlignCenter | Qt.TextWordWrap, self.note)
+            painter.drawText(
+                self.rect().adjusted(12, 12, -12, -12), Qt.AlignCenter | Qt.TextWordWrap, self.note
+            )
         painter.end()

@@ -50,8 +50,8 @@ def _minutes(seconds: float) -> str:
 
 
 class TrainDialog(QDialog):
-    trained = Signal(str)               # the new bundle's folder
-    reannotateRequested = Signal(str)   # the bundle to re-annotate the unreviewed videos with
+    trained = Signal(str)  # the new bundle's folder
+    reannotateRequested = Signal(str)  # the bundle to re-annotate the unreviewed videos with
 
     def __init__(self, project: ProjectState, cache_dir=None, parent=None):
         super().__init__(parent)
@@ -68,15 +68,17 @@ class TrainDialog(QDialog):
         self.architecture = QComboBox()
         for name in model_type_names():
             self.architecture.addItem(name)
-            self.architecture.setItemData(self.architecture.count() - 1,
-                                          model_type(name).description, 3)  # tool tip
+            self.architecture.setItemData(
+                self.architecture.count() - 1, model_type(name).description, 3
+            )  # tool tip
         self.architecture.setCurrentText(OWN_LABELS_DEFAULT)
         self.name = QLineEdit(self._free_name())
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 500)
         self.epochs.setValue(DEFAULT_EPOCHS)
-        self.epochs.setToolTip("At most; training stops earlier when the held-out videos stop "
-                               "improving")
+        self.epochs.setToolTip(
+            "At most; training stops earlier when the held-out videos stop improving"
+        )
         form = QFormLayout()
         form.addRow("Model type", self.architecture)
         form.addRow("Name", self.name)
@@ -89,8 +91,12 @@ class TrainDialog(QDialog):
         self.result.setWordWrap(True)
         self.per_class, self.confusion = QTableWidget(), QTableWidget()
         buttons = QHBoxLayout()
-        for button in (self.train_button, self.cancel_button, self.reannotate_button,
-                       self.close_button):
+        for button in (
+            self.train_button,
+            self.cancel_button,
+            self.reannotate_button,
+            self.close_button,
+        ):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         for widget in (self.summary, self.problems):
@@ -117,13 +123,18 @@ class TrainDialog(QDialog):
         labelled = load_project_labels(self.project.store.path)
         counts = labelled_counts(labelled.videos)
         videos = sum(1 for v in labelled.videos if v.labelled_seconds())
-        parts = [f"{html.escape(name)} {count} s" for name, count in
-                 sorted(counts.items(), key=lambda item: (item[0] == BACKGROUND, item[0]))]
+        parts = [
+            f"{html.escape(name)} {count} s"
+            for name, count in sorted(
+                counts.items(), key=lambda item: (item[0] == BACKGROUND, item[0])
+            )
+        ]
         self.summary.setText(
             f"{sum(counts.values())} labelled second(s) in {videos} video(s)"
             + (": " + ", ".join(parts) if parts else "")
             + ". Only seconds a person labelled (or accepted) teach the model; seconds nobody "
-              "labelled are left out, never taken as background.")
+            "labelled are left out, never taken as background."
+        )
         self.label_problems = label_problems(labelled)
         self._check()
 
@@ -140,8 +151,10 @@ class TrainDialog(QDialog):
     def name_problem(self) -> str:
         name = self.name.text().strip()
         if not _NAME.match(name):
-            return ("A model needs a name of letters, digits, spaces, '-', '_', '.' or '+' "
-                    "(at most 64, starting with a letter or digit).")
+            return (
+                "A model needs a name of letters, digits, spaces, '-', '_', '.' or '+' "
+                "(at most 64, starting with a letter or digit)."
+            )
         if self._taken(name):
             return f"A model named {name!r} exists already: choose another name."
         return ""
@@ -160,12 +173,22 @@ class TrainDialog(QDialog):
     def start(self) -> bool:
         self.refresh()
         if not self.train_button.isEnabled():
-            self.status.setText("Cannot train yet: " + " ".join(
-                self.label_problems + ([self.name_problem()] if self.name_problem() else [])))
+            self.status.setText(
+                "Cannot train yet: "
+                + " ".join(
+                    self.label_problems + ([self.name_problem()] if self.name_problem() else [])
+                )
+            )
             return False
         out = project_models_dir(self.project) / self.name.text().strip()
-        self.run = TrainingRun(self.project.store.path, out, self.architecture.currentText(),
-                               self.epochs.value(), self.cache_dir, parent=self)
+        self.run = TrainingRun(
+            self.project.store.path,
+            out,
+            self.architecture.currentText(),
+            self.epochs.value(),
+            self.cache_dir,
+            parent=self,
+        )
         self.run.featuresProgress.connect(self._on_features)
         self.run.epochDone.connect(self._on_epoch)
         self.run.trained.connect(self._on_trained)
@@ -200,19 +223,25 @@ class TrainDialog(QDialog):
         self.progress.setRange(0, int(report["epochs"]))
         self.progress.setValue(int(report["epoch"]))
         what = "Training" if report["phase"] == "training" else "Final model, on every video:"
-        held_out = ("" if report.get("val_accuracy") is None else
-                    f", held-out accuracy {report['val_accuracy']:.0%}")
-        self.status.setText(f"{what} epoch {report['epoch']} of {report['epochs']}: loss "
-                            f"{report['loss']:.3f}{held_out}; at most "
-                            f"{_minutes(report['seconds_left'])} left")
+        held_out = (
+            ""
+            if report.get("val_accuracy") is None
+            else f", held-out accuracy {report['val_accuracy']:.0%}"
+        )
+        self.status.setText(
+            f"{what} epoch {report['epoch']} of {report['epochs']}: loss "
+            f"{report['loss']:.3f}{held_out}; at most "
+            f"{_minutes(report['seconds_left'])} left"
+        )
 
     def _on_trained(self, path: str, card: dict) -> None:
         self.bundle_path = path
         self.show_result(card)
         self.trained.emit(path)
         unreviewed = self.unreviewed()
-        self.reannotate_button.setText(f"Re-annotate {len(unreviewed)} unreviewed video(s) "
-                                       f"with {card['name']}")
+        self.reannotate_button.setText(
+            f"Re-annotate {len(unreviewed)} unreviewed video(s) with {card['name']}"
+        )
         self.reannotate_button.setVisible(bool(unreviewed))
 
     def _on_failed(self, reason: str) -> None:
@@ -227,8 +256,11 @@ class TrainDialog(QDialog):
         self.refresh()
 
     def unreviewed(self) -> list[str]:
-        return [n for n, e in self.project.entries.items()
-                if not e.edited_seconds and e.status != "failed"]
+        return [
+            n
+            for n, e in self.project.entries.items()
+            if not e.edited_seconds and e.status != "failed"
+        ]
 
     def _reannotate(self) -> None:
         if self.bundle_path:
@@ -240,14 +272,21 @@ class TrainDialog(QDialog):
     def show_result(self, card: dict) -> None:
         metrics, training = card.get("metrics", {}), card.get("training", {})
         accuracy = metrics.get("per_second_accuracy")
-        refit = (" The saved model was then trained again on every labelled video."
-                 if training.get("final_model_trained_on_all_videos") else "")
-        self.status.setText(f"Saved {card['name']} in {training.get('training_seconds')} s "
-                            f"({training.get('epochs_run')} epochs).")
+        refit = (
+            " The saved model was then trained again on every labelled video."
+            if training.get("final_model_trained_on_all_videos")
+            else ""
+        )
+        self.status.setText(
+            f"Saved {card['name']} in {training.get('training_seconds')} s "
+            f"({training.get('epochs_run')} epochs)."
+        )
         self.result.setText(
             f"Held out: {training.get('validation_videos')} video(s), {metrics.get('seconds')} "
-            f"labelled second(s): {accuracy:.1%} per second." + refit if accuracy is not None
-            else "No video was held out, so the model was not measured.")
+            f"labelled second(s): {accuracy:.1%} per second." + refit
+            if accuracy is not None
+            else "No video was held out, so the model was not measured."
+        )
         per_class = metrics.get("per_class", {})
         self.per_class.setColumnCount(2)
         self.per_class.setHorizontalHeaderLabels(["Class", "Held-out accuracy"])
@@ -259,8 +298,9 @@ class TrainDialog(QDialog):
         self._fill_confusion(metrics.get("confusion", {}))
 
     def _fill_confusion(self, confusion: dict) -> None:
-        names = list(dict.fromkeys(list(confusion) + [p for row in confusion.values()
-                                                       for p in row]))
+        names = list(
+            dict.fromkeys(list(confusion) + [p for row in confusion.values() for p in row])
+        )
         self.confusion.setRowCount(len(names))
         self.confusion.setColumnCount(len(names))
         self.confusion.setVerticalHeaderLabels([f"is {n}" for n in names])

@@ -38,14 +38,24 @@ def run(job: dict, cancel: threading.Event) -> None:
 
     try:
         labelled = load_project_labels(job["store"])
-        emit("labels", seconds=dict(labelled_counts(labelled.videos)),
-             videos=sum(1 for v in labelled.videos if v.labelled_seconds()))
-        bundle = train(labelled, job["architecture"], job["out"], epochs=int(job["epochs"]),
-                       seed=int(job.get("seed", 0)), cache=FeatureCache(job.get("cache_dir")),
-                       progress=lambda done, total, video: emit("features", done=done,
-                                                                total=total, video=str(video)),
-                       epoch_progress=lambda report: emit("epoch", **report.as_dict()),
-                       cancel=cancel.is_set)
+        emit(
+            "labels",
+            seconds=dict(labelled_counts(labelled.videos)),
+            videos=sum(1 for v in labelled.videos if v.labelled_seconds()),
+        )
+        bundle = train(
+            labelled,
+            job["architecture"],
+            job["out"],
+            epochs=int(job["epochs"]),
+            seed=int(job.get("seed", 0)),
+            cache=FeatureCache(job.get("cache_dir")),
+            progress=lambda done, total, video: emit(
+                "features", done=done, total=total, video=str(video)
+            ),
+            epoch_progress=lambda report: emit("epoch", **report.as_dict()),
+            cancel=cancel.is_set,
+        )
     except Cancelled:
         emit("finished", cancelled=True)
         return
@@ -77,8 +87,9 @@ def _yield_to_the_window() -> None:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr
+    )
     _yield_to_the_window()
     try:
         job = json.loads(sys.stdin.readline())

@@ -17,19 +17,32 @@ log = logging.getLogger(__name__)
 
 
 class TrainingRun(QObject):
-    labelsCounted = Signal(dict, int)         # labelled seconds per class, labelled videos
+    labelsCounted = Signal(dict, int)  # labelled seconds per class, labelled videos
     featuresProgress = Signal(int, int, str)  # videos read, videos in all, the last one
-    epochDone = Signal(dict)                  # an EpochReport as a dict
-    trained = Signal(str, dict)               # the new bundle's folder, its card
-    failed = Signal(str)                      # why training could not finish
-    finished = Signal(bool)                   # True when stopped by cancel
+    epochDone = Signal(dict)  # an EpochReport as a dict
+    trained = Signal(str, dict)  # the new bundle's folder, its card
+    failed = Signal(str)  # why training could not finish
+    finished = Signal(bool)  # True when stopped by cancel
 
-    def __init__(self, store_path: Path, out_dir: Path, architecture: str, epochs: int,
-                 cache_dir=None, seed: int = 0, parent=None):
+    def __init__(
+        self,
+        store_path: Path,
+        out_dir: Path,
+        architecture: str,
+        epochs: int,
+        cache_dir=None,
+        seed: int = 0,
+        parent=None,
+    ):
         super().__init__(parent)
-        self.job = {"store": str(store_path), "out": str(out_dir), "architecture": architecture,
-                    "epochs": int(epochs), "seed": int(seed),
-                    "cache_dir": str(cache_dir) if cache_dir else None}
+        self.job = {
+            "store": str(store_path),
+            "out": str(out_dir),
+            "architecture": architecture,
+            "epochs": int(epochs),
+            "seed": int(seed),
+            "cache_dir": str(cache_dir) if cache_dir else None,
+        }
         self.cancelled = False
         self._reported_finish = False
         self._errors: list[str] = []
@@ -99,8 +112,7 @@ class TrainingRun(QObject):
 
     def _on_process_error(self, error) -> None:
         if error == QProcess.FailedToStart:
-            self.failed.emit(f"the training process could not start "
-                             f"({self.process.errorString()})")
+            self.failed.emit(f"the training process could not start ({self.process.errorString()})")
             self._finish()
 
     def _on_exit(self, code: int, status) -> None:
@@ -108,8 +120,10 @@ class TrainingRun(QObject):
         self._read_errors()
         if (status != QProcess.NormalExit or code != 0) and not self.cancelled:
             detail = next((line for line in reversed(self._errors) if line.strip()), "")
-            self.failed.emit(f"the training process stopped unexpectedly (exit {code})"
-                             + (f": {detail}" if detail else ""))
+            self.failed.emit(
+                f"the training process stopped unexpectedly (exit {code})"
+                + (f": {detail}" if detail else "")
+            )
         self._finish()
 
     def _finish(self) -> None:

@@ -11,24 +11,78 @@ from PySide6.QtGui import QAction, QKeySequence
 from .shortcuts import SHORTCUTS
 
 MENUS = {
-    "File": ["open", "recent", "-", "export", "-", "annotate_all", "annotate_selected", "cancel",
-             "-", "train", "-", "quit"],
-    "Edit": ["undo", "redo", "-", "accept", "split", "merge", "clear", "select_none", "-",
-             "labels", "classes"],
-    "Playback": ["play", "-", "step_back", "step_forward", "frame_back", "frame_forward", "-",
-                 "slower", "faster", "-", "mute", "louder", "quieter"],
-    "Navigate": ["next_doubtful", "previous_doubtful", "next_disagreement",
-                 "previous_disagreement", "label_next", "-", "next_segment",
-                 "previous_segment"],
-    "View": ["zoom_in", "zoom_out", "zoom_fit", "-", "toggle_audio_view", "threshold_up",
-             "threshold_down"],
+    "File": [
+        "open",
+        "recent",
+        "-",
+        "export",
+        "-",
+        "annotate_all",
+        "annotate_selected",
+        "cancel",
+        "-",
+        "train",
+        "-",
+        "quit",
+    ],
+    "Edit": [
+        "undo",
+        "redo",
+        "-",
+        "accept",
+        "split",
+        "merge",
+        "clear",
+        "select_none",
+        "-",
+        "labels",
+        "classes",
+    ],
+    "Playback": [
+        "play",
+        "-",
+        "step_back",
+        "step_forward",
+        "frame_back",
+        "frame_forward",
+        "-",
+        "slower",
+        "faster",
+        "-",
+        "mute",
+        "louder",
+        "quieter",
+    ],
+    "Navigate": [
+        "next_doubtful",
+        "previous_doubtful",
+        "next_disagreement",
+        "previous_disagreement",
+        "label_next",
+        "-",
+        "next_segment",
+        "previous_segment",
+    ],
+    "View": [
+        "zoom_in",
+        "zoom_out",
+        "zoom_fit",
+        "-",
+        "toggle_audio_view",
+        "threshold_up",
+        "threshold_down",
+    ],
     "Help": ["help", "about"],
 }
 
 
 def _handlers(window) -> dict:
-    review, timeline, view, player = window.review, window.timeline, window.timeline_view, \
-        window.player
+    review, timeline, view, player = (
+        window.review,
+        window.timeline,
+        window.timeline_view,
+        window.player,
+    )
     return {
         "open": window.ask_open_folder,
         "export": window.ask_export,
@@ -60,7 +114,8 @@ def _handlers(window) -> dict:
         "threshold_up": lambda: timeline.set_threshold(round(timeline.threshold + 0.05, 2)),
         "threshold_down": lambda: timeline.set_threshold(round(timeline.threshold - 0.05, 2)),
         "toggle_audio_view": lambda: timeline.set_audio_view(
-            "spectrogram" if timeline.audio_view == "waveform" else "waveform"),
+            "spectrogram" if timeline.audio_view == "waveform" else "waveform"
+        ),
         "assign_background": lambda: review.assign_number(0),
         "accept": review.accept,
         "split": review.split,
@@ -80,8 +135,11 @@ def build_actions(window) -> dict[str, QAction]:
             continue
         if ident in ("undo", "redo"):
             group = window.review.undo_group
-            action = (group.createUndoAction(window, "Undo") if ident == "undo"
-                      else group.createRedoAction(window, "Redo"))
+            action = (
+                group.createUndoAction(window, "Undo")
+                if ident == "undo"
+                else group.createRedoAction(window, "Redo")
+            )
         else:
             action = QAction(text, window)
             action.triggered.connect(lambda _checked=False, handler=handlers[ident]: handler())

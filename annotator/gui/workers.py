@@ -17,8 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import (QObject, QProcess, QProcessEnvironment, QRunnable, QThreadPool,
-                            QTimer, Signal)
+from PySide6.QtCore import (
+    QObject,
+    QProcess,
+    QProcessEnvironment,
+    QRunnable,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
 
 from ..core.errors import AnnotatorError, Cancelled
 from .annotation_process import table_from_json
@@ -32,7 +39,7 @@ CANCEL_GRACE_MS = 15_000
 
 @dataclass(frozen=True)
 class AnnotationJob:
-    name: str        # the store's key for the video
+    name: str  # the store's key for the video
     path: Path
 
 
@@ -42,19 +49,21 @@ class AnnotationRun(QObject):
 
     modelLoaded = Signal(str)
     videoStarted = Signal(str)
-    videoProgress = Signal(str, float)              # name, fraction of this video done
-    videoDone = Signal(str, object, object, list)   # name, per-second table, attention, warnings
-    videoFailed = Signal(str, str)                  # name, reason
-    videoFamiliarity = Signal(str, object)          # name, per-second familiarity or None;
-                                                    # sent just before that video's videoDone
-    runFailed = Signal(str)                         # the run as a whole could not go on
-    finished = Signal(bool)                         # True when stopped by cancel
+    videoProgress = Signal(str, float)  # name, fraction of this video done
+    videoDone = Signal(str, object, object, list)  # name, per-second table, attention, warnings
+    videoFailed = Signal(str, str)  # name, reason
+    videoFamiliarity = Signal(str, object)  # name, per-second familiarity or None;
+    # sent just before that video's videoDone
+    runFailed = Signal(str)  # the run as a whole could not go on
+    finished = Signal(bool)  # True when stopped by cancel
 
-    def __init__(self, bundle_path: Path, jobs: list[AnnotationJob], cache_dir=None,
-                 parent=None):
+    def __init__(self, bundle_path: Path, jobs: list[AnnotationJob], cache_dir=None, parent=None):
         super().__init__(parent)
-        self.job = {"bundle": str(bundle_path), "cache_dir": str(cache_dir) if cache_dir else None,
-                    "videos": [[job.name, str(job.path)] for job in jobs]}
+        self.job = {
+            "bundle": str(bundle_path),
+            "cache_dir": str(cache_dir) if cache_dir else None,
+            "videos": [[job.name, str(job.path)] for job in jobs],
+        }
         self.total = len(jobs)
         self.cancelled = False
         self._reported_finish = False
@@ -115,12 +124,16 @@ class AnnotationRun(QObject):
             self.videoProgress.emit(event["video"], float(event["fraction"]))
         elif kind == "done":
             familiarity = event.get("familiarity")
-            self.videoFamiliarity.emit(event["video"], None if familiarity is None
-                                       else np.asarray(familiarity, float))
+            self.videoFamiliarity.emit(
+                event["video"], None if familiarity is None else np.asarray(familiarity, float)
+            )
             attention = event["attention"]
-            self.videoDone.emit(event["video"], table_from_json(event["table"]),
-                                None if attention is None else np.asarray(attention, float),
-                                list(event["warnings"]))
+            self.videoDone.emit(
+                event["video"],
+                table_from_json(event["table"]),
+                None if attention is None else np.asarray(attention, float),
+                list(event["warnings"]),
+            )
         elif kind == "failed":
             self.videoFailed.emit(event["video"], event["reason"])
         elif kind == "error":
@@ -134,8 +147,9 @@ class AnnotationRun(QObject):
 
     def _on_process_error(self, error) -> None:
         if error == QProcess.FailedToStart:
-            self.runFailed.emit(f"the annotation process could not start "
-                                f"({self.process.errorString()})")
+            self.runFailed.emit(
+                f"the annotation process could not start ({self.process.errorString()})"
+            )
             self._finish()
 
     def _on_exit(self, code: int, status) -> None:
@@ -144,8 +158,10 @@ class AnnotationRun(QObject):
         if status != QProcess.NormalExit or code != 0:
             if not self.cancelled:
                 detail = next((line for line in reversed(self._errors) if line.strip()), "")
-                self.runFailed.emit(f"the annotation process stopped unexpectedly "
-                                    f"(exit {code}){': ' + detail if detail else ''}")
+                self.runFailed.emit(
+                    f"the annotation process stopped unexpectedly "
+                    f"(exit {code}){': ' + detail if detail else ''}"
+                )
         self._finish()
 
     def _finish(self) -> None:
@@ -166,8 +182,9 @@ def _child_environment() -> QProcessEnvironment:
 
 class TaskSignals(QObject):
     """Signals of a QRunnable (which cannot have its own); created on the GUI thread."""
-    done = Signal(str, object)      # name, result
-    failed = Signal(str, str)       # name, reason
+
+    done = Signal(str, object)  # name, result
+    failed = Signal(str, str)  # name, reason
 
 
 class _Task(QRunnable):
@@ -235,9 +252,9 @@ class ProbeTask(_Task):
 
 @dataclass
 class MediaPreview:
-    thumbnails: list            # one (h, w, 3) uint8 picture per second
-    waveform: np.ndarray        # (bins, 2) min/max, WAVEFORM_BINS_PER_SECOND per second
-    spectrogram: np.ndarray     # (frames, 64) log-mel, as the audio model hears it
+    thumbnails: list  # one (h, w, 3) uint8 picture per second
+    waveform: np.ndarray  # (bins, 2) min/max, WAVEFORM_BINS_PER_SECOND per second
+    spectrogram: np.ndarray  # (frames, 64) log-mel, as the audio model hears it
 
 
 class PreviewTask(_Task):
@@ -253,8 +270,9 @@ class PreviewTask(_Task):
         try:
             info = probe(self.path)
             thumbnails = self._thumbnails(info) if info.has_video else []
-            waveform, spectrogram = self._sound() if info.has_audio else (
-                np.zeros((0, 2), np.float32), None)
+            waveform, spectrogram = (
+                self._sound() if info.has_audio else (np.zeros((0, 2), np.float32), None)
+            )
         except Cancelled:
             return
         except AnnotatorError as exc:

@@ -19,21 +19,20 @@ from .layers import LogMelSummary, ModalityAttention, PresenceGate
 from .model_types import ARCHITECTURES, model_type  # noqa: F401  (ARCHITECTURES re-exported)
 
 DEFAULT_HYPERPARAMETERS = {
-    "visual_hidden": 128,          # per-second projection of the backbone embedding
+    "visual_hidden": 128,  # per-second projection of the backbone embedding
     "audio_filters": [16, 32, 64],  # the small log-mel CNN learned in the head
     "audio_hidden": 128,
-    "recurrent": "gru",            # gru or lstm, run in both directions over the seconds
+    "recurrent": "gru",  # gru or lstm, run in both directions over the seconds
     "recurrent_units": 64,
     "fusion_hidden": 128,
     "dropout": 0.3,
-    "audio_front_end": "cnn",      # cnn: learnt on the log-mel; summary: fixed (LogMelSummary)
+    "audio_front_end": "cnn",  # cnn: learnt on the log-mel; summary: fixed (LogMelSummary)
 }
 
 
 def _recurrent(hp: dict, name: str):
     cell = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[hp["recurrent"]]
-    return keras.layers.Bidirectional(cell(hp["recurrent_units"], return_sequences=True),
-                                      name=name)
+    return keras.layers.Bidirectional(cell(hp["recurrent_units"], return_sequences=True), name=name)
 
 
 # Channels of the convolution stem that reads a per-second feature map (VGG19 pool5, VGGish
@@ -68,8 +67,9 @@ def _feature_map_stem(x, hp: dict, prefix: str):
     filters = hp.get("map_filters", MAP_FILTERS)
     x = keras.layers.LayerNormalization(name=f"{prefix}_map_norm")(x)
     x = keras.layers.Dense(filters, activation="relu", name=f"{prefix}_map_conv0")(x)
-    x = keras.layers.Conv3D(filters, (1, 3, 3), padding="same", activation="relu",
-                            name=f"{prefix}_map_conv1")(x)
+    x = keras.layers.Conv3D(
+        filters, (1, 3, 3), padding="same", activation="relu", name=f"{prefix}_map_conv1"
+    )(x)
     x = keras.layers.AveragePooling3D((1, height, width), name=f"{prefix}_map_pool")(x)
     return keras.layers.Reshape((-1, filters), name=f"{prefix}_map_vector")(x)
 
@@ -124,16 +124,18 @@ def _head(x, classes: int, name: str):
     return keras.layers.Dense(classes, activation="softmax", name=name)(x)
 
 
-def build_visual(classes: int, hp: dict | None = None,
-                 input_shapes: dict | None = None) -> keras.Model:
+def build_visual(
+    classes: int, hp: dict | None = None, input_shapes: dict | None = None
+) -> keras.Model:
     hp = {**DEFAULT_HYPERPARAMETERS, **(hp or {})}
     inputs = _inputs(("visual",), input_shapes)
     event = _head(_visual_encoder(inputs, hp), classes, "event")
     return keras.Model(inputs, {"event": event}, name="visual")
 
 
-def build_audio(classes: int, hp: dict | None = None,
-                 input_shapes: dict | None = None) -> keras.Model:
+def build_audio(
+    classes: int, hp: dict | None = None, input_shapes: dict | None = None
+) -> keras.Model:
     hp = {**DEFAULT_HYPERPARAMETERS, **(hp or {})}
     inputs = _inputs(("audio",), input_shapes)
     event = _head(_audio_encoder(inputs, hp), classes, "event")
@@ -146,8 +148,9 @@ def _fused_context(x, hp: dict):
     return _recurrent(hp, "fusion_recurrent")(x)
 
 
-def build_fusion(classes: int, hp: dict | None = None,
-                 input_shapes: dict | None = None) -> keras.Model:
+def build_fusion(
+    classes: int, hp: dict | None = None, input_shapes: dict | None = None
+) -> keras.Model:
     hp = {**DEFAULT_HYPERPARAMETERS, **(hp or {})}
     inputs = _inputs(("audio", "visual"), input_shapes)
     audio, visual = _audio_encoder(inputs, hp), _visual_encoder(inputs, hp)
@@ -155,14 +158,17 @@ def build_fusion(classes: int, hp: dict | None = None,
     v_presence = keras.layers.Reshape((-1, 1), name="visual_flag")(inputs["visual_present"])
     x = keras.layers.Concatenate(name="fusion_concat")([audio, visual, presence, v_presence])
     x = keras.layers.Dense(hp["fusion_hidden"], activation="relu", name="fusion_dense")(x)
-    outputs = {"event": _head(_fused_context(x, hp), classes, "event"),
-               "audio_event": _head(audio, classes, "audio_event"),
-               "visual_event": _head(visual, classes, "visual_event")}
+    outputs = {
+        "event": _head(_fused_context(x, hp), classes, "event"),
+        "audio_event": _head(audio, classes, "audio_event"),
+        "visual_event": _head(visual, classes, "visual_event"),
+    }
     return keras.Model(inputs, outputs, name="fusion")
 
 
-def build_attention(classes: int, hp: dict | None = None,
-                    input_shapes: dict | None = None, name: str = "attention") -> keras.Model:
+def build_attention(
+    classes: int, hp: dict | None = None, input_shapes: dict | None = None, name: str = "attention"
+) -> keras.Model:
     hp = {**DEFAULT_HYPERPARAMETERS, **(hp or {})}
     inputs = _inputs(("audio", "visual"), input_shapes)
     audio, visual = _audio_encoder(inputs, hp), _visual_encoder(inputs, hp)
@@ -170,23 +176,28 @@ def build_attention(classes: int, hp: dict | None = None,
     audio_p = keras.layers.Dense(width, activation="relu", name="audio_project")(audio)
     visual_p = keras.layers.Dense(width, activation="relu", name="visual_project")(visual)
     fused, weights = ModalityAttention(64, name="modality_attention")(
-        [audio_p, visual_p, inputs["audio_present"], inputs["visual_present"]])
-    outputs = {"event": _head(_fused_context(fused, hp), classes, "event"),
-               "audio_event": _head(audio, classes, "audio_event"),
-               "visual_event": _head(visual, classes, "visual_event"),
-               "attention": keras.layers.Identity(name="attention")(weights)}
+        [audio_p, visual_p, inputs["audio_present"], inputs["visual_present"]]
+    )
+    outputs = {
+        "event": _head(_fused_context(fused, hp), classes, "event"),
+        "audio_event": _head(audio, classes, "audio_event"),
+        "visual_event": _head(visual, classes, "visual_event"),
+        "attention": keras.layers.Identity(name="attention")(weights),
+    }
     return keras.Model(inputs, outputs, name=name)
 
 
-def build_attention_light(classes: int, hp: dict | None = None,
-                          input_shapes: dict | None = None) -> keras.Model:
+def build_attention_light(
+    classes: int, hp: dict | None = None, input_shapes: dict | None = None
+) -> keras.Model:
     """Attention with the fixed log-mel summary as its sound front end: about 30 times cheaper
     to train than the CNN, and the type that learns most from a few labelled videos."""
     hp = {**DEFAULT_HYPERPARAMETERS, **(hp or {}), "audio_front_end": "summary"}
     return build_attention(classes, hp, input_shapes, name="attention_light")
 
 
-def build_model(architecture: str, classes: int, hp: dict | None = None,
-                input_shapes: dict | None = None) -> keras.Model:
+def build_model(
+    architecture: str, classes: int, hp: dict | None = None, input_shapes: dict | None = None
+) -> keras.Model:
     """The registered model type's Keras model (see model_types.py)."""
     return model_type(architecture).build(classes, hp, input_shapes)

@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class BatchResult:
     annotations: list[VideoAnnotation] = field(default_factory=list)
-    failures: list[tuple[str, str]] = field(default_factory=list)   # (path, reason)
-    skipped: list[str] = field(default_factory=list)                # not media by extension
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    skipped: list[str] = field(default_factory=list)  # not media by extension
     cancelled: bool = False
 
     @property
@@ -45,13 +45,24 @@ def failure_reason(exc: Exception) -> str:
 
 def _prepare(path: Path, bundle: ModelBundle, cache, use_cache, cancel, interrupted):
     """Probe and extract features in a worker thread; prediction follows on the caller's thread."""
+
     def stop() -> bool:
         return interrupted.is_set() or (cancel is not None and bool(cancel()))
+
     return prepare_video(path, bundle, cache=cache, use_cache=use_cache, cancel=stop)
 
 
-def annotate_batch(files, bundle: ModelBundle, *, jobs: int = 1, cache: FeatureCache | None = None,
-                   use_cache: bool = True, progress=None, cancel=None, name_for=str) -> BatchResult:
+def annotate_batch(
+    files,
+    bundle: ModelBundle,
+    *,
+    jobs: int = 1,
+    cache: FeatureCache | None = None,
+    use_cache: bool = True,
+    progress=None,
+    cancel=None,
+    name_for=str,
+) -> BatchResult:
     """Annotate every file; `progress(done, total, path)` after each; `name_for(path)` names rows.
 
     On Ctrl-C the workers stop at their next second and the interrupt is raised again, so the
@@ -62,8 +73,10 @@ def annotate_batch(files, bundle: ModelBundle, *, jobs: int = 1, cache: FeatureC
     load_head(bundle)  # load once, before the workers start
     interrupted = threading.Event()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [(path, pool.submit(_prepare, path, bundle, cache, use_cache, cancel, interrupted))
-                   for path in files]
+        futures = [
+            (path, pool.submit(_prepare, path, bundle, cache, use_cache, cancel, interrupted))
+            for path in files
+        ]
         try:
             _collect(futures, bundle, result, progress, name_for, len(files))
         except KeyboardInterrupt:

@@ -59,6 +59,7 @@ class ModelBundle:
     @property
     def modalities(self) -> tuple[str, ...]:
         from .model_types import modalities_of
+
         return modalities_of(self.architecture)
 
     @property
@@ -106,13 +107,13 @@ class ModelBundle:
         bundle has none; loaded once."""
         if self._familiarity is None:
             from .familiarity import load_summary
+
             self._familiarity = load_summary(self.path) or False
         return self._familiarity or None
 
     def reset_familiarity(self) -> None:
         """Forget the loaded summary (after calibration wrote a new one)."""
         self._familiarity = None
-
 
 
 def _check_model_file(path: Path) -> None:
@@ -150,7 +151,9 @@ def _load_keras_model(path: Path):
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except ValueError as exc:
         if "lambda" in str(exc).lower() or "safe_mode" in str(exc):
-            raise BundleError(f"{path}: contains a Lambda layer (code); refused in safe mode") from exc
+            raise BundleError(
+                f"{path}: contains a Lambda layer (code); refused in safe mode"
+            ) from exc
         raise BundleError(f"{path}: cannot be loaded ({exc})") from exc
     except Exception as exc:  # Keras raises many types for a damaged archive
         raise BundleError(f"{path}: cannot be loaded ({type(exc).__name__}: {exc})") from exc
@@ -164,8 +167,9 @@ def resolve_bundle_path(name_or_path) -> Path:
     if in_models.is_dir():
         return in_models
     names = ", ".join(b.name for b in list_bundles()) or "none installed"
-    raise BundleError(f"model {name_or_path!r} not found (as a path or under {models_dir()}); "
-                      f"installed: {names}")
+    raise BundleError(
+        f"model {name_or_path!r} not found (as a path or under {models_dir()}); installed: {names}"
+    )
 
 
 def read_card(bundle_dir: Path) -> dict:
@@ -192,9 +196,11 @@ def feature_file_refusal(card: dict, where: str) -> str | None:
     if not files:
         return None
     names = ", ".join(sorted(set(files.get("extractors", {}).values()))) or "unknown"
-    return (f"{where}: trained on pre-extracted features ({names}) from {files.get('kind')}; "
-            "this install does not run that extractor, so it cannot annotate videos "
-            "(evaluate it with --data on such feature files)")
+    return (
+        f"{where}: trained on pre-extracted features ({names}) from {files.get('kind')}; "
+        "this install does not run that extractor, so it cannot annotate videos "
+        "(evaluate it with --data on such feature files)"
+    )
 
 
 def check_feature_settings(card: dict, where: str, for_videos: bool = True) -> None:
@@ -219,12 +225,17 @@ def check_feature_settings(card: dict, where: str, for_videos: bool = True) -> N
         expected = visual_settings(visual.get("frames_per_second", 1))
         problems += _differences("visual", visual, expected)
     if problems:
-        raise BundleError(f"{where}: feature settings do not match this tool: " + "; ".join(problems))
+        raise BundleError(
+            f"{where}: feature settings do not match this tool: " + "; ".join(problems)
+        )
 
 
 def _differences(kind: str, found: dict, expected: dict) -> list[str]:
-    return [f"{kind}.{key} is {found.get(key)!r}, this tool computes {value!r}"
-            for key, value in expected.items() if found.get(key) != value]
+    return [
+        f"{kind}.{key} is {found.get(key)!r}, this tool computes {value!r}"
+        for key, value in expected.items()
+        if found.get(key) != value
+    ]
 
 
 def load_bundle(name_or_path, for_videos: bool = True) -> ModelBundle:
@@ -235,8 +246,9 @@ def load_bundle(name_or_path, for_videos: bool = True) -> ModelBundle:
     return ModelBundle(path, card)
 
 
-def installed_bundles(extra_dirs=(), for_videos: bool = False
-                      ) -> tuple[list[ModelBundle], list[str]]:
+def installed_bundles(
+    extra_dirs=(), for_videos: bool = False
+) -> tuple[list[ModelBundle], list[str]]:
     """(every usable bundle under models/ and `extra_dirs` (a project's own models), best
     held-out first, [why each other one is not]); only those that label videos if `for_videos`.
     Hidden folders (a bundle being written) are not bundles.
@@ -266,15 +278,18 @@ def default_bundle_name() -> str:
     """The installed bundle that scores best held-out among those that label videos."""
     bundles = list_bundles(for_videos=True)
     if not bundles:
-        raise BundleError(f"no model bundles under {models_dir()}; train one with "
-                          "`python main.py train` or pass --model PATH")
+        raise BundleError(
+            f"no model bundles under {models_dir()}; train one with "
+            "`python main.py train` or pass --model PATH"
+        )
     return bundles[0].name
 
 
 def write_card(bundle: ModelBundle, card: dict) -> None:
     """Replace the bundle's card.json (and its in-memory card) with `card`."""
-    (bundle.path / "card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n",
-                                           encoding="utf-8")
+    (bundle.path / "card.json").write_text(
+        json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     bundle.card = card
 
 
@@ -282,6 +297,7 @@ def save_bundle(model, card: dict, out_dir) -> ModelBundle:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(out_dir / "model.keras")
-    (out_dir / "card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n",
-                                       encoding="utf-8")
+    (out_dir / "card.json").write_text(
+        json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return ModelBundle(out_dir, card, model)

@@ -34,7 +34,9 @@ def scale_probabilities(probabilities: np.ndarray, temperature) -> np.ndarray:
     return scaled / scaled.sum(axis=-1, keepdims=True)
 
 
-def negative_log_likelihood(probabilities: np.ndarray, truth: np.ndarray, temperature: float) -> float:
+def negative_log_likelihood(
+    probabilities: np.ndarray, truth: np.ndarray, temperature: float
+) -> float:
     scaled = scale_probabilities(probabilities, temperature)
     return float(-np.log(np.maximum(scaled[np.arange(len(truth)), truth], _FLOOR)).mean())
 
@@ -50,17 +52,20 @@ def fit_temperature(probabilities: np.ndarray, truth: np.ndarray) -> float:
     grid = np.exp(np.linspace(np.log(0.05), np.log(50.0), 121))
     best = min(grid, key=lambda t: negative_log_likelihood(probabilities, truth, t))
     fine = best * np.exp(np.linspace(-0.06, 0.06, 25))
-    return round(float(min(fine, key=lambda t: negative_log_likelihood(probabilities, truth, t))), 4)
+    return round(
+        float(min(fine, key=lambda t: negative_log_likelihood(probabilities, truth, t))), 4
+    )
 
 
-def fit_confidence_map(confidence: np.ndarray, correct: np.ndarray,
-                       bins: int = CONFIDENCE_MAP_BINS) -> dict:
+def fit_confidence_map(
+    confidence: np.ndarray, correct: np.ndarray, bins: int = CONFIDENCE_MAP_BINS
+) -> dict:
     """A non-decreasing map from a head's (temperature-scaled) top probability to how often
     that label is right: isotonic regression (pool adjacent violators) over equal-count bins.
     Returned as two plain lists, interpolated linearly between them."""
     order = np.argsort(confidence, kind="stable")
     groups = [g for g in np.array_split(order, min(bins, len(order))) if len(g)]
-    merged: list[list] = []          # [sum of top probabilities, seconds right, seconds]
+    merged: list[list] = []  # [sum of top probabilities, seconds right, seconds]
     for g in groups:
         merged.append([float(confidence[g].sum()), float(correct[g].sum()), len(g)])
         # Pool while the rate does not rise (ties too, so a long run of all-right bins
@@ -70,8 +75,10 @@ def fit_confidence_map(confidence: np.ndarray, correct: np.ndarray,
             merged[-1] = [a + b for a, b in zip(merged[-1], last)]
     # Laplace-smoothed rates ((right + 1) / (seconds + 2)): a block all right is not a
     # certainty, so no confidence is ever exactly 0 or 1.
-    return {"probability": [round(x / n, 5) for x, _r, n in merged],
-            "confidence": [round((r + 1) / (n + 2), 5) for _x, r, n in merged]}
+    return {
+        "probability": [round(x / n, 5) for x, _r, n in merged],
+        "confidence": [round((r + 1) / (n + 2), 5) for _x, r, n in merged],
+    }
 
 
 def head_confidence(probabilities: np.ndarray, confidence_map: dict | None) -> np.ndarray:
@@ -87,8 +94,10 @@ def calibrated_probabilities(bundle, probabilities: dict) -> dict:
     """{'event', 'audio', 'visual'} distributions with the bundle's temperatures applied
     (unchanged for a bundle never calibrated)."""
     temperatures = bundle.card.get("calibration", {}).get("temperatures", {})
-    return {head: scale_probabilities(p, temperatures[head]) if head in temperatures else p
-            for head, p in probabilities.items()}
+    return {
+        head: scale_probabilities(p, temperatures[head]) if head in temperatures else p
+        for head, p in probabilities.items()
+    }
 
 
 def calibrated_confidences(bundle, probabilities: dict) -> dict:
@@ -115,4 +124,6 @@ def write_confidences(table, confidences: dict, familiarity) -> None:
     for head, column in _COLUMNS.items():
         if head in confidences:
             values = confidences[head]
-            table[column] = values if familiarity is None else honest_confidence(values, familiarity)
+            table[column] = (
+                values if familiarity is None else honest_confidence(values, familiarity)
+            )

@@ -33,7 +33,7 @@ def _layer_cost(layer) -> float:
         # A Dense on a per-second map (a 1x1 convolution) runs at every position of it. (Inner
         # layers of a custom layer were never called on a graph tensor: one per second.)
         positions = 1
-        for size in (wrapper.output.shape[2:-1] if wrapper._inbound_nodes else ()):
+        for size in wrapper.output.shape[2:-1] if wrapper._inbound_nodes else ():
             positions *= size or 1
         return positions * layer.kernel.shape[0] * layer.kernel.shape[1]
     if isinstance(layer, (keras.layers.GRU, keras.layers.LSTM)):

@@ -39,10 +39,12 @@ def _collect(bundle: ModelBundle, videos: list[LabelledVideo], cache, progress, 
         labels = video.labels_for(seconds)
         labelled = np.array([label is not None for label in labels], bool)
         # Unlabelled seconds: -1 in the full-length truth the honesty report filters itself.
-        full_truth = np.array([-1 if label is None else class_index.get(label, -1)
-                               for label in labels])
-        heads = {name: probs.argmax(-1)[labelled]
-                 for name, probs in annotation.probabilities.items()}
+        full_truth = np.array(
+            [-1 if label is None else class_index.get(label, -1) for label in labels]
+        )
+        heads = {
+            name: probs.argmax(-1)[labelled] for name, probs in annotation.probabilities.items()
+        }
         rows.append((video, full_truth[labelled], heads, annotation))
         full_truths.append(full_truth)
         if progress:
@@ -50,8 +52,9 @@ def _collect(bundle: ModelBundle, videos: list[LabelledVideo], cache, progress, 
     return rows, full_truths, failures
 
 
-def evaluate_videos(bundle: ModelBundle, videos: list[LabelledVideo], cache=None,
-                    progress=None, cancel=None) -> dict:
+def evaluate_videos(
+    bundle: ModelBundle, videos: list[LabelledVideo], cache=None, progress=None, cancel=None
+) -> dict:
     rows, full_truths, failures = _collect(bundle, videos, cache, progress, cancel)
     background = bundle.classes.index(BACKGROUND)
     truth = np.concatenate([t for _v, t, _h, _a in rows]) if rows else np.zeros(0, int)
@@ -63,8 +66,10 @@ def evaluate_videos(bundle: ModelBundle, videos: list[LabelledVideo], cache=None
         if mask.any():
             per_class[name] = _accuracy(correct[mask])
     head_names = sorted({name for _v, _t, h, _a in rows for name in h} - {"event"})
-    heads = {name: _accuracy(np.concatenate([h[name] == t for _v, t, h, _a in rows if name in h]))
-             for name in head_names}
+    heads = {
+        name: _accuracy(np.concatenate([h[name] == t for _v, t, h, _a in rows if name in h]))
+        for name in head_names
+    }
     dropout = {}
     for stream in ("audio", "visual"):
         chosen = [h["event"] == t for v, t, h, _a in rows if v.dropout == stream]
@@ -114,9 +119,18 @@ def evaluate(spec, bundle: ModelBundle, cache=None, progress=None, cancel=None) 
     return report
 
 
-RECORDED_KEYS = ("per_second_accuracy", "event_second_accuracy", "heads", "dropout_clips",
-                 "per_class", "confusion", "videos", "seconds", "video_accuracy",
-                 "video_per_class")
+RECORDED_KEYS = (
+    "per_second_accuracy",
+    "event_second_accuracy",
+    "heads",
+    "dropout_clips",
+    "per_class",
+    "confusion",
+    "videos",
+    "seconds",
+    "video_accuracy",
+    "video_per_class",
+)
 
 
 def record_in_card(bundle: ModelBundle, report: dict) -> None:
@@ -129,6 +143,7 @@ def record_in_card(bundle: ModelBundle, report: dict) -> None:
         card.setdefault("training", {})["validation"] = previous
     card["metrics"] = {key: report[key] for key in RECORDED_KEYS if key in report}
     card["metrics"]["data"] = report.get("data", "")
-    (bundle.path / "card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n",
-                                           encoding="utf-8")
+    (bundle.path / "card.json").write_text(
+        json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     bundle.card = card

@@ -28,13 +28,18 @@ def _intervals(scored, classes: list[str], heads: list[str], background: int) ->
         "per_second_accuracy": _interval(scored),
         "event_second_accuracy": _interval(scored, where=lambda v, t: t != background),
         "heads": {head: _interval(scored, head) for head in heads},
-        "per_class": {name: _interval(scored, where=lambda v, t, i=i: t == i)
-                      for i, name in enumerate(classes)},
+        "per_class": {
+            name: _interval(scored, where=lambda v, t, i=i: t == i)
+            for i, name in enumerate(classes)
+        },
         "dropout_clips": {
             "per_second_accuracy": _interval(
-                scored, where=lambda v, t: np.full(len(t), bool(v.dropout))),
-            "by_stream": {s: _interval(scored, where=lambda v, t, s=s: np.full(len(t), v.dropout == s))
-                          for s in sorted(dropped)},
+                scored, where=lambda v, t: np.full(len(t), bool(v.dropout))
+            ),
+            "by_stream": {
+                s: _interval(scored, where=lambda v, t, s=s: np.full(len(t), v.dropout == s))
+                for s in sorted(dropped)
+            },
         },
     }
 
@@ -55,7 +60,7 @@ def _calibration(scored, heads: list[str]) -> dict:
     for head in ("event", *heads):
         value = metrics.expected_calibration_error(*_confidence_and_correct(scored, head))
         out[head] = None if value is None else round(value, 4)
-    confidence = np.concatenate([a.table["confidence"].to_numpy()[:len(t)] for _v, t, a in scored])
+    confidence = np.concatenate([a.table["confidence"].to_numpy()[: len(t)] for _v, t, a in scored])
     correct = np.concatenate([a.probabilities["event"].argmax(1) == t for _v, t, a in scored])
     value = metrics.expected_calibration_error(confidence, correct)
     out["csv_confidence"] = None if value is None else round(value, 4)
@@ -80,21 +85,30 @@ def honesty_report(bundle, rows) -> dict:
     return {
         "accuracy_intervals_95": _intervals(scored, classes, heads, background),
         "expected_calibration_error": _calibration(scored, heads),
-        "reliability": {head: metrics.reliability_bins(*_confidence_and_correct(scored, head))
-                        for head in ("event", *heads)},
-        "confusion_matrix": {"classes": classes, "counts": metrics.confusion_matrix(
-            truth, predicted, len(classes)).tolist()},
+        "reliability": {
+            head: metrics.reliability_bins(*_confidence_and_correct(scored, head))
+            for head in ("event", *heads)
+        },
+        "confusion_matrix": {
+            "classes": classes,
+            "counts": metrics.confusion_matrix(truth, predicted, len(classes)).tolist(),
+        },
         "sound_event_detection": {
             "segment_based": metrics.segment_based(truth, predicted, background, len(classes)),
             "event_based": metrics.event_based(
                 [(t, a.probabilities["event"].argmax(1), a.info.duration) for _v, t, a in rows],
-                background, len(classes)),
+                background,
+                len(classes),
+            ),
         },
         "familiarity": {
             "seconds_scored": int(len(flagged)),
             "unfamiliar_share": round(float(flagged.mean()), 4) if len(flagged) else None,
-            "videos_warned": sum(1 for _v, _t, a in rows if a.familiarity is not None
-                                 and a.unfamiliar_share >= UNFAMILIAR_WARNING_SHARE),
+            "videos_warned": sum(
+                1
+                for _v, _t, a in rows
+                if a.familiarity is not None and a.unfamiliar_share >= UNFAMILIAR_WARNING_SHARE
+            ),
         },
     }
 

@@ -49,8 +49,10 @@ def _one_blas_thread() -> None:
 
 
 def _absent_visual(seconds: int) -> dict:
-    return {"visual": np.zeros((seconds, VISUAL_EMBEDDING_SIZE), np.float32),
-            "visual_present": np.zeros(seconds, np.float32)}
+    return {
+        "visual": np.zeros((seconds, VISUAL_EMBEDDING_SIZE), np.float32),
+        "visual_present": np.zeros(seconds, np.float32),
+    }
 
 
 def _save(cache, path, modality: str, settings: dict, arrays: dict) -> None:
@@ -75,7 +77,7 @@ def _media_info_from(arrays: dict | None, path) -> MediaInfo | None:
     try:
         fields = json.loads(str(arrays["media_info"]))
         return dataclasses.replace(MediaInfo(**fields), path=str(path))
-    except (TypeError, KeyError, ValueError):   # a miss, or a record of another version
+    except (TypeError, KeyError, ValueError):  # a miss, or a record of another version
         return None
 
 
@@ -122,8 +124,15 @@ def _audio_job(path, seconds: int, info: MediaInfo, cache, use_cache: bool):
         return lambda cancel: absent_audio(seconds)
 
     def job(cancel) -> dict:
-        return _cached(cache, path, "audio", audio_settings(),
-                       lambda: extract_audio(path, seconds, cancel), use_cache)
+        return _cached(
+            cache,
+            path,
+            "audio",
+            audio_settings(),
+            lambda: extract_audio(path, seconds, cancel),
+            use_cache,
+        )
+
     return job
 
 
@@ -134,14 +143,27 @@ def _visual_job(path, seconds: int, visual_fps: int, info: MediaInfo, cache, use
     decoding = frames_decoded_for(info.fps)
 
     def job(cancel) -> dict:
-        return _cached(cache, path, "visual", visual_extraction(visual_fps, decoding),
-                       lambda: extract_visual(path, seconds, visual_fps, cancel, decoding),
-                       use_cache)
+        return _cached(
+            cache,
+            path,
+            "visual",
+            visual_extraction(visual_fps, decoding),
+            lambda: extract_visual(path, seconds, visual_fps, cancel, decoding),
+            use_cache,
+        )
+
     return job
 
 
-def video_features(path, modalities, visual_fps: int, cache: FeatureCache | None = None,
-                   use_cache: bool = True, cancel=None, info: MediaInfo | None = None):
+def video_features(
+    path,
+    modalities,
+    visual_fps: int,
+    cache: FeatureCache | None = None,
+    use_cache: bool = True,
+    cancel=None,
+    info: MediaInfo | None = None,
+):
     """(VideoFeatures, MediaInfo) for the modalities a model needs; absent streams are zeros."""
     _one_blas_thread()
     info = info or probe_cached(path, cache, use_cache)

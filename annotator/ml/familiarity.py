@@ -33,8 +33,8 @@ EMBEDDING_DESCRIPTION = {
 # soundtracks and speech sit inside the spread of the demo clips' noise, hums and beeps).
 FAMILIARITY_STREAMS = ("audio", "visual")
 PRINCIPAL_DIRECTIONS = 32
-MIN_SECONDS_PER_CLASS = 20     # fewer and a class shares the summary of all seconds
-TARGET_FLAGGED_SHARE = 0.02    # held-out seconds flagged unfamiliar by the fitted threshold
+MIN_SECONDS_PER_CLASS = 20  # fewer and a class shares the summary of all seconds
+TARGET_FLAGGED_SHARE = 0.02  # held-out seconds flagged unfamiliar by the fitted threshold
 
 
 def stream_embeddings(features, modality: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -56,21 +56,21 @@ def _ledoit_wolf(centred: np.ndarray) -> np.ndarray:
     sample = centred.T @ centred / n
     mu = np.trace(sample) / p
     delta = ((sample - mu * np.eye(p)) ** 2).sum() / p
-    squared = centred ** 2
-    beta = min(delta, ((squared.T @ squared) / n - sample ** 2).sum() / p / n)
+    squared = centred**2
+    beta = min(delta, ((squared.T @ squared) / n - sample**2).sum() / p / n)
     shrinkage = beta / delta if delta > 0 else 1.0
     return (1 - shrinkage) * sample + shrinkage * mu * np.eye(p)
 
 
 @dataclass
 class StreamSummary:
-    mean: np.ndarray          # (dims,) standardisation
-    scale: np.ndarray         # (dims,)
-    directions: np.ndarray    # (k, dims) principal directions of the standardised seconds
-    class_means: np.ndarray   # (groups, k)
-    precisions: np.ndarray    # (groups, k, k)
-    residual: float           # mean squared energy outside the directions, training seconds
-    typical: float = 1.0      # median distance of held-out seconds (sets the stream's unit)
+    mean: np.ndarray  # (dims,) standardisation
+    scale: np.ndarray  # (dims,)
+    directions: np.ndarray  # (k, dims) principal directions of the standardised seconds
+    class_means: np.ndarray  # (groups, k)
+    precisions: np.ndarray  # (groups, k, k)
+    residual: float  # mean squared energy outside the directions, training seconds
+    typical: float = 1.0  # median distance of held-out seconds (sets the stream's unit)
 
     @classmethod
     def fit(cls, x: np.ndarray, groups: np.ndarray) -> "StreamSummary":
@@ -83,7 +83,7 @@ class StreamSummary:
         k = max(1, min(PRINCIPAL_DIRECTIONS, len(z) - 1, z.shape[1]))
         directions = np.linalg.svd(z, full_matrices=False)[2][:k]
         y = z @ directions.T
-        residual = float(np.mean((z ** 2).sum(1) - (y ** 2).sum(1)))
+        residual = float(np.mean((z**2).sum(1) - (y**2).sum(1)))
         names, counts = np.unique(groups, return_counts=True)
         kept = [g for g, c in zip(names, counts) if g >= 0 and c >= MIN_SECONDS_PER_CLASS]
         members = [groups == g for g in kept] or [np.ones(len(y), bool)]
@@ -96,28 +96,38 @@ class StreamSummary:
         z = (x - self.mean) / self.scale
         y = z @ self.directions.T
         k = self.directions.shape[0]
-        offsets = y[:, None, :] - self.class_means[None]                 # (n, groups, k)
+        offsets = y[:, None, :] - self.class_means[None]  # (n, groups, k)
         mahalanobis = np.einsum("ngi,gij,ngj->ng", offsets, self.precisions, offsets).min(1) / k
-        outside = np.maximum((z ** 2).sum(1) - (y ** 2).sum(1), 0.0) / self.residual
+        outside = np.maximum((z**2).sum(1) - (y**2).sum(1), 0.0) / self.residual
         return 0.5 * (mahalanobis + outside) / self.typical
 
     def arrays(self, prefix: str) -> dict:
-        return {f"{prefix}_mean": self.mean, f"{prefix}_scale": self.scale,
-                f"{prefix}_directions": self.directions, f"{prefix}_class_means": self.class_means,
-                f"{prefix}_precisions": self.precisions,
-                f"{prefix}_residual": np.array(self.residual), f"{prefix}_typical": np.array(self.typical)}
+        return {
+            f"{prefix}_mean": self.mean,
+            f"{prefix}_scale": self.scale,
+            f"{prefix}_directions": self.directions,
+            f"{prefix}_class_means": self.class_means,
+            f"{prefix}_precisions": self.precisions,
+            f"{prefix}_residual": np.array(self.residual),
+            f"{prefix}_typical": np.array(self.typical),
+        }
 
     @classmethod
     def from_arrays(cls, data, prefix: str) -> "StreamSummary":
-        return cls(*(data[f"{prefix}_{name}"] for name in
-                     ("mean", "scale", "directions", "class_means", "precisions")),
-                   float(data[f"{prefix}_residual"]), float(data[f"{prefix}_typical"]))
+        return cls(
+            *(
+                data[f"{prefix}_{name}"]
+                for name in ("mean", "scale", "directions", "class_means", "precisions")
+            ),
+            float(data[f"{prefix}_residual"]),
+            float(data[f"{prefix}_typical"]),
+        )
 
 
 @dataclass
 class FamiliaritySummary:
-    streams: dict             # modality -> StreamSummary
-    threshold: float          # a second is unfamiliar when its distance is above this
+    streams: dict  # modality -> StreamSummary
+    threshold: float  # a second is unfamiliar when its distance is above this
 
     def distances(self, features) -> np.ndarray:
         """Per second: the largest distance over the streams present (a real picture is strange
@@ -140,7 +150,10 @@ class FamiliaritySummary:
 
     def save(self, bundle_dir) -> Path:
         path = Path(bundle_dir) / FAMILIARITY_FILE
-        arrays = {"modalities": np.array(sorted(self.streams)), "threshold": np.array(self.threshold)}
+        arrays = {
+            "modalities": np.array(sorted(self.streams)),
+            "threshold": np.array(self.threshold),
+        }
         for modality, summary in self.streams.items():
             arrays.update(summary.arrays(modality))
         np.savez_compressed(path, **arrays)
@@ -160,8 +173,12 @@ def load_summary(bundle_dir) -> FamiliaritySummary | None:
         raise BundleError(f"{path}: not a familiarity summary ({exc})") from exc
 
 
-def fit_summary(fit_set: list[tuple], held_out: list, modalities: tuple[str, ...],
-                target: float = TARGET_FLAGGED_SHARE) -> tuple[FamiliaritySummary, dict]:
+def fit_summary(
+    fit_set: list[tuple],
+    held_out: list,
+    modalities: tuple[str, ...],
+    target: float = TARGET_FLAGGED_SHARE,
+) -> tuple[FamiliaritySummary, dict]:
     """Fit on `fit_set` = [(features, per-second class index or -1)], set units and the
     threshold on `held_out` = [features]. Returns the summary and what the card records."""
     streams = {}
@@ -185,9 +202,11 @@ def fit_summary(fit_set: list[tuple], held_out: list, modalities: tuple[str, ...
     held_distances = np.concatenate([summary.distances(f) for f in held_out])
     summary.threshold = float(np.quantile(held_distances, 1 - target))
     flagged = float((held_distances > summary.threshold).mean())
-    return summary, {"threshold": round(summary.threshold, 4),
-                     "held_out_flagged_share": round(flagged, 4),
-                     "held_out_seconds": int(len(held_distances)),
-                     "embedding": {m: EMBEDDING_DESCRIPTION[m] for m in streams},
-                     "principal_directions": {m: int(s.directions.shape[0]) for m, s in streams.items()},
-                     "classes_summarised": {m: int(len(s.class_means)) for m, s in streams.items()}}
+    return summary, {
+        "threshold": round(summary.threshold, 4),
+        "held_out_flagged_share": round(flagged, 4),
+        "held_out_seconds": int(len(held_distances)),
+        "embedding": {m: EMBEDDING_DESCRIPTION[m] for m in streams},
+        "principal_directions": {m: int(s.directions.shape[0]) for m, s in streams.items()},
+        "classes_summarised": {m: int(len(s.class_means)) for m, s in streams.items()},
+    }

@@ -25,10 +25,15 @@ from .prediction import context_windows, run_windows
 RESEARCH_VIDEO_ACCURACY = {"visual": 0.731, "audio": 0.726, "fusion": 0.856, "attention": 0.517}
 # Published per-second accuracy on AVE's test split (supervised, 29-way); SEED.md.
 PUBLISHED_PER_SECOND = {
-    "audio only (reported)": 0.59, "visual only (reported)": 0.55,
-    "AVE fusion (Tian et al. 2018)": 0.714, "AVE audio-guided attention (Tian et al.)": 0.727,
-    "CMRAN": 0.774, "PSP": 0.778, "CMBS": 0.793,
-    "LAVisH (large frozen transformer)": 0.811, "DG-SCT (large frozen transformer)": 0.822,
+    "audio only (reported)": 0.59,
+    "visual only (reported)": 0.55,
+    "AVE fusion (Tian et al. 2018)": 0.714,
+    "AVE audio-guided attention (Tian et al.)": 0.727,
+    "CMRAN": 0.774,
+    "PSP": 0.778,
+    "CMBS": 0.793,
+    "LAVisH (large frozen transformer)": 0.811,
+    "DG-SCT (large frozen transformer)": 0.822,
 }
 
 
@@ -37,14 +42,18 @@ def check_extractors(feature_set: FeatureSet, bundle: ModelBundle) -> None:
     trained = (bundle.feature_files or {}).get("extractors")
     where = bundle.path / "card.json"
     if not trained:
-        raise BundleError(f"{where}: trained on videos (this tool's own features); it cannot "
-                          f"read {feature_set.kind} files")
+        raise BundleError(
+            f"{where}: trained on videos (this tool's own features); it cannot "
+            f"read {feature_set.kind} files"
+        )
     for modality in bundle.modalities:
         theirs = feature_set.extractors[modality].name
         if trained.get(modality) != theirs:
-            raise BundleError(f"{where}: its {modality} stream was trained on "
-                              f"{trained.get(modality)} features; {feature_set.source} holds "
-                              f"{theirs}")
+            raise BundleError(
+                f"{where}: its {modality} stream was trained on "
+                f"{trained.get(modality)} features; {feature_set.source} holds "
+                f"{theirs}"
+            )
 
 
 def predict_split(bundle: ModelBundle, split: FeatureSplit) -> dict:
@@ -64,7 +73,7 @@ def predict_split(bundle: ModelBundle, split: FeatureSplit) -> dict:
     for name, value in outputs.items():
         merged[name] = np.zeros((videos, seconds, *value.shape[2:]), np.float32)
         for index, (start, end) in enumerate(windows):
-            merged[name][:, start:end] = value[index * videos:(index + 1) * videos]
+            merged[name][:, start:end] = value[index * videos : (index + 1) * videos]
     return merged
 
 
@@ -89,8 +98,11 @@ def _accuracy(correct: np.ndarray) -> float | None:
 
 
 def _per_class(classes: list[str], truth: np.ndarray, correct: np.ndarray) -> dict:
-    return {name: _accuracy(correct[truth == index]) for index, name in enumerate(classes)
-            if (truth == index).any()}
+    return {
+        name: _accuracy(correct[truth == index])
+        for index, name in enumerate(classes)
+        if (truth == index).any()
+    }
 
 
 def _majority_share(truth: np.ndarray) -> float | None:
@@ -101,19 +113,31 @@ def evaluate_split(feature_set: FeatureSet, bundle: ModelBundle, split: FeatureS
     check_extractors(feature_set, bundle)
     classes, background = bundle.classes, bundle.classes.index(BACKGROUND)
     if classes != feature_set.classes:
-        raise BundleError(f"{bundle.path / 'card.json'}: its classes differ from those of "
-                          f"{feature_set.source}")
+        raise BundleError(
+            f"{bundle.path / 'card.json'}: its classes differ from those of {feature_set.source}"
+        )
     outputs = predict_split(bundle, split)
     video_truth = split.video_labels
-    report = {"model": bundle.tag, "architecture": bundle.architecture,
-              "output": "per-video" if bundle.per_video else "per-second",
-              "data": feature_set.source, "kind": feature_set.kind, "split": split.name,
-              "videos": len(split), "seconds": None, "per_second_accuracy": None,
-              "event_second_accuracy": None, "per_class": {}, "heads": {}, "notes": []}
+    report = {
+        "model": bundle.tag,
+        "architecture": bundle.architecture,
+        "output": "per-video" if bundle.per_video else "per-second",
+        "data": feature_set.source,
+        "kind": feature_set.kind,
+        "split": split.name,
+        "videos": len(split),
+        "seconds": None,
+        "per_second_accuracy": None,
+        "event_second_accuracy": None,
+        "per_class": {},
+        "heads": {},
+        "notes": [],
+    }
     if bundle.per_video:
         video_predicted = outputs["event"].argmax(-1)
-        report["notes"].append("one label per video (the research's preset): no per-second "
-                               "accuracy")
+        report["notes"].append(
+            "one label per video (the research's preset): no per-second accuracy"
+        )
     else:
         event = outputs["event"]
         video_predicted = video_labels_from_seconds(event, background)
@@ -124,14 +148,18 @@ def evaluate_split(feature_set: FeatureSet, bundle: ModelBundle, split: FeatureS
             report["per_second_accuracy"] = _accuracy(correct)
             report["event_second_accuracy"] = _accuracy(correct[truth != background])
             report["per_class"] = _per_class(classes, truth, correct)
-            report["heads"] = {name: _accuracy(probabilities.argmax(-1) == truth)
-                               for name, probabilities in head_probabilities(bundle, outputs).items()
-                               if name != "event"}
+            report["heads"] = {
+                name: _accuracy(probabilities.argmax(-1) == truth)
+                for name, probabilities in head_probabilities(bundle, outputs).items()
+                if name != "event"
+            }
             report["majority_baseline_per_second"] = _majority_share(truth)
         else:
-            report["notes"].append("the research's pickles carry one label per video: "
-                                   "per-second accuracy cannot be measured on them")
-    has_event = video_truth != NO_EVENT   # a clip that is background throughout has no label
+            report["notes"].append(
+                "the research's pickles carry one label per video: "
+                "per-second accuracy cannot be measured on them"
+            )
+    has_event = video_truth != NO_EVENT  # a clip that is background throughout has no label
     video_correct = (video_predicted == video_truth)[has_event]
     report["video_accuracy"] = _accuracy(video_correct)
     report["video_per_class"] = _per_class(classes, video_truth[has_event], video_correct)

@@ -9,11 +9,12 @@ import numpy as np
 from .prediction import context_windows
 from .training import CONTEXT_SECONDS, HEAD_LOSS_WEIGHT
 
-STREAM_REMOVAL_FRACTION = 0.2   # fusion models: share of windows copied without audio / visual
+STREAM_REMOVAL_FRACTION = 0.2  # fusion models: share of windows copied without audio / visual
 
 
-def windows_from_arrays(arrays: dict, truth: np.ndarray, background: int,
-                        weights: np.ndarray | None = None) -> dict:
+def windows_from_arrays(
+    arrays: dict, truth: np.ndarray, background: int, weights: np.ndarray | None = None
+) -> dict:
     """Training windows of `CONTEXT_SECONDS` cut from videos of equal length: shared by training
     on videos and on pre-extracted feature files.
 
@@ -32,9 +33,14 @@ def windows_from_arrays(arrays: dict, truth: np.ndarray, background: int,
         pad = CONTEXT_SECONDS - (end - start)
         window = {name: value[:, start:end] for name, value in full.items()}
         if pad:
-            window = {name: np.pad(value, [(0, 0), (0, pad)] + [(0, 0)] * (value.ndim - 2),
-                                   constant_values=fill[name])
-                      for name, value in window.items()}
+            window = {
+                name: np.pad(
+                    value,
+                    [(0, 0), (0, pad)] + [(0, 0)] * (value.ndim - 2),
+                    constant_values=fill[name],
+                )
+                for name, value in window.items()
+            }
         parts.append(window)
     if len(parts) == 1:
         return parts[0]
@@ -63,22 +69,44 @@ def _fit_arguments(model, data: dict, heads: tuple[str, ...]):
     return inputs, targets, weights
 
 
-def fit_windows(model, heads: tuple[str, ...], train_data: dict, val_data: dict | None, *,
-                epochs: int, batch_size: int, learning_rate: float, patience: int | None = 8):
+def fit_windows(
+    model,
+    heads: tuple[str, ...],
+    train_data: dict,
+    val_data: dict | None,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    patience: int | None = 8,
+):
     """Compile and fit `model` on stacked windows (inputs, 'labels', optional 'weights'): shared
     by training on videos and on feature files. Early stopping on the validation loss keeps the
     best weights, unless `patience` is None (then all epochs run, as the research did)."""
     import keras
 
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss={name: "sparse_categorical_crossentropy" for name in heads},
-                  loss_weights={name: 1.0 if name == "event" else HEAD_LOSS_WEIGHT for name in heads})
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss={name: "sparse_categorical_crossentropy" for name in heads},
+        loss_weights={name: 1.0 if name == "event" else HEAD_LOSS_WEIGHT for name in heads},
+    )
     fit_kwargs = {}
     if val_data is not None:
         fit_kwargs["validation_data"] = _fit_arguments(model, val_data, heads)
         if patience is not None:
-            fit_kwargs["callbacks"] = [keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=patience, restore_best_weights=True)]
+            fit_kwargs["callbacks"] = [
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss", patience=patience, restore_best_weights=True
+                )
+            ]
     inputs, targets, weights = _fit_arguments(model, train_data, heads)
-    return model.fit(inputs, targets, sample_weight=weights, epochs=epochs,
-                     batch_size=batch_size, shuffle=True, verbose=0, **fit_kwargs)
+    return model.fit(
+        inputs,
+        targets,
+        sample_weight=weights,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        verbose=0,
+        **fit_kwargs,
+    )

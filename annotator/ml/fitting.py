@@ -23,14 +23,15 @@ _INPUTS = ("log_mel", "audio_present", "visual", "visual_present")
 @dataclass
 class EpochReport:
     """What the app and the command line show after each epoch."""
-    phase: str                     # "training", or "final" (again on every video)
+
+    phase: str  # "training", or "final" (again on every video)
     epoch: int
     epochs: int
     loss: float
     val_loss: float | None
     val_accuracy: float | None
-    elapsed: float                 # seconds since this phase began
-    seconds_left: float            # at most: early stopping may end sooner
+    elapsed: float  # seconds since this phase began
+    seconds_left: float  # at most: early stopping may end sooner
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -79,14 +80,28 @@ def _cancel_callback(cancel):
             if cancel is not None and cancel():
                 self.model.stop_training = True
                 raise Cancelled("training cancelled; no bundle was written")
+
     return CancelCheck()
 
 
-def fit_with_early_stopping(model, heads: tuple[str, ...], sampler, held_out: dict, *,
-                            epochs: int, per_epoch: int, batch_size: int, seed: int,
-                            patience: int | None, cancel=None, report=None,
-                            phase: str = "training", min_epochs: int = 0,
-                            keep_best: bool = True, decay: bool = True) -> FitResult:
+def fit_with_early_stopping(
+    model,
+    heads: tuple[str, ...],
+    sampler,
+    held_out: dict,
+    *,
+    epochs: int,
+    per_epoch: int,
+    batch_size: int,
+    seed: int,
+    patience: int | None,
+    cancel=None,
+    report=None,
+    phase: str = "training",
+    min_epochs: int = 0,
+    keep_best: bool = True,
+    decay: bool = True,
+) -> FitResult:
     """Train `model` for up to `epochs` epochs of `per_epoch` fresh windows each; with held-out
     windows, stop after `patience` epochs without a lower held-out loss (never before
     `min_epochs`) and, with `keep_best`, go back to the best epoch's weights. With `decay` the
@@ -94,7 +109,7 @@ def fit_with_early_stopping(model, heads: tuple[str, ...], sampler, held_out: di
     last epochs settle instead of bouncing between neighbouring solutions."""
     rng = np.random.default_rng(seed)
     callbacks = [_cancel_callback(cancel)]
-    best = (float("inf"), None, 0, None)     # loss, weights, epoch, accuracy
+    best = (float("inf"), None, 0, None)  # loss, weights, epoch, accuracy
     started = time.monotonic()
     epoch = 0
     start_rate = float(np.asarray(model.optimizer.learning_rate))
@@ -104,10 +119,16 @@ def fit_with_early_stopping(model, heads: tuple[str, ...], sampler, held_out: di
         if decay:
             model.optimizer.learning_rate.assign(_decayed(start_rate, epoch, epochs))
         data = sampler.epoch(per_epoch, rng)
-        history = model.fit(_model_inputs(model, data), {name: data["labels"] for name in heads},
-                            sample_weight={name: data["weights"] for name in heads},
-                            epochs=1, batch_size=batch_size, shuffle=True, verbose=0,
-                            callbacks=callbacks)
+        history = model.fit(
+            _model_inputs(model, data),
+            {name: data["labels"] for name in heads},
+            sample_weight={name: data["weights"] for name in heads},
+            epochs=1,
+            batch_size=batch_size,
+            shuffle=True,
+            verbose=0,
+            callbacks=callbacks,
+        )
         loss = float(history.history["loss"][-1])
         val_loss = val_accuracy = None
         if held_out:
@@ -116,12 +137,33 @@ def fit_with_early_stopping(model, heads: tuple[str, ...], sampler, held_out: di
                 best = (val_loss, model.get_weights(), epoch, val_accuracy)
         elapsed = time.monotonic() - started
         if report is not None:
-            report(EpochReport(phase, epoch, epochs, loss, val_loss, val_accuracy, elapsed,
-                               elapsed / epoch * (epochs - epoch)))
-        log.info("%s epoch %d/%d: loss %.4f, held-out loss %s, accuracy %s", phase, epoch,
-                 epochs, loss, val_loss, val_accuracy)
-        if held_out and patience is not None and epoch >= min_epochs and \
-                epoch - best[2] >= patience:
+            report(
+                EpochReport(
+                    phase,
+                    epoch,
+                    epochs,
+                    loss,
+                    val_loss,
+                    val_accuracy,
+                    elapsed,
+                    elapsed / epoch * (epochs - epoch),
+                )
+            )
+        log.info(
+            "%s epoch %d/%d: loss %.4f, held-out loss %s, accuracy %s",
+            phase,
+            epoch,
+            epochs,
+            loss,
+            val_loss,
+            val_accuracy,
+        )
+        if (
+            held_out
+            and patience is not None
+            and epoch >= min_epochs
+            and epoch - best[2] >= patience
+        ):
             break
     if best[1] is not None and keep_best:
         model.set_weights(best[1])

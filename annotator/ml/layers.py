@@ -41,12 +41,21 @@ class LogMelSummary(keras.layers.Layer):
         change = ops.mean(ops.abs(patches[:, :, 1:, :] - patches[:, :, :-1, :]), axis=2)
         shape = ops.shape(patches)
         frames, bands = patches.shape[2], patches.shape[3]
-        blocks = ops.reshape(patches, (shape[0], shape[1], frames // self._TIME_BLOCK,
-                                       self._TIME_BLOCK, bands // self._BAND_BLOCK,
-                                       self._BAND_BLOCK))
-        grid = ops.reshape(ops.mean(blocks, axis=(3, 5)),
-                           (shape[0], shape[1], (frames // self._TIME_BLOCK)
-                            * (bands // self._BAND_BLOCK)))
+        blocks = ops.reshape(
+            patches,
+            (
+                shape[0],
+                shape[1],
+                frames // self._TIME_BLOCK,
+                self._TIME_BLOCK,
+                bands // self._BAND_BLOCK,
+                self._BAND_BLOCK,
+            ),
+        )
+        grid = ops.reshape(
+            ops.mean(blocks, axis=(3, 5)),
+            (shape[0], shape[1], (frames // self._TIME_BLOCK) * (bands // self._BAND_BLOCK)),
+        )
         return ops.concatenate([mean, spread, change, grid], axis=-1)
 
     def compute_output_shape(self, input_shape):
@@ -82,14 +91,16 @@ class ModalityAttention(keras.layers.Layer):
     def call(self, inputs):
         audio, visual, audio_present, visual_present = inputs
         logits = self.score(self.score_hidden(ops.concatenate([audio, visual], axis=-1)))
-        present = ops.stack([ops.cast(audio_present, logits.dtype),
-                             ops.cast(visual_present, logits.dtype)], axis=-1)
+        present = ops.stack(
+            [ops.cast(audio_present, logits.dtype), ops.cast(visual_present, logits.dtype)], axis=-1
+        )
         # Where neither stream is present, fall back to equal weights rather than NaN.
         none_present = ops.cast(ops.sum(present, axis=-1, keepdims=True) == 0, logits.dtype)
         allowed = ops.maximum(present, none_present)
         weights = ops.softmax(logits + (1.0 - allowed) * -1e9, axis=-1)
-        fused = ops.concatenate([2.0 * weights[..., 0:1] * audio,
-                                 2.0 * weights[..., 1:2] * visual], axis=-1)
+        fused = ops.concatenate(
+            [2.0 * weights[..., 0:1] * audio, 2.0 * weights[..., 1:2] * visual], axis=-1
+        )
         return fused, weights
 
     def compute_output_shape(self, input_shape):

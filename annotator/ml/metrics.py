@@ -27,9 +27,15 @@ def reliability_bins(confidence, correct, bins: int = ECE_BINS) -> list[dict]:
     for b in range(bins):
         chosen = index == b
         if chosen.any():
-            out.append({"low": b / bins, "high": (b + 1) / bins, "count": int(chosen.sum()),
-                        "confidence": float(confidence[chosen].mean()),
-                        "accuracy": float(correct[chosen].mean())})
+            out.append(
+                {
+                    "low": b / bins,
+                    "high": (b + 1) / bins,
+                    "count": int(chosen.sum()),
+                    "confidence": float(confidence[chosen].mean()),
+                    "accuracy": float(correct[chosen].mean()),
+                }
+            )
     return out
 
 
@@ -38,12 +44,17 @@ def expected_calibration_error(confidence, correct, bins: int = ECE_BINS) -> flo
     total = len(confidence)
     if not total:
         return None
-    return float(sum(b["count"] / total * abs(b["accuracy"] - b["confidence"])
-                     for b in reliability_bins(confidence, correct, bins)))
+    return float(
+        sum(
+            b["count"] / total * abs(b["accuracy"] - b["confidence"])
+            for b in reliability_bins(confidence, correct, bins)
+        )
+    )
 
 
-def bootstrap_interval(per_video_correct: list, samples: int = BOOTSTRAP_SAMPLES,
-                       seed: int = 0, level: float = 0.95) -> list[float] | None:
+def bootstrap_interval(
+    per_video_correct: list, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0, level: float = 0.95
+) -> list[float] | None:
     """Percentile interval of the pooled per-second accuracy when whole videos are resampled.
 
     Seconds of one video are not independent (one event per clip), so videos are the unit."""
@@ -108,11 +119,16 @@ def segment_based(truth, predicted, background: int, classes: int) -> dict:
             er_per_class.append(_ratio(fn_c + fp_c, int(ref_c.sum())))
     return {
         "resolution_seconds": 1.0,
-        "micro": {"f1": _ratio(2 * tp, 2 * tp + fp + fn), "precision": _ratio(tp, tp + fp),
-                  "recall": _ratio(tp, tp + fn),
-                  "error_rate": _ratio(substitutions + deletions + insertions, n_ref),
-                  "substitutions": substitutions, "deletions": deletions,
-                  "insertions": insertions, "reference_active": n_ref},
+        "micro": {
+            "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+            "precision": _ratio(tp, tp + fp),
+            "recall": _ratio(tp, tp + fn),
+            "error_rate": _ratio(substitutions + deletions + insertions, n_ref),
+            "substitutions": substitutions,
+            "deletions": deletions,
+            "insertions": insertions,
+            "reference_active": n_ref,
+        },
         "macro": {"f1": _mean(f1_per_class), "error_rate": _mean(er_per_class)},
     }
 
@@ -153,9 +169,13 @@ def _in_time(ref, est, collar: float, fraction: float) -> bool:
     return abs(ref[0] - est[0]) <= collar and abs(ref[1] - est[1]) <= offset_collar
 
 
-def event_based(videos: list[tuple], background: int, classes: int,
-                collar: float = EVENT_COLLAR_SECONDS,
-                offset_fraction: float = EVENT_OFFSET_LENGTH_FRACTION) -> dict:
+def event_based(
+    videos: list[tuple],
+    background: int,
+    classes: int,
+    collar: float = EVENT_COLLAR_SECONDS,
+    offset_fraction: float = EVENT_OFFSET_LENGTH_FRACTION,
+) -> dict:
     """sed_eval's event-based metrics over `videos` = [(truth labels, predicted labels, duration)].
 
     A system event is correct when its class matches a reference event's, its onset is within
@@ -163,17 +183,34 @@ def event_based(videos: list[tuple], background: int, classes: int,
     matches at most one other. Errors not matched by class but matched in time are
     substitutions."""
     n_ref = n_sys = correct = substitutions = 0
-    per_class = np.zeros((classes, 3), np.int64)   # reference, system, correct
+    per_class = np.zeros((classes, 3), np.int64)  # reference, system, correct
     for truth, predicted, duration in videos:
-        refs, ests = events_of(truth, background, duration), events_of(predicted, background, duration)
-        matched = _max_matching({i: [j for j, e in enumerate(ests) if e[2] == r[2]
-                                     and _in_time(r, e, collar, offset_fraction)]
-                                 for i, r in enumerate(refs)})
+        refs, ests = (
+            events_of(truth, background, duration),
+            events_of(predicted, background, duration),
+        )
+        matched = _max_matching(
+            {
+                i: [
+                    j
+                    for j, e in enumerate(ests)
+                    if e[2] == r[2] and _in_time(r, e, collar, offset_fraction)
+                ]
+                for i, r in enumerate(refs)
+            }
+        )
         loose_refs = [i for i in range(len(refs)) if i not in matched]
         used = set(matched.values())
-        loose = _max_matching({i: [j for j, e in enumerate(ests) if j not in used
-                                   and _in_time(refs[i], e, collar, offset_fraction)]
-                               for i in loose_refs})
+        loose = _max_matching(
+            {
+                i: [
+                    j
+                    for j, e in enumerate(ests)
+                    if j not in used and _in_time(refs[i], e, collar, offset_fraction)
+                ]
+                for i in loose_refs
+            }
+        )
         n_ref, n_sys = n_ref + len(refs), n_sys + len(ests)
         correct, substitutions = correct + len(matched), substitutions + len(loose)
         for r in refs:
@@ -184,13 +221,20 @@ def event_based(videos: list[tuple], background: int, classes: int,
             per_class[refs[i][2], 2] += 1
     deletions = n_ref - correct - substitutions
     insertions = n_sys - correct - substitutions
-    class_f1 = [_ratio(2 * c, r + s) for index, (r, s, c) in enumerate(per_class)
-                if index != background and r > 0]
+    class_f1 = [
+        _ratio(2 * c, r + s)
+        for index, (r, s, c) in enumerate(per_class)
+        if index != background and r > 0
+    ]
     return {
         "collar_seconds": collar,
         "offset_collar": f"max({collar} s, {offset_fraction:g} x reference event length)",
-        "micro": {"f1": _ratio(2 * correct, n_ref + n_sys),
-                  "error_rate": _ratio(substitutions + deletions + insertions, n_ref),
-                  "reference_events": n_ref, "system_events": n_sys, "correct": correct},
+        "micro": {
+            "f1": _ratio(2 * correct, n_ref + n_sys),
+            "error_rate": _ratio(substitutions + deletions + insertions, n_ref),
+            "reference_events": n_ref,
+            "system_events": n_sys,
+            "correct": correct,
+        },
         "macro": {"f1": _mean(class_f1)},
     }

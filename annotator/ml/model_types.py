@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 MODALITIES = ("audio", "visual")
-EVENT_OUTPUT = "event"   # every model's fused per-second label distribution
+EVENT_OUTPUT = "event"  # every model's fused per-second label distribution
 
 
 @dataclass(frozen=True)
 class ArchitectureSpec:
     name: str
-    modalities: tuple[str, ...]                 # streams read: ('audio',), ('visual',) or both
-    builder: str | Callable                     # "package.module:function" or the function
+    modalities: tuple[str, ...]  # streams read: ('audio',), ('visual',) or both
+    builder: str | Callable  # "package.module:function" or the function
     # Which output is each modality's own head. A single-stream type's only head is its
     # modality head, so it maps that modality to EVENT_OUTPUT.
     modality_heads: dict = field(default_factory=dict)
@@ -38,8 +38,9 @@ class ArchitectureSpec:
     # files; called as builder(events, {modality: (seconds, ...)}). None: no such preset.
     video_level_builder: str | Callable | None = None
 
-    def build(self, classes: int, hyperparameters: dict | None = None,
-              input_shapes: dict | None = None):
+    def build(
+        self, classes: int, hyperparameters: dict | None = None, input_shapes: dict | None = None
+    ):
         """The Keras model for `classes` (background included); `input_shapes` gives the
         per-second shape of each stream where it comes from feature files."""
         builder = _resolve(self.builder)
@@ -107,28 +108,60 @@ _BUILDERS = "annotator.ml.architectures"
 _RESEARCH = "annotator.ml.research_heads"
 _BOTH_HEADS = {"audio": "audio_event", "visual": "visual_event"}
 
-register(ArchitectureSpec(
-    "visual", ("visual",), f"{_BUILDERS}:build_visual", {"visual": EVENT_OUTPUT},
-    description="visual only: backbone embedding per second",
-    video_level_builder=f"{_RESEARCH}:research_visual"))
-register(ArchitectureSpec(
-    "audio", ("audio",), f"{_BUILDERS}:build_audio", {"audio": EVENT_OUTPUT},
-    description="audio only: log-mel patch per second",
-    video_level_builder=f"{_RESEARCH}:research_audio"))
-register(ArchitectureSpec(
-    "fusion", ("audio", "visual"), f"{_BUILDERS}:build_fusion", _BOTH_HEADS,
-    learns_missing_streams=True, description="audio + visual fusion",
-    video_level_builder=f"{_RESEARCH}:research_fusion"))
-register(ArchitectureSpec(
-    "attention", ("audio", "visual"), f"{_BUILDERS}:build_attention", _BOTH_HEADS,
-    learns_missing_streams=True, description="fusion with attention over the modalities",
-    video_level_builder=f"{_RESEARCH}:research_attention"))
+register(
+    ArchitectureSpec(
+        "visual",
+        ("visual",),
+        f"{_BUILDERS}:build_visual",
+        {"visual": EVENT_OUTPUT},
+        description="visual only: backbone embedding per second",
+        video_level_builder=f"{_RESEARCH}:research_visual",
+    )
+)
+register(
+    ArchitectureSpec(
+        "audio",
+        ("audio",),
+        f"{_BUILDERS}:build_audio",
+        {"audio": EVENT_OUTPUT},
+        description="audio only: log-mel patch per second",
+        video_level_builder=f"{_RESEARCH}:research_audio",
+    )
+)
+register(
+    ArchitectureSpec(
+        "fusion",
+        ("audio", "visual"),
+        f"{_BUILDERS}:build_fusion",
+        _BOTH_HEADS,
+        learns_missing_streams=True,
+        description="audio + visual fusion",
+        video_level_builder=f"{_RESEARCH}:research_fusion",
+    )
+)
+register(
+    ArchitectureSpec(
+        "attention",
+        ("audio", "visual"),
+        f"{_BUILDERS}:build_attention",
+        _BOTH_HEADS,
+        learns_missing_streams=True,
+        description="fusion with attention over the modalities",
+        video_level_builder=f"{_RESEARCH}:research_attention",
+    )
+)
 
-register(ArchitectureSpec(
-    "attention-light", ("audio", "visual"), f"{_BUILDERS}:build_attention_light", _BOTH_HEADS,
-    learns_missing_streams=True,
-    description="attention with a fixed summary of the sound (no CNN): trains in about a "
-                "minute on a few dozen labelled videos"))
+register(
+    ArchitectureSpec(
+        "attention-light",
+        ("audio", "visual"),
+        f"{_BUILDERS}:build_attention_light",
+        _BOTH_HEADS,
+        learns_missing_streams=True,
+        description="attention with a fixed summary of the sound (no CNN): trains in about a "
+        "minute on a few dozen labelled videos",
+    )
+)
 
 # The type "Train on my labels" proposes: learns most from few labels, in the least time.
 OWN_LABELS_DEFAULT = "attention-light"

@@ -43,6 +43,7 @@ _TRUNCATION_TOLERANCE_SECONDS = 1
 class FeatureNeeds:
     """What preparing a video needs to know of a model: its type, streams and frame rate.
     A `ModelBundle` has the same three attributes, so either can be passed."""
+
     architecture: str
     visual_fps: int = 1
 
@@ -61,11 +62,13 @@ class PreparedVideo:
 
 @dataclass
 class VideoAnnotation:
-    table: pd.DataFrame                    # the contracted per-second rows
+    table: pd.DataFrame  # the contracted per-second rows
     info: MediaInfo
-    attention: np.ndarray | None = None   # (seconds, 2) weights over (audio, visual)
+    attention: np.ndarray | None = None  # (seconds, 2) weights over (audio, visual)
     warnings: list[str] = field(default_factory=list)
-    probabilities: dict = field(default_factory=dict)  # 'event', 'audio', 'visual': (T, C), calibrated
+    probabilities: dict = field(
+        default_factory=dict
+    )  # 'event', 'audio', 'visual': (T, C), calibrated
     # Per second in (0, 1]: 1 where the second is like the training data; None for a bundle
     # without a familiarity summary.
     familiarity: np.ndarray | None = None
@@ -85,22 +88,31 @@ def missing_stream_warnings(needs, info: MediaInfo, path) -> list[str]:
     lacking = [m for m in wanted if not (info.has_audio if m == "audio" else info.has_video)]
     if len(lacking) == len(wanted):
         stream = "audio" if lacking == ["audio"] else "video" if lacking == ["visual"] else "usable"
-        raise MissingStreamError(path, f"no {stream} stream; the {needs.architecture} model "
-                                       "cannot annotate it")
-    return [f"{path}: no audio stream; annotated from pictures only" if m == "audio" else
-            f"{path}: no video stream; annotated from sound only" for m in lacking]
+        raise MissingStreamError(
+            path, f"no {stream} stream; the {needs.architecture} model cannot annotate it"
+        )
+    return [
+        f"{path}: no audio stream; annotated from pictures only"
+        if m == "audio"
+        else f"{path}: no video stream; annotated from sound only"
+        for m in lacking
+    ]
 
 
 def check_decoded_length(features: VideoFeatures, info: MediaInfo, path) -> None:
     """Refuse a file whose streams stop long before its stated duration (a truncated copy)."""
-    for present, has_stream in ((features.audio_present, info.has_audio),
-                                (features.visual_present, info.has_video)):
+    for present, has_stream in (
+        (features.audio_present, info.has_audio),
+        (features.visual_present, info.has_video),
+    ):
         if present is None or not has_stream:
             continue
         decoded = int(present.sum())
         if decoded < features.seconds - _TRUNCATION_TOLERANCE_SECONDS:
-            raise MediaError(path, f"truncated or damaged: only {decoded} of {features.seconds} s "
-                                   "could be decoded")
+            raise MediaError(
+                path,
+                f"truncated or damaged: only {decoded} of {features.seconds} s could be decoded",
+            )
 
 
 class _Stop:
@@ -137,8 +149,15 @@ def _streams_to_decode(streams, info: MediaInfo) -> int:
     return sum([("audio" in streams and info.has_audio), ("visual" in streams and info.has_video)])
 
 
-def prepare_video(path, needs, *, cache: FeatureCache | None = None, use_cache: bool = True,
-                  cancel=None, progress=None) -> PreparedVideo:
+def prepare_video(
+    path,
+    needs,
+    *,
+    cache: FeatureCache | None = None,
+    use_cache: bool = True,
+    cancel=None,
+    progress=None,
+) -> PreparedVideo:
     """Probe (through the cache), check the streams, and extract the features `needs` reads.
 
     `needs` is a ModelBundle or a FeatureNeeds. `cancel()` stops at the next second of video
@@ -149,16 +168,18 @@ def prepare_video(path, needs, *, cache: FeatureCache | None = None, use_cache: 
     if refusal:  # its features come from an extractor this install does not run
         raise BundleError(refusal)
     info = probe_cached(path, cache, use_cache)
-    warnings = missing_stream_warnings(needs, info, path)   # refuse early, before any decoding
+    warnings = missing_stream_warnings(needs, info, path)  # refuse early, before any decoding
     for message in warnings:
         log.info(message)  # callers show warnings to the user; the log keeps a trace
     limit = TIME_LIMIT_SECONDS + TIME_LIMIT_PER_VIDEO_SECOND * info.duration
     streams = streams_to_extract(needs)
-    stop = _Stop(cancel, limit, count_seconds(info.duration) * _streams_to_decode(streams, info),
-                 progress)
+    stop = _Stop(
+        cancel, limit, count_seconds(info.duration) * _streams_to_decode(streams, info), progress
+    )
     try:
-        features, info = video_features(path, streams, needs.visual_fps, cache, use_cache, stop,
-                                        info)
+        features, info = video_features(
+            path, streams, needs.visual_fps, cache, use_cache, stop, info
+        )
     except Cancelled:
         if stop.timed_out() and not stop.cancelled():
             raise MediaError(path, f"gave up after {stop.limit:.0f} s (the per-file time limit)")
@@ -193,25 +214,49 @@ def label_video(prepared: PreparedVideo, bundle, video_name: str | None = None) 
     of seconds unlike its training data are lowered (see calibration.py)."""
     outputs = predict_features(bundle, prepared.features)
     probabilities = calibrated_probabilities(
-        bundle, head_probabilities(bundle, outputs, prepared.info))
-    table = build_table(video_name or prepared.path, prepared.info.duration, bundle.classes,
-                        probabilities["event"], probabilities.get("audio"),
-                        probabilities.get("visual"), model=bundle.tag)
+        bundle, head_probabilities(bundle, outputs, prepared.info)
+    )
+    table = build_table(
+        video_name or prepared.path,
+        prepared.info.duration,
+        bundle.classes,
+        probabilities["event"],
+        probabilities.get("audio"),
+        probabilities.get("visual"),
+        model=bundle.tag,
+    )
     confidences = calibrated_confidences(bundle, probabilities)
     summary = bundle.familiarity()
     familiarity = None if summary is None else summary.familiarity(prepared.features)
     write_confidences(table, confidences, familiarity)
     warnings = list(prepared.warnings)
-    warning = None if familiarity is None else unfamiliar_warning(
-        prepared.path, float((familiarity < 1.0).mean()))
+    warning = (
+        None
+        if familiarity is None
+        else unfamiliar_warning(prepared.path, float((familiarity < 1.0).mean()))
+    )
     if warning:
         warnings.append(warning)
-    return VideoAnnotation(table, prepared.info, outputs.get("attention"), warnings,
-                           probabilities, familiarity, confidences)
+    return VideoAnnotation(
+        table,
+        prepared.info,
+        outputs.get("attention"),
+        warnings,
+        probabilities,
+        familiarity,
+        confidences,
+    )
 
 
-def annotate_video(path, bundle, *, cache: FeatureCache | None = None, use_cache: bool = True,
-                   cancel=None, video_name: str | None = None) -> VideoAnnotation:
+def annotate_video(
+    path,
+    bundle,
+    *,
+    cache: FeatureCache | None = None,
+    use_cache: bool = True,
+    cancel=None,
+    video_name: str | None = None,
+) -> VideoAnnotation:
     """Prepare and label one video in one call."""
     prepared = prepare_video(path, bundle, cache=cache, use_cache=use_cache, cancel=cancel)
     return label_video(prepared, bundle, video_name)

@@ -26,23 +26,52 @@ def reliability_diagram(report: dict, path) -> Path:
     for axis, (head, bins) in zip(axes, reliability.items()):
         width = 1 / ece["bins"]
         lows = [b["low"] for b in bins]
-        axis.bar(lows, [b["accuracy"] for b in bins], width=width, align="edge",
-                 color="#4C72B0", edgecolor="white", label="accuracy")
-        axis.bar(lows, [b["confidence"] - b["accuracy"] for b in bins], width=width,
-                 bottom=[b["accuracy"] for b in bins], align="edge", color="#DD8452",
-                 alpha=0.45, edgecolor="none", label="gap to confidence")
-        axis.plot([0, 1], [0, 1], color="black", linewidth=1, linestyle="--",
-                  label="perfect calibration")
-        axis.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", ylabel="accuracy",
-                 title=f"{_HEAD_TITLES.get(head, head)}: ECE {ece.get(head, 0):.3f}")
+        axis.bar(
+            lows,
+            [b["accuracy"] for b in bins],
+            width=width,
+            align="edge",
+            color="#4C72B0",
+            edgecolor="white",
+            label="accuracy",
+        )
+        axis.bar(
+            lows,
+            [b["confidence"] - b["accuracy"] for b in bins],
+            width=width,
+            bottom=[b["accuracy"] for b in bins],
+            align="edge",
+            color="#DD8452",
+            alpha=0.45,
+            edgecolor="none",
+            label="gap to confidence",
+        )
+        axis.plot(
+            [0, 1], [0, 1], color="black", linewidth=1, linestyle="--", label="perfect calibration"
+        )
+        axis.set(
+            xlim=(0, 1),
+            ylim=(0, 1),
+            xlabel="confidence",
+            ylabel="accuracy",
+            title=f"{_HEAD_TITLES.get(head, head)}: ECE {ece.get(head, 0):.3f}",
+        )
         counts = axis.twinx()
-        counts.plot([b["low"] + width / 2 for b in bins], [b["count"] for b in bins],
-                    color="grey", marker=".", linewidth=0.8)
+        counts.plot(
+            [b["low"] + width / 2 for b in bins],
+            [b["count"] for b in bins],
+            color="grey",
+            marker=".",
+            linewidth=0.8,
+        )
         counts.set_yscale("log")
         counts.set_ylabel("seconds per bin (log)", color="grey")
     axes[0].legend(loc="upper left", fontsize=7)
-    figure.suptitle(f"{report['model']} on {report.get('data', '')}: "
-                    f"{report['seconds']} seconds, {report['videos']} videos", fontsize=9)
+    figure.suptitle(
+        f"{report['model']} on {report.get('data', '')}: "
+        f"{report['seconds']} seconds, {report['videos']} videos",
+        fontsize=9,
+    )
     figure.savefig(path)
     return Path(path)
 
@@ -58,12 +87,22 @@ def confusion_diagram(report: dict, path) -> Path:
     for i in range(len(classes)):
         for j in range(len(classes)):
             if counts[i, j]:
-                axis.text(j, i, int(counts[i, j]), ha="center", va="center", fontsize=7,
-                          color="white" if shares[i, j] > 0.5 else "black")
+                axis.text(
+                    j,
+                    i,
+                    int(counts[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if shares[i, j] > 0.5 else "black",
+                )
     axis.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
     axis.set_yticks(range(len(classes)), classes, fontsize=8)
-    axis.set(xlabel="predicted", ylabel="truth",
-             title=f"{report['model']}: per-second confusion (row-normalised colour)")
+    axis.set(
+        xlabel="predicted",
+        ylabel="truth",
+        title=f"{report['model']}: per-second confusion (row-normalised colour)",
+    )
     figure.savefig(path)
     return Path(path)
 
@@ -72,5 +111,7 @@ def write_plots(report: dict, folder) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     name = report["model"].split("@")[0]
-    return [reliability_diagram(report, folder / f"{name}-reliability.png"),
-            confusion_diagram(report, folder / f"{name}-confusion.png")]
+    return [
+        reliability_diagram(report, folder / f"{name}-reliability.png"),
+        confusion_diagram(report, folder / f"{name}-confusion.png"),
+    ]

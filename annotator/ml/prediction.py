@@ -43,8 +43,10 @@ def _compiled_call(model):
     if key not in _compiled_calls:
         import tensorflow as tf
 
-        _compiled_calls[key] = (model, tf.function(lambda batch: model(batch, training=False),
-                                                   reduce_retracing=False))
+        _compiled_calls[key] = (
+            model,
+            tf.function(lambda batch: model(batch, training=False), reduce_retracing=False),
+        )
     return _compiled_calls[key][1]
 
 
@@ -64,12 +66,13 @@ def _run_windows(call, batch: dict, pad: bool) -> dict:
     count = len(next(iter(batch.values())))
     chunks = []
     for start in range(0, count, _MAX_WINDOWS_PER_CALL):
-        part = {name: value[start:start + _MAX_WINDOWS_PER_CALL] for name, value in batch.items()}
+        part = {name: value[start : start + _MAX_WINDOWS_PER_CALL] for name, value in batch.items()}
         size = len(next(iter(part.values())))
         padded = 1 << (size - 1).bit_length() if pad else size
-        part = {name: np.concatenate([value, np.zeros((padded - size, *value.shape[1:]),
-                                                      value.dtype)])
-                for name, value in part.items()}
+        part = {
+            name: np.concatenate([value, np.zeros((padded - size, *value.shape[1:]), value.dtype)])
+            for name, value in part.items()
+        }
         chunks.append({name: np.asarray(value)[:size] for name, value in call(part).items()})
     return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]}
 
@@ -87,14 +90,21 @@ def predict_features(bundle, features: VideoFeatures) -> dict:
     that length (batched); each second takes the prediction of the window it is in.
     """
     call, inputs, pad = load_head(bundle)
-    arrays = {name: getattr(features, name) for name in _INPUT_NAMES
-              if name in inputs and getattr(features, name) is not None}
+    arrays = {
+        name: getattr(features, name)
+        for name in _INPUT_NAMES
+        if name in inputs and getattr(features, name) is not None
+    }
     windows = context_windows(features.seconds, bundle.context_seconds)
-    batch = {name: np.stack([a[s:e] for s, e in windows]).astype(np.float32)
-             for name, a in arrays.items()}
+    batch = {
+        name: np.stack([a[s:e] for s, e in windows]).astype(np.float32)
+        for name, a in arrays.items()
+    }
     outputs = _run_windows(call, batch, pad)
-    merged = {name: np.zeros((features.seconds, value.shape[-1]), np.float32)
-              for name, value in outputs.items()}
+    merged = {
+        name: np.zeros((features.seconds, value.shape[-1]), np.float32)
+        for name, value in outputs.items()
+    }
     for index, (start, end) in enumerate(windows):
         for name, value in outputs.items():
             merged[name][start:end] = value[index]

@@ -76,7 +76,8 @@ def _fused(input_shapes: dict, gated: bool):
     audio, visual = _input(input_shapes, "audio"), _input(input_shapes, "visual")
     units = VISUAL_DENSE["attention" if gated else "fusion"]
     x = keras.layers.Concatenate(name="fusion_concat")(
-        [_visual_stream(visual, units, "visual"), _audio_stream(audio, units, "audio")])
+        [_visual_stream(visual, units, "visual"), _audio_stream(audio, units, "audio")]
+    )
     if gated:
         gate = keras.layers.Dense(2 * LSTM_UNITS, activation="softmax", name="attention_gate")(x)
         x = keras.layers.Multiply(name="attention_apply")([x, gate])

@@ -43,9 +43,9 @@ from .training_windows import WindowSampler, fixed_windows
 log = logging.getLogger(__name__)
 
 CONTEXT_SECONDS = 10
-HEAD_LOSS_WEIGHT = 0.3          # per-modality heads: trained, but the fused head matters most
-REFIT_BELOW_VIDEOS = 20         # fewer labelled videos: train the final model on all of them
-MIN_WINDOWS_PER_EPOCH = 96      # few videos: each epoch still sees this many (augmented) windows
+HEAD_LOSS_WEIGHT = 0.3  # per-modality heads: trained, but the fused head matters most
+REFIT_BELOW_VIDEOS = 20  # fewer labelled videos: train the final model on all of them
+MIN_WINDOWS_PER_EPOCH = 96  # few videos: each epoch still sees this many (augmented) windows
 # Early stopping on the held-out videos: only in the second half of the epochs, after this many
 # without a lower held-out loss. A few held-out videos give a noisy loss; stopping on it sooner
 # cost 2-8 points of test accuracy on the novel demo classes (the learning-curve runs), while
@@ -62,6 +62,7 @@ class TrainingError(AnnotatorError):
 @dataclass
 class _Plan:
     """Everything decided before the first epoch."""
+
     labelled: LabelledSet
     classes: list[str]
     train_videos: list
@@ -69,12 +70,27 @@ class _Plan:
     refit: bool
 
 
-def train(spec, architecture: str, out_dir, *, epochs: int = 40, seed: int = 0,
-          hyperparameters: dict | None = None, visual_fps: int = 1, batch_size: int = 32,
-          learning_rate: float = 1e-3, cache: FeatureCache | None = None,
-          progress=None, cancel=None, version: str = "1.0.0", epoch_progress=None,
-          overwrite: bool = False, warm_start=None, refit: bool | None = None,
-          augment: bool = True) -> ModelBundle:
+def train(
+    spec,
+    architecture: str,
+    out_dir,
+    *,
+    epochs: int = 40,
+    seed: int = 0,
+    hyperparameters: dict | None = None,
+    visual_fps: int = 1,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    cache: FeatureCache | None = None,
+    progress=None,
+    cancel=None,
+    version: str = "1.0.0",
+    epoch_progress=None,
+    overwrite: bool = False,
+    warm_start=None,
+    refit: bool | None = None,
+    augment: bool = True,
+) -> ModelBundle:
     """Train `architecture` on `spec` (a SPEC path or a LabelledSet) and save it to `out_dir`.
 
     `progress(done, total, video)` follows the features; `epoch_progress(EpochReport)` each
@@ -89,16 +105,25 @@ def train(spec, architecture: str, out_dir, *, epochs: int = 40, seed: int = 0,
     cache = cache or FeatureCache()
     type_spec = model_type(architecture)
     class_index = {name: i for i, name in enumerate(plan.classes)}
-    train_seconds = video_seconds(plan.train_videos, architecture, visual_fps, class_index, cache,
-                                  progress, cancel)
-    val_seconds = video_seconds(plan.val_videos, architecture, visual_fps, class_index, cache,
-                                None, cancel)
+    train_seconds = video_seconds(
+        plan.train_videos, architecture, visual_fps, class_index, cache, progress, cancel
+    )
+    val_seconds = video_seconds(
+        plan.val_videos, architecture, visual_fps, class_index, cache, None, cancel
+    )
     counts = seconds_per_class(train_seconds + val_seconds, plan.classes)
     inputs = tuple(name for name in train_seconds[0].arrays)
     two_streams = len(type_spec.modalities) > 1 and type_spec.learns_missing_streams
     weights = class_weights(seconds_per_class(train_seconds, plan.classes), plan.classes)
-    sampler = WindowSampler(train_seconds, inputs, CONTEXT_SECONDS, weights,
-                            class_index[BACKGROUND], two_streams, augment)
+    sampler = WindowSampler(
+        train_seconds,
+        inputs,
+        CONTEXT_SECONDS,
+        weights,
+        class_index[BACKGROUND],
+        two_streams,
+        augment,
+    )
     per_epoch = max(MIN_WINDOWS_PER_EPOCH, sampler.natural_windows())
     hp = {**DEFAULT_HYPERPARAMETERS, **(hyperparameters or {})}
 
@@ -111,23 +136,63 @@ def train(spec, architecture: str, out_dir, *, epochs: int = 40, seed: int = 0,
 
     model = build()
     fitted = fit_with_early_stopping(
-        model, type_spec.trained_outputs, sampler, fixed_windows(val_seconds, inputs,
-                                                                 CONTEXT_SECONDS),
-        epochs=epochs, per_epoch=per_epoch, batch_size=batch_size, seed=seed, patience=PATIENCE,
-        min_epochs=epochs // 2, cancel=cancel, report=epoch_progress, phase="training")
+        model,
+        type_spec.trained_outputs,
+        sampler,
+        fixed_windows(val_seconds, inputs, CONTEXT_SECONDS),
+        epochs=epochs,
+        per_epoch=per_epoch,
+        batch_size=batch_size,
+        seed=seed,
+        patience=PATIENCE,
+        min_epochs=epochs // 2,
+        cancel=cancel,
+        report=epoch_progress,
+        phase="training",
+    )
     measured, final = model, model
     if plan.refit and plan.val_videos:
-        everything = WindowSampler(train_seconds + val_seconds, inputs, CONTEXT_SECONDS,
-                                   class_weights(counts, plan.classes), class_index[BACKGROUND],
-                                   two_streams, augment)
+        everything = WindowSampler(
+            train_seconds + val_seconds,
+            inputs,
+            CONTEXT_SECONDS,
+            class_weights(counts, plan.classes),
+            class_index[BACKGROUND],
+            two_streams,
+            augment,
+        )
         final = build()
-        fit_with_early_stopping(final, type_spec.trained_outputs, everything, {},
-                                epochs=max(fitted.best_epoch, epochs // 2), per_epoch=per_epoch,
-                                batch_size=batch_size, seed=seed + 1, patience=None,
-                                cancel=cancel, report=epoch_progress, phase="final")
-    card = _card(out_dir.name, version, architecture, plan, hp, visual_fps, seed, epochs,
-                 fitted, time.time() - started, final, batch_size, learning_rate, counts,
-                 warm_start)
+        fit_with_early_stopping(
+            final,
+            type_spec.trained_outputs,
+            everything,
+            {},
+            epochs=max(fitted.best_epoch, epochs // 2),
+            per_epoch=per_epoch,
+            batch_size=batch_size,
+            seed=seed + 1,
+            patience=None,
+            cancel=cancel,
+            report=epoch_progress,
+            phase="final",
+        )
+    card = _card(
+        out_dir.name,
+        version,
+        architecture,
+        plan,
+        hp,
+        visual_fps,
+        seed,
+        epochs,
+        fitted,
+        time.time() - started,
+        final,
+        batch_size,
+        learning_rate,
+        counts,
+        warm_start,
+    )
     return _finish_bundle(final, card, out_dir, plan, cache, measured, overwrite, cancel)
 
 
@@ -137,8 +202,11 @@ def _plan(spec, seed: int, refit: bool | None) -> _Plan:
     train_videos, val_videos = split_for_training(labelled, seed)
     missing = classes_missing_from(train_videos, labelled.classes)
     if missing:
-        log.warning("classes labelled only in the held-out videos: %s; the final model is "
-                    "trained on every video", ", ".join(missing))
+        log.warning(
+            "classes labelled only in the held-out videos: %s; the final model is "
+            "trained on every video",
+            ", ".join(missing),
+        )
     labelled_videos = len(train_videos) + len(val_videos)
     if refit is None:
         refit = bool(missing) or labelled_videos < REFIT_BELOW_VIDEOS
@@ -148,10 +216,11 @@ def _plan(spec, seed: int, refit: bool | None) -> _Plan:
 def _compiled(model, heads: tuple[str, ...], learning_rate: float):
     import keras
 
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss={name: "sparse_categorical_crossentropy" for name in heads},
-                  loss_weights={name: 1.0 if name == "event" else HEAD_LOSS_WEIGHT
-                                for name in heads})
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss={name: "sparse_categorical_crossentropy" for name in heads},
+        loss_weights={name: 1.0 if name == "event" else HEAD_LOSS_WEIGHT for name in heads},
+    )
     return model
 
 
@@ -179,13 +248,16 @@ def _check_out_dir(out_dir, overwrite: bool) -> Path:
     if not out_dir.name or out_dir.name.startswith("."):
         raise TrainingError(f"{out_dir}: a bundle needs a name that does not start with '.'")
     if out_dir.exists() and not overwrite:
-        raise TrainingError(f"{out_dir}: a bundle of that name exists already; choose another "
-                            "name (or --overwrite to replace it)")
+        raise TrainingError(
+            f"{out_dir}: a bundle of that name exists already; choose another "
+            "name (or --overwrite to replace it)"
+        )
     return out_dir
 
 
-def _finish_bundle(model, card: dict, out_dir: Path, plan: _Plan, cache, measured,
-                   overwrite: bool, cancel=None) -> ModelBundle:
+def _finish_bundle(
+    model, card: dict, out_dir: Path, plan: _Plan, cache, measured, overwrite: bool, cancel=None
+) -> ModelBundle:
     """The bundle is saved and the held-out videos are known: measure the model on them, put
     the result in the card, and move the finished bundle into place.
 
@@ -200,19 +272,34 @@ def _finish_bundle(model, card: dict, out_dir: Path, plan: _Plan, cache, measure
         if val_videos:
             judge = ModelBundle(partial, card, measured)
             metrics = evaluate_videos(judge, val_videos, cache, cancel=cancel)
-            card["metrics"] = {key: metrics[key] for key in
-                               ("per_second_accuracy", "event_second_accuracy", "heads",
-                                "seconds", "per_class", "confusion")}
-            card["metrics"]["data"] = (f"held-out videos of {card['training']['data']} "
-                                       f"({len(val_videos)} videos)")
+            card["metrics"] = {
+                key: metrics[key]
+                for key in (
+                    "per_second_accuracy",
+                    "event_second_accuracy",
+                    "heads",
+                    "seconds",
+                    "per_class",
+                    "confusion",
+                )
+            }
+            card["metrics"]["data"] = (
+                f"held-out videos of {card['training']['data']} ({len(val_videos)} videos)"
+            )
             card["metrics"]["videos"] = [str(v.path) for v in val_videos]
             bundle = save_bundle(model, card, partial)
         # Honest confidences: temperatures and familiarity threshold from the held-out videos,
         # the familiarity summary from the training videos (calibrate.py).
         source = card["training"]["data"]
-        bundle = calibrate_bundle(bundle, plan.train_videos, val_videos, cache, cancel=cancel,
-                                  fit_data=f"training videos of {source}",
-                                  held_out_data=f"held-out videos of {source}")
+        bundle = calibrate_bundle(
+            bundle,
+            plan.train_videos,
+            val_videos,
+            cache,
+            cancel=cancel,
+            fit_data=f"training videos of {source}",
+            held_out_data=f"held-out videos of {source}",
+        )
         if cancel is not None and cancel():
             raise Cancelled("training cancelled; no bundle was written")
         _move_into_place(partial, out_dir, overwrite)
@@ -225,8 +312,10 @@ def _finish_bundle(model, card: dict, out_dir: Path, plan: _Plan, cache, measure
 def _move_into_place(partial: Path, out_dir: Path, overwrite: bool) -> None:
     if out_dir.exists():
         if not overwrite:
-            raise TrainingError(f"{out_dir}: a bundle of that name appeared while training; "
-                                "the new one was not saved")
+            raise TrainingError(
+                f"{out_dir}: a bundle of that name appeared while training; "
+                "the new one was not saved"
+            )
         old = out_dir.parent / f".{out_dir.name}.replaced"
         shutil.rmtree(old, ignore_errors=True)
         out_dir.rename(old)
@@ -236,15 +325,33 @@ def _move_into_place(partial: Path, out_dir: Path, overwrite: bool) -> None:
         partial.rename(out_dir)
 
 
-def _card(name, version, architecture, plan: _Plan, hp, visual_fps, seed, epochs, fitted,
-          training_seconds, model, batch_size, learning_rate, counts, warm_start) -> dict:
+def _card(
+    name,
+    version,
+    architecture,
+    plan: _Plan,
+    hp,
+    visual_fps,
+    seed,
+    epochs,
+    fitted,
+    training_seconds,
+    model,
+    batch_size,
+    learning_rate,
+    counts,
+    warm_start,
+) -> dict:
     modalities = model_type(architecture).modalities
     settings = {}
     if "audio" in modalities:
         settings["audio"] = audio_settings()
     if "visual" in modalities:
         # What its features were, as computed; loading checks the visual_settings part only.
-        settings["visual"] = {**visual_settings(visual_fps), "frames_decoded": FRAMES_DECODED_POLICY}
+        settings["visual"] = {
+            **visual_settings(visual_fps),
+            "frames_decoded": FRAMES_DECODED_POLICY,
+        }
     warm = warm_start.tag if isinstance(warm_start, ModelBundle) else warm_start
     return {
         "name": name,
@@ -255,12 +362,17 @@ def _card(name, version, architecture, plan: _Plan, hp, visual_fps, seed, epochs
         "context_seconds": CONTEXT_SECONDS,
         "training": {
             "data": plan.labelled.source,
-            "videos": len(plan.train_videos), "validation_videos": len(plan.val_videos),
+            "videos": len(plan.train_videos),
+            "validation_videos": len(plan.val_videos),
             "labelled_seconds": counts,
             "final_model_trained_on_all_videos": bool(plan.refit and plan.val_videos),
-            "seed": seed, "epochs": epochs, "epochs_run": fitted.epochs_run,
-            "best_epoch": fitted.best_epoch, "batch_size": batch_size,
-            "learning_rate": learning_rate, "hyperparameters": hp,
+            "seed": seed,
+            "epochs": epochs,
+            "epochs_run": fitted.epochs_run,
+            "best_epoch": fitted.best_epoch,
+            "batch_size": batch_size,
+            "learning_rate": learning_rate,
+            "hyperparameters": hp,
             "warm_start": str(warm) if warm else None,
             "training_seconds": round(training_seconds, 1),
         },

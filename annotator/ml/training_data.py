@@ -33,6 +33,7 @@ class TrainingDataError(DataSpecError):
 @dataclass
 class VideoSeconds:
     """One video's per-second features and truth (class indices, UNLABELLED where none)."""
+
     name: str
     truth: np.ndarray
     arrays: dict = field(default_factory=dict)
@@ -44,6 +45,7 @@ class VideoSeconds:
 
 
 # ---- checks ----------------------------------------------------------------------------------
+
 
 def labelled_counts(videos: list[LabelledVideo]) -> Counter:
     """Labelled seconds per class (background included) over `videos`."""
@@ -59,21 +61,29 @@ def label_problems(labelled: LabelledSet, min_seconds: int = MIN_SECONDS_PER_CLA
     videos = [v for v in labelled.videos if v.labelled_seconds()]
     counts = labelled_counts(videos)
     if not counts:
-        return ["No second is labelled yet: label a few videos first (paint on the Human lane, "
-                "press a class's number key, or accept predictions with A)."]
+        return [
+            "No second is labelled yet: label a few videos first (paint on the Human lane, "
+            "press a class's number key, or accept predictions with A)."
+        ]
     problems = []
     if len(counts) < 2:
         only = next(iter(counts))
-        problems.append(f"Only one class is labelled ({only}): a model needs at least two, "
-                        f"for instance an event and {BACKGROUND} (key 0).")
+        problems.append(
+            f"Only one class is labelled ({only}): a model needs at least two, "
+            f"for instance an event and {BACKGROUND} (key 0)."
+        )
     if len(videos) < 2 and not labelled.split("train"):
-        problems.append("Only one video is labelled: label at least two, because one is held "
-                        "out to measure the model.")
+        problems.append(
+            "Only one video is labelled: label at least two, because one is held "
+            "out to measure the model."
+        )
     for name, count in sorted(counts.items()):
         if count < min_seconds:
-            problems.append(f"{name!r} has only {_plural(count, 'labelled second')}: label at "
-                            f"least {min_seconds} seconds of every class, or merge or remove it "
-                            "(Classes…).")
+            problems.append(
+                f"{name!r} has only {_plural(count, 'labelled second')}: label at "
+                f"least {min_seconds} seconds of every class, or merge or remove it "
+                "(Classes…)."
+            )
     return problems
 
 
@@ -84,6 +94,7 @@ def check_labels(labelled: LabelledSet) -> None:
 
 
 # ---- the held-out videos ---------------------------------------------------------------------
+
 
 def split_for_training(labelled: LabelledSet, seed: int, val_fraction: float = 0.15):
     """(train, held-out) videos: the SPEC's own split where it has one, else a seeded choice of
@@ -109,8 +120,9 @@ def split_for_training(labelled: LabelledSet, seed: int, val_fraction: float = 0
     if not held:
         # Every video holds a class no other one has: hold out the one whose loss costs the
         # fewest training seconds; the caller trains again on everything afterwards.
-        cost = [sum(c for n, c in labelled_counts([v]).items() if remaining[n] == c)
-                for v in videos]
+        cost = [
+            sum(c for n, c in labelled_counts([v]).items() if remaining[n] == c) for v in videos
+        ]
         held = [int(np.argmin(cost))]
     train = [v for i, v in enumerate(videos) if i not in held]
     val = [videos[i] for i in sorted(held)]
@@ -124,8 +136,16 @@ def classes_missing_from(train: list[LabelledVideo], classes: list[str]) -> list
 
 # ---- per-second arrays -----------------------------------------------------------------------
 
-def video_seconds(videos: list[LabelledVideo], architecture: str, visual_fps: int,
-                  class_index: dict, cache, progress=None, cancel=None) -> list[VideoSeconds]:
+
+def video_seconds(
+    videos: list[LabelledVideo],
+    architecture: str,
+    visual_fps: int,
+    class_index: dict,
+    cache,
+    progress=None,
+    cancel=None,
+) -> list[VideoSeconds]:
     """Features (through the cache) and truth of each video; unreadable ones are skipped."""
     needs = FeatureNeeds(architecture, visual_fps)
     out, skipped = [], []
@@ -139,10 +159,14 @@ def video_seconds(videos: list[LabelledVideo], architecture: str, visual_fps: in
             log.warning("skipping %s", exc)
             continue
         labels = video.labels_for(features.seconds)
-        truth = np.array([UNLABELLED if label is None else class_index[label]
-                          for label in labels], np.int32)
-        arrays = {name: getattr(features, name) for name in INPUT_NAMES
-                  if getattr(features, name) is not None}
+        truth = np.array(
+            [UNLABELLED if label is None else class_index[label] for label in labels], np.int32
+        )
+        arrays = {
+            name: getattr(features, name)
+            for name in INPUT_NAMES
+            if getattr(features, name) is not None
+        }
         out.append(VideoSeconds(str(video.path), truth, arrays, video.dropout))
         if progress:
             progress(done, len(videos), video.path.name)
@@ -152,8 +176,10 @@ def video_seconds(videos: list[LabelledVideo], architecture: str, visual_fps: in
 
 
 def seconds_per_class(videos: list[VideoSeconds], classes: list[str]) -> dict[str, int]:
-    counts = np.bincount(np.concatenate([v.truth[v.truth >= 0] for v in videos] or [[]])
-                         .astype(int), minlength=len(classes))
+    counts = np.bincount(
+        np.concatenate([v.truth[v.truth >= 0] for v in videos] or [[]]).astype(int),
+        minlength=len(classes),
+    )
     return {name: int(counts[i]) for i, name in enumerate(classes)}
 
 

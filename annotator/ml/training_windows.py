@@ -21,15 +21,14 @@ from ..core.audio_features import SILENT_PATCH_VALUE
 from ..core.conventions import LOG_OFFSET
 from .training_data import UNLABELLED, VideoSeconds
 
-PASTE_SHARE = 0.35          # windows given a run of seconds from another video
-GAIN_DB = (-12.0, 6.0)      # the sound's level, changed per window
-AUDIO_NOISE = 0.15          # std of noise added to the log-mel (natural log units)
-VISUAL_NOISE = 0.1          # std of noise on the picture embedding, relative to its own spread
-MIX_SHARE = 0.3             # windows whose event seconds get a background second mixed in
+PASTE_SHARE = 0.35  # windows given a run of seconds from another video
+GAIN_DB = (-12.0, 6.0)  # the sound's level, changed per window
+AUDIO_NOISE = 0.15  # std of noise added to the log-mel (natural log units)
+VISUAL_NOISE = 0.1  # std of noise on the picture embedding, relative to its own spread
+MIX_SHARE = 0.3  # windows whose event seconds get a background second mixed in
 STREAM_REMOVAL_SHARE = 0.2  # two-stream models: windows without audio, and as many without pictures
 
-_FILL = {"log_mel": SILENT_PATCH_VALUE, "audio_present": 0.0, "visual": 0.0,
-         "visual_present": 0.0}
+_FILL = {"log_mel": SILENT_PATCH_VALUE, "audio_present": 0.0, "visual": 0.0, "visual_present": 0.0}
 
 
 def cut_window(video: VideoSeconds, start: int, end: int, inputs: tuple[str, ...]) -> dict:
@@ -54,8 +53,16 @@ def _labelled_runs(truth: np.ndarray) -> list[tuple[int, int]]:
 class WindowSampler:
     """Draws each epoch's windows from the training videos' seconds."""
 
-    def __init__(self, videos: list[VideoSeconds], inputs: tuple[str, ...], context: int,
-                 weights: np.ndarray, background: int, two_streams: bool, augment: bool = True):
+    def __init__(
+        self,
+        videos: list[VideoSeconds],
+        inputs: tuple[str, ...],
+        context: int,
+        weights: np.ndarray,
+        background: int,
+        two_streams: bool,
+        augment: bool = True,
+    ):
         self.videos = [v for v in videos if (v.truth != UNLABELLED).any()]
         self.inputs, self.context, self.weights = inputs, context, weights
         self.two_streams, self.augment = two_streams, augment
@@ -70,8 +77,10 @@ class WindowSampler:
         """Log-mel patches of every second labelled background where the sound is present."""
         if "log_mel" not in self.inputs:
             return None
-        patches = [v.arrays["log_mel"][(v.truth == background) & (v.arrays["audio_present"] > 0)]
-                   for v in self.videos]
+        patches = [
+            v.arrays["log_mel"][(v.truth == background) & (v.arrays["audio_present"] > 0)]
+            for v in self.videos
+        ]
         patches = [p for p in patches if len(p)]
         return np.concatenate(patches) if patches else None
 
@@ -117,7 +126,7 @@ class WindowSampler:
         target = int(rng.integers(0, self.context - length + 1))
         piece = self._cut(self.videos[other], source, source + length)
         for key, value in piece.items():
-            window[key][target:target + length] = value
+            window[key][target : target + length] = value
 
     def _vary_sound(self, window: dict, rng) -> None:
         if "log_mel" not in window:
@@ -131,8 +140,9 @@ class WindowSampler:
             mel[events] += rng.uniform(0.3, 1.0) * under
         noisy = np.log(mel + LOG_OFFSET) + rng.normal(0, AUDIO_NOISE, mel.shape)
         present = window["audio_present"] > 0
-        window["log_mel"] = np.where(present[:, None, None], noisy,
-                                     window["log_mel"]).astype(np.float32)
+        window["log_mel"] = np.where(present[:, None, None], noisy, window["log_mel"]).astype(
+            np.float32
+        )
 
     def _vary_pictures(self, window: dict, rng) -> None:
         if "visual" not in window or not self.visual_spread:

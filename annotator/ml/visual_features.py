@@ -21,13 +21,18 @@ def _embed_pending(pending: list, out: np.ndarray, present: np.ndarray) -> None:
     embeddings = embed_frames(frames)
     offset = 0
     for second, chunk in pending:
-        out[second] = embeddings[offset:offset + len(chunk)].mean(axis=0)
+        out[second] = embeddings[offset : offset + len(chunk)].mean(axis=0)
         present[second] = 1.0
         offset += len(chunk)
 
 
-def extract_visual(path, seconds: int, frames_per_second: int, cancel=None,
-                   frames_decoded: str = VISUAL_FRAMES_DECODED) -> dict:
+def extract_visual(
+    path,
+    seconds: int,
+    frames_per_second: int,
+    cancel=None,
+    frames_decoded: str = VISUAL_FRAMES_DECODED,
+) -> dict:
     """{'visual': (seconds, 1280), 'visual_present': (seconds,)} from the first video stream.
 
     Seconds the stream does not reach (it ended early) repeat its last embedding but are marked
@@ -37,8 +42,9 @@ def extract_visual(path, seconds: int, frames_per_second: int, cancel=None,
     present = np.zeros(seconds, np.float32)
     pending: list = []
     pending_frames = 0
-    for second, frames in enumerate(iter_frame_seconds(path, frames_per_second,
-                                                               frames_decoded=frames_decoded)):
+    for second, frames in enumerate(
+        iter_frame_seconds(path, frames_per_second, frames_decoded=frames_decoded)
+    ):
         if cancel is not None and cancel():
             raise Cancelled(f"{path}: cancelled")
         if second >= seconds:
@@ -58,5 +64,5 @@ def _fill_tail(visual: np.ndarray, present: np.ndarray) -> None:
     """A stream a frame short of the container's end still describes that last second."""
     seen = np.flatnonzero(present)
     if len(seen) and seen[-1] < len(present) - 1 and len(present) - 1 - seen[-1] <= 1:
-        visual[seen[-1] + 1:] = visual[seen[-1]]
-        present[seen[-1] + 1:] = 1.0
+        visual[seen[-1] + 1 :] = visual[seen[-1]]
+        present[seen[-1] + 1 :] = 1.0

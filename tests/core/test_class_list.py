@@ -29,10 +29,17 @@ def test_classes_are_added_in_order_with_distinct_colours_and_survive_reopening(
     again.close()
 
 
-@pytest.mark.parametrize("name, reason", [("", "needs a name"), ("  ", "needs a name"),
-                                          ("background", "always there"),
-                                          ("Background", "always there"),
-                                          ("a\nb", "control characters"), ("x" * 81, "at most")])
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("", "needs a name"),
+        ("  ", "needs a name"),
+        ("background", "always there"),
+        ("Background", "always there"),
+        ("a\nb", "control characters"),
+        ("x" * 81, "at most"),
+    ],
+)
 def test_bad_names_are_refused_with_the_reason(store, name, reason):
     with pytest.raises(ClassListError, match=reason):
         store.classes.add(name)
@@ -76,10 +83,12 @@ def test_merge_moves_the_labels_and_remove_leaves_them_unlabelled_but_logged(sto
     assert store.classes.names() == ["Bell", "Frog"]
     assert store.human_labels("a.mp4") == {0: "Bell", 1: "Bell", 2: "Frog", 3: "Frog"}
     assert store.classes.remove("Frog") == 2
-    assert store.human_labels("a.mp4") == {0: "Bell", 1: "Bell"}    # unlabelled, not background
+    assert store.human_labels("a.mp4") == {0: "Bell", 1: "Bell"}  # unlabelled, not background
     last = store.edit_log().iloc[-1]
-    assert last.description == "Remove class Frog" and last.changes == {2: ["Frog", None],
-                                                                        3: ["Frog", None]}
+    assert last.description == "Remove class Frog" and last.changes == {
+        2: ["Frog", None],
+        3: ["Frog", None],
+    }
     assert store.classes.merge("Bell", "background") == 2
     assert store.human_labels("a.mp4") == {0: "background", 1: "background"}
     with pytest.raises(ClassListError, match="no class named"):
@@ -93,7 +102,7 @@ def test_initialise_happens_once_and_ensure_adds_labels_painted_with_unknown_cla
     store.classes.initialise(["Sparkler", "background", "Chess clock"])
     assert store.classes.names() == ["Sparkler", "Chess clock"]
     store.classes.remove("Sparkler")
-    store.classes.initialise(["Sparkler"])                 # the user's own list stays
+    store.classes.initialise(["Sparkler"])  # the user's own list stays
     assert store.classes.names() == ["Chess clock"]
     assert store.classes.ensure(["Chess clock", "Flat tyre", "background", None]) == ["Flat tyre"]
     store.classes.move("Flat tyre", 0)

@@ -12,13 +12,22 @@ from annotator.core.csv_io import read_per_second_csv, write_per_second_csv
 from annotator.core.table import build_table
 
 # Any printable text, including formula starters, quotes, commas, newlines, CJK and emoji.
-cell_text = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x00"),
-                    min_size=1, max_size=20).filter(lambda s: s.strip() == s and s != "")
+cell_text = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=20,
+).filter(lambda s: s.strip() == s and s != "")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(video=cell_text, classes=st.lists(cell_text, min_size=2, max_size=4, unique=True),
-       seconds=st.floats(min_value=0.2, max_value=12.0), seed=st.integers(0, 10_000))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    video=cell_text,
+    classes=st.lists(cell_text, min_size=2, max_size=4, unique=True),
+    seconds=st.floats(min_value=0.2, max_value=12.0),
+    seed=st.integers(0, 10_000),
+)
 def test_per_second_csv_round_trips(tmp_path, video, classes, seconds, seed):
     n = int(np.ceil(round(seconds, 3)))
     probs = np.random.default_rng(seed).dirichlet(np.ones(len(classes)), size=n)

@@ -13,8 +13,9 @@ def _write_ave_fixture(root, clip_names):
         (root / "AVE" / f"{video_id}.mp4").symlink_to(name)
         lines.append(f"Church bell&{video_id}&good&{index % 3}&10")
     lines.append("Bark&vid00XYZ_&bad&0&2")  # a second event on the same video
-    (root / "Annotations.txt").write_text("Category&VideoID&Quality&StartTime&EndTime\n"
-                                          + "\n".join(lines) + "\n")
+    (root / "Annotations.txt").write_text(
+        "Category&VideoID&Quality&StartTime&EndTime\n" + "\n".join(lines) + "\n"
+    )
     (root / "trainSet.txt").write_text("\n".join(lines[:2]) + "\n")
     (root / "valSet.txt").write_text(lines[2] + "\n")
     (root / "testSet.txt").write_text(lines[3] + "\n")
@@ -53,6 +54,7 @@ def test_not_a_spec_is_a_clear_error(tmp_path):
 
 # ---- only what a person said is truth ---------------------------------------------------------
 
+
 def _per_second_rows(video, labels, sources):
     from annotator.core.table import truth_table
 
@@ -66,12 +68,13 @@ def test_csv_rows_not_labelled_by_a_person_are_masked_never_background(tmp_path)
 
     from annotator.core.csv_io import write_per_second_csv
 
-    first = _per_second_rows("a.mp4", ["Bell", "Bell", "Drone", "background"],
-                             ["human", "model", "human", "human"])
+    first = _per_second_rows(
+        "a.mp4", ["Bell", "Bell", "Drone", "background"], ["human", "model", "human", "human"]
+    )
     second = _per_second_rows("b.mp4", ["Drone", "Drone"], ["model", "model"])
     write_per_second_csv(pd.concat([first, second]), tmp_path / "export.csv")
     labelled = load_spec(tmp_path / "export.csv")
-    assert [v.path.name for v in labelled.videos] == ["a.mp4"]      # b has no human row
+    assert [v.path.name for v in labelled.videos] == ["a.mp4"]  # b has no human row
     video = labelled.videos[0]
     assert video.labels == ["Bell", None, "Drone", "background"]
     assert video.labels_for(6) == ["Bell", None, "Drone", "background", None, None]
@@ -102,8 +105,10 @@ def test_a_project_folder_is_a_spec_of_its_human_labels(tmp_path):
     for spec in (tmp_path, store.path):
         labelled = load_spec(spec)
         assert labelled.source == str(tmp_path.resolve())
-        assert [v.path for v in labelled.videos] == [tmp_path.resolve() / "a.mp4",
-                                                     tmp_path.resolve() / "b.mp4"]
+        assert [v.path for v in labelled.videos] == [
+            tmp_path.resolve() / "a.mp4",
+            tmp_path.resolve() / "b.mp4",
+        ]
         assert labelled.videos[0].labels == ["Bell", "Bell", None, None, "background"]
         assert labelled.videos[1].labels == [None, None, "Frog"]
         assert labelled.classes == ["Bell", "Frog", "background"]

@@ -11,8 +11,16 @@ import pytest
 
 from annotator.core.csv_io import read_per_second_csv
 from annotator.core.demo.demo_data import (
-    CLIP_COLUMNS, DEMO_CLASS_FAMILIES, DEMO_CLASSES, DEMO_FPS, DEMO_HEIGHT, DEMO_WIDTH,
-    SOUND_FAMILIES, VISUAL_FAMILIES, generate_demo_data, plan_clip,
+    CLIP_COLUMNS,
+    DEMO_CLASS_FAMILIES,
+    DEMO_CLASSES,
+    DEMO_FPS,
+    DEMO_HEIGHT,
+    DEMO_WIDTH,
+    SOUND_FAMILIES,
+    VISUAL_FAMILIES,
+    generate_demo_data,
+    plan_clip,
 )
 from annotator.core.demo.encode import encode_clip, frame_count, sample_count
 from annotator.core.errors import Cancelled
@@ -25,8 +33,9 @@ SEED, CLIPS = 0, 6
 
 def _report(path) -> str:
     """ffmpeg's own description of a media file (there is no ffprobe here)."""
-    return subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)],
-                          capture_output=True, text=True).stderr
+    return subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True
+    ).stderr
 
 
 def _reported_duration(path) -> str:
@@ -82,7 +91,7 @@ def test_writes_labels_clips_and_one_mp4_per_clip(demo, clips):
     assert list(clips.video) == [f"clip_{i:04d}.mp4" for i in range(CLIPS)]
     assert calls == [(i, CLIPS) for i in range(1, CLIPS + 1)]
     expected = [*clips.video, "labels.csv", "clips.csv"]
-    assert sorted(p.name for p in out.iterdir()) == sorted(expected)   # no temporary files left
+    assert sorted(p.name for p in out.iterdir()) == sorted(expected)  # no temporary files left
 
 
 def test_clips_are_real_h264_aac_with_exact_durations(demo, clips):
@@ -93,10 +102,11 @@ def test_clips_are_real_h264_aac_with_exact_durations(demo, clips):
         assert _reported_duration(out / row.video) == f"00:00:{row.duration:05.2f}"
         frame = _decode(out / row.video, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24")
         assert len(frame) == DEMO_WIDTH * DEMO_HEIGHT * 3
-        audio = np.frombuffer(_decode(out / row.video, "-f", "f32le", "-ac", "1", "-ar", "16000"),
-                              np.float32)
+        audio = np.frombuffer(
+            _decode(out / row.video, "-f", "f32le", "-ac", "1", "-ar", "16000"), np.float32
+        )
         assert abs(len(audio) - row.duration * 16000) < 0.01 * 16000
-        assert np.sqrt(np.mean(audio ** 2)) > 1e-3
+        assert np.sqrt(np.mean(audio**2)) > 1e-3
 
 
 def test_labels_csv_has_one_row_per_second(demo, clips):
@@ -160,8 +170,9 @@ def test_event_pictures_differ_from_background_pictures(demo, clips):
         if showing.all() or not showing.any():
             continue
         frames = _frames(out / row.video).astype(int)
-        middle = [frames[min(s * DEMO_FPS + DEMO_FPS // 2, len(frames) - 1)]
-                  for s in range(len(showing))]
+        middle = [
+            frames[min(s * DEMO_FPS + DEMO_FPS // 2, len(frames) - 1)] for s in range(len(showing))
+        ]
         quiet = np.flatnonzero(~showing)
         for second in np.flatnonzero(showing):
             changed = min(_changed_share(middle[second], middle[b]) for b in quiet)
@@ -175,8 +186,13 @@ def test_event_pictures_differ_from_background_pictures(demo, clips):
 def test_cancel_stops_before_writing_the_truth(tmp_path):
     done = []
     with pytest.raises(Cancelled):
-        generate_demo_data(tmp_path, clips=20, seed=SEED, progress=lambda *a: done.append(a),
-                           cancel=lambda: len(done) >= 1)
+        generate_demo_data(
+            tmp_path,
+            clips=20,
+            seed=SEED,
+            progress=lambda *a: done.append(a),
+            cancel=lambda: len(done) >= 1,
+        )
     names = [p.name for p in tmp_path.iterdir()]
     assert "labels.csv" not in names and "clips.csv" not in names
     assert len(names) < 20 and all(re.fullmatch(r"clip_\d{4}\.mp4", n) for n in names)
@@ -194,7 +210,7 @@ def test_encode_clip_makes_the_duration_exact(tmp_path):
 
 
 def test_encode_clip_reports_ffmpeg_errors_and_leaves_no_file(tmp_path):
-    odd = (np.zeros((241, 321, 3), np.uint8) for _ in range(3))   # H.264 4:2:0 needs even sizes
+    odd = (np.zeros((241, 321, 3), np.uint8) for _ in range(3))  # H.264 4:2:0 needs even sizes
     with pytest.raises(RuntimeError, match="clip.mp4: ffmpeg failed.*divisible by 2"):
         encode_clip(tmp_path / "clip.mp4", odd, None, 10, 22050)
     assert list(tmp_path.iterdir()) == []

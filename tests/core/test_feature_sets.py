@@ -9,8 +9,13 @@ import pytest
 
 from annotator.core.datasets import load_spec
 from annotator.core.errors import DataSpecError
-from annotator.core.feature_sets import (AVE_FILE_ORDER, NO_EVENT, RESEARCH_ORDER,
-                                         feature_folder_kind, open_feature_set)
+from annotator.core.feature_sets import (
+    AVE_FILE_ORDER,
+    NO_EVENT,
+    RESEARCH_ORDER,
+    feature_folder_kind,
+    open_feature_set,
+)
 
 from feature_fixtures import FIXTURE_CLASSES, write_ave_features, write_research_pickles
 
@@ -47,8 +52,9 @@ def test_ave_files_give_class_names_by_first_appearance_in_annotations(ave_small
         names = [feature_set.classes[i] for i in loaded.video_labels]
         assert names == [truth["names"][row] for row in rows]
         for labels, row in zip(loaded.second_labels, rows):
-            expected = [truth["names"][row] if event else "background"
-                        for event in truth["mask"][row]]
+            expected = [
+                truth["names"][row] if event else "background" for event in truth["mask"][row]
+            ]
             assert [feature_set.classes[i] for i in labels] == expected
 
 
@@ -59,30 +65,35 @@ def test_another_annotation_order_is_followed_by_name(tmp_path):
     feature_set = open_feature_set(tmp_path)
     assert feature_set.file_order[:28] == order
     loaded = feature_set.load_split("train", ("audio",))
-    assert ([feature_set.classes[i] for i in loaded.video_labels]
-            == [truth["names"][row] for row in truth["splits"]["train"]])
+    assert [feature_set.classes[i] for i in loaded.video_labels] == [
+        truth["names"][row] for row in truth["splits"]["train"]
+    ]
 
 
 def test_without_annotations_the_published_order_names_the_classes(tmp_path):
     truth = write_ave_features(tmp_path, videos=6, seed=4, annotations=False)
     feature_set = open_feature_set(tmp_path)
     loaded = feature_set.load_split("test", ())
-    assert ([feature_set.classes[i] for i in loaded.video_labels]
-            == [truth["names"][row] for row in truth["splits"]["test"]])
+    assert [feature_set.classes[i] for i in loaded.video_labels] == [
+        truth["names"][row] for row in truth["splits"]["test"]
+    ]
 
 
 def test_research_pickles_are_numbered_alphabetically(pickles_small):
     root, truth = pickles_small
     feature_set = open_feature_set(root, trust_pickles=True)
-    assert feature_set.kind == "research-pickles" and feature_set.file_order[:28] == list(RESEARCH_ORDER)
+    assert feature_set.kind == "research-pickles" and feature_set.file_order[:28] == list(
+        RESEARCH_ORDER
+    )
     for split, key in (("train", "trainSet"), ("val", "valSet"), ("test", "testSet")):
         loaded = feature_set.load_split(split, ("visual", "audio"))
         assert [feature_set.classes[i] for i in loaded.video_labels] == truth[key]
         assert loaded.second_labels is None
         assert loaded.visual.shape[1:] == (10, 1920) and loaded.audio.shape[1:] == (10, 12, 8, 512)
     # The fixture's classes sit at different indices in the two numberings: a mix-up would show.
-    assert [AVE_FILE_ORDER.index(c) for c in FIXTURE_CLASSES] != \
-        [RESEARCH_ORDER.index(c) for c in FIXTURE_CLASSES]
+    assert [AVE_FILE_ORDER.index(c) for c in FIXTURE_CLASSES] != [
+        RESEARCH_ORDER.index(c) for c in FIXTURE_CLASSES
+    ]
 
 
 class _RunsCode:
@@ -141,7 +152,9 @@ def test_feature_shapes_that_disagree_are_errors(ave_small, pickles_small, tmp_p
     with open(copy / "valSet_audio.p", "wb") as handle:
         pickle.dump(np.zeros((5, 10, 12, 8, 512), np.float32), handle)
     feature_set = open_feature_set(copy, trust_pickles=True)
-    with pytest.raises(DataSpecError, match=r"valSet_audio.p: shape \(5, 10, 12, 8, 512\) disagrees"):
+    with pytest.raises(
+        DataSpecError, match=r"valSet_audio.p: shape \(5, 10, 12, 8, 512\) disagrees"
+    ):
         feature_set.load_split("val", ("audio",))
 
 
@@ -187,7 +200,9 @@ def test_an_h5_without_the_expected_key_is_an_error(ave_small, tmp_path):
     copy = _copy(ave_small[0], tmp_path / "labels_key")
     with h5py.File(copy / "labels.h5", "w") as handle:
         handle.create_dataset("labels", data=np.zeros((10, 10, 29)))
-    with pytest.raises(DataSpecError, match=r"labels.h5: no dataset 'avadataset' \(it holds: labels\)"):
+    with pytest.raises(
+        DataSpecError, match=r"labels.h5: no dataset 'avadataset' \(it holds: labels\)"
+    ):
         open_feature_set(copy)
     copy = _copy(ave_small[0], tmp_path / "order_key")
     with h5py.File(copy / "test_order.h5", "w") as handle:

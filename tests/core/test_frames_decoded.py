@@ -37,8 +37,9 @@ def _seconds(path, decoding, size=224):
 
 
 def test_each_second_gets_an_exact_decoded_frame_near_its_sample(clip_30fps):
-    every_frame = list(np.concatenate(list(iter_frame_seconds(clip_30fps, 30, 64,
-                                                              frames_decoded="all"))))
+    every_frame = list(
+        np.concatenate(list(iter_frame_seconds(clip_30fps, 30, 64, frames_decoded="all")))
+    )
     assert len(every_frame) == 120
     picked_all = _seconds(clip_30fps, "all", 64)
     picked_ref = _seconds(clip_30fps, "reference", 64)
@@ -54,9 +55,22 @@ def test_each_second_gets_an_exact_decoded_frame_near_its_sample(clip_30fps):
 def test_fewer_frames_are_decoded(clip_30fps):
     def decoded(decoding):
         report = subprocess.run(
-            [ffmpeg_exe(), "-hide_banner", "-nostdin", *frame_decoder_args(decoding),
-             "-i", str(clip_30fps), "-map", "0:v:0", "-f", "null", "-"],
-            capture_output=True, text=True).stderr
+            [
+                ffmpeg_exe(),
+                "-hide_banner",
+                "-nostdin",
+                *frame_decoder_args(decoding),
+                "-i",
+                str(clip_30fps),
+                "-map",
+                "0:v:0",
+                "-f",
+                "null",
+                "-",
+            ],
+            capture_output=True,
+            text=True,
+        ).stderr
         return int(report.rsplit("frame=", 1)[1].split()[0])
 
     assert decoded("all") == 120
@@ -79,11 +93,11 @@ def test_the_cache_keeps_each_decoding_apart(clip_30fps, tmp_path):
     stored = cache.load(clip_30fps, "visual", visual_extraction(1, "reference"))
     assert stored is not None and np.array_equal(stored["visual"], features.visual)
     assert cache.load(clip_30fps, "visual", visual_extraction(1, "all")) is None
-    assert cache.load(clip_30fps, "visual", visual_settings(1)) is None   # the old key
+    assert cache.load(clip_30fps, "visual", visual_settings(1)) is None  # the old key
 
 
 def test_cards_with_and_without_the_decoding_load():
-    card = load_bundle("visual").card       # shipped before the decoding was recorded
+    card = load_bundle("visual").card  # shipped before the decoding was recorded
     assert "frames_decoded" not in card["feature_settings"]["visual"]
     check_feature_settings(card, "shipped")
     card["feature_settings"]["visual"]["frames_decoded"] = "reference frames at 20 fps and above"

@@ -26,14 +26,17 @@ from annotator.core.formats.boris import HEADER as BORIS_HEADER
 from annotator.core.formats.base import event_runs, runs
 from annotator.core.table import count_seconds
 
-EXACT = ("csv", "eaf", "labelstudio")              # carry sources and unlabelled seconds
+EXACT = ("csv", "eaf", "labelstudio")  # carry sources and unlabelled seconds
 EVENT_LISTS = ("dcase", "audacity", "boris", "segments")
 
 # Names as people write them: commas, tabs, quotes, formula starters, non-Latin scripts.
 _letters = st.characters(blacklist_categories=("Cs", "Cc", "Cn", "Co"))
 _tricky = st.sampled_from(["=", "+", "-", "@", ",", '"', "'", "\t", ";", "日本", "ß", "Ж", "ع"])
-label_text = st.lists(st.one_of(_letters, _tricky), min_size=1, max_size=8).map("".join) \
+label_text = (
+    st.lists(st.one_of(_letters, _tricky), min_size=1, max_size=8)
+    .map("".join)
     .filter(lambda s: s.strip() == s and s != "")
+)
 durations = st.floats(min_value=0.2, max_value=25.0).map(lambda d: round(d, 3))
 
 
@@ -49,17 +52,21 @@ def labelled_video(draw, name: str, classes: list[str]):
 @st.composite
 def projects(draw, tab_free: bool = False):
     text = label_text.filter(lambda s: "\t" not in s) if tab_free else label_text
-    classes = draw(st.lists(text.filter(lambda s: s != BACKGROUND), min_size=1, max_size=4,
-                            unique=True))
+    classes = draw(
+        st.lists(text.filter(lambda s: s != BACKGROUND), min_size=1, max_size=4, unique=True)
+    )
     return [draw(labelled_video(name, classes)) for name in ("clip ü 1.mp4", "b-roll.m4a")]
 
 
 def _videos(tmp_path, project) -> tuple[list[VideoLabels], VideoCatalog]:
     folder = tmp_path / "videos"
-    videos = [VideoLabels(folder / name, d, labels, sources)
-              for name, (d, labels, sources) in zip(("clip ü 1.mp4", "b-roll.m4a"), project)]
-    catalog = VideoCatalog({v.path.name: v.path for v in videos},
-                           {v.path.name: v.duration for v in videos})
+    videos = [
+        VideoLabels(folder / name, d, labels, sources)
+        for name, (d, labels, sources) in zip(("clip ü 1.mp4", "b-roll.m4a"), project)
+    ]
+    catalog = VideoCatalog(
+        {v.path.name: v.path for v in videos}, {v.path.name: v.duration for v in videos}
+    )
     return videos, catalog
 
 
@@ -68,7 +75,7 @@ def _read_all(fmt, files, catalog) -> dict:
     for path in files:
         if path.suffix == ".xml":
             continue
-        assert guess_format(path).name == fmt.name, path     # the guess finds it too
+        assert guess_format(path).name == fmt.name, path  # the guess finds it too
         got.update(fmt.read(path, catalog).videos)
     return got
 
@@ -80,9 +87,11 @@ def _expected(fmt_name: str, video: VideoLabels):
     return labels, ["human"] * len(labels)
 
 
-_settings = settings(max_examples=25, deadline=None,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                            HealthCheck.too_slow])
+_settings = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @pytest.mark.parametrize("fmt_name", list(FORMATS))
@@ -94,8 +103,11 @@ def test_round_trip(tmp_path_factory, fmt_name, data):
     videos, catalog = _videos(tmp_path, data.draw(projects(tab_free=fmt_name == "audacity")))
     out = tmp_path / "out" / ("" if fmt.one_file_per_video else f"labels{fmt.suffix}")
     files = fmt.write(videos, out)
-    named = [v for v in videos if event_runs(v)] if fmt_name in ("audacity", "boris", "segments") \
+    named = (
+        [v for v in videos if event_runs(v)]
+        if fmt_name in ("audacity", "boris", "segments")
         else videos
+    )
     if not named:
         if files:
             with pytest.raises(LabelFileError, match="names no video"):
@@ -107,10 +119,11 @@ def test_round_trip(tmp_path_factory, fmt_name, data):
         back = got[video.path.name]
         labels, sources = _expected(fmt_name, video)
         assert back.labels == labels
-        if fmt_name == "segments":      # a segment is a person's if any of its seconds is
+        if fmt_name == "segments":  # a segment is a person's if any of its seconds is
             human_runs = [r for r in event_runs(video) if r.source == "human"]
-            assert all(back.sources[s] == "human" for r in human_runs
-                       for s in range(r.first, r.last + 1))
+            assert all(
+                back.sources[s] == "human" for r in human_runs for s in range(r.first, r.last + 1)
+            )
         else:
             assert back.sources == sources
 
@@ -123,15 +136,20 @@ def test_audacity_refuses_a_label_it_would_cut(tmp_path):
 
 # ---- each written file in the tool it is meant for -------------------------------------------
 
+
 def _sample(tmp_path) -> list[VideoLabels]:
     folder = tmp_path / "media"
     return [
-        VideoLabels(folder / "dog park.mp4", 7.4,
-                    [BACKGROUND, "dog, \"big\"", "dog, \"big\"", "=x\ty", None, BACKGROUND, "日本",
-                     "日本"], ["model", "human", "human", "human", "", "model", "model", "human"],
-                    model="fusion@1.0.0"),
-        VideoLabels(folder / "rain.wav", 3.0, ["rain", "rain", BACKGROUND],
-                    ["human", "human", "human"]),
+        VideoLabels(
+            folder / "dog park.mp4",
+            7.4,
+            [BACKGROUND, 'dog, "big"', 'dog, "big"', "=x\ty", None, BACKGROUND, "日本", "日本"],
+            ["model", "human", "human", "human", "", "model", "model", "human"],
+            model="fusion@1.0.0",
+        ),
+        VideoLabels(
+            folder / "rain.wav", 3.0, ["rain", "rain", BACKGROUND], ["human", "human", "human"]
+        ),
     ]
 
 
@@ -142,8 +160,11 @@ def test_eaf_opens_in_pympi(tmp_path):
         eaf = pympi.Elan.Eaf(str(path))
         assert set(eaf.get_tier_names()) == {"human labels", "model labels"}
         for tier, source in (("human labels", "human"), ("model labels", "model")):
-            expected = [(round(r.start * 1000), round(r.end * 1000), r.label)
-                        for r in runs(video) if (r.source == "human") == (source == "human")]
+            expected = [
+                (round(r.start * 1000), round(r.end * 1000), r.label)
+                for r in runs(video)
+                if (r.source == "human") == (source == "human")
+            ]
             assert sorted(eaf.get_annotation_data_for_tier(tier)) == expected
         (descriptor,) = eaf.media_descriptors
         assert descriptor["MEDIA_URL"] == video.path.resolve().as_uri()
@@ -165,29 +186,43 @@ def test_eaf_written_by_pympi_is_read(tmp_path):
     pympi.Elan.to_eaf(str(path), eaf)
     catalog = VideoCatalog({"talk.mp4": tmp_path / "talk.mp4"}, {"talk.mp4": 5.0})
     result = FORMATS["eaf"].read(path, catalog)
-    assert result.videos["talk.mp4"].labels == ["laughter", "laughter", "laughter", "applause",
-                                                None]
+    assert result.videos["talk.mp4"].labels == [
+        "laughter",
+        "laughter",
+        "laughter",
+        "applause",
+        None,
+    ]
     assert any("'comments'" in note for note in result.notes)
-    assert any("tie" in note for note in result.notes)      # second 2: 0.5 s each
+    assert any("tie" in note for note in result.notes)  # second 2: 0.5 s each
 
 
 def test_dcase_list_loads_in_sed_eval(tmp_path):
     videos = _sample(tmp_path)
     path = FORMATS["dcase"].write(videos, tmp_path / "events.tsv")[0]
-    loaded = sed_eval.io.load_event_list(str(path), file_format="CSV", delimiter="\t",
-                                         csv_header=True)
+    loaded = sed_eval.io.load_event_list(
+        str(path), file_format="CSV", delimiter="\t", csv_header=True
+    )
     events = [e for e in loaded if str(e["event_label"]) != ""]
     expected = [(v.path.name, r.start, r.end, r.label) for v in videos for r in event_runs(v)]
-    assert [(str(e["filename"]).split("/")[-1], float(e["onset"]), float(e["offset"]),
-             str(e["event_label"])) for e in events] == expected
+    assert [
+        (
+            str(e["filename"]).split("/")[-1],
+            float(e["onset"]),
+            float(e["offset"]),
+            str(e["event_label"]),
+        )
+        for e in events
+    ] == expected
     # and sed_eval scores the list against itself as perfect
     one = sed_eval.io.load_event_list(str(path), file_format="CSV", delimiter="\t")
     one = type(one)([e for e in one if e["filename"].endswith("dog park.mp4")])
     metrics = sed_eval.sound_event.SegmentBasedMetrics(
-        event_label_list=sorted({e["event_label"] for e in one}), time_resolution=1.0)
+        event_label_list=sorted({e["event_label"] for e in one}), time_resolution=1.0
+    )
     metrics.evaluate(reference_event_list=one, estimated_event_list=one)
     assert metrics.results_overall_metrics()["f_measure"]["f_measure"] == 1.0
-    pandas_view = pd.read_csv(path, sep="\t", keep_default_na=False)   # as DCASE baselines read
+    pandas_view = pd.read_csv(path, sep="\t", keep_default_na=False)  # as DCASE baselines read
     assert list(pandas_view.columns) == ["filename", "onset", "offset", "event_label"]
 
 
@@ -199,12 +234,16 @@ def test_labelstudio_export_reads_in_label_studio_converter(tmp_path):
     human = [i for i in items if i["output"]]
     by_media = {i["input"].get("video") or i["input"].get("audio"): i for i in human}
     video_regions = by_media["media/dog park.mp4"]["output"]["labels"]
-    frames = [(r["ranges"][0]["start"], r["ranges"][0]["end"], r["timelinelabels"][0])
-              for r in video_regions]
+    frames = [
+        (r["ranges"][0]["start"], r["ranges"][0]["end"], r["timelinelabels"][0])
+        for r in video_regions
+    ]
     assert frames == [(25, 72, 'dog, "big"'), (73, 96, "=x\ty"), (169, 178, "日本")]
     audio_regions = by_media["media/rain.wav"]["output"]["audio_labels"]
-    assert [(r["start"], r["end"], r["labels"]) for r in audio_regions] == \
-        [(0.0, 2.0, ["rain"]), (2.0, 3.0, [BACKGROUND])]
+    assert [(r["start"], r["end"], r["labels"]) for r in audio_regions] == [
+        (0.0, 2.0, ["rain"]),
+        (2.0, 3.0, [BACKGROUND]),
+    ]
     schema_labels = set(converter._schema["labels"]["labels"])
     assert {r["timelinelabels"][0] for r in video_regions} <= schema_labels
 
@@ -219,51 +258,69 @@ def test_boris_export_has_borises_columns(tmp_path):
     assert np.allclose(frame["Duration (s)"], frame["Stop (s)"] - frame["Start (s)"])
     assert list(frame["Behavior"]) == [r.label for v in videos for r in event_runs(v)]
     assert set(frame["Media file name"]) == {"media/dog park.mp4", "media/rain.wav"}
-    assert path.read_bytes().count(b"\r\n") == len(frame) + 1     # tablib's CRLF
+    assert path.read_bytes().count(b"\r\n") == len(frame) + 1  # tablib's CRLF
 
 
 def test_boris_older_export_with_point_events_is_read(tmp_path):
     """Older BORIS versions name the video in "Media file"; point events are skipped."""
     path = tmp_path / "obs.tsv"
-    rows = ["Observation id\tMedia file\tTotal length\tFPS\tSubject\tBehavior\tModifiers\t"
-            "Behavior type\tStart (s)\tStop (s)\tDuration (s)",
-            "obs 1\tgeese.mp4\t12.000\t25.0\tNo focal subject\tswim\t\tSTATE\t1.800\t5.200\t3.400",
-            "obs 1\tgeese.mp4\t12.000\t25.0\tNo focal subject\tcall\t\tPOINT\t6.000\t6.000\tNA",
-            "obs 1\tgeese.mp4\t12.000\t25.0\tgoose 2\tfly\t\tSTATE\t8.000\t12.000\t4.000"]
+    rows = [
+        "Observation id\tMedia file\tTotal length\tFPS\tSubject\tBehavior\tModifiers\t"
+        "Behavior type\tStart (s)\tStop (s)\tDuration (s)",
+        "obs 1\tgeese.mp4\t12.000\t25.0\tNo focal subject\tswim\t\tSTATE\t1.800\t5.200\t3.400",
+        "obs 1\tgeese.mp4\t12.000\t25.0\tNo focal subject\tcall\t\tPOINT\t6.000\t6.000\tNA",
+        "obs 1\tgeese.mp4\t12.000\t25.0\tgoose 2\tfly\t\tSTATE\t8.000\t12.000\t4.000",
+    ]
     path.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
     assert guess_format(path).name == "boris"
     catalog = VideoCatalog({"geese.mp4": tmp_path / "geese.mp4"}, {"geese.mp4": 12.0})
     result = FORMATS["boris"].read(path, catalog)
     # 1.8-5.2 s covers most of seconds 2, 3 and 4 only
-    assert result.videos["geese.mp4"].labels == [BACKGROUND, BACKGROUND, "swim", "swim", "swim",
-                                                 BACKGROUND, BACKGROUND, BACKGROUND, "fly",
-                                                 "fly", "fly", "fly"]
+    assert result.videos["geese.mp4"].labels == [
+        BACKGROUND,
+        BACKGROUND,
+        "swim",
+        "swim",
+        "swim",
+        BACKGROUND,
+        BACKGROUND,
+        BACKGROUND,
+        "fly",
+        "fly",
+        "fly",
+        "fly",
+    ]
     assert any("1 point event" in n for n in result.notes)
     assert any("2 subjects" in n for n in result.notes)
 
 
 def test_audacity_file_follows_audacitys_layout(tmp_path):
     videos = _sample(tmp_path)
-    videos[0].labels[3] = "=x y"                   # Audacity titles cannot hold a tab
+    videos[0].labels[3] = "=x y"  # Audacity titles cannot hold a tab
     files = FORMATS["audacity"].write(videos, tmp_path / "tracks")
     assert [f.name for f in files] == ["dog park.txt", "rain.txt"]
     for line in files[0].read_text(encoding="utf-8").splitlines():
         assert re.fullmatch(r"\d+\.\d{6}\t\d+\.\d{6}\t[^\t]+", line), line
     # Audacity's own files: frequency lines start with a backslash; a point label has one time.
     path = tmp_path / "rain.txt"
-    path.write_text("0.000000\t1.500000\train\n\\\t100.0\t2000.0\n2.000000\t2.000000\tclick\n"
-                    "2,500000\t3,000000\tthunder clap\n", encoding="utf-8")
+    path.write_text(
+        "0.000000\t1.500000\train\n\\\t100.0\t2000.0\n2.000000\t2.000000\tclick\n"
+        "2,500000\t3,000000\tthunder clap\n",
+        encoding="utf-8",
+    )
     catalog = VideoCatalog({"rain.wav": tmp_path / "rain.wav"}, {"rain.wav": 3.0})
     result = FORMATS["audacity"].read(path, catalog)
     assert result.videos["rain.wav"].labels == ["rain", "rain", "thunder clap"]
     assert any("point label" in n for n in result.notes)
-    assert any("tie" in n for n in result.notes)        # second 2: background 0.5, thunder 0.5
+    assert any("tie" in n for n in result.notes)  # second 2: background 0.5, thunder 0.5
 
 
 def test_overlapping_events_are_reported(tmp_path):
     path = tmp_path / "events.tsv"
-    path.write_text("filename\tonset\toffset\tevent_label\n"
-                    "a.mp4\t0.0\t3.0\tdog\na.mp4\t1.2\t4.0\tcat\n", encoding="utf-8")
+    path.write_text(
+        "filename\tonset\toffset\tevent_label\na.mp4\t0.0\t3.0\tdog\na.mp4\t1.2\t4.0\tcat\n",
+        encoding="utf-8",
+    )
     catalog = VideoCatalog({"a.mp4": tmp_path / "a.mp4"}, {"a.mp4": 5.0})
     result = FORMATS["dcase"].read(path, catalog)
     assert result.videos["a.mp4"].labels == ["dog", "dog", "dog", "cat", BACKGROUND]

@@ -32,7 +32,7 @@ def test_a_written_file_gets_the_usual_permissions_not_private_ones(tmp_path):
     finally:
         os.umask(umask)
     path = tmp_path / "new" / "a.csv"
-    assert path.read_bytes() == b"a\r\nb\n"          # newlines written as given
+    assert path.read_bytes() == b"a\r\nb\n"  # newlines written as given
     assert path.stat().st_mode & 0o777 == 0o644
 
 

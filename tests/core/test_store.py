@@ -15,8 +15,13 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from annotator.core.store import (PROJECT_DIR_NAME, ProjectStore, StoreError,
-                                  fallback_store_path, relative_video_name)
+from annotator.core.store import (
+    PROJECT_DIR_NAME,
+    ProjectStore,
+    StoreError,
+    fallback_store_path,
+    relative_video_name,
+)
 from annotator.core.table import PER_SECOND_COLUMNS, build_table
 
 CLASSES = ["Chess clock", "Sparkler", "background"]
@@ -26,8 +31,15 @@ def _predicted(video="clip.mp4", duration=7.4, seed=0):
     rng = np.random.default_rng(seed)
     seconds = 8 if duration == 7.4 else int(np.ceil(duration))
     probs = rng.dirichlet(np.ones(3), seconds)
-    return build_table(video, duration, CLASSES, probs, rng.dirichlet(np.ones(3), seconds),
-                       rng.dirichlet(np.ones(3), seconds), model="attention@1.0.0")
+    return build_table(
+        video,
+        duration,
+        CLASSES,
+        probs,
+        rng.dirichlet(np.ones(3), seconds),
+        rng.dirichlet(np.ones(3), seconds),
+        model="attention@1.0.0",
+    )
 
 
 @pytest.fixture
@@ -77,7 +89,7 @@ def test_familiarity_is_stored_beside_the_predictions_and_replaced_with_them(sto
     store.save_predictions("clip.mp4", table, None, familiarity)
     np.testing.assert_allclose(store.familiarity("clip.mp4"), familiarity)
     pd.testing.assert_frame_equal(store.predictions("clip.mp4"), table, check_dtype=False)
-    store.save_predictions("clip.mp4", table)        # a bundle without a summary: none kept
+    store.save_predictions("clip.mp4", table)  # a bundle without a summary: none kept
     assert store.familiarity("clip.mp4") is None
     with pytest.raises(ValueError, match="familiarity has shape"):
         store.save_predictions("clip.mp4", table, None, familiarity[:3])
@@ -191,8 +203,12 @@ def test_a_killed_editor_loses_no_committed_edit(tmp_path, seed):
     store = ProjectStore.for_folder(tmp_path)
     store.add_videos({"long.mp4": 600.0})
     store.close()
-    child = subprocess.Popen([sys.executable, "-c", _EDITOR, str(tmp_path), str(seed)],
-                             stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
+    child = subprocess.Popen(
+        [sys.executable, "-c", _EDITOR, str(tmp_path), str(seed)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=os.getcwd(),
+    )
     acknowledged = []
     deadline = time.time() + 60
     wanted = 5 + seed * 7
@@ -217,7 +233,8 @@ def test_a_killed_editor_loses_no_committed_edit(tmp_path, seed):
     by_id = dict(zip(log["id"], log["changes"]))
     for edit_id, change in acknowledged:
         assert {s: after for s, (_before, after) in by_id[edit_id].items()} == {
-            int(s): label for s, label in change.items()}
+            int(s): label for s, label in change.items()
+        }
     store.close()
     with sqlite3.connect(tmp_path / PROJECT_DIR_NAME / "project.sqlite") as raw:
         assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -36,7 +36,7 @@ def test_unsure_seconds_are_worth_more_and_labelled_ones_nothing():
 def test_disagreeing_heads_and_rare_classes_raise_the_worth():
     agree = _table([(0, 0.8), (0, 0.8)], audio=[0, 0], visual=[0, 1])
     worth = second_worth(agree, {}, {"Bell": 100})
-    assert worth[1] > worth[0]                       # the heads disagree on second 1
+    assert worth[1] > worth[0]  # the heads disagree on second 1
     rare = second_worth(_table([(0, 0.8)]), {}, {"Bell": 0})
     common = second_worth(_table([(0, 0.8)]), {}, {"Bell": 400})
     assert rare[0] > common[0]

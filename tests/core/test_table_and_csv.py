@@ -3,8 +3,14 @@ import pandas as pd
 import pytest
 
 from annotator.core.csv_io import read_per_second_csv, write_per_second_csv, write_segments_csv
-from annotator.core.table import (PER_SECOND_COLUMNS, build_table, count_seconds, second_spans,
-                                  segments_from_table, truth_table)
+from annotator.core.table import (
+    PER_SECOND_COLUMNS,
+    build_table,
+    count_seconds,
+    second_spans,
+    segments_from_table,
+    truth_table,
+)
 
 CLASSES = ["bark", "bell", "background"]
 
@@ -38,8 +44,10 @@ def test_build_table_refuses_a_row_count_that_does_not_match_the_duration():
 def test_segments_merge_runs_of_equal_event_labels():
     table = truth_table("a.mp4", 6, ["background", "bark", "bark", "background", "bell", "bell"])
     segments = segments_from_table(table)
-    assert segments[["label", "start", "end"]].values.tolist() == [["bark", 1.0, 3.0],
-                                                                   ["bell", 4.0, 6.0]]
+    assert segments[["label", "start", "end"]].values.tolist() == [
+        ["bark", 1.0, 3.0],
+        ["bell", 4.0, 6.0],
+    ]
     assert set(segments["source"]) == {"human"}
 
 
@@ -51,11 +59,15 @@ def test_csv_round_trip_is_exact_and_formula_safe(tmp_path):
     back = read_per_second_csv(path)
     assert back["video"].iloc[0] == "=cmd|' /C calc'!A0.mp4"
     assert back["label"].tolist() == ["+bad", "@label", "background"]
-    pd.testing.assert_frame_equal(back[["second", "start", "end"]], table[["second", "start", "end"]])
+    pd.testing.assert_frame_equal(
+        back[["second", "start", "end"]], table[["second", "start", "end"]]
+    )
 
 
 def test_write_is_atomic_and_leaves_no_temporary_file(tmp_path):
     table = truth_table("a.mp4", 2, ["bark", "bark"])
     write_segments_csv(segments_from_table(table), tmp_path / "seg.csv")
     assert [p.name for p in tmp_path.iterdir()] == ["seg.csv"]
-    assert (tmp_path / "seg.csv").read_text().splitlines()[0] == "video,label,start,end,confidence,source"
+    assert (tmp_path / "seg.csv").read_text().splitlines()[
+        0
+    ] == "video,label,start,end,confidence,source"

@@ -27,7 +27,8 @@ ANNOTATE_TIMEOUT_MS = 180_000
 
 def _shipped_bundle_ready() -> bool:
     return (SHIPPED_MODELS / "attention" / "card.json").exists() and (
-        SHIPPED_MODELS / "attention" / "model.keras").exists()
+        SHIPPED_MODELS / "attention" / "model.keras"
+    ).exists()
 
 
 @pytest.fixture(scope="session")
@@ -118,6 +119,7 @@ def annotate_all(qtbot):
         with qtbot.waitSignal(window.annotation.runFinished, timeout=ANNOTATE_TIMEOUT_MS) as run:
             qtbot.mouseClick(window.annotation_panel.all_button, Qt.LeftButton)
         return run.args[0]
+
     return click_and_wait
 
 
@@ -140,6 +142,7 @@ def annotated_source(samples_source, models_dir, tmp_path_factory, qapp) -> Path
         window.annotation.runFinished.connect(done.append)
         assert window.annotate_all()
         from pytestqt.qtbot import QtBot
+
         QtBot(qapp).waitUntil(lambda: bool(done), timeout=ANNOTATE_TIMEOUT_MS)
         window.close()
     finally:

@@ -58,7 +58,12 @@ def test_window_bundles_and_project_never_import_tensorflow(samples, models_dir,
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", **{MODELS_ENV: str(models_dir)})
     done = subprocess.run(
         [sys.executable, "-c", APP_SESSION, str(samples), str(tmp_path / "settings.ini")],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     # The session really did what the app does: bundles listed, folder opened, videos probed,

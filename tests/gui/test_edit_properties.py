@@ -12,8 +12,9 @@ LABELS = ["Sparkler", "Chess clock", "background"]
 SECONDS = 8
 
 step = st.one_of(
-    st.tuples(st.just("paint"), st.integers(0, SECONDS - 1), st.integers(1, 4),
-              st.sampled_from(LABELS)),
+    st.tuples(
+        st.just("paint"), st.integers(0, SECONDS - 1), st.integers(1, 4), st.sampled_from(LABELS)
+    ),
     st.tuples(st.just("undo")),
     st.tuples(st.just("redo")),
 )
@@ -23,8 +24,13 @@ step = st.one_of(
 def editing(review_session):
     actions, project, timeline, name = review_session
     timeline.set_classes(LABELS)
-    timeline.show_video(name, float(SECONDS), project.predictions(name).iloc[:SECONDS].copy(),
-                        None, project.human_labels(name))
+    timeline.show_video(
+        name,
+        float(SECONDS),
+        project.predictions(name).iloc[:SECONDS].copy(),
+        None,
+        project.human_labels(name),
+    )
     return actions, project, timeline
 
 
@@ -58,8 +64,11 @@ class Reference:
             self.state = self.undone.pop()
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(steps=st.lists(step, max_size=15))
 def test_store_timeline_and_reference_agree_after_any_edit_sequence(editing, steps):
     actions, project, timeline = editing

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pympi
 
-from annotator.gui.interchange import (ExportAsDialog, apply_for_window, export_for_window,
-                                       plan_for_window)
+from annotator.gui.interchange import (
+    ExportAsDialog,
+    apply_for_window,
+    export_for_window,
+    plan_for_window,
+)
 
 
 def _opened(make_window, samples, qtbot):
@@ -19,18 +23,24 @@ def _opened(make_window, samples, qtbot):
 def test_menu_entries_follow_the_csv_export(make_window, samples, qtbot):
     window = _opened(make_window, samples, qtbot)
     file_menu = window.actions["export"].associatedObjects()
-    texts = [a.text() for m in file_menu if hasattr(m, "actions") and m is not window
-             for a in m.actions()]
+    texts = [
+        a.text()
+        for m in file_menu
+        if hasattr(m, "actions") and m is not window
+        for a in m.actions()
+    ]
     at = texts.index(window.actions["export"].text())
-    assert texts[at + 1:at + 3] == ["Import labels…", "Export as…"]
+    assert texts[at + 1 : at + 3] == ["Import labels…", "Export as…"]
 
 
 def test_import_shows_labels_and_new_class_then_exports(make_window, samples, tmp_path, qtbot):
     window = _opened(make_window, samples, qtbot)
     window.show_video("clip_0001.mp4")
     events = tmp_path / "events.tsv"
-    events.write_text("filename\tonset\toffset\tevent_label\n"
-                      "clip_0001.mp4\t2.0\t5.0\tcuckoo clock\n", encoding="utf-8")
+    events.write_text(
+        "filename\tonset\toffset\tevent_label\nclip_0001.mp4\t2.0\t5.0\tcuckoo clock\n",
+        encoding="utf-8",
+    )
     plan = plan_for_window(window, [events], None)
     assert plan.new_classes and "cuckoo clock" in plan.new_classes
     message = apply_for_window(window, plan, add_classes=True)
@@ -41,8 +51,9 @@ def test_import_shows_labels_and_new_class_then_exports(make_window, samples, tm
     result = export_for_window(window, "current", "eaf", tmp_path / "eaf")
     (written,) = result.files
     eaf = pympi.Elan.Eaf(str(written))
-    assert ("cuckoo clock" in
-            [value for _s, _e, value in eaf.get_annotation_data_for_tier("human labels")])
+    assert "cuckoo clock" in [
+        value for _s, _e, value in eaf.get_annotation_data_for_tier("human labels")
+    ]
 
 
 def test_export_as_dialog_offers_a_folder_for_per_video_formats(make_window, samples, qtbot):

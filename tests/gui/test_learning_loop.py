@@ -29,7 +29,7 @@ def novel_folder(novel_source, tmp_path):
 
     folder = shutil.copytree(novel_source, tmp_path / "mine")
     truth = read_per_second_csv(folder / "labels.csv")
-    (folder / "labels.csv").unlink()      # the user's folder: videos only
+    (folder / "labels.csv").unlink()  # the user's folder: videos only
     (folder / "clips.csv").unlink()
     return folder, {video: list(rows["label"]) for video, rows in truth.groupby("video")}
 
@@ -45,8 +45,9 @@ def _drag(qtbot, canvas, first: int, last: int) -> None:
 
 def _show(window, qtbot, name) -> None:
     window.folder_view.select(name)
-    qtbot.waitUntil(lambda: window.timeline.video == name and window.timeline.duration > 0,
-                    timeout=30_000)
+    qtbot.waitUntil(
+        lambda: window.timeline.video == name and window.timeline.duration > 0, timeout=30_000
+    )
 
 
 def test_create_classes_label_train_and_reannotate(make_window, novel_folder, qtbot):
@@ -59,7 +60,7 @@ def test_create_classes_label_train_and_reannotate(make_window, novel_folder, qt
 
     dialog = window.learning.show_classes()
     assert isinstance(dialog, ClassDialog)
-    assert dialog.remove_unused()                 # the shipped model's demo classes go
+    assert dialog.remove_unused()  # the shipped model's demo classes go
     for event in events:
         assert dialog.add(event)
     assert not dialog.add(events[0]) and "exists already" in dialog.message.text()
@@ -93,7 +94,7 @@ def test_create_classes_label_train_and_reannotate(make_window, novel_folder, qt
     qtbot.waitUntil(lambda: train.run is None, timeout=30_000)
     tags = [b.tag for b in window.bundle_panel.bundles]
     new_tag = f"{train.name.text()}@1.0.0"
-    assert new_tag in tags                         # listed with the installed models
+    assert new_tag in tags  # listed with the installed models
 
     assert train.reannotate_button.isVisible()
     assert "1 unreviewed video" in train.reannotate_button.text()
@@ -104,12 +105,12 @@ def test_create_classes_label_train_and_reannotate(make_window, novel_folder, qt
     assert set(predictions["model"]) == {new_tag}
     assert set(predictions["label"]) <= {*events, "background"}
     assert window.bundle_panel.current().path == type(window.bundle_panel.current().path)(
-        bundle_path)
+        bundle_path
+    )
     train.close()
 
 
-def test_label_next_jumps_across_videos_and_the_folder_sorts_by_it(make_window, annotated,
-                                                                    qtbot):
+def test_label_next_jumps_across_videos_and_the_folder_sorts_by_it(make_window, annotated, qtbot):
     from annotator.core.suggestions import best_seconds
     from annotator.gui.folder_view import COLUMNS
 
@@ -121,19 +122,25 @@ def test_label_next_jumps_across_videos_and_the_folder_sorts_by_it(make_window, 
     model = window.folder_view.model
     order = [model.name_at(row) for row in range(model.rowCount())]
     assert [entries[n].label_next for n in order] == sorted(
-        (e.label_next for e in entries.values()), reverse=True)
+        (e.label_next for e in entries.values()), reverse=True
+    )
 
     counts = window.project.store.classes.labelled_seconds()
-    expected = min(((-worth, name, second) for name in entries
-                    for worth, second in best_seconds(window.project.predictions(name),
-                                                      window.project.human_labels(name),
-                                                      counts, count=5)))
+    expected = min(
+        (
+            (-worth, name, second)
+            for name in entries
+            for worth, second in best_seconds(
+                window.project.predictions(name), window.project.human_labels(name), counts, count=5
+            )
+        )
+    )
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
     qtbot.keyClick(window, Qt.Key_L)
     assert (window.timeline.video, window.timeline.cursor_second()) == expected[1:]
     assert "Label next" in window.statusBar().currentMessage()
-    qtbot.keyClick(window, Qt.Key_0)                # label it background: worth nothing now
+    qtbot.keyClick(window, Qt.Key_0)  # label it background: worth nothing now
     assert window.timeline.human[expected[2]] == "background"
     qtbot.keyClick(window, Qt.Key_L)
     assert (window.timeline.video, window.timeline.cursor_second()) != expected[1:]

@@ -16,8 +16,15 @@ from PySide6.QtCore import QPoint, Qt
 from annotator.core.csv_io import read_per_second_csv
 from annotator.core.store import PROJECT_DIR_NAME
 from annotator.core.table import PER_SECOND_COLUMNS, SEGMENT_COLUMNS, segments_from_table
-from annotator.gui.timeline.lanes import (AttentionLane, AudioLane, ConfidenceLane, FamiliarityLane,
-                                          HumanLane, PredictionLane, ThumbnailLane)
+from annotator.gui.timeline.lanes import (
+    AttentionLane,
+    AudioLane,
+    ConfidenceLane,
+    FamiliarityLane,
+    HumanLane,
+    PredictionLane,
+    ThumbnailLane,
+)
 
 
 def _per_second(blocks, seconds):
@@ -34,15 +41,16 @@ def _confidence_lanes(window):
     return {lane.column: lane for lane in lanes}
 
 
-def test_annotating_the_samples_fills_every_lane_with_the_runs_values(make_window, samples,
-                                                                      qtbot, annotate_all):
+def test_annotating_the_samples_fills_every_lane_with_the_runs_values(
+    make_window, samples, qtbot, annotate_all
+):
     from annotator.ml.bundle import load_bundle
     from annotator.ml.pipeline import annotate_video
 
     window = make_window(samples)
     videos = window.project.names()
     assert videos and all(window.project.entry(v).status == "pending" for v in videos)
-    qtbot.waitUntil(lambda: window.timeline.duration > 0, timeout=30_000)   # probed behind
+    qtbot.waitUntil(lambda: window.timeline.duration > 0, timeout=30_000)  # probed behind
     assert window.timeline.video == videos[0]
 
     summary = annotate_all(window)
@@ -52,8 +60,9 @@ def test_annotating_the_samples_fills_every_lane_with_the_runs_values(make_windo
     assert all(window.project.entry(v).main_label for v in videos)
     name = videos[-1]
     window.folder_view.select(name)
-    qtbot.waitUntil(lambda: window.timeline.video == name and bool(window.timeline.thumbnails),
-                    timeout=30_000)
+    qtbot.waitUntil(
+        lambda: window.timeline.video == name and bool(window.timeline.thumbnails), timeout=30_000
+    )
 
     bundle = load_bundle(window.bundle_panel.current().path)
     run = annotate_video(window.project.entry(name).path, bundle, video_name=name)
@@ -64,14 +73,17 @@ def test_annotating_the_samples_fills_every_lane_with_the_runs_values(make_windo
     assert faint == list(table["confidence"] < window.timeline.threshold)
     lanes = _confidence_lanes(window)
     for column in ("audio_confidence", "visual_confidence"):
-        np.testing.assert_allclose(lanes[column].values(window.timeline),
-                                   table[column].to_numpy(float), rtol=1e-5)
+        np.testing.assert_allclose(
+            lanes[column].values(window.timeline), table[column].to_numpy(float), rtol=1e-5
+        )
     if run.attention is not None:
-        np.testing.assert_allclose(view.lane(AttentionLane).weights(window.timeline),
-                                   run.attention, rtol=1e-5)
+        np.testing.assert_allclose(
+            view.lane(AttentionLane).weights(window.timeline), run.attention, rtol=1e-5
+        )
     # The familiarity the run computed travelled through the child process and the store.
-    np.testing.assert_allclose(view.lane(FamiliarityLane).values(window.timeline),
-                               run.familiarity, rtol=1e-6)
+    np.testing.assert_allclose(
+        view.lane(FamiliarityLane).values(window.timeline), run.familiarity, rtol=1e-6
+    )
     assert view.lane(HumanLane).blocks(window.timeline) == []
     assert len(window.timeline.thumbnails) == seconds
     assert window.timeline.waveform.shape[0] == pytest.approx(run.info.duration * 100, abs=100)
@@ -108,7 +120,7 @@ def test_paint_undo_redo_export_and_reopen(make_window, annotated, settings, qtb
 
     painted = {2: label, 3: label, 4: label}
     assert window.timeline.human == painted
-    assert _stored_human_labels(annotated, name) == painted   # on disk the moment it is made
+    assert _stored_human_labels(annotated, name) == painted  # on disk the moment it is made
     window.actions["undo"].trigger()
     assert window.timeline.human == {} and _stored_human_labels(annotated, name) == {}
     window.actions["redo"].trigger()
@@ -125,8 +137,9 @@ def test_paint_undo_redo_export_and_reopen(make_window, annotated, settings, qtb
     edited = expected["second"].isin(list(painted))
     expected.loc[edited, ["label", "confidence", "source"]] = [label, 1.0, "human"]
     exported = read_per_second_csv(out)
-    pd.testing.assert_frame_equal(exported, expected[PER_SECOND_COLUMNS], check_dtype=False,
-                                  atol=1e-3)
+    pd.testing.assert_frame_equal(
+        exported, expected[PER_SECOND_COLUMNS], check_dtype=False, atol=1e-3
+    )
     assert list(exported.loc[exported["source"] == "human", "second"]) == [2, 3, 4]
     written_segments = pd.read_csv(segments, keep_default_na=False)
     expected_segments = segments_from_table(expected)
@@ -161,7 +174,7 @@ def test_keys_label_jump_and_undo(make_window, annotated, qtbot):
     qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
     assert window.timeline.human == {3: first_class}
 
-    window.timeline.set_threshold(1.0)          # every unreviewed second is doubtful now
+    window.timeline.set_threshold(1.0)  # every unreviewed second is doubtful now
     window.timeline.seek(0.0)
     qtbot.keyClick(window, Qt.Key_N)
     assert window.timeline.cursor_second() == 1
@@ -200,7 +213,7 @@ def test_bad_inputs_are_explained_not_fatal(make_window, samples, tmp_path, qtbo
     assert "not a video file" in window.project.entry("notes.mp4").reason
     window.folder_view.select("notes.mp4")
     assert "not a video file" in window.statusBar().currentMessage()
-    assert not window.review.accept()              # nothing to accept, and no crash
+    assert not window.review.accept()  # nothing to accept, and no crash
     assert not window.export("current", tmp_path / "x.csv")
     assert "Nothing to export" in window.statusBar().currentMessage()
     window._message_box.close()
@@ -237,7 +250,7 @@ def test_a_long_session_of_signals_does_not_crash(make_window, annotated):
     second)."""
     window = make_window(annotated)
     window.folder_view.select(window.project.names()[0])
-    for step in range(20_000):   # without the guard, True has about 5 000 references here
+    for step in range(20_000):  # without the guard, True has about 5 000 references here
         window.timeline.set_cursor((step % 90) / 10)
     assert window.timeline.cursor >= 0
 
@@ -264,7 +277,7 @@ def test_cancel_mid_video_then_resume_the_rest(make_window, samples, qtbot, anno
     window.annotation.videoProgress.connect(lambda name, fraction: progress.append(name))
     with qtbot.waitSignal(window.annotation.runFinished, timeout=180_000) as run:
         assert window.annotate_all()
-        qtbot.waitUntil(lambda: bool(progress), timeout=120_000)   # inside the first video
+        qtbot.waitUntil(lambda: bool(progress), timeout=120_000)  # inside the first video
         window.annotation.cancel()
     assert run.args[0].startswith("Cancelled")
     statuses = [window.project.entry(v).status for v in videos]

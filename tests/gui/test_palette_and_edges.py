@@ -13,12 +13,12 @@ A, B = "Sparkler", "Flat tyre"
 
 def test_moving_an_edge_hands_seconds_to_the_touching_segment_or_clears_them():
     human = {2: A, 3: A, 4: A, 5: B, 6: B}
-    assert resize_changes(human, 2, 5, "end", 3, 10) == {3: B, 4: B}    # B grows into them
+    assert resize_changes(human, 2, 5, "end", 3, 10) == {3: B, 4: B}  # B grows into them
     assert resize_changes(human, 2, 5, "end", 7, 10) == {5: A, 6: A}
-    assert resize_changes(human, 2, 5, "start", 4, 10) == {2: None, 3: None}   # nothing left
+    assert resize_changes(human, 2, 5, "start", 4, 10) == {2: None, 3: None}  # nothing left
     assert resize_changes(human, 2, 5, "start", 0, 10) == {0: A, 1: A}
-    assert resize_changes(human, 2, 5, "end", 1, 10) == {3: B, 4: B}    # keeps one second
-    assert resized(human, 5, 7, "end", 10, 8) == {**human, 7: B}        # not past the video
+    assert resize_changes(human, 2, 5, "end", 1, 10) == {3: B, 4: B}  # keeps one second
+    assert resized(human, 5, 7, "end", 10, 8) == {**human, 7: B}  # not past the video
     # Where A ends and B starts, the pointer's side picks the segment.
     assert edge_near(human, 10, 4.97, 0.1) == (2, 5, "end")
     assert edge_near(human, 10, 5.03, 0.1) == (5, 7, "start")

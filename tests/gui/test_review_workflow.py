@@ -25,8 +25,9 @@ def _active(window, qtbot):
 def _picture(window, qtbot, seconds: float):
     """The picture the player shows once the one for `seconds` has been decoded."""
     still = window.player.still
-    qtbot.waitUntil(lambda: still.time is not None and abs(still.time - seconds) < 1e-6,
-                    timeout=30_000)
+    qtbot.waitUntil(
+        lambda: still.time is not None and abs(still.time - seconds) < 1e-6, timeout=30_000
+    )
     return still.picture
 
 
@@ -39,27 +40,28 @@ def test_the_picture_at_the_cursor_shows_when_paused(make_window, annotated, qtb
     window = _active(make_window(annotated), qtbot)
     first, other = window.project.names()[:2]
     window.folder_view.select(first)
-    assert _shown(_picture(window, qtbot, 0.0))                 # on selecting a video
+    assert _shown(_picture(window, qtbot, 0.0))  # on selecting a video
     assert window.player.still.isVisible()
 
-    window.timeline.seek(4.3)                                    # a click on the timeline
+    window.timeline.seek(4.3)  # a click on the timeline
     at_four = _picture(window, qtbot, 4.3)
     assert _shown(at_four)
-    window.timeline.set_threshold(1.0)                           # every second is doubtful
-    qtbot.keyClick(window, Qt.Key_N)                             # a jump
+    window.timeline.set_threshold(1.0)  # every second is doubtful
+    qtbot.keyClick(window, Qt.Key_N)  # a jump
     assert window.timeline.cursor_second() == 5 and _shown(_picture(window, qtbot, 5.0))
-    qtbot.keyClick(window, Qt.Key_Period)                        # a frame step
+    qtbot.keyClick(window, Qt.Key_Period)  # a frame step
     fps = window.player.frame_rate()
     assert _shown(_picture(window, qtbot, 5.0 + 1 / fps))
-    window.timeline.seek(window.timeline.duration)               # the end (where playback stops)
+    window.timeline.seek(window.timeline.duration)  # the end (where playback stops)
     assert _shown(_picture(window, qtbot, window.timeline.duration))
 
-    window.folder_view.select(other)                             # another video, from its start
+    window.folder_view.select(other)  # another video, from its start
     assert _shown(_picture(window, qtbot, 0.0))
     if window.player.player is None:
-        silent = True                  # no Qt Multimedia here
+        silent = True  # no Qt Multimedia here
     else:
         from PySide6.QtMultimedia import QMediaDevices
+
         silent = not QMediaDevices.audioOutputs()
     assert ("no sound output" in window.player.sound_notice) == silent
     assert window.review_status.sound.isVisibleTo(window) == silent
@@ -76,18 +78,20 @@ def test_a_palette_click_chooses_the_label_and_labels_nothing(make_window, annot
     qtbot.wait(50)
     palette = window.palette
     inside = window.rect()
-    for label, button in palette.buttons.items():   # every class reachable at 1024x700
+    for label, button in palette.buttons.items():  # every class reachable at 1024x700
         corner = button.mapTo(window, QPoint(0, 0))
         assert button.isVisible() and inside.contains(QRect(corner, button.size())), label
-        assert palette.area.viewport().rect().contains(
-            QRect(button.mapTo(palette.area.viewport(), QPoint(0, 0)), button.size())), label
+        assert (
+            palette.area.viewport()
+            .rect()
+            .contains(QRect(button.mapTo(palette.area.viewport(), QPoint(0, 0)), button.size()))
+        ), label
 
     chosen = [c for c in window.timeline.classes if c != "background"][-1]
     qtbot.mouseClick(palette.buttons[chosen], Qt.LeftButton)
     assert window.timeline.active_label == chosen
     assert chosen in palette.active_chip.text()
-    assert window.timeline.human == {} and window.project.store.human_labels(name) == \
-        labels_before
+    assert window.timeline.human == {} and window.project.store.human_labels(name) == labels_before
     assert window.review.undo_stack().count() == 0
 
 
@@ -110,19 +114,21 @@ def test_dragging_a_segment_edge_resizes_it_both_ways(make_window, annotated, qt
     canvas = window.timeline_view.canvas
 
     def segment():
-        return [(b.start, b.end) for b in window.timeline_view.lane(HumanLane)
-                .blocks(window.timeline)]
+        return [
+            (b.start, b.end) for b in window.timeline_view.lane(HumanLane).blocks(window.timeline)
+        ]
 
-    _drag(qtbot, canvas, 5.0, 3.0)        # the right edge inwards: shorter
+    _drag(qtbot, canvas, 5.0, 3.0)  # the right edge inwards: shorter
     assert segment() == [(2, 3)]
-    _drag(qtbot, canvas, 3.0, 7.0)        # and outwards: longer
+    _drag(qtbot, canvas, 3.0, 7.0)  # and outwards: longer
     assert segment() == [(2, 7)]
-    _drag(qtbot, canvas, 2.0, 4.0)        # the left edge inwards
+    _drag(qtbot, canvas, 2.0, 4.0)  # the left edge inwards
     assert segment() == [(4, 7)]
-    _drag(qtbot, canvas, 4.0, 1.0)        # and outwards
+    _drag(qtbot, canvas, 4.0, 1.0)  # and outwards
     assert segment() == [(1, 7)]
-    assert window.project.store.human_labels(window.timeline.video) == \
-        {s: label for s in range(1, 7)}
+    assert window.project.store.human_labels(window.timeline.video) == {
+        s: label for s in range(1, 7)
+    }
     window.actions["undo"].trigger()
     assert segment() == [(4, 7)] and "Undone: Resize" in window.statusBar().currentMessage()
 
@@ -132,7 +138,7 @@ def test_n_and_d_go_on_into_the_next_videos_and_back(make_window, annotated, qtb
     names = window.project.names()
     window.folder_view.select(names[0])
     timeline = window.timeline
-    timeline.set_threshold(1.0)           # every second no one labelled is doubtful
+    timeline.set_threshold(1.0)  # every second no one labelled is doubtful
     last = timeline.seconds - 1
     timeline.seek(last + 0.5)
     qtbot.keyClick(window, Qt.Key_N)
@@ -142,24 +148,32 @@ def test_n_and_d_go_on_into_the_next_videos_and_back(make_window, annotated, qtb
     qtbot.keyClick(window, Qt.Key_N, Qt.ShiftModifier)
     assert timeline.cursor_second() == last - 1
     timeline.seek(0.2)
-    qtbot.keyClick(window, Qt.Key_N, Qt.ShiftModifier)   # before the first: the last video's end
+    qtbot.keyClick(window, Qt.Key_N, Qt.ShiftModifier)  # before the first: the last video's end
     assert timeline.video == names[-1] and timeline.cursor_second() == timeline.seconds - 1
 
     def disagreements(name):
         table = window.project.predictions(name)
-        return [int(s) for s, a, v in zip(table["second"], table["audio_label"],
-                                          table["visual_label"]) if a and v and a != v]
+        return [
+            int(s)
+            for s, a, v in zip(table["second"], table["audio_label"], table["visual_label"])
+            if a and v and a != v
+        ]
+
     with_some = [n for n in names if disagreements(n)]
     if len(with_some) < 2:
         pytest.skip("the samples' predictions disagree in fewer than two videos")
     window.folder_view.select(with_some[0])
     timeline.seek(disagreements(with_some[0])[-1] + 0.5)
     qtbot.keyClick(window, Qt.Key_D)
-    assert (timeline.video, timeline.cursor_second()) == (with_some[1],
-                                                          disagreements(with_some[1])[0])
+    assert (timeline.video, timeline.cursor_second()) == (
+        with_some[1],
+        disagreements(with_some[1])[0],
+    )
     qtbot.keyClick(window, Qt.Key_D, Qt.ShiftModifier)
-    assert (timeline.video, timeline.cursor_second()) == (with_some[0],
-                                                          disagreements(with_some[0])[-1])
+    assert (timeline.video, timeline.cursor_second()) == (
+        with_some[0],
+        disagreements(with_some[0])[-1],
+    )
 
 
 def test_segment_keys_speed_mute_and_undo_say_what_they_did(make_window, annotated, qtbot):
@@ -173,8 +187,7 @@ def test_segment_keys_speed_mute_and_undo_say_what_they_did(make_window, annotat
     qtbot.keyClick(window, Qt.Key_Right, Qt.ControlModifier)
     first_start = timeline.cursor_second()
     assert timeline.label_at(first_start) != "background"
-    assert first_start == 0 or timeline.label_at(first_start - 1) != timeline.label_at(
-        first_start)
+    assert first_start == 0 or timeline.label_at(first_start - 1) != timeline.label_at(first_start)
     timeline.seek(7.5)
     qtbot.keyClick(window, Qt.Key_Left, Qt.ControlModifier)
     assert timeline.cursor_second() == 6
@@ -196,13 +209,16 @@ def test_segment_keys_speed_mute_and_undo_say_what_they_did(make_window, annotat
 
 def _answer(dialog, button):
     """Answer the dialog's 'Replace files?' question once it is asked."""
+
     def click():
         dialog.confirm_box.button(button).click()
+
     QTimer.singleShot(0, click)
 
 
-def test_export_asks_before_replacing_and_follows_the_per_second_path(make_window, annotated,
-                                                                      tmp_path):
+def test_export_asks_before_replacing_and_follows_the_per_second_path(
+    make_window, annotated, tmp_path
+):
     window = make_window(annotated)
     dialog = ExportDialog(annotated, False, 0, window, formats={"eaf": "ELAN (.eaf)"})
     per_second = tmp_path / "out" / "labels.csv"
@@ -212,22 +228,23 @@ def test_export_asks_before_replacing_and_follows_the_per_second_path(make_windo
     per_second.write_text("an earlier export\n")
     _answer(dialog, QMessageBox.No)
     dialog.accept()
-    assert dialog.result() != QDialog.Accepted         # kept open to choose another place
+    assert dialog.result() != QDialog.Accepted  # kept open to choose another place
     _answer(dialog, QMessageBox.Yes)
     dialog.accept()
     assert dialog.result() == QDialog.Accepted
     choice = dialog.choice()
     assert (choice.scope, choice.format, choice.path) == ("all", "csv", per_second)
     dialog.segments.setText(str(tmp_path / "elsewhere.csv"))
-    dialog.segments.textEdited.emit("elsewhere.csv")      # typed by the user: it stays
+    dialog.segments.textEdited.emit("elsewhere.csv")  # typed by the user: it stays
     dialog.per_second.setText(str(tmp_path / "again.csv"))
     assert Path(dialog.segments.text()) == tmp_path / "elsewhere.csv"
-    dialog.format_box.setCurrentIndex(1)                  # a plugged-in interchange format
+    dialog.format_box.setCurrentIndex(1)  # a plugged-in interchange format
     assert dialog.choice().format == "eaf" and dialog.choice().segments is None
 
 
-def test_both_exported_files_name_videos_relative_to_their_own_folder(make_window, annotated,
-                                                                      tmp_path):
+def test_both_exported_files_name_videos_relative_to_their_own_folder(
+    make_window, annotated, tmp_path
+):
     window = make_window(annotated)
     per_second = tmp_path / "a" / "labels.csv"
     segments = tmp_path / "b" / "deeper" / "segments.csv"
@@ -259,7 +276,7 @@ def test_after_playback_ends_the_last_picture_stays(make_window, annotated, qtbo
     assert window.timeline.cursor == pytest.approx(window.timeline.duration)
     assert _shown(_picture(window, qtbot, window.timeline.duration))
     assert player.still.isVisible()
-    qtbot.keyClick(window, Qt.Key_Space)                  # from the end: plays from the start
+    qtbot.keyClick(window, Qt.Key_Space)  # from the end: plays from the start
     qtbot.waitUntil(player.is_playing, timeout=10_000)
     assert window.timeline.cursor < 2.0
     qtbot.keyClick(window, Qt.Key_Space)
@@ -272,11 +289,13 @@ def test_the_interchange_formats_plug_into_the_export_dialog(request, tmp_path):
     formats = interchange_formats()
     if "dcase" not in formats:
         pytest.skip("the interchange formats (annotator.core.formats) are not in this tree")
-    annotated = request.getfixturevalue("annotated")   # only now: it annotates the samples
+    annotated = request.getfixturevalue("annotated")  # only now: it annotates the samples
     window = request.getfixturevalue("make_window")(annotated)
     dialog = ExportDialog(annotated, False, 0, window, formats=formats)
-    assert [dialog.format_box.itemData(i) for i in range(dialog.format_box.count())] == \
-        ["csv", *formats]
+    assert [dialog.format_box.itemData(i) for i in range(dialog.format_box.count())] == [
+        "csv",
+        *formats,
+    ]
     out = tmp_path / "events.tsv"
     assert window.export_in_format("all", "dcase", out)
     assert out.exists() and "xported" in window.statusBar().currentMessage()

@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 
 from annotator.core.table import build_table
-from annotator.gui.timeline.lanes import (FamiliarityLane, PredictionLane, RulerLane, TimeAxis,
-                                          default_lanes, format_time, runs)
+from annotator.gui.timeline.lanes import (
+    FamiliarityLane,
+    PredictionLane,
+    RulerLane,
+    TimeAxis,
+    default_lanes,
+    format_time,
+    runs,
+)
 from annotator.gui.timeline.state import TimelineState
 from annotator.gui.timeline.view import TITLE_WIDTH, TimelineView
 
@@ -66,7 +73,10 @@ def test_the_cursor_pages_along_when_playback_leaves_the_view(view):
 def test_prediction_blocks_follow_the_threshold(view):
     lane = view.lane(PredictionLane)
     assert [(b.start, b.end, b.label, b.faint) for b in lane.blocks(view.state)][:3] == [
-        (0, 1, "background", False), (1, 4, "Sparkler", False), (4, 6, "Chess clock", False)]
+        (0, 1, "background", False),
+        (1, 4, "Sparkler", False),
+        (4, 6, "Chess clock", False),
+    ]
     view.state.set_threshold(0.9)
     assert all(b.faint for b in lane.blocks(view.state))
     assert not view.grab().isNull()
@@ -74,19 +84,19 @@ def test_prediction_blocks_follow_the_threshold(view):
 
 def test_unfamiliar_seconds_are_doubtful_and_the_familiarity_lane_shows_them(view, qtbot):
     state = view.state
-    state.set_threshold(0.3)                 # every confidence here (0.7) is above it
+    state.set_threshold(0.3)  # every confidence here (0.7) is above it
     assert state.doubtful_seconds() == []
     familiarity = np.ones(12)
     familiarity[[3, 4, 5]] = [0.6, 0.3, 0.9]
     state.set_predictions(state.predictions, state.attention, familiarity=familiarity)
     assert state.doubtful_seconds() == [3, 4, 5]
     assert state.unfamiliar_share() == pytest.approx(3 / 12)
-    state.set_human({4: "Sparkler"})         # a person's label settles the doubt
+    state.set_human({4: "Sparkler"})  # a person's label settles the doubt
     assert state.doubtful_seconds() == [3, 5]
     assert any(isinstance(lane, FamiliarityLane) for lane in default_lanes())
     np.testing.assert_allclose(FamiliarityLane().values(state), familiarity)
-    view.canvas.repaint()                    # paints the lane without error
-    state.set_predictions(state.predictions, state.attention)   # a bundle without a summary
+    view.canvas.repaint()  # paints the lane without error
+    state.set_predictions(state.predictions, state.attention)  # a bundle without a summary
     assert FamiliarityLane().values(state) is None and state.doubtful_seconds() == []
 
 

@@ -27,8 +27,12 @@ store.close()
 
 
 def _write_elsewhere(folder, video, second) -> None:
-    subprocess.run([sys.executable, "-c", _OTHER_PROCESS, str(folder), video, str(second)],
-                   check=True, cwd=PROJECT_ROOT, timeout=60)
+    subprocess.run(
+        [sys.executable, "-c", _OTHER_PROCESS, str(folder), video, str(second)],
+        check=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
 
 
 def test_two_windows_on_one_folder_cannot_lose_an_edit(make_window, annotated, tmp_path):
@@ -43,11 +47,11 @@ def test_two_windows_on_one_folder_cannot_lose_an_edit(make_window, annotated, t
     first.timeline.seek(3.5)
     assert first.review.assign("Sparkler")
     assert first.review_status.saved.text().startswith("✓ saved")
-    second.project.poll()                              # the timer does this every second
-    assert second.timeline.human == {3: "Sparkler"}    # it shows A's edit, not a stale view
+    second.project.poll()  # the timer does this every second
+    assert second.timeline.human == {3: "Sparkler"}  # it shows A's edit, not a stale view
 
     second.timeline.seek(3.5)
-    assert not second.review.assign("Flat tyre")      # refused, and said
+    assert not second.review.assign("Flat tyre")  # refused, and said
     second._message_box.close()
     assert "read-only" in second.statusBar().currentMessage().lower()
     assert second.review_status.saved.text() == "✗ last edit not saved"
@@ -62,7 +66,7 @@ def test_two_windows_on_one_folder_cannot_lose_an_edit(make_window, annotated, t
     assert "changed elsewhere since" in first.statusBar().currentMessage()
     assert first.timeline.human == {3: "Flat tyre"}
     for changes in store.edit_log(name)["changes"]:
-        assert changes.get(3) != ["Flat tyre", None]   # no undo wrote over 'Flat tyre'
+        assert changes.get(3) != ["Flat tyre", None]  # no undo wrote over 'Flat tyre'
 
     # A paint from a stale view over a second someone else just labelled is refused whole.
     _write_elsewhere(annotated, name, 5)

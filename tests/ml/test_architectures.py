@@ -56,8 +56,9 @@ def test_a_missing_audio_stream_does_not_change_what_fusion_sees_of_it():
     model = build_model("fusion", CLASSES)
     a = _batch(audio=False, seed=1)
     b = dict(a, log_mel=np.zeros_like(a["log_mel"]))
-    np.testing.assert_allclose(np.asarray(model(a)["event"]), np.asarray(model(b)["event"]),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(model(a)["event"]), np.asarray(model(b)["event"]), atol=1e-6
+    )
 
 
 def test_unknown_architecture_is_refused():

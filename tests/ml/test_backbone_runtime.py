@@ -67,8 +67,9 @@ def test_embed_frames_runs_on_onnx_and_does_not_depend_on_batching(frames):
 
 def test_without_onnx_runtime_keras_embeds(frames, monkeypatch):
     monkeypatch.setattr(onnx_model, "onnx_backbone", lambda: None)
-    np.testing.assert_allclose(embed_frames(frames[:2]), _keras_embeddings(frames[:2]),
-                               rtol=0, atol=1e-5)
+    np.testing.assert_allclose(
+        embed_frames(frames[:2]), _keras_embeddings(frames[:2]), rtol=0, atol=1e-5
+    )
 
 
 def test_graph_carries_every_weight_once():
@@ -76,14 +77,19 @@ def test_graph_carries_every_weight_once():
 
     graph = onnx.load_from_string(onnx_model.build_onnx_graph()).graph
     convolutions = [node for node in graph.node if node.op_type == "Conv"]
-    assert len(convolutions) == 2 + 16 * 2 + 15   # stem, head; depthwise+project; expansions
+    assert len(convolutions) == 2 + 16 * 2 + 15  # stem, head; depthwise+project; expansions
     assert [i.name for i in graph.input] == ["rgb"]
     assert [o.name for o in graph.output] == ["embedding"]
 
 
 def test_embedding_on_onnx_imports_no_tensorflow():
-    done = subprocess.run([sys.executable, "-c", EMBED_ALONE], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", EMBED_ALONE],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["onnx"] and report["shape"] == [1, 1280] and report["spread"] > 0

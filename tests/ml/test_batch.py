@@ -19,11 +19,13 @@ def test_a_file_over_its_time_limit_is_reported_and_the_rest_go_on(monkeypatch, 
     monkeypatch.setattr(pipeline, "TIME_LIMIT_SECONDS", 0.0)
     monkeypatch.setattr(pipeline, "TIME_LIMIT_PER_VIDEO_SECOND", 0.0)
     files = [SAMPLES / "clip_0000.mp4", SAMPLES / "clip_0005.mp4"]
-    result = batch.annotate_batch(files, load_bundle("attention"), cache=FeatureCache(tmp_path),
-                                  use_cache=False)
+    result = batch.annotate_batch(
+        files, load_bundle("attention"), cache=FeatureCache(tmp_path), use_cache=False
+    )
     assert not result.cancelled and not result.annotations
     assert [reason for _path, reason in result.failures] == [
-        "gave up after 0 s (the per-file time limit)"] * 2
+        "gave up after 0 s (the per-file time limit)"
+    ] * 2
 
 
 def test_ctrl_c_stops_the_batch_and_leaves_the_previous_csv(tmp_path):
@@ -31,9 +33,12 @@ def test_ctrl_c_stops_the_batch_and_leaves_the_previous_csv(tmp_path):
     shutil.copytree(SAMPLES, folder)
     out = tmp_path / "rows.csv"
     out.write_text("previous export\n")
-    process = subprocess.Popen([sys.executable, "main.py", "annotate", str(folder), "--no-cache",
-                                "--out", str(out)], cwd=PROJECT_ROOT, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [sys.executable, "main.py", "annotate", str(folder), "--no-cache", "--out", str(out)],
+        cwd=PROJECT_ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     for line in process.stderr:
         if "annotate [" in line:
             break

@@ -17,9 +17,14 @@ CLASSES = ["bark", "bell", "background"]
 
 def _save(folder, architecture):
     settings = {"visual": visual_settings(1), "audio": audio_settings()}
-    card = {"name": architecture, "version": "0.0.1", "architecture": architecture,
-            "classes": CLASSES, "feature_settings": settings,
-            "metrics": {"per_second_accuracy": 0.9 if architecture == "attention" else 0.5}}
+    card = {
+        "name": architecture,
+        "version": "0.0.1",
+        "architecture": architecture,
+        "classes": CLASSES,
+        "feature_settings": settings,
+        "metrics": {"per_second_accuracy": 0.9 if architecture == "attention" else 0.5},
+    }
     save_bundle(build_model(architecture, len(CLASSES)), card, folder / architecture)
 
 
@@ -27,8 +32,8 @@ def _save(folder, architecture):
 def report(tmp_path_factory):
     """The JSON of `bench --clips 1 --json`, on a 1 s clip so it runs in well under a minute."""
     models = tmp_path_factory.mktemp("models")
-    _save(models, "attention")   # the default (best held-out accuracy)
-    _save(models, "audio")       # reads fewer streams than attention
+    _save(models, "attention")  # the default (best held-out accuracy)
+    _save(models, "audio")  # reads fewer streams than attention
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(MODELS_ENV, str(models))
         printed = io.StringIO()
@@ -49,8 +54,9 @@ def test_every_stage_and_reference_is_measured(report):
     assert all(value > 0 for value in report["ours"]["stages_ms"].values())
     assert report["decode_floor"]["stages_ms"]["decode"] > 0
     research = report["research"]["stages_ms"]
-    assert all(research[stage] > 0 for stage in ("decode", "audio_features", "visual_features",
-                                                  "model"))
+    assert all(
+        research[stage] > 0 for stage in ("decode", "audio_features", "visual_features", "model")
+    )
     for part in ("ours", "decode_floor", "research"):
         assert report[part]["folder_wall_s"] > 0
 
@@ -71,7 +77,16 @@ def test_memory_cold_start_cache_and_ratios_are_positive(report):
 
 def test_the_table_shows_every_row_and_ratio(report):
     table = format_report(report)
-    for row in ("ours (default model)", "decode floor", "research-style", "x real time",
-                "feature cache", "cold start", "peak memory", "reference frames only",
-                "annotate FOLDER (fresh, 2 jobs)", "annotate FOLDER vs decode floor"):
+    for row in (
+        "ours (default model)",
+        "decode floor",
+        "research-style",
+        "x real time",
+        "feature cache",
+        "cold start",
+        "peak memory",
+        "reference frames only",
+        "annotate FOLDER (fresh, 2 jobs)",
+        "annotate FOLDER vs decode floor",
+    ):
         assert row in table

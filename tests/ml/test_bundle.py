@@ -15,8 +15,13 @@ CLASSES = ["bark", "bell", "background"]
 
 
 def _card(name="tiny", architecture="visual"):
-    return {"name": name, "version": "0.0.1", "architecture": architecture, "classes": CLASSES,
-            "feature_settings": {"visual": visual_settings(1), "audio": audio_settings()}}
+    return {
+        "name": name,
+        "version": "0.0.1",
+        "architecture": architecture,
+        "classes": CLASSES,
+        "feature_settings": {"visual": visual_settings(1), "audio": audio_settings()},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +72,14 @@ def test_truncated_model_file(good_bundle, tmp_path):
 
 def test_a_lambda_layer_is_refused_and_never_run(tmp_path):
     marker = tmp_path / "ran.txt"
-    inputs = {"visual": keras.Input((None, 1280), name="visual"),
-              "visual_present": keras.Input((None,), name="visual_present")}
+    inputs = {
+        "visual": keras.Input((None, 1280), name="visual"),
+        "visual_present": keras.Input((None,), name="visual_present"),
+    }
     x = keras.layers.Lambda(lambda t: t * 2.0)(inputs["visual"])
-    model = keras.Model(inputs, {"event": keras.layers.Dense(3, activation="softmax", name="event")(x)})
+    model = keras.Model(
+        inputs, {"event": keras.layers.Dense(3, activation="softmax", name="event")(x)}
+    )
     out = tmp_path / "evil"
     save_bundle(model, _card("evil"), out)
     with pytest.raises(BundleError, match="Lambda"):

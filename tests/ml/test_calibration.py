@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from annotator.core.features import VideoFeatures
-from annotator.ml.calibration import (fit_confidence_map, fit_temperature, head_confidence,
-                                      honest_confidence, scale_probabilities)
+from annotator.ml.calibration import (
+    fit_confidence_map,
+    fit_temperature,
+    head_confidence,
+    honest_confidence,
+    scale_probabilities,
+)
 from annotator.ml.familiarity import FAMILIARITY_FILE, fit_summary, load_summary
 from annotator.ml.metrics import expected_calibration_error
 
@@ -49,14 +54,16 @@ def test_the_confidence_map_fixes_a_head_that_guesses_between_two_labels():
 
 def test_unfamiliar_confidence_is_at_most_half_and_familiar_is_unchanged():
     confidence = np.array([0.9, 0.9, 0.9])
-    assert honest_confidence(confidence, np.array([1.0, 0.99, 0.2])).tolist() == \
-        pytest.approx([0.9, 0.9 * 0.5 * 0.99, 0.9 * 0.5 * 0.2])
+    assert honest_confidence(confidence, np.array([1.0, 0.99, 0.2])).tolist() == pytest.approx(
+        [0.9, 0.9 * 0.5 * 0.99, 0.9 * 0.5 * 0.2]
+    )
 
 
 def _features(visual: np.ndarray) -> VideoFeatures:
     n = len(visual)
-    return VideoFeatures("x", float(n), visual=visual.astype(np.float32),
-                         visual_present=np.ones(n, np.float32))
+    return VideoFeatures(
+        "x", float(n), visual=visual.astype(np.float32), visual_present=np.ones(n, np.float32)
+    )
 
 
 def test_familiarity_flags_far_seconds_and_about_the_target_share_of_like_ones(tmp_path):
@@ -77,7 +84,7 @@ def test_familiarity_flags_far_seconds_and_about_the_target_share_of_like_ones(t
     assert (far < 1).all()
 
     summary.save(tmp_path)
-    with zipfile.ZipFile(tmp_path / FAMILIARITY_FILE) as archive:   # plain arrays only
+    with zipfile.ZipFile(tmp_path / FAMILIARITY_FILE) as archive:  # plain arrays only
         for name in archive.namelist():
             with archive.open(name) as member:
                 header = member.read(128)

@@ -17,8 +17,13 @@ from annotator.ml.backbone.embedding import embed_frames
 from annotator.ml.backbone.weights import LEGACY_MAGIC_NUMBER, read_legacy_state_dict
 
 # The ImageNet classes the photographs may be called, for readable failure messages.
-CAT_CLASSES = {281: "tabby", 282: "tiger cat", 283: "Persian cat", 284: "Siamese cat",
-               285: "Egyptian cat"}
+CAT_CLASSES = {
+    281: "tabby",
+    282: "tiger cat",
+    283: "Persian cat",
+    284: "Siamese cat",
+    285: "Egyptian cat",
+}
 COFFEE_CLASSES = {967: "espresso", 968: "cup", 504: "coffee mug"}
 
 
@@ -53,6 +58,7 @@ def _probabilities(logits: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- the weights file
 
+
 def test_reader_gives_the_lite0_state_dict(state):
     assert len(state) == 296
     assert list(state)[:2] == ["_conv_stem.weight", "_bn0.weight"]
@@ -70,10 +76,12 @@ def test_reader_gives_the_lite0_state_dict(state):
 def test_parameter_and_multiply_add_counts_match_the_model(state, classifier):
     assert weights.PARAMETER_COUNT == classifier.count_params()
     assert weights.PARAMETER_COUNT == sum(
-        a.size for name, a in state.items() if not name.endswith("num_batches_tracked"))
+        a.size for name, a in state.items() if not name.endswith("num_batches_tracked")
+    )
     # The published 407 M also counts batch norm and activations; convolutions are ~385 M.
     assert keras_model.count_multiply_adds(classifier) == pytest.approx(
-        spec.MULTIPLY_ADDS_PER_IMAGE, rel=0.1)
+        spec.MULTIPLY_ADDS_PER_IMAGE, rel=0.1
+    )
 
 
 def test_truncated_file_is_a_clear_error(tmp_path):
@@ -110,8 +118,7 @@ def test_reader_honours_offsets_and_strides(tmp_path, monkeypatch):
     # A 2x3 tensor stored transposed, 2 elements into its storage, as torch would save a view.
     storage = np.arange(10, dtype="<f4")
     path = tmp_path / "view.pth"
-    path.write_bytes(_legacy_bytes(monkeypatch, {"view": ("0", 2, (2, 3), (1, 2))},
-                                   {"0": storage}))
+    path.write_bytes(_legacy_bytes(monkeypatch, {"view": ("0", 2, (2, 3), (1, 2))}, {"0": storage}))
     view = read_legacy_state_dict(path)["view"]
     np.testing.assert_array_equal(view, [[2, 4, 6], [3, 5, 7]])
 
@@ -128,7 +135,10 @@ def _legacy_bytes(monkeypatch, tensors: dict, storages: dict) -> bytes:
         raise AssertionError("only pickled, never called")
 
     FloatStorage.__module__, _rebuild_tensor_v2.__module__ = "torch", "torch._utils"
-    FloatStorage.__qualname__, _rebuild_tensor_v2.__qualname__ = "FloatStorage", "_rebuild_tensor_v2"
+    FloatStorage.__qualname__, _rebuild_tensor_v2.__qualname__ = (
+        "FloatStorage",
+        "_rebuild_tensor_v2",
+    )
     fake_torch.FloatStorage, fake_utils._rebuild_tensor_v2 = FloatStorage, _rebuild_tensor_v2
     monkeypatch.setitem(sys.modules, "torch", fake_torch)
     monkeypatch.setitem(sys.modules, "torch._utils", fake_utils)
@@ -150,8 +160,10 @@ def _legacy_bytes(monkeypatch, tensors: dict, storages: dict) -> bytes:
     out = io.BytesIO()
     for value in _HEADER:
         pickle.dump(value, out, protocol=2)
-    state = {name: Tensor((Storage((key, storages[key].size)), offset, size, stride, False, {}))
-             for name, (key, offset, size, stride) in tensors.items()}
+    state = {
+        name: Tensor((Storage((key, storages[key].size)), offset, size, stride, False, {}))
+        for name, (key, offset, size, stride) in tensors.items()
+    }
     Writer(out, protocol=2).dump(state)
     pickle.dump(sorted(storages), out, protocol=2)
     for key in sorted(storages):
@@ -161,12 +173,14 @@ def _legacy_bytes(monkeypatch, tensors: dict, storages: dict) -> bytes:
 
 # ----------------------------------------------------------------------------- the photograph test
 
+
 @pytest.mark.parametrize("photo, expected", [("cat", CAT_CLASSES), ("coffee", COFFEE_CLASSES)])
 def test_backbone_recognises_the_photograph(classifier, photos, photo, expected):
     probabilities = _probabilities(np.asarray(classifier(photos[photo][None])))[0]
     top5 = np.argsort(-probabilities)[:5]
-    described = [(int(i), expected.get(int(i), "?"), round(float(probabilities[i]), 3))
-                 for i in top5]
+    described = [
+        (int(i), expected.get(int(i), "?"), round(float(probabilities[i]), 3)) for i in top5
+    ]
     assert int(top5[0]) in expected, f"{photo}: top-5 {described}"
 
 
@@ -191,14 +205,14 @@ def test_preprocessing_matches_what_the_weights_were_trained_on(classifier, phot
 
 # ----------------------------------------------------------------------------- embeddings
 
+
 def test_embed_frames_gives_one_embedding_per_frame(photos):
     frames = np.stack([photos["cat"], photos["coffee"]])
     embeddings = embed_frames(frames)
     assert embeddings.shape == (2, 1280) and embeddings.dtype == np.float32
     assert np.all(np.isfinite(embeddings))
     assert not np.allclose(embeddings[0], embeddings[1], atol=1e-2)
-    np.testing.assert_allclose(embed_frames(frames, batch_size=1), embeddings,
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(embed_frames(frames, batch_size=1), embeddings, rtol=1e-4, atol=1e-4)
 
 
 def test_embedding_is_the_pooled_features_before_the_classifier(classifier, photos, state):
@@ -220,8 +234,9 @@ def test_backbone_is_built_once_and_accepts_uint8(photos):
     assert keras_model.load_backbone() is backbone
     assert backbone.output.shape == (None, 1280)
     frame = photos["cat"][None]
-    np.testing.assert_allclose(np.asarray(backbone(frame)),
-                               np.asarray(backbone(frame.astype(np.float32))), atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(backbone(frame)), np.asarray(backbone(frame.astype(np.float32))), atol=1e-5
+    )
 
 
 def test_model_round_trips_through_a_keras_file(tmp_path, photos):
@@ -229,5 +244,6 @@ def test_model_round_trips_through_a_keras_file(tmp_path, photos):
     keras_model.load_backbone().save(path)
     reloaded = keras.saving.load_model(path)
     frame = photos["coffee"][None].astype(np.float32)
-    np.testing.assert_allclose(np.asarray(reloaded(frame)), embed_frames(frame.astype(np.uint8)),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        np.asarray(reloaded(frame)), embed_frames(frame.astype(np.uint8)), rtol=1e-4, atol=1e-4
+    )

@@ -9,15 +9,30 @@ import pytest
 from annotator.cli import main
 from annotator.core.errors import BundleError
 from annotator.ml.bundle import list_bundles, load_bundle
-from annotator.ml.model_types import (ARCHITECTURES, ArchitectureSpec, model_type, register,
-                                      unregister)
+from annotator.ml.model_types import (
+    ARCHITECTURES,
+    ArchitectureSpec,
+    model_type,
+    register,
+    unregister,
+)
 
 from conftest import PROJECT_ROOT
 from feature_fixtures import write_ave_features, write_research_pickles
 
 # Small heads and many small steps: the fixtures are tiny, and the time goes into tracing.
-SMALL = ["--hidden", "32", "--recurrent-units", "16", "--batch-size", "8",
-         "--learning-rate", "0.003", "--epochs", "10"]
+SMALL = [
+    "--hidden",
+    "32",
+    "--recurrent-units",
+    "16",
+    "--batch-size",
+    "8",
+    "--learning-rate",
+    "0.003",
+    "--epochs",
+    "10",
+]
 SAMPLE_CLIP = sorted((PROJECT_ROOT / "resources" / "samples").glob("*.mp4"))[0]
 
 
@@ -43,10 +58,24 @@ def ave_bundle(ave_dir, tmp_path_factory):
     def get(architecture):
         if architecture not in trained:
             out = tmp_path_factory.mktemp("bundles") / f"ave-{architecture}"
-            assert main(["train", "--data", str(ave_dir), "--arch", architecture,
-                         "--out", str(out), *SMALL]) == 0
+            assert (
+                main(
+                    [
+                        "train",
+                        "--data",
+                        str(ave_dir),
+                        "--arch",
+                        architecture,
+                        "--out",
+                        str(out),
+                        *SMALL,
+                    ]
+                )
+                == 0
+            )
             trained[architecture] = out
         return trained[architecture]
+
     return get
 
 
@@ -75,16 +104,34 @@ def test_per_second_types_on_ave_files_beat_chance(architecture, ave_dir, ave_bu
 # The visual preset runs exactly as the research ran it (50 epochs, batch 64, Adam 1e-3). The
 # others take smaller batches so the tiny fixture gives them enough steps; the gated attention
 # preset learns slowest (as the research found: 0.517 against fusion's 0.856).
-PRESET_RUNS = {"visual": [], "audio": ["--batch-size", "8", "--epochs", "15"],
-               "fusion": ["--batch-size", "8", "--epochs", "15"],
-               "attention": ["--batch-size", "4", "--epochs", "40"]}
+PRESET_RUNS = {
+    "visual": [],
+    "audio": ["--batch-size", "8", "--epochs", "15"],
+    "fusion": ["--batch-size", "8", "--epochs", "15"],
+    "attention": ["--batch-size", "4", "--epochs", "40"],
+}
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_research_presets_on_its_pickles_beat_chance(architecture, pickles_dir, tmp_path, capsys):
     out = tmp_path / f"research-{architecture}"
-    assert main(["train", "--data", str(pickles_dir), "--arch", architecture, "--out", str(out),
-                 "--video-level", "--trust-pickles", *PRESET_RUNS[architecture]]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(pickles_dir),
+                "--arch",
+                architecture,
+                "--out",
+                str(out),
+                "--video-level",
+                "--trust-pickles",
+                *PRESET_RUNS[architecture],
+            ]
+        )
+        == 0
+    )
     report = _evaluate(capsys, pickles_dir, out, "--trust-pickles")
     assert report["output"] == "per-video" and report["per_second_accuracy"] is None
     assert report["video_accuracy"] >= max(0.6, report["majority_baseline_video"] + 0.3), report
@@ -92,8 +139,11 @@ def test_research_presets_on_its_pickles_beat_chance(architecture, pickles_dir, 
     assert card["feature_files"]["kind"] == "research-pickles" and card["output"] == "per-video"
     if not PRESET_RUNS[architecture]:
         training = card["training"]
-        assert (training["epochs_run"], training["batch_size"], training["learning_rate"]) == \
-            (50, 64, 1e-3)
+        assert (training["epochs_run"], training["batch_size"], training["learning_rate"]) == (
+            50,
+            64,
+            1e-3,
+        )
 
 
 # Parameters of the research's notebook models on its own shapes, layer by layer (SEED.md).
@@ -107,8 +157,7 @@ RESEARCH_PARAMETERS = {
     "visual": 1920 * 128 + 128 + _LSTM(128) + _OUT,
     "audio": _AUDIO + _OUT,
     "fusion": 1920 * 256 + 256 + _LSTM(256) + _AUDIO + 128 * 128 + 128 + 128 * 28 + 28,
-    "attention": (1920 * 256 + 256 + _LSTM(256) + _AUDIO + 2 * (128 * 128 + 128)
-                  + 128 * 28 + 28),
+    "attention": (1920 * 256 + 256 + _LSTM(256) + _AUDIO + 2 * (128 * 128 + 128) + 128 * 28 + 28),
 }
 
 
@@ -122,8 +171,22 @@ def test_presets_have_the_research_layer_sizes(architecture):
 
 def test_per_second_model_on_the_pickles_is_judged_per_video(pickles_dir, tmp_path, capsys):
     out = tmp_path / "pickle-visual"
-    assert main(["train", "--data", str(pickles_dir), "--arch", "visual", "--out", str(out),
-                 "--trust-pickles", *SMALL]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(pickles_dir),
+                "--arch",
+                "visual",
+                "--out",
+                str(out),
+                "--trust-pickles",
+                *SMALL,
+            ]
+        )
+        == 0
+    )
     report = _evaluate(capsys, pickles_dir, out, "--trust-pickles")
     assert report["per_second_accuracy"] is None and "one label per video" in report["notes"][0]
     assert report["video_accuracy"] >= 0.75
@@ -131,8 +194,23 @@ def test_per_second_model_on_the_pickles_is_judged_per_video(pickles_dir, tmp_pa
 
 def test_research_preset_on_ave_files_and_the_printed_table(ave_dir, tmp_path, capsys):
     out = tmp_path / "ave-research-fusion"
-    assert main(["train", "--data", str(ave_dir), "--arch", "fusion", "--out", str(out),
-                 "--video-level", "--epochs", "30"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(ave_dir),
+                "--arch",
+                "fusion",
+                "--out",
+                str(out),
+                "--video-level",
+                "--epochs",
+                "30",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["evaluate", "--data", str(ave_dir), "--model", str(out), "--record"]) == 0
     printed = capsys.readouterr().out
@@ -145,8 +223,12 @@ def test_research_preset_on_ave_files_and_the_printed_table(ave_dir, tmp_path, c
 def test_feature_bundles_are_refused_on_raw_videos(ave_bundle, tmp_path, capsys, monkeypatch):
     path = ave_bundle("visual")
     capsys.readouterr()
-    assert main(["annotate", str(SAMPLE_CLIP), "--model", str(path),
-                 "--out", str(tmp_path / "out.csv")]) == 2
+    assert (
+        main(
+            ["annotate", str(SAMPLE_CLIP), "--model", str(path), "--out", str(tmp_path / "out.csv")]
+        )
+        == 2
+    )
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1
     assert "vgg19-pool5-16fps" in error and "cannot annotate videos" in error
@@ -167,8 +249,19 @@ def test_feature_bundles_are_refused_on_raw_videos(ave_bundle, tmp_path, capsys,
 
 def test_extractors_must_match_the_feature_set(ave_bundle, ave_dir, pickles_dir, capsys):
     capsys.readouterr()
-    assert main(["evaluate", "--data", str(pickles_dir), "--model", str(ave_bundle("visual")),
-                 "--trust-pickles"]) == 2
+    assert (
+        main(
+            [
+                "evaluate",
+                "--data",
+                str(pickles_dir),
+                "--model",
+                str(ave_bundle("visual")),
+                "--trust-pickles",
+            ]
+        )
+        == 2
+    )
     assert "trained on vgg19-pool5-16fps features" in capsys.readouterr().err
     assert main(["evaluate", "--data", str(ave_dir), "--model", "visual"]) == 2
     assert "trained on videos" in capsys.readouterr().err
@@ -176,12 +269,29 @@ def test_extractors_must_match_the_feature_set(ave_bundle, ave_dir, pickles_dir,
 
 def test_command_line_refusals_are_one_line(pickles_dir, tmp_path, capsys):
     capsys.readouterr()
-    assert main(["train", "--data", str(pickles_dir), "--arch", "visual",
-                 "--out", str(tmp_path / "x")]) == 2
+    assert (
+        main(
+            ["train", "--data", str(pickles_dir), "--arch", "visual", "--out", str(tmp_path / "x")]
+        )
+        == 2
+    )
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and "--trust-pickles" in error
-    assert main(["train", "--data", str(tmp_path), "--arch", "visual", "--video-level",
-                 "--out", str(tmp_path / "y")]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(tmp_path),
+                "--arch",
+                "visual",
+                "--video-level",
+                "--out",
+                str(tmp_path / "y"),
+            ]
+        )
+        == 2
+    )
     assert "--video-level needs a folder of feature files" in capsys.readouterr().err
 
 
@@ -189,8 +299,21 @@ def test_a_type_without_a_research_preset_says_so(ave_dir, tmp_path, capsys):
     spec = model_type("visual")
     register(ArchitectureSpec("plain-visual", spec.modalities, spec.builder, spec.modality_heads))
     try:
-        assert main(["train", "--data", str(ave_dir), "--arch", "plain-visual", "--video-level",
-                     "--out", str(tmp_path / "z")]) == 2
+        assert (
+            main(
+                [
+                    "train",
+                    "--data",
+                    str(ave_dir),
+                    "--arch",
+                    "plain-visual",
+                    "--video-level",
+                    "--out",
+                    str(tmp_path / "z"),
+                ]
+            )
+            == 2
+        )
     finally:
         unregister("plain-visual")
     assert "'plain-visual' has no video-level preset" in capsys.readouterr().err

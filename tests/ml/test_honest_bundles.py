@@ -35,7 +35,7 @@ def _annotations(bundle, clips):
     for clip in clips:
         try:
             out.append(annotate_video(clip, bundle))
-        except MissingStreamError:      # the audio bundle on the silent sample clips
+        except MissingStreamError:  # the audio bundle on the silent sample clips
             continue
     return out
 
@@ -61,11 +61,26 @@ def test_shipped_bundles_find_held_out_demo_clips_familiar(name, demo_dir):
     assert flagged.mean() <= 0.03
 
 
-def test_a_bundle_the_user_trains_carries_its_calibration_and_familiarity(demo_dir, tmp_path,
-                                                                          real_clips, capsys):
+def test_a_bundle_the_user_trains_carries_its_calibration_and_familiarity(
+    demo_dir, tmp_path, real_clips, capsys
+):
     out = tmp_path / "mine"
-    assert main(["train", "--data", str(demo_dir), "--arch", "visual", "--out", str(out),
-                 "--epochs", "3"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(demo_dir),
+                "--arch",
+                "visual",
+                "--out",
+                str(out),
+                "--epochs",
+                "3",
+            ]
+        )
+        == 0
+    )
     card = json.loads((out / "card.json").read_text())
     assert card["calibration"]["temperatures"]["event"] > 0
     assert "validation split" in card["calibration"]["data"]

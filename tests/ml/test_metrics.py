@@ -40,8 +40,11 @@ def test_segment_based_metrics_match_the_hand_count():
     # Second 1 right; second 2 a substitution (A -> B); second 3 a deletion (B missed).
     assert result["micro"]["f1"] == pytest.approx(0.4)
     assert result["micro"]["error_rate"] == pytest.approx(round(2 / 3, 4))
-    assert (result["micro"]["substitutions"], result["micro"]["deletions"],
-            result["micro"]["insertions"]) == (1, 1, 0)
+    assert (
+        result["micro"]["substitutions"],
+        result["micro"]["deletions"],
+        result["micro"]["insertions"],
+    ) == (1, 1, 0)
     # Class A: F1 2/3, ER 1/2; class B: F1 0, ER 2.
     assert result["macro"]["f1"] == pytest.approx(round(1 / 3, 4))
     assert result["macro"]["error_rate"] == pytest.approx(1.25)
@@ -49,13 +52,13 @@ def test_segment_based_metrics_match_the_hand_count():
 
 def test_event_based_uses_the_onset_collar_and_the_offset_share_of_length():
     truth = [BG, A, A, A, BG]
-    early_end = [BG, A, A, BG, BG]      # offset 1 s early: within half the 3 s event
-    late_start = [BG, BG, A, A, BG]     # onset 1 s late: outside the 0.2 s collar
+    early_end = [BG, A, A, BG, BG]  # offset 1 s early: within half the 3 s event
+    late_start = [BG, BG, A, A, BG]  # onset 1 s late: outside the 0.2 s collar
     assert metrics.event_based([(truth, early_end, 5.0)], BG, 3)["micro"]["f1"] == 1.0
     late = metrics.event_based([(truth, late_start, 5.0)], BG, 3)["micro"]
-    assert late["f1"] == 0.0 and late["error_rate"] == 2.0      # one deletion, one insertion
+    assert late["f1"] == 0.0 and late["error_rate"] == 2.0  # one deletion, one insertion
     wrong_class = metrics.event_based([(truth, [BG, B, B, B, BG], 5.0)], BG, 3)["micro"]
-    assert wrong_class["error_rate"] == 1.0                       # one substitution
+    assert wrong_class["error_rate"] == 1.0  # one substitution
 
 
 def test_events_end_at_the_video_duration():

@@ -30,18 +30,25 @@ INPUTS = ("log_mel", "audio_present", "visual", "visual_present")
 def _random_batch(windows: int, seconds: int, seed: int) -> dict:
     """Feature-like inputs, with some seconds of each stream absent."""
     rng = np.random.default_rng(seed)
-    return {"log_mel": rng.normal(-2, 1.5, (windows, seconds, 96, 64)).astype(np.float32),
-            "audio_present": (rng.random((windows, seconds)) > 0.2).astype(np.float32),
-            "visual": rng.normal(0, 1, (windows, seconds, 1280)).astype(np.float32),
-            "visual_present": (rng.random((windows, seconds)) > 0.2).astype(np.float32)}
+    return {
+        "log_mel": rng.normal(-2, 1.5, (windows, seconds, 96, 64)).astype(np.float32),
+        "audio_present": (rng.random((windows, seconds)) > 0.2).astype(np.float32),
+        "visual": rng.normal(0, 1, (windows, seconds, 1280)).astype(np.float32),
+        "visual_present": (rng.random((windows, seconds)) > 0.2).astype(np.float32),
+    }
 
 
 def _sample_batches(bundle) -> list[dict]:
     batches = []
     for clip in SAMPLES:
         features = prepare_video(clip, bundle, cache=FeatureCache()).features
-        batches.append({name: getattr(features, name)[None] for name in INPUTS
-                        if getattr(features, name) is not None})
+        batches.append(
+            {
+                name: getattr(features, name)[None]
+                for name in INPUTS
+                if getattr(features, name) is not None
+            }
+        )
     return batches
 
 
@@ -49,8 +56,12 @@ def _sample_batches(bundle) -> list[dict]:
 def test_every_output_matches_keras_to_1e5(name):
     bundle = load_bundle(name)
     model, head = bundle.model(), load_numpy_head(bundle.path / "model.keras")
-    batches = [_random_batch(4, 10, 0), _random_batch(1, 7, 1), _random_batch(3, 1, 2),
-               *_sample_batches(bundle)]
+    batches = [
+        _random_batch(4, 10, 0),
+        _random_batch(1, 7, 1),
+        _random_batch(3, 1, 2),
+        *_sample_batches(bundle),
+    ]
     for batch in batches:
         batch = {key: value for key, value in batch.items() if key in model.input}
         expected = {key: np.asarray(value) for key, value in model(batch, training=False).items()}
@@ -67,7 +78,7 @@ def test_the_samples_csv_is_byte_identical_to_the_keras_run(name, tmp_path):
     for numpy_head in (True, False):
         bundle = load_bundle(name)
         if not numpy_head:
-            bundle._numpy_head = False      # as if the graph held a layer numpy cannot run
+            bundle._numpy_head = False  # as if the graph held a layer numpy cannot run
         result = annotate_batch(SAMPLES, bundle, jobs=2, cache=FeatureCache())
         assert result.ok
         out = tmp_path / f"{numpy_head}.csv"
@@ -92,12 +103,20 @@ def test_a_layer_numpy_does_not_know_runs_on_keras(tmp_path):
 
 def test_annotate_imports_no_tensorflow(tmp_path):
     """A fresh `annotate` of a clip: rows written, and neither TensorFlow nor Keras imported."""
-    script = ("import sys; from annotator.cli import main; "
-              f"status = main(['annotate', {str(SAMPLES[0])!r}, '--out', "
-              f"{str(tmp_path / 'one.csv')!r}]); "
-              "print(status, 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+    script = (
+        "import sys; from annotator.cli import main; "
+        f"status = main(['annotate', {str(SAMPLES[0])!r}, '--out', "
+        f"{str(tmp_path / 'one.csv')!r}]); "
+        "print(status, 'tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.stdout.split()[-3:] == ["0", "False", "False"], done.stderr[-2000:]
     assert len(pd.read_csv(tmp_path / "one.csv")) == 10

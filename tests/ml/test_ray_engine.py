@@ -46,8 +46,12 @@ def short_clips(folder: Path, count: int, seed: int = 0) -> list[Path]:
         seconds = round(float(rng.uniform(1.3, 3.6)), 1)
         fps = 30 if index % 2 else 10
         colour = rng.uniform(0.3, 1.0, 3)
-        frames = [np.clip(np.roll(ramp, 4 * i)[None, :, None] * colour, 0, 255)
-                  .astype(np.uint8).repeat(64, axis=0) for i in range(frame_count(seconds, fps))]
+        frames = [
+            np.clip(np.roll(ramp, 4 * i)[None, :, None] * colour, 0, 255)
+            .astype(np.uint8)
+            .repeat(64, axis=0)
+            for i in range(frame_count(seconds, fps))
+        ]
         t = np.arange(sample_count(seconds, 16000)) / 16000
         tone = (0.3 * np.sin(2 * np.pi * rng.uniform(200, 900) * t)).astype(np.float32)
         audio = None if index % 5 == 4 else tone
@@ -85,16 +89,17 @@ def _failure_lines(stderr: str) -> list[str]:
     return lines[start:]
 
 
-def test_ray_writes_the_local_csv_and_lists_the_same_failures(cluster, mixed_folder, tmp_path,
-                                                              capsys):
+def test_ray_writes_the_local_csv_and_lists_the_same_failures(
+    cluster, mixed_folder, tmp_path, capsys
+):
     local, ray_csv = tmp_path / "local.csv", tmp_path / "ray.csv"
     assert main(["annotate", str(mixed_folder), "--out", str(local)]) == 1
     local_failures = _failure_lines(capsys.readouterr().err)
     assert main(["annotate", str(mixed_folder), "--engine", "ray", "--out", str(ray_csv)]) == 1
     ray_failures = _failure_lines(capsys.readouterr().err)
     assert ray_csv.read_bytes() == local.read_bytes()
-    assert ray_failures == local_failures and len(ray_failures) == 3   # header + 2 bad files
-    assert not journal_folder(ray_csv).exists()        # the finished videos are in the CSV
+    assert ray_failures == local_failures and len(ray_failures) == 3  # header + 2 bad files
+    assert not journal_folder(ray_csv).exists()  # the finished videos are in the CSV
     table = pd.read_csv(ray_csv)
     assert table["video"].nunique() == 6 + 16
 
@@ -105,16 +110,45 @@ def test_address_joins_a_running_cluster(cluster, tmp_path):
     assert main(["annotate", str(SAMPLES), "--out", str(local)]) == 0
     # Ray's new clusters use token authentication; a driver given an address must opt in.
     env = {**os.environ, "RAY_AUTH_MODE": "token", "PYTHONPATH": str(PROJECT_ROOT)}
-    done = subprocess.run([sys.executable, "main.py", "annotate", str(SAMPLES), "--engine", "ray",
-                           "--address", cluster, "--out", str(ray_csv)], cwd=PROJECT_ROOT,
-                          env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "main.py",
+            "annotate",
+            str(SAMPLES),
+            "--engine",
+            "ray",
+            "--address",
+            cluster,
+            "--out",
+            str(ray_csv),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert ray_csv.read_bytes() == local.read_bytes()
 
 
 def test_an_unreachable_address_is_one_line_and_exit_2(tmp_path, capsys):
-    assert main(["annotate", str(SAMPLES), "--engine", "ray", "--address", "127.0.0.1:1",
-                 "--out", str(tmp_path / "x.csv")]) == 2
+    assert (
+        main(
+            [
+                "annotate",
+                str(SAMPLES),
+                "--engine",
+                "ray",
+                "--address",
+                "127.0.0.1:1",
+                "--out",
+                str(tmp_path / "x.csv"),
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: cannot join the Ray cluster at 127.0.0.1:1")
 
@@ -138,8 +172,9 @@ def _kill_during(batch_done: threading.Event, wanted: tuple[str, ...]) -> list[s
     killed = []
     for prefix in wanted:
         while not batch_done.is_set():
-            match = next(((pid, t) for pid, t in _ray_workers().items()
-                          if t.startswith(prefix)), None)
+            match = next(
+                ((pid, t) for pid, t in _ray_workers().items() if t.startswith(prefix)), None
+            )
             if match:
                 os.kill(match[0], signal.SIGKILL)
                 killed.append(match[1].strip())
@@ -159,8 +194,9 @@ def test_killed_workers_lose_nothing_and_duplicate_nothing(cluster, tmp_path):
 
     def run():
         try:
-            outcome["result"] = annotate_batch_ray(clips, bundle, cache=FeatureCache(tmp_path),
-                                                   use_cache=False, journal=journal)
+            outcome["result"] = annotate_batch_ray(
+                clips, bundle, cache=FeatureCache(tmp_path), use_cache=False, journal=journal
+            )
         finally:
             batch_done.set()
 
@@ -176,8 +212,10 @@ def test_killed_workers_lose_nothing_and_duplicate_nothing(cluster, tmp_path):
     assert not table.duplicated(["video", "second"]).any()
     write_per_second_csv(table, out)
     expected = annotate_batch(clips, bundle, cache=FeatureCache(tmp_path))
-    write_per_second_csv(pd.concat([a.table for a in expected.annotations], ignore_index=True),
-                         tmp_path / "local.csv")
+    write_per_second_csv(
+        pd.concat([a.table for a in expected.annotations], ignore_index=True),
+        tmp_path / "local.csv",
+    )
     assert out.read_bytes() == (tmp_path / "local.csv").read_bytes()
     # Each finished video's rows were written once, under its own key.
     assert len(list(journal.folder.glob("*.csv"))) == len(clips)
@@ -195,7 +233,8 @@ def test_a_rerun_takes_the_finished_videos_from_beside_the_csv(cluster, tmp_path
     finished = first.annotations[1].table.assign(label="marked as finished")
     journal.save(str(clips[1]), clips[1], finished)
     FinishedVideos(journal.folder, "attention@0.9.0").save(
-        str(clips[2]), clips[2], first.annotations[2].table.assign(label="an older model"))
+        str(clips[2]), clips[2], first.annotations[2].table.assign(label="an older model")
+    )
     result = annotate_batch_ray(clips, bundle, cache=FeatureCache(tmp_path), journal=journal)
     labels = [set(a.table["label"]) for a in result.annotations]
     assert labels[1] == {"marked as finished"}

@@ -51,8 +51,22 @@ def toy_type():
 
 def test_a_fifth_model_type_trains_saves_loads_and_annotates(toy_type, demo_dir, tmp_path):
     bundle_dir = tmp_path / "toy"
-    assert main(["train", "--data", str(demo_dir), "--arch", toy_type, "--out", str(bundle_dir),
-                 "--epochs", "2"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(demo_dir),
+                "--arch",
+                toy_type,
+                "--out",
+                str(bundle_dir),
+                "--epochs",
+                "2",
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "toy.csv"
     clips = sorted(demo_dir.glob("clip_*.mp4"))[:2]
     assert main(["annotate", *map(str, clips), "--model", str(bundle_dir), "--out", str(out)]) == 0

@@ -49,19 +49,23 @@ def test_seconds_from_a_model_are_masked_and_training_matches_the_clean_labels(n
     masked = load_spec(novel / "train" / "reviewed.csv")
     for video in masked.videos:
         rows = corrupted[corrupted["video"] == video.path.name]
-        expected = [None if source == "model" else label
-                    for label, source in zip(rows["label"], rows["source"])]
+        expected = [
+            None if source == "model" else label
+            for label, source in zip(rows["label"], rows["source"])
+        ]
         assert video.labels == expected
 
     results = {}
-    for name, spec in (("clean", novel / "train" / "labels.csv"),
-                       ("masked", novel / "train" / "reviewed.csv")):
-        bundle = train(spec, "attention-light", tmp_path / name, epochs=EPOCHS, seed=0,
-                       refit=False)
+    for name, spec in (
+        ("clean", novel / "train" / "labels.csv"),
+        ("masked", novel / "train" / "reviewed.csv"),
+    ):
+        bundle = train(spec, "attention-light", tmp_path / name, epochs=EPOCHS, seed=0, refit=False)
         results[name] = evaluate(novel / "test", load_bundle(bundle.path))["per_second_accuracy"]
         counts = bundle.card["training"]["labelled_seconds"]
-        assert sum(counts.values()) == (len(clean) if name == "clean" else
-                                        int((corrupted["source"] == "human").sum()))
+        assert sum(counts.values()) == (
+            len(clean) if name == "clean" else int((corrupted["source"] == "human").sum())
+        )
     assert results["clean"] >= 0.6, results
     assert results["masked"] >= results["clean"] - 0.06, results
 
@@ -75,16 +79,35 @@ def _project(folder, labels: dict) -> ProjectStore:
     return store
 
 
-@pytest.mark.parametrize("labels, message", [
-    ({"a.mp4": {0: "background", 1: "background"}, "b.mp4": {0: "background"}},
-     "Only one class is labelled \\(background\\)"),
-    ({"a.mp4": {0: "Bell", 1: "Bell", 2: "Bell", 3: "background", 4: "background"},
-      "b.mp4": {0: "background", 1: "Frog"}},
-     "'Frog' has only 1 labelled second: label at least 3"),
-    ({"a.mp4": {0: "Bell", 1: "Bell", 2: "Bell", 3: "background", 4: "background",
-                5: "background"}},
-     "Only one video is labelled"),
-])
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (
+            {"a.mp4": {0: "background", 1: "background"}, "b.mp4": {0: "background"}},
+            "Only one class is labelled \\(background\\)",
+        ),
+        (
+            {
+                "a.mp4": {0: "Bell", 1: "Bell", 2: "Bell", 3: "background", 4: "background"},
+                "b.mp4": {0: "background", 1: "Frog"},
+            },
+            "'Frog' has only 1 labelled second: label at least 3",
+        ),
+        (
+            {
+                "a.mp4": {
+                    0: "Bell",
+                    1: "Bell",
+                    2: "Bell",
+                    3: "background",
+                    4: "background",
+                    5: "background",
+                }
+            },
+            "Only one video is labelled",
+        ),
+    ],
+)
 def test_labels_that_cannot_train_yet_say_what_to_label(tmp_path, labels, message):
     _project(tmp_path, labels)
     with pytest.raises(TrainingDataError, match=message):
@@ -96,8 +119,20 @@ def test_no_labels_at_all_is_a_clear_message(tmp_path, capsys):
     _project(tmp_path, {})
     with pytest.raises(DataSpecError, match="holds no labelled videos"):
         load_spec(tmp_path)
-    assert main(["train", "--data", str(tmp_path), "--arch", "attention-light",
-                 "--out", str(tmp_path / "m")]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(tmp_path),
+                "--arch",
+                "attention-light",
+                "--out",
+                str(tmp_path / "m"),
+            ]
+        )
+        == 2
+    )
     assert "holds no labelled videos" in capsys.readouterr().err
     from annotator.core.datasets import LabelledSet
 
@@ -110,8 +145,20 @@ def test_a_bundle_name_that_exists_is_refused_and_left_alone(novel, tmp_path, ca
     (existing / "card.json").write_text(json.dumps({"name": "mine"}))
     with pytest.raises(TrainingError, match="exists already"):
         train(novel / "train", "attention-light", existing, epochs=1)
-    assert main(["train", "--data", str(novel / "train"), "--arch", "attention-light",
-                 "--out", str(existing)]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(novel / "train"),
+                "--arch",
+                "attention-light",
+                "--out",
+                str(existing),
+            ]
+        )
+        == 2
+    )
     assert "exists already; choose another name" in capsys.readouterr().err
     assert json.loads((existing / "card.json").read_text()) == {"name": "mine"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
@@ -120,8 +167,14 @@ def test_a_bundle_name_that_exists_is_refused_and_left_alone(novel, tmp_path, ca
 def test_cancelled_halfway_leaves_no_bundle(novel, tmp_path):
     reports = []
     with pytest.raises(Cancelled, match="no bundle was written"):
-        train(novel / "train", "attention-light", tmp_path / "mine", epochs=EPOCHS,
-              epoch_progress=reports.append, cancel=lambda: len(reports) >= 2)
+        train(
+            novel / "train",
+            "attention-light",
+            tmp_path / "mine",
+            epochs=EPOCHS,
+            epoch_progress=reports.append,
+            cancel=lambda: len(reports) >= 2,
+        )
     assert [r.epoch for r in reports] == [1, 2]
     assert reports[0].val_accuracy is not None and reports[0].seconds_left > 0
-    assert list(tmp_path.iterdir()) == []        # no bundle, no hidden half-written one
+    assert list(tmp_path.iterdir()) == []  # no bundle, no hidden half-written one

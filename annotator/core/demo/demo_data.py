@@ -62,13 +62,21 @@ _ALL_FAMILIES = {**DEMO_CLASS_FAMILIES, **NOVEL_CLASS_FAMILIES}
 
 DEFAULT_CLIPS = 400
 LABELS_FILE, CLIPS_FILE = "labels.csv", "clips.csv"
-CLIP_COLUMNS = ["video", "label", "event_start", "event_end", "duration",
-                "dropout_stream", "dropout_start", "dropout_end"]
+CLIP_COLUMNS = [
+    "video",
+    "label",
+    "event_start",
+    "event_end",
+    "duration",
+    "dropout_stream",
+    "dropout_start",
+    "dropout_end",
+]
 
 FULL_DURATION = 10.0
-SHORT_CLIP_SHARE = 0.15             # clips of 4.1..9.9 s, so the last second is partial
-WHOLE_EVENT_SHARE = 0.40            # clips that are the event from start to end
-DROPOUT_SHARE = 0.25                # clips where one stream shows background mid-event
+SHORT_CLIP_SHARE = 0.15  # clips of 4.1..9.9 s, so the last second is partial
+WHOLE_EVENT_SHARE = 0.40  # clips that are the event from start to end
+DROPOUT_SHARE = 0.25  # clips where one stream shows background mid-event
 # x264/AAC settings that keep a 10 s clip near 100-300 KB; one thread keeps output reproducible.
 _ENCODER_ARGS = ("-preset", "veryfast", "-crf", "27", "-b:a", "48k", "-aac_coder", "fast")
 
@@ -76,12 +84,13 @@ _ENCODER_ARGS = ("-preset", "veryfast", "-crf", "27", "-b:a", "48k", "-aac_coder
 @dataclass(frozen=True)
 class ClipPlan:
     """What one clip shows, in whole seconds: [event_start, event_end) and an optional dropout."""
+
     index: int
     label: str
     duration: float
     event_start: int
     event_end: int
-    dropout_stream: str = ""        # "audio", "visual" or ""
+    dropout_stream: str = ""  # "audio", "visual" or ""
     dropout_start: int = 0
     dropout_end: int = 0
 
@@ -92,29 +101,39 @@ class ClipPlan:
     def seconds_on(self, stream: str) -> np.ndarray:
         """Per second: does `stream` ("audio"/"visual") show the event?"""
         on = np.zeros(count_seconds(self.duration), dtype=bool)
-        on[self.event_start:self.event_end] = True
+        on[self.event_start : self.event_end] = True
         if stream == self.dropout_stream:
-            on[self.dropout_start:self.dropout_end] = False
+            on[self.dropout_start : self.dropout_end] = False
         return on
 
     def truth(self) -> list[str]:
         """The per-second truth: the event class during the event (drop-outs included)."""
-        return [self.label if self.event_start <= s < self.event_end else BACKGROUND
-                for s in range(count_seconds(self.duration))]
+        return [
+            self.label if self.event_start <= s < self.event_end else BACKGROUND
+            for s in range(count_seconds(self.duration))
+        ]
 
     def row(self) -> dict:
         """This clip's row in clips.csv (times in seconds, capped at the clip's duration)."""
+
         def cap(second):
             return min(float(second), self.duration)
+
         dropout = bool(self.dropout_stream)
-        return {"video": self.video, "label": self.label,
-                "event_start": cap(self.event_start), "event_end": cap(self.event_end),
-                "duration": self.duration, "dropout_stream": self.dropout_stream,
-                "dropout_start": cap(self.dropout_start) if dropout else None,
-                "dropout_end": cap(self.dropout_end) if dropout else None}
+        return {
+            "video": self.video,
+            "label": self.label,
+            "event_start": cap(self.event_start),
+            "event_end": cap(self.event_end),
+            "duration": self.duration,
+            "dropout_stream": self.dropout_stream,
+            "dropout_start": cap(self.dropout_start) if dropout else None,
+            "dropout_end": cap(self.dropout_end) if dropout else None,
+        }
 
 
 # ---------------------------------------------------------------- the plan of each clip
+
 
 def plan_clip(seed: int, index: int, class_set: str = "demo") -> ClipPlan:
     """The label, duration, event and dropout of clip `index`; independent of the clip count."""
@@ -141,8 +160,9 @@ def plan_clip(seed: int, index: int, class_set: str = "demo") -> ClipPlan:
         return ClipPlan(index, label, duration, start, start + length)
     stream = "audio" if rng.random() < 0.5 else "visual"
     drop = int(rng.integers(start, start + length - dropout_length + 1))
-    return ClipPlan(index, label, duration, start, start + length,
-                    stream, drop, drop + dropout_length)
+    return ClipPlan(
+        index, label, duration, start, start + length, stream, drop, drop + dropout_length
+    )
 
 
 def _class_families(class_set: str) -> dict:
@@ -153,31 +173,46 @@ def _class_families(class_set: str) -> dict:
 
 # ---------------------------------------------------------------- sounds and pictures
 
+
 def render_audio(plan: ClipPlan, rng) -> np.ndarray:
     """The clip's mono soundtrack at DEMO_SAMPLE_RATE: background plus the gated event sound."""
-    return render_sound(_ALL_FAMILIES[plan.label][0], plan.seconds_on("audio"),
-                        plan.duration, rng)
+    return render_sound(_ALL_FAMILIES[plan.label][0], plan.seconds_on("audio"), plan.duration, rng)
 
 
 def render_frames(plan: ClipPlan, rng):
     """The clip's RGB frames (a generator): background, with the event picture when it shows."""
-    return render_pictures(_ALL_FAMILIES[plan.label][1], plan.seconds_on("visual"),
-                           plan.duration, rng)
+    return render_pictures(
+        _ALL_FAMILIES[plan.label][1], plan.seconds_on("visual"), plan.duration, rng
+    )
 
 
 # ---------------------------------------------------------------- the data set
+
 
 def render_clip(out_dir, plan: ClipPlan, seed: int) -> Path:
     """Render and encode one clip into out_dir; the file appears only when complete."""
     rng = np.random.default_rng([seed, plan.index, 2])
     audio = render_audio(plan, rng)
     frames = render_frames(plan, rng)
-    return encode_clip(Path(out_dir) / plan.video, frames, audio, DEMO_FPS, DEMO_SAMPLE_RATE,
-                       extra_args=_ENCODER_ARGS)
+    return encode_clip(
+        Path(out_dir) / plan.video,
+        frames,
+        audio,
+        DEMO_FPS,
+        DEMO_SAMPLE_RATE,
+        extra_args=_ENCODER_ARGS,
+    )
 
 
-def generate_demo_data(out_dir, clips: int = DEFAULT_CLIPS, seed: int = 0, progress=None,
-                       cancel=None, jobs: int | None = None, class_set: str = "demo") -> Path:
+def generate_demo_data(
+    out_dir,
+    clips: int = DEFAULT_CLIPS,
+    seed: int = 0,
+    progress=None,
+    cancel=None,
+    jobs: int | None = None,
+    class_set: str = "demo",
+) -> Path:
     """Render `clips` demo clips into out_dir and write their truth; returns labels.csv's path.
 
     `class_set` is "demo" (the shipped bundles' 8 classes) or "novel" (5 classes from sound and
@@ -199,11 +234,17 @@ def generate_demo_data(out_dir, clips: int = DEFAULT_CLIPS, seed: int = 0, progr
     _render_all(out_dir, plans, seed, progress, cancel, max(1, jobs or _default_jobs()))
     clip_rows = pd.DataFrame([plan.row() for plan in plans])
     write_csv_atomic(clip_rows, out_dir / CLIPS_FILE, CLIP_COLUMNS)
-    truth = pd.concat([truth_table(plan.video, plan.duration, plan.truth()) for plan in plans],
-                      ignore_index=True)
+    truth = pd.concat(
+        [truth_table(plan.video, plan.duration, plan.truth()) for plan in plans], ignore_index=True
+    )
     labels = write_per_second_csv(truth, out_dir / LABELS_FILE)
-    log.info("rendered %d demo clips (seed %d) into %s in %.1f s",
-             clips, seed, out_dir, time.monotonic() - started)
+    log.info(
+        "rendered %d demo clips (seed %d) into %s in %.1f s",
+        clips,
+        seed,
+        out_dir,
+        time.monotonic() - started,
+    )
     return labels
 
 
@@ -233,8 +274,9 @@ def _render_all(out_dir: Path, plans, seed, progress, cancel, jobs: int) -> None
                     pending.add(pool.submit(render_clip, out_dir, plan, seed))
                 if not pending:
                     return
-                finished, pending = futures.wait(pending, timeout=0.25,
-                                                 return_when=futures.FIRST_COMPLETED)
+                finished, pending = futures.wait(
+                    pending, timeout=0.25, return_when=futures.FIRST_COMPLETED
+                )
                 for future in finished:
                     future.result()
                     done += 1

@@ -45,9 +45,19 @@ def sample_count(duration: float, sample_rate: int) -> int:
     return int(round(float(duration) * int(sample_rate)))
 
 
-def encode_clip(path, frames, audio, fps, sample_rate, *, video_codec: str = "libx264",
-                audio_codec: str = "aac", pixel_format: str | None = "yuv420p",
-                threads: int = 1, extra_args: Iterable[str] = ()) -> Path:
+def encode_clip(
+    path,
+    frames,
+    audio,
+    fps,
+    sample_rate,
+    *,
+    video_codec: str = "libx264",
+    audio_codec: str = "aac",
+    pixel_format: str | None = "yuv420p",
+    threads: int = 1,
+    extra_args: Iterable[str] = (),
+) -> Path:
     """Encode `frames` and `audio` into the media file `path`; returns `path`.
 
     `frames`: an iterable (a generator is fine) of uint8 HxWx3 RGB arrays, or None for an
@@ -66,8 +76,18 @@ def encode_clip(path, frames, audio, fps, sample_rate, *, video_codec: str = "li
         channels = None
         if audio is not None:
             channels = _write_raw_audio(path, audio, Path(work) / "audio.f32")
-        command = _command(first, fps, channels, sample_rate, Path(work) / "audio.f32",
-                           video_codec, audio_codec, pixel_format, threads, extra_args)
+        command = _command(
+            first,
+            fps,
+            channels,
+            sample_rate,
+            Path(work) / "audio.f32",
+            video_codec,
+            audio_codec,
+            pixel_format,
+            threads,
+            extra_args,
+        )
         _run_atomically(path, command, frame_iter, first, Path(work) / "stderr.txt")
     return path
 
@@ -122,8 +142,9 @@ def _write_raw_audio(path: Path, audio, raw_path: Path) -> int:
             if channels is None:
                 channels = block.shape[1]
             elif block.shape[1] != channels:
-                raise ValueError(f"{path}: audio channels changed from {channels} "
-                                 f"to {block.shape[1]}")
+                raise ValueError(
+                    f"{path}: audio channels changed from {channels} to {block.shape[1]}"
+                )
             # Out-of-range samples would wrap or distort in some encoders; clip them here.
             handle.write(np.clip(block, -1.0, 1.0).astype("<f4", copy=False).tobytes())
             samples += len(block)
@@ -132,18 +153,46 @@ def _write_raw_audio(path: Path, audio, raw_path: Path) -> int:
     return channels
 
 
-def _command(first, fps, channels, sample_rate, raw_audio: Path, video_codec, audio_codec,
-             pixel_format, threads, extra_args) -> list[str]:
+def _command(
+    first,
+    fps,
+    channels,
+    sample_rate,
+    raw_audio: Path,
+    video_codec,
+    audio_codec,
+    pixel_format,
+    threads,
+    extra_args,
+) -> list[str]:
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     maps = []
     if first is not None:
         height, width = first.shape[:2]
-        command += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
-                    "-framerate", _rate_arg(fps), "-i", "pipe:0"]
+        command += [
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{width}x{height}",
+            "-framerate",
+            _rate_arg(fps),
+            "-i",
+            "pipe:0",
+        ]
         maps += ["-map", "0:v"]
     if channels is not None:
-        command += ["-f", "f32le", "-ar", str(int(sample_rate)), "-ac", str(channels),
-                    "-i", str(raw_audio)]
+        command += [
+            "-f",
+            "f32le",
+            "-ar",
+            str(int(sample_rate)),
+            "-ac",
+            str(channels),
+            "-i",
+            str(raw_audio),
+        ]
         maps += ["-map", f"{len(maps) // 2}:a"]
     command += maps
     if first is not None:
@@ -170,8 +219,9 @@ def _run_atomically(path: Path, command, frame_iter, first, stderr_path: Path) -
             returncode = _feed_ffmpeg(path, command, frame_iter, first, stderr)
         if returncode != 0:
             message = stderr_path.read_text(errors="replace").strip()[-_STDERR_LIMIT:]
-            raise RuntimeError(f"{path}: ffmpeg failed (exit code {returncode}): "
-                               f"{message or 'no error output'}")
+            raise RuntimeError(
+                f"{path}: ffmpeg failed (exit code {returncode}): {message or 'no error output'}"
+            )
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -198,7 +248,7 @@ def _write_frames(path: Path, stdin, frame_iter, first) -> None:
         for frame in frame_iter:
             stdin.write(_checked_frame(path, frame, first.shape).data)
     except BrokenPipeError:
-        pass    # ffmpeg stopped reading (it failed); its exit code and error output tell why
+        pass  # ffmpeg stopped reading (it failed); its exit code and error output tell why
     finally:
         with contextlib.suppress(BrokenPipeError):
             stdin.close()

@@ -35,6 +35,7 @@ NOVEL_CLASS_FAMILIES = {
 
 # ---------------------------------------------------------------- sounds
 
+
 def _bell(n: int, rng) -> np.ndarray:
     """Struck bells: inharmonic partials that ring and fade, a strike every 0.5-1.5 s."""
     base = rng.uniform(300, 900)
@@ -42,13 +43,16 @@ def _bell(n: int, rng) -> np.ndarray:
     decay = rng.uniform(0.3, 0.9)
     period = rng.uniform(0.5, 1.5)
     ring = np.arange(int(2.5 * DEMO_SAMPLE_RATE)) / DEMO_SAMPLE_RATE
-    strike = sum(rng.uniform(0.3, 1.0) * np.exp(-ring * (k + 1) / decay)
-                 * np.sin(2 * np.pi * base * r * ring + rng.uniform(0, 2 * np.pi))
-                 for k, r in enumerate(ratios))
+    strike = sum(
+        rng.uniform(0.3, 1.0)
+        * np.exp(-ring * (k + 1) / decay)
+        * np.sin(2 * np.pi * base * r * ring + rng.uniform(0, 2 * np.pi))
+        for k, r in enumerate(ratios)
+    )
     signal = np.zeros(n + len(strike))
     for start in np.arange(rng.uniform(0, period), n / DEMO_SAMPLE_RATE, period):
         first = int(start * DEMO_SAMPLE_RATE)
-        signal[first:first + len(strike)] += rng.uniform(0.7, 1.0) * strike
+        signal[first : first + len(strike)] += rng.uniform(0.7, 1.0) * strike
     return signal[:n]
 
 
@@ -76,7 +80,7 @@ def _chirps(n: int, rng) -> np.ndarray:
         rate = rng.uniform(12, 30)
         for _ in range(int(rng.integers(3, 9))):
             if position + length < n:
-                signal[position:position + length] += chirp * rng.uniform(0.6, 1.0)
+                signal[position : position + length] += chirp * rng.uniform(0.6, 1.0)
             position += int(DEMO_SAMPLE_RATE / rate)
         position += int(rng.uniform(0.1, 0.4) * DEMO_SAMPLE_RATE)
     return signal
@@ -94,9 +98,12 @@ def _waves(n: int, rng) -> np.ndarray:
 
 # ---------------------------------------------------------------- pictures
 
+
 def _ripples(rng):
     """Rings spreading out from a point, as on water, inside a large rectangle."""
-    centre = rng.uniform([0.2 * DEMO_WIDTH, 0.2 * DEMO_HEIGHT], [0.8 * DEMO_WIDTH, 0.8 * DEMO_HEIGHT])
+    centre = rng.uniform(
+        [0.2 * DEMO_WIDTH, 0.2 * DEMO_HEIGHT], [0.8 * DEMO_WIDTH, 0.8 * DEMO_HEIGHT]
+    )
     distance = np.hypot(_XS - centre[0], _YS - centre[1])
     wavelength, speed = rng.uniform(14, 30), rng.uniform(20, 60)
     ink = _colour(rng, (160, 200))
@@ -108,6 +115,7 @@ def _ripples(rng):
         wave = 0.5 + 0.5 * np.sin(2 * np.pi * (distance - speed * t) / wavelength)
         mix = (wave * (0.4 + 0.6 * fade))[..., None]
         return (paper + (ink - paper) * mix).astype(np.float32), alpha
+
     return draw
 
 
@@ -136,6 +144,7 @@ def _meter_bars(rng):
                 cv2.rectangle(layer, (x0, top), (x1, split), high_colour, -1)
             cv2.rectangle(mask, (x0, top), (x1, int(bottom)), 255, -1)
         return layer.astype(np.float32), mask.astype(np.float32) / 255
+
     return draw
 
 
@@ -144,7 +153,10 @@ def _bouncing_balls(rng):
     balls = []
     for _ in range(int(rng.integers(3, 7))):
         radius = rng.uniform(14, 32)
-        low, high = np.array([radius, radius]), np.array([DEMO_WIDTH - radius, DEMO_HEIGHT - radius])
+        low, high = (
+            np.array([radius, radius]),
+            np.array([DEMO_WIDTH - radius, DEMO_HEIGHT - radius]),
+        )
         heading = rng.uniform(0, 2 * np.pi)
         velocity = rng.uniform(60, 160) * np.array([np.cos(heading), np.sin(heading)])
         colour = tuple(map(float, _colour(rng, (40, 70) if rng.random() < 0.5 else (300, 340))))
@@ -157,10 +169,12 @@ def _bouncing_balls(rng):
             x, y = (int(v) for v in _bounce(start, velocity, low, high, t))
             r = int(radius)
             cv2.circle(layer, (x, y), r, colour, -1, cv2.LINE_AA)
-            cv2.circle(layer, (x - r // 3, y - r // 3), max(2, r // 4), (255, 255, 255), -1,
-                       cv2.LINE_AA)
+            cv2.circle(
+                layer, (x - r // 3, y - r // 3), max(2, r // 4), (255, 255, 255), -1, cv2.LINE_AA
+            )
             cv2.circle(mask, (x, y), r, 255, -1, cv2.LINE_AA)
         return layer.astype(np.float32), mask.astype(np.float32) / 255
+
     return draw
 
 
@@ -185,11 +199,18 @@ def _rain(rng):
             cv2.line(layer, (int(x), int(y)), end, colour, 2, cv2.LINE_AA)
             cv2.line(mask, (int(x), int(y)), end, 255, 2, cv2.LINE_AA)
         return layer.astype(np.float32), mask.astype(np.float32) / 255
+
     return draw
 
 
 demo_sounds.SOUND_RENDERERS.update(
-    {"bell": _bell, "drone": _drone, "chirps": _chirps, "waves": _waves})
+    {"bell": _bell, "drone": _drone, "chirps": _chirps, "waves": _waves}
+)
 demo_pictures.PICTURE_RENDERERS.update(
-    {"ripples": _ripples, "meter bars": _meter_bars, "bouncing balls": _bouncing_balls,
-     "rain": _rain})
+    {
+        "ripples": _ripples,
+        "meter bars": _meter_bars,
+        "bouncing balls": _bouncing_balls,
+        "rain": _rain,
+    }
+)

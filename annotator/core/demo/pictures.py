@@ -19,14 +19,19 @@ DEMO_FPS = 10
 DEMO_WIDTH, DEMO_HEIGHT = 320, 240
 VISUAL_FAMILIES = ("spinning wheel", "diagonal stripes", "checkerboard", "star burst")
 
-_XS, _YS = np.meshgrid(np.arange(DEMO_WIDTH, dtype=np.float32),
-                       np.arange(DEMO_HEIGHT, dtype=np.float32))
-_BLOB_SCALE = 4                     # blobs are drawn at quarter size, then smoothly enlarged
+_XS, _YS = np.meshgrid(
+    np.arange(DEMO_WIDTH, dtype=np.float32), np.arange(DEMO_HEIGHT, dtype=np.float32)
+)
+_BLOB_SCALE = 4  # blobs are drawn at quarter size, then smoothly enlarged
 _LOW_XS, _LOW_YS = _XS[::_BLOB_SCALE, ::_BLOB_SCALE], _YS[::_BLOB_SCALE, ::_BLOB_SCALE]
 
 # Each visual family keeps to its own hue range (degrees), so colour and shape both tell it apart.
-_FAMILY_HUES = {"spinning wheel": (-15, 45), "diagonal stripes": (190, 235),
-                "checkerboard": (75, 140), "star burst": (275, 330)}
+_FAMILY_HUES = {
+    "spinning wheel": (-15, 45),
+    "diagonal stripes": (190, 235),
+    "checkerboard": (75, 140),
+    "star burst": (275, 330),
+}
 
 
 def _colour(rng, hues=(0, 360), saturation=(0.6, 1.0), value=(0.65, 1.0)) -> np.ndarray:
@@ -55,22 +60,32 @@ def _backdrop(rng):
     ramp = _XS * float(np.cos(angle)) + _YS * float(np.sin(angle))
     ramp = ((ramp - ramp.min()) / (float(np.ptp(ramp)) + 1e-6))[..., None]
     rows, cols = int(rng.integers(3, 7)), int(rng.integers(4, 9))
-    mottle = cv2.resize(rng.normal(0, rng.uniform(6, 20), (rows, cols, 3)).astype(np.float32),
-                        (DEMO_WIDTH, DEMO_HEIGHT), interpolation=cv2.INTER_CUBIC)
+    mottle = cv2.resize(
+        rng.normal(0, rng.uniform(6, 20), (rows, cols, 3)).astype(np.float32),
+        (DEMO_WIDTH, DEMO_HEIGHT),
+        interpolation=cv2.INTER_CUBIC,
+    )
     grain = rng.normal(0, rng.uniform(1.5, 5), (DEMO_HEIGHT, DEMO_WIDTH, 1)).astype(np.float32)
     base = (ends[0] * (1 - ramp) + ends[1] * ramp + mottle + grain).astype(np.float32)
-    blobs = [(rng.uniform([0, 0], [DEMO_WIDTH, DEMO_HEIGHT]), rng.normal(0, 8, 2),
-              rng.uniform(25, 70), rng.normal(0, 1, 3).astype(np.float32) * rng.uniform(15, 40))
-             for _ in range(int(rng.integers(2, 5)))]
+    blobs = [
+        (
+            rng.uniform([0, 0], [DEMO_WIDTH, DEMO_HEIGHT]),
+            rng.normal(0, 8, 2),
+            rng.uniform(25, 70),
+            rng.normal(0, 1, 3).astype(np.float32) * rng.uniform(15, 40),
+        )
+        for _ in range(int(rng.integers(2, 5)))
+    ]
 
     def draw(t: float) -> np.ndarray:
         low = np.zeros(_LOW_XS.shape + (3,), np.float32)
         for start, velocity, size, tint in blobs:
             x, y = _bounce(start, velocity, 0, [DEMO_WIDTH, DEMO_HEIGHT], t)
             distance = (_LOW_XS - float(x)) ** 2 + (_LOW_YS - float(y)) ** 2
-            weight = np.exp(-distance / (2 * size ** 2))
+            weight = np.exp(-distance / (2 * size**2))
             low += weight[..., None] * tint
         return base + cv2.resize(low, (DEMO_WIDTH, DEMO_HEIGHT), interpolation=cv2.INTER_LINEAR)
+
     return draw
 
 
@@ -85,15 +100,17 @@ def _region(rng) -> np.ndarray:
 def _sliding(texture: np.ndarray, margin: int, shift):
     """Frames cut from a periodic texture pre-drawn with `margin` spare pixels on every side;
     `shift(t)` is the (dx, dy) slide in pixels, already reduced to within one period."""
+
     def crop(t: float) -> np.ndarray:
         dx, dy = shift(t)
         left, top = int(round(margin - dx)), int(round(margin - dy))
-        return texture[top:top + DEMO_HEIGHT, left:left + DEMO_WIDTH]
+        return texture[top : top + DEMO_HEIGHT, left : left + DEMO_WIDTH]
+
     return crop
 
 
 def _texture_grid(margin: int):
-    ys, xs = np.mgrid[-margin:DEMO_HEIGHT + margin, -margin:DEMO_WIDTH + margin]
+    ys, xs = np.mgrid[-margin : DEMO_HEIGHT + margin, -margin : DEMO_WIDTH + margin]
     return xs.astype(np.float32), ys.astype(np.float32)
 
 
@@ -112,6 +129,7 @@ def _diagonal_stripes(rng):
     def shift(t: float):
         slide = (speed * t) % period
         return slide * cos, slide * sin
+
     crop = _sliding(texture, margin, shift)
     return lambda t: (crop(t), alpha)
 
@@ -122,7 +140,7 @@ def _checkerboard(rng):
     size, velocity = rng.uniform(16, 40), rng.uniform(-25, 25, 2).tolist()
     ink, paper = _colour(rng, _FAMILY_HUES["checkerboard"]), _contrast_colour(rng)
     cos, sin = float(np.cos(angle)), float(np.sin(angle))
-    period = 2 * size               # the pattern repeats after two cells along either axis
+    period = 2 * size  # the pattern repeats after two cells along either axis
     margin = int(np.ceil(period * np.sqrt(2))) + 1
     xs, ys = _texture_grid(margin)
     cells = np.floor((xs * cos + ys * sin) / size) + np.floor((ys * cos - xs * sin) / size)
@@ -132,6 +150,7 @@ def _checkerboard(rng):
     def shift(t: float):
         along, across = (velocity[0] * t) % period, (velocity[1] * t) % period
         return along * cos - across * sin, along * sin + across * cos
+
     crop = _sliding(texture, margin, shift)
     return lambda t: (crop(t), alpha)
 
@@ -150,8 +169,10 @@ def _spinning_wheel(rng):
     radius = int(rng.uniform(0.28, 0.45) * DEMO_HEIGHT)
     sectors = 2 * int(rng.integers(3, 7))
     spin = rng.choice([-1, 1]) * rng.uniform(0.3, 1.5) * 360
-    colours = [tuple(map(float, _colour(rng, _FAMILY_HUES["spinning wheel"]))),
-               tuple(map(float, _contrast_colour(rng)))]
+    colours = [
+        tuple(map(float, _colour(rng, _FAMILY_HUES["spinning wheel"]))),
+        tuple(map(float, _contrast_colour(rng))),
+    ]
     rim = tuple(map(float, _colour(rng, saturation=(0, 0.3), value=(0.0, 0.3))))
     where = _mover(rng, radius)
 
@@ -161,20 +182,33 @@ def _spinning_wheel(rng):
         centre = tuple(int(v) for v in where(t))
         step = 360 / sectors
         for k in range(sectors):
-            cv2.ellipse(layer, centre, (radius, radius), spin * t + k * step, 0, step,
-                        colours[k % 2], -1, cv2.LINE_AA)
+            cv2.ellipse(
+                layer,
+                centre,
+                (radius, radius),
+                spin * t + k * step,
+                0,
+                step,
+                colours[k % 2],
+                -1,
+                cv2.LINE_AA,
+            )
         cv2.circle(layer, centre, radius, rim, max(2, radius // 12), cv2.LINE_AA)
         cv2.circle(layer, centre, max(3, radius // 6), rim, -1, cv2.LINE_AA)
         cv2.circle(mask, centre, radius, 255, -1, cv2.LINE_AA)
         return layer.astype(np.float32), mask.astype(np.float32) / 255
+
     return draw
 
 
 def _star_points(centre, outer: float, inner: float, points: int, turn: float) -> np.ndarray:
     angles = np.deg2rad(turn) + np.arange(2 * points) * np.pi / points
     radii = np.where(np.arange(2 * points) % 2 == 0, outer, inner)
-    return np.stack([centre[0] + radii * np.cos(angles), centre[1] + radii * np.sin(angles)],
-                    axis=1).round().astype(np.int32)
+    return (
+        np.stack([centre[0] + radii * np.cos(angles), centre[1] + radii * np.sin(angles)], axis=1)
+        .round()
+        .astype(np.int32)
+    )
 
 
 def _star_burst(rng):
@@ -182,8 +216,15 @@ def _star_burst(rng):
     stars = []
     for size in ([0.3, 0.45], [0.15, 0.25])[: 1 + int(rng.random() < 0.3)]:
         outer = rng.uniform(*size) * DEMO_HEIGHT
-        stars.append((outer, rng.uniform(0.35, 0.55), int(rng.integers(5, 9)),
-                      rng.uniform(-0.5, 0.5) * 360, _mover(rng, outer)))
+        stars.append(
+            (
+                outer,
+                rng.uniform(0.35, 0.55),
+                int(rng.integers(5, 9)),
+                rng.uniform(-0.5, 0.5) * 360,
+                _mover(rng, outer),
+            )
+        )
     body = tuple(map(float, _colour(rng, _FAMILY_HUES["star burst"])))
     core = tuple(map(float, _colour(rng, (40, 70), (0.0, 0.5), (0.9, 1.0))))
 
@@ -197,11 +238,16 @@ def _star_burst(rng):
                 shape = _star_points(where(t), radius, ratio * radius, points, spin * t)
                 cv2.fillPoly(target, [shape], colour, cv2.LINE_AA)
         return layer.astype(np.float32), mask.astype(np.float32) / 255
+
     return draw
 
 
-PICTURE_RENDERERS = {"spinning wheel": _spinning_wheel, "diagonal stripes": _diagonal_stripes,
-                      "checkerboard": _checkerboard, "star burst": _star_burst}
+PICTURE_RENDERERS = {
+    "spinning wheel": _spinning_wheel,
+    "diagonal stripes": _diagonal_stripes,
+    "checkerboard": _checkerboard,
+    "star burst": _star_burst,
+}
 
 
 def render_pictures(family: str, shown, duration: float, rng):
@@ -218,4 +264,5 @@ def render_pictures(family: str, shown, duration: float, rng):
                 layer, alpha = picture(i / DEMO_FPS)
                 frame += (layer - frame) * alpha[..., None]
             yield np.clip(frame, 0, 255).astype(np.uint8)
+
     return frames()

@@ -12,7 +12,7 @@ import numpy as np
 
 from .encode import sample_count
 
-DEMO_SAMPLE_RATE = 22_050           # not 16 kHz on purpose: readers resample, as for real videos
+DEMO_SAMPLE_RATE = 22_050  # not 16 kHz on purpose: readers resample, as for real videos
 SOUND_FAMILIES = ("whistle", "siren", "knocking", "hiss")
 
 
@@ -30,7 +30,7 @@ def _spectral_noise(n: int, rng, shape) -> np.ndarray:
     freqs = np.fft.rfftfreq(n, 1 / DEMO_SAMPLE_RATE)
     freqs[0] = freqs[1] if n > 1 else 1.0
     noise = np.fft.irfft(spectrum * shape(freqs), n)
-    return noise / (np.sqrt(np.mean(noise ** 2)) + 1e-12)
+    return noise / (np.sqrt(np.mean(noise**2)) + 1e-12)
 
 
 def _band_noise(n: int, rng, low: float, high: float) -> np.ndarray:
@@ -45,7 +45,7 @@ def _whistle(n: int, rng) -> np.ndarray:
     pitch = rng.uniform(600, 1400) * (1 + vibrato + drift)
     phase = 2 * np.pi * np.cumsum(pitch) / DEMO_SAMPLE_RATE
     tilt = rng.uniform(0.3, 0.7)
-    return sum(tilt ** k * np.sin((k + 1) * phase) for k in range(int(rng.integers(2, 5))))
+    return sum(tilt**k * np.sin((k + 1) * phase) for k in range(int(rng.integers(2, 5))))
 
 
 def _siren(n: int, rng) -> np.ndarray:
@@ -66,14 +66,16 @@ def _knocking(n: int, rng) -> np.ndarray:
     times = times + rng.normal(0, 0.08 * period, len(times))
     tk = np.arange(int(0.12 * DEMO_SAMPLE_RATE)) / DEMO_SAMPLE_RATE
     pitch, decay = rng.uniform(150, 700), rng.uniform(0.01, 0.04)
-    knock = (np.exp(-tk / decay) * np.sin(2 * np.pi * pitch * tk)
-             + 0.5 * np.exp(-tk / (0.6 * decay)) * np.sin(2 * np.pi * 2.76 * pitch * tk)
-             + rng.uniform(0.4, 1.0) * rng.standard_normal(len(tk)) * np.exp(-tk / 0.0015))
+    knock = (
+        np.exp(-tk / decay) * np.sin(2 * np.pi * pitch * tk)
+        + 0.5 * np.exp(-tk / (0.6 * decay)) * np.sin(2 * np.pi * 2.76 * pitch * tk)
+        + rng.uniform(0.4, 1.0) * rng.standard_normal(len(tk)) * np.exp(-tk / 0.0015)
+    )
     signal = np.zeros(n + len(knock))
     starts = (times * DEMO_SAMPLE_RATE).astype(int)
     for start, gain in zip(starts, rng.uniform(0.6, 1.0, len(times))):
         if 0 <= start < n:
-            signal[start:start + len(knock)] += gain * knock
+            signal[start : start + len(knock)] += gain * knock
     return signal[:n]
 
 
@@ -85,7 +87,7 @@ def _hiss(n: int, rng) -> np.ndarray:
     position, on = int(rng.uniform(0, 0.2) * DEMO_SAMPLE_RATE), True
     while position < n:
         length = int(rng.uniform(*((0.12, 0.45) if on else (0.05, 0.3))) * DEMO_SAMPLE_RATE)
-        gate[position:position + length] = float(on)
+        gate[position : position + length] = float(on)
         position, on = position + length, not on
     envelope = _smooth(gate, 0.015 * DEMO_SAMPLE_RATE)
     return _band_noise(n, rng, centre - half_band, centre + half_band) * envelope
@@ -126,7 +128,7 @@ def render_sound(family: str, heard, duration: float, rng) -> np.ndarray:
     n = sample_count(duration, DEMO_SAMPLE_RATE)
     audio = _background_sound(n, rng)
     event = SOUND_RENDERERS[family](n, rng)
-    event = event / (np.sqrt(np.mean(event ** 2)) + 1e-12)
+    event = event / (np.sqrt(np.mean(event**2)) + 1e-12)
     # Sparse sounds (knocks) have high peaks: lower the event rather than clip it.
     level = min(10 ** (rng.uniform(-22, -12) / 20), 0.85 / (np.abs(event).max() + 1e-12))
     gate = np.repeat(np.asarray(heard).astype(float), DEMO_SAMPLE_RATE)[:n]

@@ -20,13 +20,31 @@ from .seconds import ReadResult, ReadVideo, VideoCatalog
 from .segments_csv import SegmentsCsv
 
 # The order is the order of guessing: the most particular first, Audacity's bare numbers last.
-FORMATS: dict[str, LabelFormat] = {f.name: f for f in (
-    PerSecondCsv(), SegmentsCsv(), DcaseEventList(), AudacityLabels(), ElanDocument(),
-    BorisAggregatedEvents(), LabelStudioJson())}
+FORMATS: dict[str, LabelFormat] = {
+    f.name: f
+    for f in (
+        PerSecondCsv(),
+        SegmentsCsv(),
+        DcaseEventList(),
+        AudacityLabels(),
+        ElanDocument(),
+        BorisAggregatedEvents(),
+        LabelStudioJson(),
+    )
+}
 _GUESS_ORDER = ("eaf", "labelstudio", "csv", "segments", "boris", "dcase", "audacity")
 
-__all__ = ["FORMATS", "LabelFileError", "LabelFormat", "ReadResult", "ReadVideo",
-           "VideoCatalog", "VideoLabels", "format_named", "guess_format"]
+__all__ = [
+    "FORMATS",
+    "LabelFileError",
+    "LabelFormat",
+    "ReadResult",
+    "ReadVideo",
+    "VideoCatalog",
+    "VideoLabels",
+    "format_named",
+    "guess_format",
+]
 
 
 def format_named(name: str) -> LabelFormat:
@@ -46,5 +64,6 @@ def guess_format(path) -> LabelFormat:
     for name in _GUESS_ORDER:
         if FORMATS[name].can_read(path):
             return FORMATS[name]
-    raise LabelFileError(f"{path}: cannot tell its format from its first line; give --format "
-                         f"({', '.join(FORMATS)})")
+    raise LabelFileError(
+        f"{path}: cannot tell its format from its first line; give --format ({', '.join(FORMATS)})"
+    )

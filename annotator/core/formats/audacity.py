@@ -12,9 +12,21 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from .base import (Event, LabelFileError, LabelFormat, ParsedFile, VideoLabels, check_label,
-                   event_runs, out_folder, parse_time, per_video_paths, read_text, sniff,
-                   write_text_atomic)
+from .base import (
+    Event,
+    LabelFileError,
+    LabelFormat,
+    ParsedFile,
+    VideoLabels,
+    check_label,
+    event_runs,
+    out_folder,
+    parse_time,
+    per_video_paths,
+    read_text,
+    sniff,
+    write_text_atomic,
+)
 
 
 def _is_number(text: str) -> bool:
@@ -67,8 +79,9 @@ class AudacityLabels(LabelFormat):
                 continue
             parsed.add(Event("", start, end, check_label(label[0], path, where), where=where))
         if points:
-            parsed.notes.append(f"{Path(path).name}: {points} point label(s) skipped: they "
-                                "cover no time")
+            parsed.notes.append(
+                f"{Path(path).name}: {points} point label(s) skipped: they cover no time"
+            )
         return parsed
 
     def write(self, videos: list[VideoLabels], out: Path) -> list[Path]:
@@ -77,13 +90,15 @@ class AudacityLabels(LabelFormat):
         for video, path in zip(videos, per_video_paths(videos, folder, self.suffix)):
             events = event_runs(video)
             if not events:
-                continue    # an empty file would read as a mistake; see README
+                continue  # an empty file would read as a mistake; see README
             lines = []
             for run in events:
                 if any(ch in run.label for ch in "\t\r\n"):
-                    raise LabelFileError(f"{path}: label {run.label!r} of {video.path.name} holds "
-                                         "a tab or line break, which Audacity reads as the end "
-                                         "of the label; rename it first")
+                    raise LabelFileError(
+                        f"{path}: label {run.label!r} of {video.path.name} holds "
+                        "a tab or line break, which Audacity reads as the end "
+                        "of the label; rename it first"
+                    )
                 lines.append(f"{run.start:.6f}\t{run.end:.6f}\t{run.label}\n")
             written.append(write_text_atomic(path, "".join(lines)))
         return written

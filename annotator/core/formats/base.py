@@ -33,19 +33,22 @@ class LabelFileError(AnnotatorError):
 class VideoLabels:
     """One video's per-second labels: `labels[s]` is None where nobody labelled second s."""
 
-    path: Path                       # the media file
+    path: Path  # the media file
     duration: float
     labels: list[str | None]
-    sources: list[str]               # "human" or "model" per second ("" where unlabelled)
-    table: pd.DataFrame | None = None   # the full per-second rows (CSV keeps the model's columns)
-    model: str = ""                  # bundle-name@version of the model labels, when known
+    sources: list[str]  # "human" or "model" per second ("" where unlabelled)
+    table: pd.DataFrame | None = None  # the full per-second rows (CSV keeps the model's columns)
+    model: str = ""  # bundle-name@version of the model labels, when known
 
     def __post_init__(self):
         self.path = Path(self.path)
-        if len(self.labels) != len(second_spans(self.duration)) or \
-                len(self.sources) != len(self.labels):
-            raise ValueError(f"{self.path}: {len(self.labels)} labels and {len(self.sources)} "
-                             f"sources for {len(second_spans(self.duration))} seconds")
+        if len(self.labels) != len(second_spans(self.duration)) or len(self.sources) != len(
+            self.labels
+        ):
+            raise ValueError(
+                f"{self.path}: {len(self.labels)} labels and {len(self.sources)} "
+                f"sources for {len(second_spans(self.duration))} seconds"
+            )
 
 
 @dataclass
@@ -56,12 +59,15 @@ class Run:
     end: float
     label: str
     source: str
-    first: int          # first second
-    last: int           # last second (inclusive)
+    first: int  # first second
+    last: int  # last second (inclusive)
 
 
-def runs(video: VideoLabels, keep: Callable[[str, str], bool] = lambda label, source: True,
-         by_source: bool = True) -> list[Run]:
+def runs(
+    video: VideoLabels,
+    keep: Callable[[str, str], bool] = lambda label, source: True,
+    by_source: bool = True,
+) -> list[Run]:
     """Merge equal consecutive labels (and sources, when `by_source`) that `keep` accepts."""
     spans = second_spans(video.duration)
     merged: list[Run] = []
@@ -69,11 +75,15 @@ def runs(video: VideoLabels, keep: Callable[[str, str], bool] = lambda label, so
         if label is None or not keep(label, source):
             continue
         previous = merged[-1] if merged else None
-        if (previous and previous.last == second - 1 and previous.label == label
-                and (previous.source == source or not by_source)):
+        if (
+            previous
+            and previous.last == second - 1
+            and previous.label == label
+            and (previous.source == source or not by_source)
+        ):
             previous.end, previous.last = spans[second][1], second
             if source == HUMAN:
-                previous.source = HUMAN     # a merged run is a person's if any second is
+                previous.source = HUMAN  # a merged run is a person's if any second is
             continue
         merged.append(Run(spans[second][0], spans[second][1], label, source, second, second))
     return merged
@@ -88,13 +98,13 @@ def event_runs(video: VideoLabels) -> list[Run]:
 class Event:
     """A labelled interval (or one second, for per-second files) as a file states it."""
 
-    video: str               # as the file names it; "" for a file that holds one video
+    video: str  # as the file names it; "" for a file that holds one video
     start: float
     end: float
     label: str
     source: str = HUMAN
-    where: str = ""          # "line 12", "tier human labels, annotation a3"
-    second: int | None = None   # per-second files: the second itself, no interval arithmetic
+    where: str = ""  # "line 12", "tier human labels, annotation a3"
+    second: int | None = None  # per-second files: the second itself, no interval arithmetic
 
 
 @dataclass
@@ -103,9 +113,9 @@ class ParsedFile:
 
     path: Path
     events: list[Event] = field(default_factory=list)
-    videos: dict[str, str] = field(default_factory=dict)   # video reference -> where it is named
-    fills_background: bool = False   # an event list: seconds it does not cover are background
-    fill_sources: dict[str, str] = field(default_factory=dict)   # video -> source of that fill
+    videos: dict[str, str] = field(default_factory=dict)  # video reference -> where it is named
+    fills_background: bool = False  # an event list: seconds it does not cover are background
+    fill_sources: dict[str, str] = field(default_factory=dict)  # video -> source of that fill
     alternatives: dict[str, list[str]] = field(default_factory=dict)  # more references to try
     notes: list[str] = field(default_factory=list)
 
@@ -120,11 +130,11 @@ class ParsedFile:
 class LabelFormat:
     """The interface every format module implements (and registers in formats/__init__)."""
 
-    name = ""                 # the --format value
-    title = ""                # shown in menus and the README table
-    suffix = ""               # of the written file(s)
+    name = ""  # the --format value
+    title = ""  # shown in menus and the README table
+    suffix = ""  # of the written file(s)
     one_file_per_video = False
-    reads_sources = False     # the file says which labels a person gave (else all are human)
+    reads_sources = False  # the file says which labels a person gave (else all are human)
 
     def can_read(self, path: Path) -> bool:
         """Whether the file looks like this format (from its name and first bytes only)."""
@@ -149,6 +159,7 @@ class LabelFormat:
 
 # ---- helpers shared by the format modules --------------------------------------------------------
 
+
 def read_text(path: Path) -> str:
     """The file as UTF-8 text (a BOM is allowed); LabelFileError if missing, empty or binary."""
     try:
@@ -158,8 +169,9 @@ def read_text(path: Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise LabelFileError(f"{path}: not UTF-8 text (undecodable byte at offset "
-                             f"{exc.start})") from exc
+        raise LabelFileError(
+            f"{path}: not UTF-8 text (undecodable byte at offset {exc.start})"
+        ) from exc
     if not text.strip():
         raise LabelFileError(f"{path}: empty file: no labels to import")
     return text
@@ -231,7 +243,9 @@ def per_video_paths(videos: list[VideoLabels], folder: Path, suffix: str) -> lis
         stem = video.path.stem or "video"
         count = taken.get(stem.casefold(), 0) + 1
         taken[stem.casefold()] = count
-        paths.append(Path(folder) / (f"{stem}{suffix}" if count == 1 else f"{stem}-{count}{suffix}"))
+        paths.append(
+            Path(folder) / (f"{stem}{suffix}" if count == 1 else f"{stem}-{count}{suffix}")
+        )
     return paths
 
 
@@ -239,6 +253,7 @@ def out_folder(out: Path) -> Path:
     """The folder a one-file-per-video format writes into; it must not be an existing file."""
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise LabelFileError(f"{out}: is a file; this format writes one file per video, so "
-                             "--out must be a folder")
+        raise LabelFileError(
+            f"{out}: is a file; this format writes one file per video, so --out must be a folder"
+        )
     return out

@@ -15,16 +15,48 @@ from datetime import datetime
 from pathlib import Path
 
 from ..paths import video_path_relative_to
-from .base import (Event, LabelFileError, LabelFormat, ParsedFile, VideoLabels, check_label,
-                   event_runs, first_line, parse_time, read_text, sniff, write_text_atomic)
+from .base import (
+    Event,
+    LabelFileError,
+    LabelFormat,
+    ParsedFile,
+    VideoLabels,
+    check_label,
+    event_runs,
+    first_line,
+    parse_time,
+    read_text,
+    sniff,
+    write_text_atomic,
+)
 
-HEADER = ["Observation id", "Observation date", "Description", "Observation type", "Source",
-          "Time offset (s)", "Coding duration", "Media duration (s)", "FPS (frame/s)", "Subject",
-          "Observation duration by subject by observation", "Behavior", "Behavioral category",
-          "Behavior type", "Start (s)", "Stop (s)", "Duration (s)", "Media file name",
-          "Image index start", "Image index stop", "Image file path start",
-          "Image file path stop", "Comment start", "Comment stop"]
-NA = "NA"                        # BORIS's "not available"
+HEADER = [
+    "Observation id",
+    "Observation date",
+    "Description",
+    "Observation type",
+    "Source",
+    "Time offset (s)",
+    "Coding duration",
+    "Media duration (s)",
+    "FPS (frame/s)",
+    "Subject",
+    "Observation duration by subject by observation",
+    "Behavior",
+    "Behavioral category",
+    "Behavior type",
+    "Start (s)",
+    "Stop (s)",
+    "Duration (s)",
+    "Media file name",
+    "Image index start",
+    "Image index stop",
+    "Image file path start",
+    "Image file path stop",
+    "Comment start",
+    "Comment stop",
+]
+NA = "NA"  # BORIS's "not available"
 NO_FOCAL_SUBJECT = "No focal subject"
 _VIDEO_COLUMNS = ("Media file name", "Media file", "Source", "Observation id")
 
@@ -49,12 +81,15 @@ class BorisAggregatedEvents(LabelFormat):
                 if not any(cell.strip() for cell in row):
                     continue
                 where = f"line {reader.line_num}"
-                cell = {name: (row[i].strip() if i < len(row) else "")
-                        for name, i in column.items()}
+                cell = {
+                    name: (row[i].strip() if i < len(row) else "") for name, i in column.items()
+                }
                 kind = cell.get("Behavior type", "STATE").upper() or "STATE"
                 if kind in ("START", "STOP"):
-                    raise LabelFileError(f"{path}: {where}: Behavior type {kind}: this is BORIS's "
-                                         "tabular events export; export aggregated events")
+                    raise LabelFileError(
+                        f"{path}: {where}: Behavior type {kind}: this is BORIS's "
+                        "tabular events export; export aggregated events"
+                    )
                 if kind == "POINT":
                     points += 1
                     continue
@@ -67,23 +102,30 @@ class BorisAggregatedEvents(LabelFormat):
         except csv.Error as exc:
             raise LabelFileError(f"{path}: line {reader.line_num}: {exc}") from exc
         if points:
-            parsed.notes.append(f"{parsed.path.name}: {points} point event(s) skipped: they "
-                                "cover no time")
+            parsed.notes.append(
+                f"{parsed.path.name}: {points} point event(s) skipped: they cover no time"
+            )
         if len(subjects) > 1:
-            parsed.notes.append(f"{parsed.path.name}: events of {len(subjects)} subjects "
-                                f"({', '.join(sorted(map(repr, subjects)))}) merged into one "
-                                "label per second")
+            parsed.notes.append(
+                f"{parsed.path.name}: events of {len(subjects)} subjects "
+                f"({', '.join(sorted(map(repr, subjects)))}) merged into one "
+                "label per second"
+            )
         return parsed
 
     @staticmethod
     def _columns(header: list[str], path: Path) -> dict[str, int]:
         missing = [c for c in ("Behavior", "Start (s)", "Stop (s)") if c not in header]
         if missing:
-            raise LabelFileError(f"{path}: line 1: missing column(s) {', '.join(missing)}; "
-                                 "expected BORIS's aggregated events")
+            raise LabelFileError(
+                f"{path}: line 1: missing column(s) {', '.join(missing)}; "
+                "expected BORIS's aggregated events"
+            )
         if not any(c in header for c in _VIDEO_COLUMNS):
-            raise LabelFileError(f"{path}: line 1: no column names the video (expected one of "
-                                 f"{', '.join(_VIDEO_COLUMNS)})")
+            raise LabelFileError(
+                f"{path}: line 1: no column names the video (expected one of "
+                f"{', '.join(_VIDEO_COLUMNS)})"
+            )
         return {name: header.index(name) for name in header}
 
     @staticmethod
@@ -91,7 +133,7 @@ class BorisAggregatedEvents(LabelFormat):
         for name in _VIDEO_COLUMNS:
             value = cell.get(name, "")
             if value and value != NA:
-                if name == "Source":      # "player #1:/path/a.mp4;/path/b.mp4"
+                if name == "Source":  # "player #1:/path/a.mp4;/path/b.mp4"
                     value = value.split(":", 1)[-1].split(";")[0].split("|")[0]
                 return value
         raise LabelFileError(f"{path}: {where}: no media file named for this event")
@@ -107,10 +149,32 @@ class BorisAggregatedEvents(LabelFormat):
             events = event_runs(video)
             coded = sum(run.end - run.start for run in events)
             for run in events:
-                writer.writerow([
-                    video.path.stem, date, "AV Annotator export", "Media file",
-                    f"player #1:{media}", "0.000", f"{video.duration:.3f}",
-                    f"{video.duration:.3f}", NA, NO_FOCAL_SUBJECT, f"{coded:.3f}", run.label,
-                    "Not defined", "STATE", f"{run.start:.3f}", f"{run.end:.3f}",
-                    f"{run.end - run.start:.3f}", media, NA, NA, NA, NA, "", ""])
+                writer.writerow(
+                    [
+                        video.path.stem,
+                        date,
+                        "AV Annotator export",
+                        "Media file",
+                        f"player #1:{media}",
+                        "0.000",
+                        f"{video.duration:.3f}",
+                        f"{video.duration:.3f}",
+                        NA,
+                        NO_FOCAL_SUBJECT,
+                        f"{coded:.3f}",
+                        run.label,
+                        "Not defined",
+                        "STATE",
+                        f"{run.start:.3f}",
+                        f"{run.end:.3f}",
+                        f"{run.end - run.start:.3f}",
+                        media,
+                        NA,
+                        NA,
+                        NA,
+                        NA,
+                        "",
+                        "",
+                    ]
+                )
         return [write_text_atomic(out, buffer.getvalue())]

@@ -12,8 +12,20 @@ import csv
 import io
 from pathlib import Path
 
-from .base import (Event, LabelFileError, LabelFormat, ParsedFile, VideoLabels, check_label,
-                   event_runs, first_line, parse_time, read_text, sniff, write_text_atomic)
+from .base import (
+    Event,
+    LabelFileError,
+    LabelFormat,
+    ParsedFile,
+    VideoLabels,
+    check_label,
+    event_runs,
+    first_line,
+    parse_time,
+    read_text,
+    sniff,
+    write_text_atomic,
+)
 from ..paths import video_path_relative_to
 
 HEADER = ["filename", "onset", "offset", "event_label"]
@@ -46,8 +58,11 @@ class DcaseEventList(LabelFormat):
             for row in reader:
                 line = reader.line_num
                 if line == 1 and [c.strip().lower() for c in row[:4]] == HEADER:
-                    columns = {name: row.index(cell) for cell in row
-                               if (name := cell.strip().lower()) in HEADER}
+                    columns = {
+                        name: row.index(cell)
+                        for cell in row
+                        if (name := cell.strip().lower()) in HEADER
+                    }
                     continue
                 if not any(cell.strip() for cell in row):
                     continue
@@ -60,15 +75,16 @@ class DcaseEventList(LabelFormat):
     def _row(parsed: ParsedFile, row: list[str], columns: dict, where: str) -> None:
         path = parsed.path
         cells = {name: (row[index] if index < len(row) else "") for name, index in columns.items()}
-        if len(row) > len(columns) and any(c.strip() for c in row[len(columns):]):
-            raise LabelFileError(f"{path}: {where}: {len(row)} cells; expected "
-                                 f"{'<TAB>'.join(HEADER)}")
+        if len(row) > len(columns) and any(c.strip() for c in row[len(columns) :]):
+            raise LabelFileError(
+                f"{path}: {where}: {len(row)} cells; expected {'<TAB>'.join(HEADER)}"
+            )
         video = cells["filename"].strip()
         if not video:
             raise LabelFileError(f"{path}: {where}: no filename")
         onset, offset, label = cells["onset"], cells["offset"], cells["event_label"]
         if not (onset.strip() or offset.strip() or label.strip()):
-            parsed.name_video(video, where)     # a file without events: all background
+            parsed.name_video(video, where)  # a file without events: all background
             return
         start = parse_time(onset, path, where, "onset")
         end = parse_time(offset, path, where, "offset")

@@ -19,8 +19,20 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 
 from ..paths import video_path_relative_to
-from .base import (HUMAN, MODEL, Event, LabelFileError, LabelFormat, ParsedFile, VideoLabels,
-                   out_folder, per_video_paths, runs, sniff, write_text_atomic)
+from .base import (
+    HUMAN,
+    MODEL,
+    Event,
+    LabelFileError,
+    LabelFormat,
+    ParsedFile,
+    VideoLabels,
+    out_folder,
+    per_video_paths,
+    runs,
+    sniff,
+    write_text_atomic,
+)
 
 HUMAN_TIER, MODEL_TIER = "human labels", "model labels"
 LINGUISTIC_TYPE = "av-annotator-label"
@@ -29,12 +41,12 @@ _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]")
 # The four stereotypes every ELAN document declares.
 _CONSTRAINTS = {
     "Time_Subdivision": "Time subdivision of parent annotation's time interval, no time gaps "
-                        "allowed within this interval",
+    "allowed within this interval",
     "Symbolic_Subdivision": "Symbolic subdivision of a parent annotation. Annotations refering "
-                            "to the same parent are ordered",
+    "to the same parent are ordered",
     "Symbolic_Association": "1-1 association with a parent annotation",
     "Included_In": "Time alignable annotations within the parent annotation's time interval, "
-                   "gaps are allowed",
+    "gaps are allowed",
 }
 
 
@@ -56,8 +68,9 @@ class ElanDocument(LabelFormat):
         header = root.find("HEADER")
         units = header.get("TIME_UNITS", "milliseconds") if header is not None else "milliseconds"
         if units != "milliseconds":
-            raise LabelFileError(f"{path}: <HEADER TIME_UNITS={units!r}>: only milliseconds "
-                                 "are supported")
+            raise LabelFileError(
+                f"{path}: <HEADER TIME_UNITS={units!r}>: only milliseconds are supported"
+            )
         slots = {}
         for slot in root.iter("TIME_SLOT"):
             value = slot.get("TIME_VALUE")
@@ -76,38 +89,55 @@ class ElanDocument(LabelFormat):
     @staticmethod
     def _chosen_tiers(root, parsed: ParsedFile):
         tiers = root.findall("TIER")
-        ours = [(t, HUMAN if t.get("TIER_ID") == HUMAN_TIER else MODEL) for t in tiers
-                if t.get("TIER_ID") in (HUMAN_TIER, MODEL_TIER)]
+        ours = [
+            (t, HUMAN if t.get("TIER_ID") == HUMAN_TIER else MODEL)
+            for t in tiers
+            if t.get("TIER_ID") in (HUMAN_TIER, MODEL_TIER)
+        ]
         if not ours:
             aligned = [t for t in tiers if t.find("ANNOTATION/ALIGNABLE_ANNOTATION") is not None]
             ours = [(aligned[0], HUMAN)] if aligned else []
         chosen = {id(t) for t, _ in ours}
         ignored = [t.get("TIER_ID", "?") for t in tiers if id(t) not in chosen]
         if ignored:
-            parsed.notes.append(f"{parsed.path.name}: read tier(s) "
-                                f"{', '.join(repr(t.get('TIER_ID')) for t, _ in ours) or 'none'}; "
-                                f"other tiers not imported: {', '.join(map(repr, ignored))}")
+            parsed.notes.append(
+                f"{parsed.path.name}: read tier(s) "
+                f"{', '.join(repr(t.get('TIER_ID')) for t, _ in ours) or 'none'}; "
+                f"other tiers not imported: {', '.join(map(repr, ignored))}"
+            )
         return ours
 
     # ---- writing ---------------------------------------------------------------------------
 
     def write(self, videos: list[VideoLabels], out: Path) -> list[Path]:
         folder = out_folder(out)
-        return [write_text_atomic(path, self.document(video, path))
-                for video, path in zip(videos, per_video_paths(videos, folder, self.suffix))]
+        return [
+            write_text_atomic(path, self.document(video, path))
+            for video, path in zip(videos, per_video_paths(videos, folder, self.suffix))
+        ]
 
     def document(self, video: VideoLabels, eaf_path: Path) -> str:
-        tiers = {HUMAN_TIER: [r for r in runs(video) if r.source == HUMAN],
-                 MODEL_TIER: [r for r in runs(video) if r.source != HUMAN]}
+        tiers = {
+            HUMAN_TIER: [r for r in runs(video) if r.source == HUMAN],
+            MODEL_TIER: [r for r in runs(video) if r.source != HUMAN],
+        }
         for run in tiers[HUMAN_TIER] + tiers[MODEL_TIER]:
             if _NOT_IN_XML.search(run.label):
-                raise LabelFileError(f"{eaf_path}: label {run.label!r} of {video.path.name} holds "
-                                     "a control character that XML cannot store; rename it first")
-        root = ET.Element("ANNOTATION_DOCUMENT", {
-            "AUTHOR": "AV Annotator", "DATE": datetime.now(UTC).isoformat(
-                timespec="seconds"), "FORMAT": "3.0", "VERSION": "3.0",
-            "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
-            "xsi:noNamespaceSchemaLocation": "http://www.mpi.nl/tools/elan/EAFv3.0.xsd"})
+                raise LabelFileError(
+                    f"{eaf_path}: label {run.label!r} of {video.path.name} holds "
+                    "a control character that XML cannot store; rename it first"
+                )
+        root = ET.Element(
+            "ANNOTATION_DOCUMENT",
+            {
+                "AUTHOR": "AV Annotator",
+                "DATE": datetime.now(UTC).isoformat(timespec="seconds"),
+                "FORMAT": "3.0",
+                "VERSION": "3.0",
+                "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
+                "xsi:noNamespaceSchemaLocation": "http://www.mpi.nl/tools/elan/EAFv3.0.xsd",
+            },
+        )
         header = ET.SubElement(root, "HEADER", {"MEDIA_FILE": "", "TIME_UNITS": "milliseconds"})
         ET.SubElement(header, "MEDIA_DESCRIPTOR", _media_descriptor(video.path, eaf_path))
         count = sum(len(r) for r in tiers.values())
@@ -119,22 +149,36 @@ class ElanDocument(LabelFormat):
             ET.SubElement(order, "TIME_SLOT", {"TIME_SLOT_ID": slot, "TIME_VALUE": str(ms)})
         number = 0
         for tier_id, tier_runs in tiers.items():
-            tier = ET.SubElement(root, "TIER", {"LINGUISTIC_TYPE_REF": LINGUISTIC_TYPE,
-                                                "TIER_ID": tier_id})
+            tier = ET.SubElement(
+                root, "TIER", {"LINGUISTIC_TYPE_REF": LINGUISTIC_TYPE, "TIER_ID": tier_id}
+            )
             if tier_id == MODEL_TIER and video.model:
                 tier.set("ANNOTATOR", video.model)
             for run in tier_runs:
                 number += 1
-                aligned = ET.SubElement(ET.SubElement(tier, "ANNOTATION"), "ALIGNABLE_ANNOTATION", {
-                    "ANNOTATION_ID": f"a{number}", "TIME_SLOT_REF1": slot_ids[_ms(run.start)],
-                    "TIME_SLOT_REF2": slot_ids[_ms(run.end)]})
+                aligned = ET.SubElement(
+                    ET.SubElement(tier, "ANNOTATION"),
+                    "ALIGNABLE_ANNOTATION",
+                    {
+                        "ANNOTATION_ID": f"a{number}",
+                        "TIME_SLOT_REF1": slot_ids[_ms(run.start)],
+                        "TIME_SLOT_REF2": slot_ids[_ms(run.end)],
+                    },
+                )
                 ET.SubElement(aligned, "ANNOTATION_VALUE").text = run.label
-        ET.SubElement(root, "LINGUISTIC_TYPE", {"GRAPHIC_REFERENCES": "false",
-                                                "LINGUISTIC_TYPE_ID": LINGUISTIC_TYPE,
-                                                "TIME_ALIGNABLE": "true"})
+        ET.SubElement(
+            root,
+            "LINGUISTIC_TYPE",
+            {
+                "GRAPHIC_REFERENCES": "false",
+                "LINGUISTIC_TYPE_ID": LINGUISTIC_TYPE,
+                "TIME_ALIGNABLE": "true",
+            },
+        )
         for stereotype, description in _CONSTRAINTS.items():
-            ET.SubElement(root, "CONSTRAINT", {"DESCRIPTION": description,
-                                               "STEREOTYPE": stereotype})
+            ET.SubElement(
+                root, "CONSTRAINT", {"DESCRIPTION": description, "STEREOTYPE": stereotype}
+            )
         ET.indent(root)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
@@ -149,8 +193,9 @@ def _media_descriptor(video: Path, eaf_path: Path) -> dict:
     descriptor = {"MEDIA_URL": absolute.as_uri(), "MIME_TYPE": mime}
     relative = video_path_relative_to(absolute, eaf_path)
     if not Path(relative).is_absolute():
-        descriptor["RELATIVE_MEDIA_URL"] = relative if relative.startswith("../") \
-            else f"./{relative}"
+        descriptor["RELATIVE_MEDIA_URL"] = (
+            relative if relative.startswith("../") else f"./{relative}"
+        )
     return descriptor
 
 
@@ -181,12 +226,14 @@ def _event(annotation, tier_id, slots, source, path, reference) -> Event | None:
         try:
             times.append(int(slots[slot]) / 1000.0)
         except ValueError:
-            raise LabelFileError(f"{path}: {where}: time slot {slot} has TIME_VALUE "
-                                 f"{slots[slot]!r}, not whole milliseconds") from None
+            raise LabelFileError(
+                f"{path}: {where}: time slot {slot} has TIME_VALUE "
+                f"{slots[slot]!r}, not whole milliseconds"
+            ) from None
     value = annotation.find("ANNOTATION_VALUE")
     label = (value.text or "").strip() if value is not None else ""
     if not label:
-        return None    # ELAN allows empty annotations; they say nothing about a second
+        return None  # ELAN allows empty annotations; they say nothing about a second
     return Event(reference, times[0], times[1], label, source, where)
 
 
@@ -198,20 +245,25 @@ def _parse_xml(path: Path):
     if not data.strip():
         raise LabelFileError(f"{path}: empty file: no labels to import")
     try:
-        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True,
-                                 forbid_external=True)
+        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except defusedxml.DTDForbidden as exc:
-        raise LabelFileError(f"{path}: refused: the XML declares a document type "
-                             f"({exc.name or 'DTD'}), where entities can hide; ELAN files never "
-                             "do, and none was expanded") from exc
+        raise LabelFileError(
+            f"{path}: refused: the XML declares a document type "
+            f"({exc.name or 'DTD'}), where entities can hide; ELAN files never "
+            "do, and none was expanded"
+        ) from exc
     except (defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden) as exc:
-        raise LabelFileError(f"{path}: refused: the XML declares entities ({exc}); none was "
-                             "expanded") from exc
+        raise LabelFileError(
+            f"{path}: refused: the XML declares entities ({exc}); none was expanded"
+        ) from exc
     except ET.ParseError as exc:
         line, column = exc.position
-        raise LabelFileError(f"{path}: line {line}, column {column + 1}: malformed XML "
-                             f"({str(exc).split(':')[0]})") from exc
+        raise LabelFileError(
+            f"{path}: line {line}, column {column + 1}: malformed XML ({str(exc).split(':')[0]})"
+        ) from exc
     if root.tag != "ANNOTATION_DOCUMENT":
-        raise LabelFileError(f"{path}: root element <{root.tag}>: not an ELAN document "
-                             "(expected <ANNOTATION_DOCUMENT>)")
+        raise LabelFileError(
+            f"{path}: root element <{root.tag}>: not an ELAN document "
+            "(expected <ANNOTATION_DOCUMENT>)"
+        )
     return root

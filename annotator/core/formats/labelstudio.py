@@ -15,10 +15,21 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..paths import video_path_relative_to
-from .base import (HUMAN, MODEL, Event, LabelFileError, LabelFormat, ParsedFile, VideoLabels,
-                   read_text, runs, sniff, write_text_atomic)
+from .base import (
+    HUMAN,
+    MODEL,
+    Event,
+    LabelFileError,
+    LabelFormat,
+    ParsedFile,
+    VideoLabels,
+    read_text,
+    runs,
+    sniff,
+    write_text_atomic,
+)
 
-FRAME_RATE = 24          # Label Studio's default frameRate of the Video tag
+FRAME_RATE = 24  # Label Studio's default frameRate of the Video tag
 VIDEO_CONTROL, AUDIO_CONTROL = "labels", "audio_labels"
 AUDIO_SUFFIXES = {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".flac"}
 _MEDIA_KEYS = ("video", "audio", "video_url", "audio_url")
@@ -41,8 +52,9 @@ class LabelStudioJson(LabelFormat):
         try:
             tasks = json.loads(read_text(path))
         except json.JSONDecodeError as exc:
-            raise LabelFileError(f"{path}: line {exc.lineno}, column {exc.colno}: not JSON "
-                                 f"({exc.msg})") from exc
+            raise LabelFileError(
+                f"{path}: line {exc.lineno}, column {exc.colno}: not JSON ({exc.msg})"
+            ) from exc
         if isinstance(tasks, dict):
             tasks = [tasks]
         if not isinstance(tasks, list):
@@ -56,19 +68,25 @@ class LabelStudioJson(LabelFormat):
         path = parsed.path
         where = f"task {task.get('id', index + 1) if isinstance(task, dict) else index + 1}"
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
-            raise LabelFileError(f"{path}: {where}: not a Label Studio task (no \"data\")")
+            raise LabelFileError(f'{path}: {where}: not a Label Studio task (no "data")')
         data = task["data"]
         key = next((k for k in _MEDIA_KEYS if isinstance(data.get(k), str)), None)
         media = data.get(key)
         if media is None:
-            raise LabelFileError(f"{path}: {where}: its data names no video or audio "
-                                 f"(looked for {', '.join(_MEDIA_KEYS)})")
+            raise LabelFileError(
+                f"{path}: {where}: its data names no video or audio "
+                f"(looked for {', '.join(_MEDIA_KEYS)})"
+            )
         parsed.name_video(media, where)
         # Sound has no frames: its regions are in seconds.
         fps = None if key.startswith("audio") else self._frame_rate(data, parsed, where)
         for key, source in (("annotations", HUMAN), ("predictions", MODEL)):
-            chosen = self._latest(task.get(key) or task.get("completions" if key == "annotations"
-                                                             else "", []), parsed, where, key)
+            chosen = self._latest(
+                task.get(key) or task.get("completions" if key == "annotations" else "", []),
+                parsed,
+                where,
+                key,
+            )
             if chosen is None:
                 continue
             results = chosen.get("result", [])
@@ -87,11 +105,14 @@ class LabelStudioJson(LabelFormat):
                 except (TypeError, ValueError):
                     fps = math.nan
                 if not (math.isfinite(fps) and fps > 0):
-                    raise LabelFileError(f"{parsed.path}: {where}: {key} {data[key]!r} is not a "
-                                         "frame rate")
+                    raise LabelFileError(
+                        f"{parsed.path}: {where}: {key} {data[key]!r} is not a frame rate"
+                    )
                 return fps
-        note = f"{parsed.path.name}: no fps in the tasks: video ranges read at {FRAME_RATE} " \
-               "frames per second (Label Studio's default)"
+        note = (
+            f"{parsed.path.name}: no fps in the tasks: video ranges read at {FRAME_RATE} "
+            "frames per second (Label Studio's default)"
+        )
         if note not in parsed.notes:
             parsed.notes.append(note)
         return float(FRAME_RATE)
@@ -100,11 +121,13 @@ class LabelStudioJson(LabelFormat):
     def _latest(entries, parsed: ParsedFile, where: str, key: str):
         if not isinstance(entries, list):
             raise LabelFileError(f"{parsed.path}: {where}: {key} is not a list")
-        kept = [e for e in entries if isinstance(e, dict)
-                and not (e.get("was_cancelled") or e.get("skipped"))]
+        kept = [
+            e
+            for e in entries
+            if isinstance(e, dict) and not (e.get("was_cancelled") or e.get("skipped"))
+        ]
         if len(kept) > 1:
-            parsed.notes.append(f"{parsed.path.name}: {where}: {len(kept)} {key}; read the "
-                                "latest")
+            parsed.notes.append(f"{parsed.path.name}: {where}: {len(kept)} {key}; read the latest")
         kept.sort(key=lambda e: str(e.get("updated_at") or e.get("created_at") or ""))
         return kept[-1] if kept else None
 
@@ -118,22 +141,29 @@ class LabelStudioJson(LabelFormat):
         try:
             if kind == "timelinelabels":
                 fps = fps or LabelStudioJson._frame_rate({}, parsed, where)
-                spans = [((float(r["start"]) - 1) / fps, float(r["end"]) / fps)
-                         for r in value["ranges"]]
+                spans = [
+                    ((float(r["start"]) - 1) / fps, float(r["end"]) / fps) for r in value["ranges"]
+                ]
                 labels = value["timelinelabels"]
             elif kind == "labels":
                 spans = [(float(value["start"]), float(value["end"]))]
                 labels = value["labels"]
             else:
-                parsed.notes.append(f"{path.name}: {at}: {kind!r} result not read (only "
-                                    "timelinelabels and labels are)")
+                parsed.notes.append(
+                    f"{path.name}: {at}: {kind!r} result not read (only "
+                    "timelinelabels and labels are)"
+                )
                 return []
         except (KeyError, TypeError, ValueError) as exc:
             raise LabelFileError(f"{path}: {at}: malformed {kind} value ({exc!r})") from None
         if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
             raise LabelFileError(f"{path}: {at}: its labels are not a list of names")
-        return [Event(media, start, end, label.strip(), source, at)
-                for start, end in spans for label in labels if label.strip()]
+        return [
+            Event(media, start, end, label.strip(), source, at)
+            for start, end in spans
+            for label in labels
+            if label.strip()
+        ]
 
     # ---- writing ---------------------------------------------------------------------------
 
@@ -154,13 +184,16 @@ class LabelStudioJson(LabelFormat):
         for run in runs(video):
             by_source[HUMAN if run.source == HUMAN else MODEL].append(run)
         for source, kind in ((HUMAN, "annotations"), (MODEL, "predictions")):
-            results = [self._region(run, f"{source[0]}{number}-{i}", audio, video.duration)
-                       for i, run in enumerate(by_source[source], 1)]
+            results = [
+                self._region(run, f"{source[0]}{number}-{i}", audio, video.duration)
+                for i, run in enumerate(by_source[source], 1)
+            ]
             if not results:
                 continue
             if source == HUMAN:
-                task[kind].append({"id": number, "result": results, "was_cancelled": False,
-                                   "ground_truth": False})
+                task[kind].append(
+                    {"id": number, "result": results, "was_cancelled": False, "ground_truth": False}
+                )
             else:
                 task[kind].append({"model_version": video.model or "model", "result": results})
         return task
@@ -168,16 +201,25 @@ class LabelStudioJson(LabelFormat):
     @staticmethod
     def _region(run, ident: str, audio: bool, duration: float) -> dict:
         if audio:
-            return {"id": ident, "from_name": AUDIO_CONTROL, "to_name": "audio", "type": "labels",
-                    "original_length": duration, "origin": "manual",
-                    "value": {"start": run.start, "end": run.end, "channel": 0,
-                              "labels": [run.label]}}
+            return {
+                "id": ident,
+                "from_name": AUDIO_CONTROL,
+                "to_name": "audio",
+                "type": "labels",
+                "original_length": duration,
+                "origin": "manual",
+                "value": {"start": run.start, "end": run.end, "channel": 0, "labels": [run.label]},
+            }
         first = round(run.start * FRAME_RATE) + 1
         last = max(first, math.ceil(run.end * FRAME_RATE - 1e-6))
-        return {"id": ident, "from_name": VIDEO_CONTROL, "to_name": "video",
-                "type": "timelinelabels", "origin": "manual",
-                "value": {"ranges": [{"start": first, "end": last}],
-                          "timelinelabels": [run.label]}}
+        return {
+            "id": ident,
+            "from_name": VIDEO_CONTROL,
+            "to_name": "video",
+            "type": "timelinelabels",
+            "origin": "manual",
+            "value": {"ranges": [{"start": first, "end": last}], "timelinelabels": [run.label]},
+        }
 
     @staticmethod
     def labelling_config(videos: list[VideoLabels]) -> str:
@@ -187,14 +229,15 @@ class LabelStudioJson(LabelFormat):
         view = ET.Element("View")
         controls = []
         if False in kinds or not kinds:
-            ET.SubElement(view, "Video", {"name": "video", "value": "$video",
-                                          "frameRate": "$fps"})
-            controls.append(ET.SubElement(view, "TimelineLabels",
-                                          {"name": VIDEO_CONTROL, "toName": "video"}))
+            ET.SubElement(view, "Video", {"name": "video", "value": "$video", "frameRate": "$fps"})
+            controls.append(
+                ET.SubElement(view, "TimelineLabels", {"name": VIDEO_CONTROL, "toName": "video"})
+            )
         if True in kinds:
             ET.SubElement(view, "Audio", {"name": "audio", "value": "$audio"})
-            controls.append(ET.SubElement(view, "Labels", {"name": AUDIO_CONTROL,
-                                                           "toName": "audio"}))
+            controls.append(
+                ET.SubElement(view, "Labels", {"name": AUDIO_CONTROL, "toName": "audio"})
+            )
         for control in controls:
             for label in labels:
                 ET.SubElement(control, "Label", {"value": label})

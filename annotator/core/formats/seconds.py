@@ -29,11 +29,11 @@ _UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-")
 
 @dataclass
 class ReadVideo:
-    name: str                      # the project's name for the video
+    name: str  # the project's name for the video
     duration: float
     labels: list[str | None]
     sources: list[str]
-    where: str = ""                # where the file first names it
+    where: str = ""  # where the file first names it
 
 
 @dataclass
@@ -42,7 +42,7 @@ class ReadResult:
     format: str
     videos: dict[str, ReadVideo] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    label_where: dict[str, str] = field(default_factory=dict)   # label -> where first given
+    label_where: dict[str, str] = field(default_factory=dict)  # label -> where first given
 
 
 class VideoCatalog:
@@ -52,8 +52,13 @@ class VideoCatalog:
     default) and kept in `measured`, so an import can record them.
     """
 
-    def __init__(self, videos: Mapping[str, Path], durations: Mapping[str, float | None] | None = None,
-                 probe: Callable | None = None, folder=None):
+    def __init__(
+        self,
+        videos: Mapping[str, Path],
+        durations: Mapping[str, float | None] | None = None,
+        probe: Callable | None = None,
+        folder=None,
+    ):
         self.paths = {name: Path(path) for name, path in videos.items()}
         self._durations = {k: v for k, v in (durations or {}).items() if v}
         self._probe = probe
@@ -77,26 +82,30 @@ class VideoCatalog:
         if text.lower().startswith("file:"):
             text = url2pathname(unquote(urlparse(text).path))
         if "\\" in text and "/" not in text:
-            text = text.replace("\\", "/")        # a Windows path
+            text = text.replace("\\", "/")  # a Windows path
         for spelling in dict.fromkeys((text, unquote(text))):
-            candidate = Path(spelling) if Path(spelling).is_absolute() \
-                else Path(file).parent / spelling
+            candidate = (
+                Path(spelling) if Path(spelling).is_absolute() else Path(file).parent / spelling
+            )
             try:
                 found = self._by_path.get(str(candidate.resolve()))
-            except (OSError, ValueError):     # not a path at all (a NUL, far too long)
+            except (OSError, ValueError):  # not a path at all (a NUL, far too long)
                 found = None
             if found:
                 return found
         file_name = Path(text).name
-        for name in dict.fromkeys((file_name, unquote(file_name),
-                                   _UPLOAD_PREFIX.sub("", file_name))):
+        for name in dict.fromkeys(
+            (file_name, unquote(file_name), _UPLOAD_PREFIX.sub("", file_name))
+        ):
             names = self._by_file_name.get(name, [])
             if len(names) == 1:
                 return names[0]
             if len(names) > 1:
-                raise LabelFileError(f"{file}: {where}: video {reference!r} matches "
-                                     f"{len(names)} videos by name ({', '.join(sorted(names))}); "
-                                     "write its path instead")
+                raise LabelFileError(
+                    f"{file}: {where}: video {reference!r} matches "
+                    f"{len(names)} videos by name ({', '.join(sorted(names))}); "
+                    "write its path instead"
+                )
         raise LabelFileError(f"{file}: {where}: unknown video {reference!r}{self._where_folder()}")
 
     def match_any(self, references: list[str], file: Path, where: str) -> str:
@@ -116,10 +125,14 @@ class VideoCatalog:
             if len(names) == 1:
                 return names[0]
             if len(names) > 1:
-                raise LabelFileError(f"{file}: cannot tell which video it labels: "
-                                     f"{', '.join(sorted(names))} share its name")
-        raise LabelFileError(f"{file}: {where or 'file name'}: no video named like "
-                             f"{file.stem!r}{self._where_folder()}; name the file after its video")
+                raise LabelFileError(
+                    f"{file}: cannot tell which video it labels: "
+                    f"{', '.join(sorted(names))} share its name"
+                )
+        raise LabelFileError(
+            f"{file}: {where or 'file name'}: no video named like "
+            f"{file.stem!r}{self._where_folder()}; name the file after its video"
+        )
 
     def duration(self, name: str, file: Path, where: str) -> float:
         if name in self._durations:
@@ -130,9 +143,10 @@ class VideoCatalog:
             self._probe = probe_media
         try:
             seconds = float(self._probe(self.paths[name]).duration)
-        except Exception as exc:   # MediaError and friends: the label file cannot be placed
-            raise LabelFileError(f"{file}: {where}: video {name} cannot be read to learn its "
-                                 f"duration ({exc})") from exc
+        except Exception as exc:  # MediaError and friends: the label file cannot be placed
+            raise LabelFileError(
+                f"{file}: {where}: video {name} cannot be read to learn its duration ({exc})"
+            ) from exc
         self._durations[name] = self.measured[name] = seconds
         return seconds
 
@@ -148,7 +162,8 @@ def read_labels(fmt: LabelFormat, path: Path, catalog: VideoCatalog) -> ReadResu
     references: dict[str, str] = {}
     for reference, where in parsed.videos.items():
         name = references[reference] = catalog.match_any(
-            [reference] + parsed.alternatives.get(reference, []), path, where)
+            [reference] + parsed.alternatives.get(reference, []), path, where
+        )
         grouped.setdefault(name, [])
         fill_sources.setdefault(name, parsed.fill_sources.get(reference, HUMAN))
         if name not in result.videos:
@@ -161,7 +176,8 @@ def read_labels(fmt: LabelFormat, path: Path, catalog: VideoCatalog) -> ReadResu
         video.duration = catalog.duration(name, path, video.where)
         fill = BACKGROUND if parsed.fills_background else None
         video.labels, video.sources = lay_over_seconds(
-            events, video.duration, fill, fill_sources[name], path, name, result.notes)
+            events, video.duration, fill, fill_sources[name], path, name, result.notes
+        )
     if len(result.notes) > _MAX_NOTES:
         hidden = len(result.notes) - _MAX_NOTES
         result.notes = result.notes[:_MAX_NOTES] + [f"{path.name}: and {hidden} more notes"]
@@ -171,22 +187,36 @@ def read_labels(fmt: LabelFormat, path: Path, catalog: VideoCatalog) -> ReadResu
 def _check_event(event: Event, duration: float, seconds: int, path: Path, video: str) -> None:
     if event.second is not None:
         if not 0 <= event.second < seconds:
-            raise LabelFileError(f"{path}: {event.where}: second {event.second} is beyond the end "
-                                 f"of {video} ({seconds} seconds, {duration:g} s)")
+            raise LabelFileError(
+                f"{path}: {event.where}: second {event.second} is beyond the end "
+                f"of {video} ({seconds} seconds, {duration:g} s)"
+            )
         return
     if event.start < 0 or event.end < 0:
-        raise LabelFileError(f"{path}: {event.where}: negative time "
-                             f"({event.start:g}–{event.end:g} s)")
+        raise LabelFileError(
+            f"{path}: {event.where}: negative time ({event.start:g}–{event.end:g} s)"
+        )
     if event.end < event.start:
-        raise LabelFileError(f"{path}: {event.where}: reversed interval: ends at {event.end:g} s "
-                             f"before it starts at {event.start:g} s")
+        raise LabelFileError(
+            f"{path}: {event.where}: reversed interval: ends at {event.end:g} s "
+            f"before it starts at {event.start:g} s"
+        )
     if event.end > duration + END_TOLERANCE:
-        raise LabelFileError(f"{path}: {event.where}: {event.start:g}–{event.end:g} s is beyond "
-                             f"the end of {video} ({duration:g} s)")
+        raise LabelFileError(
+            f"{path}: {event.where}: {event.start:g}–{event.end:g} s is beyond "
+            f"the end of {video} ({duration:g} s)"
+        )
 
 
-def lay_over_seconds(events: list[Event], duration: float, fill: str | None, fill_source: str,
-                     path: Path, video: str, notes: list[str]):
+def lay_over_seconds(
+    events: list[Event],
+    duration: float,
+    fill: str | None,
+    fill_source: str,
+    path: Path,
+    video: str,
+    notes: list[str],
+):
     """(labels, sources) per second: each second takes the label covering most of it."""
     spans = second_spans(duration)
     for event in events:
@@ -196,8 +226,12 @@ def lay_over_seconds(events: list[Event], duration: float, fill: str | None, fil
     intervals = []
     for order, event in enumerate(events):
         if event.second is not None:
-            _cover(coverage[event.second], event, spans[event.second][1] - spans[event.second][0],
-                   order)
+            _cover(
+                coverage[event.second],
+                event,
+                spans[event.second][1] - spans[event.second][0],
+                order,
+            )
             continue
         start, end = max(0.0, event.start), min(event.end, spans[-1][1])
         if end - start <= _EPSILON:
@@ -215,8 +249,9 @@ def lay_over_seconds(events: list[Event], duration: float, fill: str | None, fil
     labels: list[str | None] = []
     sources: list[str] = []
     for second, (s0, s1) in enumerate(spans):
-        label, source = _winner(coverage[second], s1 - s0, fill, fill_source, path, video,
-                                second, notes)
+        label, source = _winner(
+            coverage[second], s1 - s0, fill, fill_source, path, video, second, notes
+        )
         labels.append(label)
         sources.append(source if label is not None else "")
     return labels, sources
@@ -230,20 +265,25 @@ def _cover(cell: dict, event: Event, amount: float, order: int) -> None:
 
 def _winner(cell: dict, length: float, fill, fill_source, path, video, second, notes):
     gap = max(0.0, length - sum(covered for covered, _ in cell.values()))
-    ranked = sorted(((covered, -order, key) for key, (covered, order) in cell.items()),
-                    reverse=True)
+    ranked = sorted(
+        ((covered, -order, key) for key, (covered, order) in cell.items()), reverse=True
+    )
     if not ranked:
         return (fill, fill_source) if fill is not None else (None, "")
     best_cover, _, (label, source) = ranked[0]
     tied = [key[0] for covered, _, key in ranked if abs(covered - best_cover) <= _EPSILON]
     if len(set(tied)) > 1:
-        notes.append(f"{path.name}: {video} second {second}: tie between "
-                     f"{', '.join(repr(t) for t in dict.fromkeys(tied))}; took {label!r}")
+        notes.append(
+            f"{path.name}: {video} second {second}: tie between "
+            f"{', '.join(repr(t) for t in dict.fromkeys(tied))}; took {label!r}"
+        )
     if gap > best_cover + _EPSILON:
         return (fill, fill_source) if fill is not None else (None, "")
     if gap > _EPSILON and abs(gap - best_cover) <= _EPSILON and label != fill:
-        notes.append(f"{path.name}: {video} second {second}: tie between {label!r} and "
-                     f"{'background' if fill else 'no label'} (uncovered); took {label!r}")
+        notes.append(
+            f"{path.name}: {video} second {second}: tie between {label!r} and "
+            f"{'background' if fill else 'no label'} (uncovered); took {label!r}"
+        )
     return label, source
 
 
@@ -253,7 +293,9 @@ def _note_overlaps(intervals, path: Path, video: str, notes: list[str]) -> None:
     for start, end, event in intervals:
         if reach is not None and start < reach[0] - _EPSILON and event.label != reach[1].label:
             other = reach[1]
-            notes.append(f"{path.name}: {video}: {event.label!r} ({event.where}, "
-                         f"{start:g}–{end:g} s) overlaps {other.label!r} ({other.where})")
+            notes.append(
+                f"{path.name}: {video}: {event.label!r} ({event.where}, "
+                f"{start:g}–{end:g} s) overlaps {other.label!r} ({other.where})"
+            )
         if reach is None or end > reach[0]:
             reach = (end, event)

@@ -14,8 +14,18 @@ from ..conventions import BACKGROUND
 from ..csv_io import write_segments_csv
 from ..paths import video_path_relative_to
 from ..table import PER_SECOND_COLUMNS, SEGMENT_COLUMNS, segments_from_table
-from .base import (HUMAN, MODEL, Event, LabelFormat, ParsedFile, VideoLabels, check_label,
-                   first_line, parse_time, sniff)
+from .base import (
+    HUMAN,
+    MODEL,
+    Event,
+    LabelFormat,
+    ParsedFile,
+    VideoLabels,
+    check_label,
+    first_line,
+    parse_time,
+    sniff,
+)
 from .per_second_csv import csv_rows, labelled_table, source_cell, write_table
 
 
@@ -46,7 +56,10 @@ class SegmentsCsv(LabelFormat):
 
     def write(self, videos: list[VideoLabels], out: Path) -> list[Path]:
         tables = [labelled_table(v, video_path_relative_to(v.path, out)) for v in videos]
-        table = pd.concat(tables, ignore_index=True) if tables else \
-            pd.DataFrame(columns=PER_SECOND_COLUMNS)
+        table = (
+            pd.concat(tables, ignore_index=True)
+            if tables
+            else pd.DataFrame(columns=PER_SECOND_COLUMNS)
+        )
         table = table[(table["label"] != BACKGROUND) & (table["label"] != "")]
         return [write_table(write_segments_csv, segments_from_table(table), out)]

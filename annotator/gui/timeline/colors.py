@@ -16,7 +16,7 @@ from ...core.conventions import BACKGROUND
 # Distinct hues that stay readable with white text on them and as faint tints.
 _HUES = list(CLASS_COLOURS)
 BACKGROUND_COLOR = QColor("#d0d4da")
-UNLABELLED_COLOR = QColor("#b4bac3")       # the hatch of seconds nobody labelled
+UNLABELLED_COLOR = QColor("#b4bac3")  # the hatch of seconds nobody labelled
 AUDIO_COLOR = QColor("#2b7bb9")
 VISUAL_COLOR = QColor("#e07b00")
 CURSOR_COLOR = QColor("#e8112d")

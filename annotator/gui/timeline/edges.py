@@ -25,8 +25,9 @@ def human_segments(human: dict[int, str], seconds: int) -> list[tuple[int, int, 
     return out
 
 
-def edge_near(human: dict[int, str], seconds: int, time: float,
-              tolerance: float) -> tuple[int, int, str] | None:
+def edge_near(
+    human: dict[int, str], seconds: int, time: float, tolerance: float
+) -> tuple[int, int, str] | None:
     """(start, end, "start" or "end") of the segment edge within `tolerance` seconds of
     `time`. Where two segments touch, the side of the pointer picks the segment."""
     best = None
@@ -42,8 +43,9 @@ def edge_near(human: dict[int, str], seconds: int, time: float,
     return best[1] if best else None
 
 
-def resize_changes(human: dict[int, str], start: int, end: int, edge: str, to: int,
-                   seconds: int) -> dict[int, str | None]:
+def resize_changes(
+    human: dict[int, str], start: int, end: int, edge: str, to: int, seconds: int
+) -> dict[int, str | None]:
     """The label changes that move `edge` of the segment [start, end) to boundary `to`."""
     label = human.get(start)
     if label is None:
@@ -63,8 +65,9 @@ def resize_changes(human: dict[int, str], start: int, end: int, edge: str, to: i
     return {s: neighbour for s in range(start, to)}
 
 
-def resized(human: dict[int, str], start: int, end: int, edge: str, to: int,
-            seconds: int) -> dict[int, str]:
+def resized(
+    human: dict[int, str], start: int, end: int, edge: str, to: int, seconds: int
+) -> dict[int, str]:
     """The human labels as they would be after the move (the drag's preview)."""
     shown = dict(human)
     for second, label in resize_changes(human, start, end, edge, to, seconds).items():

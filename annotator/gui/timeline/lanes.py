@@ -15,8 +15,15 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPolygonF
 
 from ...core.conventions import BACKGROUND
-from .colors import (AUDIO_COLOR, GRID_COLOR, TEXT_COLOR, UNLABELLED_COLOR, VISUAL_COLOR, faint,
-                     label_color)
+from .colors import (
+    AUDIO_COLOR,
+    GRID_COLOR,
+    TEXT_COLOR,
+    UNLABELLED_COLOR,
+    VISUAL_COLOR,
+    faint,
+    label_color,
+)
 from .edges import resized
 from .state import TimelineState
 
@@ -24,6 +31,7 @@ from .state import TimelineState
 @dataclass(frozen=True)
 class TimeAxis:
     """Maps time to x pixels: `left` is where the lanes start, `view_start` the time shown there."""
+
     left: float
     view_start: float
     pixels_per_second: float
@@ -43,8 +51,8 @@ class TimeAxis:
 
 @dataclass(frozen=True)
 class Block:
-    start: int        # first second
-    end: int          # one past the last second
+    start: int  # first second
+    end: int  # one past the last second
     label: str
     faint: bool = False
 
@@ -72,7 +80,7 @@ def spans(values: np.ndarray, axis: TimeAxis, duration: float):
     x_end = int(min(axis.left + axis.width, axis.x(min(visible.stop, duration))))
     for x in range(x_start, x_end):
         first = max(0, int(axis.time(x)))
-        chunk = values[first:max(first + 1, int(axis.time(x + 1)))]
+        chunk = values[first : max(first + 1, int(axis.time(x + 1)))]
         finite = chunk[~np.isnan(chunk)]
         yield float(x), float(x + 1), float(finite.max()) if len(finite) else float("nan")
 
@@ -96,8 +104,9 @@ class Lane:
         painter.drawText(rect.adjusted(6, 0, -4, 0), Qt.AlignVCenter | Qt.AlignLeft, self.title)
 
 
-def _paint_blocks(painter, rect, state, axis, blocks: list[Block],
-                  name_background: bool = False) -> None:
+def _paint_blocks(
+    painter, rect, state, axis, blocks: list[Block], name_background: bool = False
+) -> None:
     metrics = painter.fontMetrics()
     for block in blocks:
         x0, x1 = axis.x(block.start), axis.x(min(block.end, state.duration))
@@ -111,13 +120,14 @@ def _paint_blocks(painter, rect, state, axis, blocks: list[Block],
             painter.setPen(TEXT_COLOR if dark else QColor("white"))
             name = block.label
             if name != BACKGROUND and name not in state.classes:
-                name += " (model's own)"   # a model's class the project does not list
+                name += " (model's own)"  # a model's class the project does not list
             text = metrics.elidedText(name, Qt.ElideRight, int(box.width()) - 6)
             painter.drawText(box.adjusted(4, 0, -2, 0), Qt.AlignVCenter | Qt.AlignLeft, text)
 
 
 class PredictionLane(Lane):
     """The model's label per second; faint where its confidence is below the threshold."""
+
     title = "Predicted"
     height = 34
 
@@ -127,8 +137,7 @@ class PredictionLane(Lane):
         seconds = seconds if seconds is not None else range(len(labels))
         low = state.column("confidence") < state.threshold
         pairs = [(labels[s], bool(low[s])) for s in seconds]
-        return [Block(s + seconds.start, e + seconds.start, v[0], v[1])
-                for s, e, v in runs(pairs)]
+        return [Block(s + seconds.start, e + seconds.start, v[0], v[1]) for s, e, v in runs(pairs)]
 
     def paint(self, painter, rect, state, axis):
         visible = axis.visible_seconds(len(state.predicted_labels()))
@@ -140,12 +149,13 @@ class HumanLane(Lane):
 
     A second nobody labelled is hatched ("not labelled"): it is not background, which is a
     label a person gives (key 0) and is drawn as a grey block named background."""
+
     title = "Human"
     height = 34
 
     def blocks(self, state: TimelineState) -> list[Block]:
         labels = state.human
-        if state.edge_preview:   # an edge being dragged: show the segment as it will be
+        if state.edge_preview:  # an edge being dragged: show the segment as it will be
             labels = resized(state.human, *state.edge_preview, state.seconds)
         human = [labels.get(s) for s in range(state.seconds)]
         return [Block(s, e, v) for s, e, v in runs(human) if v is not None]
@@ -165,20 +175,25 @@ class HumanLane(Lane):
             painter.fillRect(box, hatch)
             if box.width() > 90:
                 painter.setPen(UNLABELLED_COLOR.darker(150))
-                painter.drawText(box.adjusted(4, 0, -2, 0), Qt.AlignVCenter | Qt.AlignLeft,
-                                 "not labelled")
+                painter.drawText(
+                    box.adjusted(4, 0, -2, 0), Qt.AlignVCenter | Qt.AlignLeft, "not labelled"
+                )
         _paint_blocks(painter, rect, state, axis, self.blocks(state), name_background=True)
         if state.paint_preview:
             start, end, label = state.paint_preview
             _paint_blocks(painter, rect, state, axis, [Block(start, end, label)])
             painter.setPen(QPen(TEXT_COLOR, 1, Qt.DashLine))
-            painter.drawRect(QRectF(axis.x(start), rect.top() + 2,
-                                    axis.x(end) - axis.x(start), rect.height() - 4))
+            painter.drawRect(
+                QRectF(
+                    axis.x(start), rect.top() + 2, axis.x(end) - axis.x(start), rect.height() - 4
+                )
+            )
 
 
 class ConfidenceLane(Lane):
     """One modality head's confidence per second as a step curve, with the threshold dashed and
     the head's own label written over each run of seconds where it names an event."""
+
     height = 50
 
     def __init__(self, title: str, column: str, label_column: str, color: QColor):
@@ -197,8 +212,10 @@ class ConfidenceLane(Lane):
         inner = QRectF(rect).adjusted(0, 4, 0, -3)
         y = lambda v: inner.bottom() - v * inner.height()  # noqa: E731
         painter.setPen(QPen(GRID_COLOR, 1, Qt.DashLine))
-        painter.drawLine(QPointF(axis.left, y(state.threshold)),
-                         QPointF(axis.left + axis.width, y(state.threshold)))
+        painter.drawLine(
+            QPointF(axis.left, y(state.threshold)),
+            QPointF(axis.left + axis.width, y(state.threshold)),
+        )
         if np.all(np.isnan(values)):
             _paint_note(painter, rect, axis, "no value from this model or stream")
             return
@@ -218,7 +235,7 @@ class ConfidenceLane(Lane):
         metrics = painter.fontMetrics()
         labels = self.labels(state)
         visible = axis.visible_seconds(len(labels))
-        for start, end, label in runs(labels[visible.start:visible.stop]):
+        for start, end, label in runs(labels[visible.start : visible.stop]):
             start, end = start + visible.start, end + visible.start
             if label in ("", BACKGROUND):
                 continue
@@ -227,12 +244,16 @@ class ConfidenceLane(Lane):
                 continue
             painter.setPen(label_color(label, state.classes, state.class_colors).darker(130))
             text = metrics.elidedText(label, Qt.ElideRight, int(x1 - x0) - 6)
-            painter.drawText(QRectF(x0 + 4, rect.top() + 1, x1 - x0 - 6, metrics.height()),
-                             Qt.AlignLeft | Qt.AlignTop, text)
+            painter.drawText(
+                QRectF(x0 + 4, rect.top() + 1, x1 - x0 - 6, metrics.height()),
+                Qt.AlignLeft | Qt.AlignTop,
+                text,
+            )
 
 
 class AttentionLane(Lane):
     """How much the attention model listened (blue, from the bottom) versus looked (orange)."""
+
     title = "Attention"
     height = 48
     legend = (("sound", AUDIO_COLOR), ("picture", VISUAL_COLOR))
@@ -241,8 +262,11 @@ class AttentionLane(Lane):
         """The name, and under it the legend: which colour is listening, which is looking."""
         painter.setPen(TEXT_COLOR)
         row = (rect.height() - 4) // 3
-        painter.drawText(QRect(rect.left() + 6, rect.top() + 2, rect.width() - 8, row),
-                         Qt.AlignVCenter | Qt.AlignLeft, self.title)
+        painter.drawText(
+            QRect(rect.left() + 6, rect.top() + 2, rect.width() - 8, row),
+            Qt.AlignVCenter | Qt.AlignLeft,
+            self.title,
+        )
         font = painter.font()
         font.setPointSizeF(max(6.0, font.pointSizeF() * 0.8))
         painter.save()
@@ -250,8 +274,11 @@ class AttentionLane(Lane):
         for index, (name, color) in enumerate(self.legend, start=1):
             top = rect.top() + 2 + index * row
             painter.fillRect(QRectF(rect.left() + 8, top + (row - 7) / 2, 7, 7), color)
-            painter.drawText(QRect(rect.left() + 19, top, rect.width() - 21, row),
-                             Qt.AlignVCenter | Qt.AlignLeft, name)
+            painter.drawText(
+                QRect(rect.left() + 19, top, rect.width() - 21, row),
+                Qt.AlignVCenter | Qt.AlignLeft,
+                name,
+            )
         painter.restore()
 
     def weights(self, state: TimelineState) -> np.ndarray | None:
@@ -263,14 +290,15 @@ class AttentionLane(Lane):
             _paint_note(painter, rect, axis, "this model has no attention weights")
             return
         inner = QRectF(rect).adjusted(0, 3, 0, -3)
-        share = weights[:, 0] / np.maximum(weights.sum(axis=1), 1e-9)   # audio's share
+        share = weights[:, 0] / np.maximum(weights.sum(axis=1), 1e-9)  # audio's share
         for x0, x1, audio in spans(share, axis, state.duration):
             if np.isnan(audio):
                 continue
             split = inner.bottom() - audio * inner.height()
             painter.fillRect(QRectF(x0, split, x1 - x0, inner.bottom() - split), AUDIO_COLOR)
-            painter.fillRect(QRectF(x0, inner.top(), x1 - x0, split - inner.top()),
-                             faint(VISUAL_COLOR, 200))
+            painter.fillRect(
+                QRectF(x0, inner.top(), x1 - x0, split - inner.top()), faint(VISUAL_COLOR, 200)
+            )
 
 
 UNFAMILIAR_COLOR = QColor("#b8323c")
@@ -280,6 +308,7 @@ FAMILIAR_COLOR = QColor("#9fb8a0")
 class FamiliarityLane(Lane):
     """How like the model's training data each second is: a low grey-green strip where it is
     familiar, a red bar (taller the stranger) where it is not, and the video's unfamiliar share."""
+
     title = "Familiar"
     height = 30
 
@@ -291,8 +320,14 @@ class FamiliarityLane(Lane):
     def paint(self, painter, rect, state, axis):
         values = self.values(state)
         if values is None:
-            _paint_note(painter, rect, axis, "not scored (the model has no familiarity summary)"
-                        if state.predictions is not None else "")
+            _paint_note(
+                painter,
+                rect,
+                axis,
+                "not scored (the model has no familiarity summary)"
+                if state.predictions is not None
+                else "",
+            )
             return
         inner = QRectF(rect).adjusted(0, 3, 0, -3)
         # Drawn as strangeness (1 - familiarity), so the eye goes to the tall red bars.
@@ -303,18 +338,20 @@ class FamiliarityLane(Lane):
                 painter.fillRect(QRectF(x0, inner.bottom() - 3, x1 - x0, 3), FAMILIAR_COLOR)
                 continue
             height = max(4.0, (0.3 + 0.7 * strangeness) * inner.height())
-            painter.fillRect(QRectF(x0, inner.bottom() - height, x1 - x0, height),
-                             UNFAMILIAR_COLOR)
+            painter.fillRect(QRectF(x0, inner.bottom() - height, x1 - x0, height), UNFAMILIAR_COLOR)
         share = state.unfamiliar_share()
         if share > 0:
             painter.setPen(TEXT_COLOR)
-            painter.drawText(QRectF(axis.left, rect.top(), axis.width - 6, rect.height()),
-                             Qt.AlignRight | Qt.AlignVCenter,
-                             f"{share * 100:.0f} % unlike the training data")
+            painter.drawText(
+                QRectF(axis.left, rect.top(), axis.width - 6, rect.height()),
+                Qt.AlignRight | Qt.AlignVCenter,
+                f"{share * 100:.0f} % unlike the training data",
+            )
 
 
 class ThumbnailLane(Lane):
     """One picture per second; when zoomed out, every k-th so that pictures never overlap."""
+
     title = "Pictures"
     height = 58
 
@@ -328,8 +365,9 @@ class ThumbnailLane(Lane):
         if second not in self._images:
             frame = np.ascontiguousarray(state.thumbnails[second])
             height, width = frame.shape[:2]
-            self._images[second] = QImage(frame.data, width, height, 3 * width,
-                                          QImage.Format_RGB888).copy()
+            self._images[second] = QImage(
+                frame.data, width, height, 3 * width, QImage.Format_RGB888
+            ).copy()
         return self._images[second]
 
     def paint(self, painter, rect, state, axis):
@@ -349,6 +387,7 @@ class ThumbnailLane(Lane):
 
 class AudioLane(Lane):
     """The sound as a waveform (min/max per pixel) or as the log-mel spectrogram the model hears."""
+
     title = "Sound"
     height = 60
 
@@ -373,8 +412,10 @@ class AudioLane(Lane):
         middle, half = rect.center().y(), rect.height() / 2 - 3
         peak = max(float(np.abs(envelope).max()), 1e-6)
         painter.setPen(QPen(AUDIO_COLOR, 1))
-        x_start, x_end = int(max(axis.left, axis.x(0))), int(min(axis.left + axis.width,
-                                                                  axis.x(state.duration)))
+        x_start, x_end = (
+            int(max(axis.left, axis.x(0))),
+            int(min(axis.left + axis.width, axis.x(state.duration))),
+        )
         for x in range(x_start, x_end):
             first = int(axis.time(x) * bins_per_second)
             last = max(first + 1, int(axis.time(x + 1) * bins_per_second))
@@ -386,18 +427,29 @@ class AudioLane(Lane):
 
     def _paint_spectrogram(self, painter, rect, state, axis):
         if self._source is not state.spectrogram:
-            self._spectrogram_image, self._source = _heat_image(state.spectrogram), state.spectrogram
+            self._spectrogram_image, self._source = (
+                _heat_image(state.spectrogram),
+                state.spectrogram,
+            )
         # One patch per whole second (the last one zero-padded), as the audio model hears it.
         frames_per_second = self._spectrogram_image.width() / max(state.seconds, 1)
         first, last = axis.time(axis.left), axis.time(axis.left + axis.width)
-        source = QRectF(first * frames_per_second, 0, (last - first) * frames_per_second,
-                        self._spectrogram_image.height())
-        painter.drawImage(QRectF(axis.left, rect.top() + 1, axis.width, rect.height() - 2),
-                          self._spectrogram_image, source)
+        source = QRectF(
+            first * frames_per_second,
+            0,
+            (last - first) * frames_per_second,
+            self._spectrogram_image.height(),
+        )
+        painter.drawImage(
+            QRectF(axis.left, rect.top() + 1, axis.width, rect.height() - 2),
+            self._spectrogram_image,
+            source,
+        )
 
 
 class RulerLane(Lane):
     """Time ticks at a spacing that keeps labels apart at any zoom."""
+
     title = "Time"
     height = 22
 
@@ -415,8 +467,11 @@ class RulerLane(Lane):
             x = axis.x(tick)
             if x >= axis.left:
                 painter.drawLine(QPointF(x, rect.bottom() - 5), QPointF(x, rect.bottom()))
-                painter.drawText(QRectF(x + 3, rect.top(), 60, rect.height() - 3),
-                                 Qt.AlignLeft | Qt.AlignVCenter, format_time(tick))
+                painter.drawText(
+                    QRectF(x + 3, rect.top(), 60, rect.height() - 3),
+                    Qt.AlignLeft | Qt.AlignVCenter,
+                    format_time(tick),
+                )
             tick += step
 
 
@@ -429,8 +484,11 @@ def format_time(seconds: float) -> str:
 
 def _paint_note(painter, rect, axis, text: str) -> None:
     painter.setPen(QColor("#8a9099"))
-    painter.drawText(QRectF(axis.left + 8, rect.top(), axis.width - 16, rect.height()),
-                     Qt.AlignVCenter | Qt.AlignLeft, text)
+    painter.drawText(
+        QRectF(axis.left + 8, rect.top(), axis.width - 16, rect.height()),
+        Qt.AlignVCenter | Qt.AlignLeft,
+        text,
+    )
 
 
 MAX_SPECTROGRAM_COLUMNS = 20_000
@@ -458,7 +516,14 @@ def _heat_image(values: np.ndarray) -> QImage:
 
 
 def default_lanes() -> list[Lane]:
-    return [RulerLane(), ThumbnailLane(), AudioLane(), PredictionLane(),
-            ConfidenceLane("Audio head", "audio_confidence", "audio_label", AUDIO_COLOR),
-            ConfidenceLane("Visual head", "visual_confidence", "visual_label", VISUAL_COLOR),
-            AttentionLane(), FamiliarityLane(), HumanLane()]
+    return [
+        RulerLane(),
+        ThumbnailLane(),
+        AudioLane(),
+        PredictionLane(),
+        ConfidenceLane("Audio head", "audio_confidence", "audio_label", AUDIO_COLOR),
+        ConfidenceLane("Visual head", "visual_confidence", "visual_label", VISUAL_COLOR),
+        AttentionLane(),
+        FamiliarityLane(),
+        HumanLane(),
+    ]

@@ -21,21 +21,21 @@ MIN_PIXELS_PER_SECOND, MAX_PIXELS_PER_SECOND = 0.5, 400.0
 
 
 class TimelineState(QObject):
-    videoChanged = Signal()          # another video (or none): everything below changed too
+    videoChanged = Signal()  # another video (or none): everything below changed too
     durationChanged = Signal(float)  # the shown video's duration became known (probe, run)
     predictionsChanged = Signal()
     humanLabelsChanged = Signal()
-    previewChanged = Signal()        # thumbnails or audio picture arrived
+    previewChanged = Signal()  # thumbnails or audio picture arrived
     cursorChanged = Signal(float)
-    seekRequested = Signal(float)    # the user moved the cursor; the player follows
-    viewChanged = Signal()           # zoom, scroll or audio picture kind
+    seekRequested = Signal(float)  # the user moved the cursor; the player follows
+    viewChanged = Signal()  # zoom, scroll or audio picture kind
     selectionChanged = Signal()
     thresholdChanged = Signal(float)
     activeLabelChanged = Signal(str)
     paintPreviewChanged = Signal()
 
     def __init__(self, parent=None):
-        refcount_guard.install()   # the timeline paints thousands of items a second
+        refcount_guard.install()  # the timeline paints thousands of items a second
         super().__init__(parent)
         self.video: str | None = None
         self.duration = 0.0
@@ -45,18 +45,18 @@ class TimelineState(QObject):
         self.familiarity: np.ndarray | None = None
         self.human: dict[int, str] = {}
         self.classes: list[str] = [BACKGROUND]
-        self.class_colors: dict[str, str] = {}   # the project's colours ("#rrggbb") by class
+        self.class_colors: dict[str, str] = {}  # the project's colours ("#rrggbb") by class
         self.threshold = DEFAULT_THRESHOLD
         self.cursor = 0.0
         self.view_start = 0.0
         self.pixels_per_second = DEFAULT_PIXELS_PER_SECOND
-        self.selection: tuple[int, int] | None = None      # [start, end) in seconds
+        self.selection: tuple[int, int] | None = None  # [start, end) in seconds
         self.active_label = BACKGROUND
         self.paint_preview: tuple[int, int, str] | None = None
-        self.edge_preview: tuple[int, int, str, int] | None = None   # start, end, edge, to
+        self.edge_preview: tuple[int, int, str, int] | None = None  # start, end, edge, to
         self.thumbnails: list[np.ndarray] = []
-        self.waveform: np.ndarray | None = None            # (bins, 2) min/max, evenly in time
-        self.spectrogram: np.ndarray | None = None         # (frames, mel bands), evenly in time
+        self.waveform: np.ndarray | None = None  # (bins, 2) min/max, evenly in time
+        self.spectrogram: np.ndarray | None = None  # (frames, mel bands), evenly in time
         self.audio_view = "waveform"
 
     # ---- what is shown -----------------------------------------------------------------------
@@ -67,9 +67,15 @@ class TimelineState(QObject):
             return len(self.predictions)
         return max(1, math.ceil(round(self.duration, 3))) if self.duration else 0
 
-    def show_video(self, video: str | None, duration: float, predictions: pd.DataFrame | None,
-                   attention: np.ndarray | None, human: dict[int, str],
-                   familiarity: np.ndarray | None = None) -> None:
+    def show_video(
+        self,
+        video: str | None,
+        duration: float,
+        predictions: pd.DataFrame | None,
+        attention: np.ndarray | None,
+        human: dict[int, str],
+        familiarity: np.ndarray | None = None,
+    ) -> None:
         self.video = video
         self.duration = float(duration or 0.0)
         self.predictions = predictions if predictions is not None and len(predictions) else None
@@ -89,8 +95,9 @@ class TimelineState(QObject):
             self.duration = duration
             self.durationChanged.emit(duration)
 
-    def set_predictions(self, predictions: pd.DataFrame | None, attention,
-                        familiarity: np.ndarray | None = None) -> None:
+    def set_predictions(
+        self, predictions: pd.DataFrame | None, attention, familiarity: np.ndarray | None = None
+    ) -> None:
         self.predictions = predictions if predictions is not None and len(predictions) else None
         self.attention = attention
         self.familiarity = familiarity
@@ -153,16 +160,22 @@ class TimelineState(QObject):
         that are unlike anything the model was trained on."""
         confidence = self.column("confidence")
         unfamiliar = self.unfamiliar()
-        return [s for s in range(len(confidence))
-                if (confidence[s] < self.threshold or unfamiliar[s]) and s not in self.human]
+        return [
+            s
+            for s in range(len(confidence))
+            if (confidence[s] < self.threshold or unfamiliar[s]) and s not in self.human
+        ]
 
     def disagreement_seconds(self) -> list[int]:
         """Seconds where the audio and the visual heads name different labels."""
         if self.predictions is None:
             return []
         audio, visual = self.predictions["audio_label"], self.predictions["visual_label"]
-        return [int(s) for s, a, v in zip(self.predictions["second"], audio, visual)
-                if a and v and a != v]
+        return [
+            int(s)
+            for s, a, v in zip(self.predictions["second"], audio, visual)
+            if a and v and a != v
+        ]
 
     def run_around(self, second: int, labels) -> tuple[int, int, str]:
         """[start, end) and label of the run of equal labels containing `second`."""
@@ -217,11 +230,13 @@ class TimelineState(QObject):
 
     # ---- zoom and scroll ---------------------------------------------------------------------
 
-    def set_zoom(self, pixels_per_second: float, anchor: float | None = None,
-                 anchor_x: float = 0.0) -> None:
+    def set_zoom(
+        self, pixels_per_second: float, anchor: float | None = None, anchor_x: float = 0.0
+    ) -> None:
         """Zoom keeping time `anchor` at `anchor_x` pixels from the left edge of the lanes."""
-        pixels_per_second = min(max(pixels_per_second, MIN_PIXELS_PER_SECOND),
-                                MAX_PIXELS_PER_SECOND)
+        pixels_per_second = min(
+            max(pixels_per_second, MIN_PIXELS_PER_SECOND), MAX_PIXELS_PER_SECOND
+        )
         if anchor is not None:
             self.view_start = max(0.0, anchor - anchor_x / pixels_per_second)
         self.pixels_per_second = pixels_per_second

@@ -13,8 +13,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
-from .colors import (CURSOR_COLOR, LANE_ALTERNATE, LANE_BACKGROUND, SELECTION_COLOR,
-                     TITLE_BACKGROUND)
+from .colors import CURSOR_COLOR, LANE_ALTERNATE, LANE_BACKGROUND, SELECTION_COLOR, TITLE_BACKGROUND
 from .edges import EDGE_GRAB_PIXELS, edge_near
 from .lanes import HumanLane, Lane, PredictionLane, TimeAxis, default_lanes
 from .state import TimelineState
@@ -26,7 +25,7 @@ ZOOM_STEP = 1.25
 class LaneCanvas(QWidget):
     """Paints every lane and turns mouse gestures into seeks, selections and painted ranges."""
 
-    rangePainted = Signal(int, int, str)   # [start, end) seconds, label
+    rangePainted = Signal(int, int, str)  # [start, end) seconds, label
     edgeMoved = Signal(int, int, str, int)  # segment [start, end), "start" or "end", new boundary
     zoomedByWheel = Signal()
 
@@ -34,17 +33,24 @@ class LaneCanvas(QWidget):
         super().__init__(parent)
         self.state = state
         self.lanes = lanes
-        self._gesture: str | None = None   # "seek", "paint", "edge" or "select" while pressed
+        self._gesture: str | None = None  # "seek", "paint", "edge" or "select" while pressed
         self._anchor_second = 0
         self._edge: tuple[int, int, str] | None = None
-        self.setMouseTracking(True)        # the pointer shows where an edge can be grabbed
+        self.setMouseTracking(True)  # the pointer shows where an edge can be grabbed
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         self.setFocusPolicy(Qt.ClickFocus)
-        for signal in (state.videoChanged, state.durationChanged, state.predictionsChanged,
-                       state.humanLabelsChanged,
-                       state.previewChanged, state.cursorChanged, state.viewChanged,
-                       state.selectionChanged, state.thresholdChanged,
-                       state.paintPreviewChanged):
+        for signal in (
+            state.videoChanged,
+            state.durationChanged,
+            state.predictionsChanged,
+            state.humanLabelsChanged,
+            state.previewChanged,
+            state.cursorChanged,
+            state.viewChanged,
+            state.selectionChanged,
+            state.thresholdChanged,
+            state.paintPreviewChanged,
+        ):
             signal.connect(self.update)
 
     def sizeHint(self) -> QSize:
@@ -57,8 +63,9 @@ class LaneCanvas(QWidget):
         return max(1.0, self.width() - TITLE_WIDTH)
 
     def axis(self) -> TimeAxis:
-        return TimeAxis(TITLE_WIDTH, self.state.view_start, self.state.pixels_per_second,
-                        self.lane_width())
+        return TimeAxis(
+            TITLE_WIDTH, self.state.view_start, self.state.pixels_per_second, self.lane_width()
+        )
 
     def lane_rects(self) -> list[tuple[Lane, QRect]]:
         rects, top = [], 0
@@ -98,8 +105,10 @@ class LaneCanvas(QWidget):
         painter.setClipRect(QRect(TITLE_WIDTH, 0, int(axis.width) + 1, self.height()))
         if self.state.selection:
             start, end = self.state.selection
-            painter.fillRect(QRectF(axis.x(start), 0, axis.x(end) - axis.x(start), self.height()),
-                             SELECTION_COLOR)
+            painter.fillRect(
+                QRectF(axis.x(start), 0, axis.x(end) - axis.x(start), self.height()),
+                SELECTION_COLOR,
+            )
         x = axis.x(self.state.cursor)
         painter.setPen(QPen(CURSOR_COLOR, 2))
         painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
@@ -131,17 +140,21 @@ class LaneCanvas(QWidget):
         if self._gesture:
             self._follow(event.position())
         elif self.state.video:
-            grab = isinstance(self.lane_at(event.position().y()), HumanLane) and \
-                self._edge_under(event.position())
+            grab = isinstance(self.lane_at(event.position().y()), HumanLane) and self._edge_under(
+                event.position()
+            )
             if grab:
                 self.setCursor(Qt.SizeHorCursor)
             else:
                 self.unsetCursor()
 
     def _edge_under(self, position: QPointF) -> tuple[int, int, str] | None:
-        return edge_near(self.state.human, self.state.seconds,
-                         self.axis().time(max(position.x(), TITLE_WIDTH)),
-                         EDGE_GRAB_PIXELS / self.state.pixels_per_second)
+        return edge_near(
+            self.state.human,
+            self.state.seconds,
+            self.axis().time(max(position.x(), TITLE_WIDTH)),
+            EDGE_GRAB_PIXELS / self.state.pixels_per_second,
+        )
 
     def mouseReleaseEvent(self, event) -> None:
         if event.button() != Qt.LeftButton or not self._gesture:
@@ -178,8 +191,11 @@ class LaneCanvas(QWidget):
         if event.modifiers() & Qt.ControlModifier:
             factor = ZOOM_STEP if delta > 0 else 1 / ZOOM_STEP
             x = event.position().x() - TITLE_WIDTH
-            self.state.set_zoom(self.state.pixels_per_second * factor,
-                                anchor=self.axis().time(event.position().x()), anchor_x=x)
+            self.state.set_zoom(
+                self.state.pixels_per_second * factor,
+                anchor=self.axis().time(event.position().x()),
+                anchor_x=x,
+            )
             self.zoomedByWheel.emit()
         else:
             seconds = self.state.visible_seconds(self.lane_width()) * 0.1
@@ -201,14 +217,13 @@ class TimelineView(QWidget):
         layout.addWidget(self.canvas)
         layout.addWidget(self.scrollbar)
         layout.addStretch(1)
-        self._fitted = True   # the whole video is shown, and stays so when the window resizes
+        self._fitted = True  # the whole video is shown, and stays so when the window resizes
         self.scrollbar.valueChanged.connect(lambda ms: state.scroll_to(ms / 1000.0))
         self.canvas.zoomedByWheel.connect(lambda: setattr(self, "_fitted", False))
         state.viewChanged.connect(self._sync_scrollbar)
         state.videoChanged.connect(self.fit)
         state.durationChanged.connect(self._on_duration)
-        state.cursorChanged.connect(
-            lambda t: state.keep_visible(t, self.canvas.lane_width()))
+        state.cursorChanged.connect(lambda t: state.keep_visible(t, self.canvas.lane_width()))
 
     def lane(self, kind: type) -> Lane:
         """The first lane of a kind (tests and the main window read lanes through this)."""
@@ -235,8 +250,11 @@ class TimelineView(QWidget):
         self._fitted = False
         # Zoom around the cursor so the place being reviewed stays put.
         x = (self.state.cursor - self.state.view_start) * self.state.pixels_per_second
-        self.state.set_zoom(self.state.pixels_per_second * factor, anchor=self.state.cursor,
-                            anchor_x=min(max(x, 0.0), self.canvas.lane_width()))
+        self.state.set_zoom(
+            self.state.pixels_per_second * factor,
+            anchor=self.state.cursor,
+            anchor_x=min(max(x, 0.0), self.canvas.lane_width()),
+        )
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

@@ -27,5 +27,5 @@ def embed_frames(frames: np.ndarray, batch_size: int = 32) -> np.ndarray:
     else:
         # Only here, without ONNX Runtime, does embedding a frame cost a TensorFlow import.
         from .keras_model import keras_embed as embed
-    chunks = [embed(frames[i:i + batch_size]) for i in range(0, len(frames), batch_size)]
+    chunks = [embed(frames[i : i + batch_size]) for i in range(0, len(frames), batch_size)]
     return np.concatenate(chunks).astype(np.float32, copy=False)

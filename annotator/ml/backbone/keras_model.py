@@ -15,8 +15,18 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .spec import (BLOCK_COUNT, BN_EPSILON, HEAD_FILTERS, IMAGENET_CLASSES, INPUT_MEAN,
-                   INPUT_SCALE, INPUT_SIZE, LITE0_STAGES, STEM_FILTERS, Stage)
+from .spec import (
+    BLOCK_COUNT,
+    BN_EPSILON,
+    HEAD_FILTERS,
+    IMAGENET_CLASSES,
+    INPUT_MEAN,
+    INPUT_SCALE,
+    INPUT_SIZE,
+    LITE0_STAGES,
+    STEM_FILTERS,
+    Stage,
+)
 from .weights import imagenet_state_dict
 
 logger = logging.getLogger(__name__)
@@ -41,10 +51,12 @@ def count_multiply_adds(model: keras.Model) -> int:
 
 # ----------------------------------------------------------------------------- graph
 
+
 def _conv_bn(x, filters, kernel, stride, name, activate=True):
     """Convolution without bias, batch norm, then ReLU6 unless it is a projection."""
-    x = keras.layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False,
-                            name=f"{name}_conv")(x)
+    x = keras.layers.Conv2D(
+        filters, kernel, strides=stride, padding="same", use_bias=False, name=f"{name}_conv"
+    )(x)
     x = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_bn")(x)
     return keras.layers.ReLU(6.0, name=f"{name}_relu6")(x) if activate else x
 
@@ -56,8 +68,9 @@ def _mbconv(x, block: int, stage: Stage, stride: int):
     channels = x.shape[-1]
     if stage.expand != 1:
         x = _conv_bn(x, channels * stage.expand, 1, 1, f"{name}_expand")
-    x = keras.layers.DepthwiseConv2D(stage.kernel, strides=stride, padding="same",
-                                     use_bias=False, name=f"{name}_depthwise_conv")(x)
+    x = keras.layers.DepthwiseConv2D(
+        stage.kernel, strides=stride, padding="same", use_bias=False, name=f"{name}_depthwise_conv"
+    )(x)
     x = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_depthwise_bn")(x)
     x = keras.layers.ReLU(6.0, name=f"{name}_depthwise_relu6")(x)
     x = _conv_bn(x, stage.filters, 1, 1, f"{name}_project", activate=False)
@@ -68,8 +81,9 @@ def _mbconv(x, block: int, stage: Stage, stride: int):
 
 def _preprocess(images):
     """uint8-range RGB to the range the weights were trained on."""
-    return keras.layers.Rescaling(1.0 / INPUT_SCALE, offset=-INPUT_MEAN / INPUT_SCALE,
-                                  name="scale_rgb")(images)
+    return keras.layers.Rescaling(
+        1.0 / INPUT_SCALE, offset=-INPUT_MEAN / INPUT_SCALE, name="scale_rgb"
+    )(images)
 
 
 def _graph(images, include_top: bool):
@@ -89,19 +103,27 @@ def _graph(images, include_top: bool):
 
 # ----------------------------------------------------------------------------- weights
 
+
 def _torch_to_keras_names(block_count: int) -> dict[str, str]:
     """Prefix in the torch state dict -> Keras layer name."""
-    names = {"_conv_stem": "stem_conv", "_bn0": "stem_bn",
-             "_conv_head": "head_conv", "_bn1": "head_bn", "_fc": "imagenet_logits"}
+    names = {
+        "_conv_stem": "stem_conv",
+        "_bn0": "stem_bn",
+        "_conv_head": "head_conv",
+        "_bn1": "head_bn",
+        "_fc": "imagenet_logits",
+    }
     for b in range(block_count):
-        names.update({
-            f"_blocks.{b}._expand_conv": f"block{b}_expand_conv",
-            f"_blocks.{b}._bn0": f"block{b}_expand_bn",
-            f"_blocks.{b}._depthwise_conv": f"block{b}_depthwise_conv",
-            f"_blocks.{b}._bn1": f"block{b}_depthwise_bn",
-            f"_blocks.{b}._project_conv": f"block{b}_project_conv",
-            f"_blocks.{b}._bn2": f"block{b}_project_bn",
-        })
+        names.update(
+            {
+                f"_blocks.{b}._expand_conv": f"block{b}_expand_conv",
+                f"_blocks.{b}._bn0": f"block{b}_expand_bn",
+                f"_blocks.{b}._depthwise_conv": f"block{b}_depthwise_conv",
+                f"_blocks.{b}._bn1": f"block{b}_depthwise_bn",
+                f"_blocks.{b}._project_conv": f"block{b}_project_conv",
+                f"_blocks.{b}._bn2": f"block{b}_project_bn",
+            }
+        )
     return names
 
 
@@ -145,6 +167,7 @@ def load_state_dict(model: keras.Model, state: dict[str, np.ndarray]) -> None:
 
 # ----------------------------------------------------------------------------- public API
 
+
 def build_efficientnet_lite0(state_dict=None, include_top: bool = False) -> keras.Model:
     """EfficientNet-Lite0 over uint8-range RGB batches (N, 224, 224, 3), preprocessing inside.
 
@@ -165,8 +188,9 @@ class _Backbone:
     def __init__(self, model: keras.Model):
         self.model = model
         spec = tf.TensorSpec((None, INPUT_SIZE, INPUT_SIZE, 3), tf.float32)
-        self.predict = tf.function(lambda x: model(x, training=False),
-                                   input_signature=[spec], jit_compile=False)
+        self.predict = tf.function(
+            lambda x: model(x, training=False), input_signature=[spec], jit_compile=False
+        )
 
 
 _BUILD_LOCK = threading.Lock()

@@ -22,8 +22,15 @@ import threading
 
 import numpy as np
 
-from .spec import (BN_EPSILON, EMBEDDING_SIZE, INPUT_MEAN, INPUT_SCALE, INPUT_SIZE, LITE0_STAGES,
-                   STEM_FILTERS)
+from .spec import (
+    BN_EPSILON,
+    EMBEDDING_SIZE,
+    INPUT_MEAN,
+    INPUT_SCALE,
+    INPUT_SIZE,
+    LITE0_STAGES,
+    STEM_FILTERS,
+)
 from .weights import imagenet_state_dict
 
 log = logging.getLogger(__name__)
@@ -60,8 +67,16 @@ class _GraphBuilder:
         self.nodes.append(self.helper.make_node(op, inputs, [output], **attributes))
         return output
 
-    def conv_bn(self, x: str, conv: str, bn: str, stride: int, name: str,
-                groups: int = 1, activate: bool = True) -> str:
+    def conv_bn(
+        self,
+        x: str,
+        conv: str,
+        bn: str,
+        stride: int,
+        name: str,
+        groups: int = 1,
+        activate: bool = True,
+    ) -> str:
         """Convolution with its batch norm folded in, then ReLU6 unless it is a projection."""
         kernel = self.state[f"{conv}.weight"]
         scale = self.state[f"{bn}.weight"] / np.sqrt(self.state[f"{bn}.running_var"] + BN_EPSILON)
@@ -69,8 +84,15 @@ class _GraphBuilder:
         weight = self.constant(f"{name}_weight", kernel * scale[:, None, None, None])
         bias = self.constant(f"{name}_bias", shift)
         size = int(kernel.shape[-1])
-        x = self.node("Conv", [x, weight, bias], f"{name}_conv", strides=[stride, stride],
-                      kernel_shape=[size, size], group=groups, auto_pad="SAME_UPPER")
+        x = self.node(
+            "Conv",
+            [x, weight, bias],
+            f"{name}_conv",
+            strides=[stride, stride],
+            kernel_shape=[size, size],
+            group=groups,
+            auto_pad="SAME_UPPER",
+        )
         if not activate:
             return x
         return self.node("Clip", [x, "zero", "six"], f"{name}_relu6")
@@ -81,10 +103,17 @@ class _GraphBuilder:
         if expand != 1:
             x = self.conv_bn(x, f"{prefix}._expand_conv", f"{prefix}._bn0", 1, f"b{block}_expand")
         channels = int(self.state[f"{prefix}._depthwise_conv.weight"].shape[0])
-        x = self.conv_bn(x, f"{prefix}._depthwise_conv", f"{prefix}._bn1", stride,
-                         f"b{block}_depthwise", groups=channels)
-        x = self.conv_bn(x, f"{prefix}._project_conv", f"{prefix}._bn2", 1,
-                         f"b{block}_project", activate=False)
+        x = self.conv_bn(
+            x,
+            f"{prefix}._depthwise_conv",
+            f"{prefix}._bn1",
+            stride,
+            f"b{block}_depthwise",
+            groups=channels,
+        )
+        x = self.conv_bn(
+            x, f"{prefix}._project_conv", f"{prefix}._bn2", 1, f"b{block}_project", activate=False
+        )
         return self.node("Add", [inputs, x], f"b{block}_skip") if skip else x
 
 
@@ -119,14 +148,21 @@ def build_onnx_graph(state: dict[str, np.ndarray] | None = None) -> bytes:
     x = graph.conv_bn(x, "_conv_head", "_bn1", 1, "head")
     x = graph.node("GlobalAveragePool", [x], "pooled")
     graph.node("Flatten", [x], OUTPUT_NAME)
-    inputs = [helper.make_tensor_value_info(INPUT_NAME, TensorProto.UINT8,
-                                            [None, INPUT_SIZE, INPUT_SIZE, 3])]
-    outputs = [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT,
-                                             [None, EMBEDDING_SIZE])]
+    inputs = [
+        helper.make_tensor_value_info(
+            INPUT_NAME, TensorProto.UINT8, [None, INPUT_SIZE, INPUT_SIZE, 3]
+        )
+    ]
+    outputs = [
+        helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, [None, EMBEDDING_SIZE])
+    ]
     model = helper.make_model(
-        helper.make_graph(graph.nodes, "efficientnet_lite0_embedding", inputs, outputs,
-                          graph.weights),
-        opset_imports=[helper.make_opsetid("", OPSET)], producer_name="av-annotator")
+        helper.make_graph(
+            graph.nodes, "efficientnet_lite0_embedding", inputs, outputs, graph.weights
+        ),
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="av-annotator",
+    )
     model.ir_version = 8  # the oldest IR that opset 17 allows: loads in any recent runtime
     return model.SerializeToString()
 
@@ -143,14 +179,17 @@ class OnnxBackbone:
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         # Idle worker threads must not spin: ffmpeg and the other videos need those cycles.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = onnxruntime.InferenceSession(build_onnx_graph(), options,
-                                                    providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(
+            build_onnx_graph(), options, providers=["CPUExecutionProvider"]
+        )
 
     def embed(self, frames: np.ndarray) -> np.ndarray:
         """(N, 224, 224, 3) uint8 RGB -> (N, 1280) float32, FRAMES_PER_RUN frames per run."""
         frames = np.ascontiguousarray(frames, dtype=np.uint8)
-        runs = [self.session.run([OUTPUT_NAME], {INPUT_NAME: frames[i:i + FRAMES_PER_RUN]})[0]
-                for i in range(0, len(frames), FRAMES_PER_RUN)]
+        runs = [
+            self.session.run([OUTPUT_NAME], {INPUT_NAME: frames[i : i + FRAMES_PER_RUN]})[0]
+            for i in range(0, len(frames), FRAMES_PER_RUN)
+        ]
         if not runs:
             return np.zeros((0, EMBEDDING_SIZE), np.float32)
         return np.concatenate(runs)

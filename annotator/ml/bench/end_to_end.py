@@ -29,20 +29,34 @@ def ray_available() -> bool:
     return True
 
 
-def annotate_end_to_end(folder: Path, bundle: ModelBundle, work: Path,
-                        engine: str = "local") -> dict:
+def annotate_end_to_end(
+    folder: Path, bundle: ModelBundle, work: Path, engine: str = "local"
+) -> dict:
     """Wall seconds and peak memory of a fresh `annotate FOLDER --no-cache` (2 jobs, or a local
     2-CPU Ray cluster), and its CSV's path (to compare the engines' rows)."""
     out_csv = work / f"end-to-end-{engine}.csv"
-    command = [sys.executable, str(MAIN_SCRIPT), "annotate", str(folder), "--model",
-               str(bundle.path), "--out", str(out_csv), "--no-cache", "--jobs",
-               str(ANNOTATE_JOBS), "--engine", engine]
+    command = [
+        sys.executable,
+        str(MAIN_SCRIPT),
+        "annotate",
+        str(folder),
+        "--model",
+        str(bundle.path),
+        "--out",
+        str(out_csv),
+        "--no-cache",
+        "--jobs",
+        str(ANNOTATE_JOBS),
+        "--engine",
+        engine,
+    ]
     env = {**os.environ, CACHE_ENV: str(work / f"end-to-end-cache-{engine}")}
     log_path = work / f"end-to-end-{engine}.log"
     with open(log_path, "wb") as log_file:
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT
+        )
         with MemoryWatch(process.pid) as memory:
             process.wait()
         seconds = time.perf_counter() - started

@@ -21,8 +21,14 @@ import numpy as np
 from ...core.audio_features import log_mel_patch
 from ...core.conventions import frames_decoded_for
 from ...core.csv_io import write_per_second_csv
-from ...core.decode import (audio_output_args, frame_decoder_args, frame_output_args, input_args,
-                            iter_audio_seconds, iter_frame_seconds)
+from ...core.decode import (
+    audio_output_args,
+    frame_decoder_args,
+    frame_output_args,
+    input_args,
+    iter_audio_seconds,
+    iter_frame_seconds,
+)
 from ...core.demo.encode import encode_clip, frame_count, sample_count
 from ...core.feature_cache import CACHE_ENV
 from ...core.features import VideoFeatures, absent_audio
@@ -31,7 +37,7 @@ from ..backbone.embedding import embed_frames
 from ..bundle import PROJECT_ROOT, ModelBundle
 from ..pipeline import PreparedVideo, label_video
 
-ANNOTATE_JOBS = 2                  # `annotate --jobs` default: the bench times what users get
+ANNOTATE_JOBS = 2  # `annotate --jobs` default: the bench times what users get
 CLIP_WIDTH, CLIP_HEIGHT, CLIP_FPS = 640, 360, 30
 CLIP_SAMPLE_RATE = 44_100
 MEMORY_SAMPLE_SECONDS = 0.02
@@ -39,6 +45,7 @@ MAIN_SCRIPT = PROJECT_ROOT / "main.py"
 
 
 # ----------------------------------------------------------------------------- clips
+
 
 def _clip_frames(rng, seconds: float):
     """A camera-like picture: a textured scene panning, an object crossing it, sensor grain."""
@@ -49,10 +56,12 @@ def _clip_frames(rng, seconds: float):
     for index in range(frame_count(seconds, CLIP_FPS)):
         t = index / CLIP_FPS
         left, top = int(160 + 150 * np.sin(0.7 * t)), int(80 + 70 * np.cos(0.5 * t))
-        view = scene[top:top + CLIP_HEIGHT, left:left + CLIP_WIDTH].astype(np.int16)
+        view = scene[top : top + CLIP_HEIGHT, left : left + CLIP_WIDTH].astype(np.int16)
         frame = np.clip(view + grain[index % len(grain)], 0, 255).astype(np.uint8)
-        centre = (int(CLIP_WIDTH / 2 + 200 * np.sin(1.3 * t)),
-                  int(CLIP_HEIGHT / 2 + 100 * np.cos(1.1 * t)))
+        centre = (
+            int(CLIP_WIDTH / 2 + 200 * np.sin(1.3 * t)),
+            int(CLIP_HEIGHT / 2 + 100 * np.cos(1.1 * t)),
+        )
         cv2.circle(frame, centre, 50, colour, -1, cv2.LINE_AA)
         yield frame
 
@@ -69,16 +78,23 @@ def _clip_audio(rng, seconds: float) -> np.ndarray:
 
 def generate_bench_clips(folder: Path, count: int, seconds: float) -> list[Path]:
     """`count` clips of 640x360, 30 fps, H.264 (x264 defaults) + AAC 44.1 kHz stereo."""
+
     def render(index: int) -> Path:
         rng = np.random.default_rng([2024, index])
-        return encode_clip(folder / f"bench_{index:03d}.mp4", _clip_frames(rng, seconds),
-                           _clip_audio(rng, seconds), CLIP_FPS, CLIP_SAMPLE_RATE)
+        return encode_clip(
+            folder / f"bench_{index:03d}.mp4",
+            _clip_frames(rng, seconds),
+            _clip_audio(rng, seconds),
+            CLIP_FPS,
+            CLIP_SAMPLE_RATE,
+        )
 
     with ThreadPoolExecutor(ANNOTATE_JOBS) as pool:
         return list(pool.map(render, range(count)))
 
 
 # ----------------------------------------------------------------------------- machine, memory
+
 
 def _cpu_model() -> str:
     try:
@@ -93,10 +109,13 @@ def _cpu_model() -> str:
 def machine() -> dict:
     import psutil
 
-    return {"cpu": _cpu_model(), "cores": os.cpu_count(),
-            "memory_gb": psutil.virtual_memory().total / 2 ** 30,
-            "load_average": [round(x, 2) for x in os.getloadavg()],
-            "python": platform.python_version()}
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_gb": psutil.virtual_memory().total / 2**30,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+    }
 
 
 class MemoryWatch:
@@ -133,7 +152,7 @@ class MemoryWatch:
             try:
                 if child.cmdline() != self._command_line:
                     total += self._footprint(child)
-            except self._psutil.Error:   # a child that just finished
+            except self._psutil.Error:  # a child that just finished
                 pass
         return total
 
@@ -151,18 +170,18 @@ class MemoryWatch:
             try:
                 self.high_water_bytes = max(self.high_water_bytes, self._high_water())
                 self.tree_peak_bytes = max(self.tree_peak_bytes, self._tree_bytes())
-            except self._psutil.Error:   # the watched process has ended
+            except self._psutil.Error:  # the watched process has ended
                 return
             if self._stop.wait(MEMORY_SAMPLE_SECONDS):
                 return
 
     @property
     def tree_peak_mb(self) -> float:
-        return self.tree_peak_bytes / 2 ** 20
+        return self.tree_peak_bytes / 2**20
 
     @property
     def peak_mb(self) -> float:
-        return max(self.tree_peak_bytes, self.high_water_bytes) / 2 ** 20
+        return max(self.tree_peak_bytes, self.high_water_bytes) / 2**20
 
     def __enter__(self) -> "MemoryWatch":
         self._thread.start()
@@ -174,6 +193,7 @@ class MemoryWatch:
 
 
 # ----------------------------------------------------------------------------- our stages
+
 
 def _audio_arrays(chunks: list, seconds: int) -> dict:
     arrays = absent_audio(seconds)
@@ -192,7 +212,7 @@ def _visual_arrays(seconds_of_frames: list, seconds: int) -> tuple[np.ndarray, n
         embeddings = embed_frames(np.concatenate(used))
         offset = 0
         for index, frames in enumerate(used):
-            visual[index] = embeddings[offset:offset + len(frames)].mean(axis=0)
+            visual[index] = embeddings[offset : offset + len(frames)].mean(axis=0)
             present[index] = 1.0
             offset += len(frames)
     return visual, present
@@ -210,9 +230,13 @@ def ours_stages(clip: Path, bundle: ModelBundle, out_dir: Path) -> dict:
     info = probe(clip)
     hears, sees = "audio" in bundle.modalities, "visual" in bundle.modalities
     sound = list(iter_audio_seconds(clip)) if hears and info.has_audio else []
-    pictures = (list(iter_frame_seconds(clip, bundle.visual_fps,
-                                        frames_decoded=frames_decoded_for(info.fps)))
-                if sees and info.has_video else [])
+    pictures = (
+        list(
+            iter_frame_seconds(clip, bundle.visual_fps, frames_decoded=frames_decoded_for(info.fps))
+        )
+        if sees and info.has_video
+        else []
+    )
     stage("decode")
     features = VideoFeatures(str(clip), info.duration)
     if hears:
@@ -231,6 +255,7 @@ def ours_stages(clip: Path, bundle: ModelBundle, out_dir: Path) -> dict:
 
 # ----------------------------------------------------------------------------- decode floor
 
+
 def _floor_command(clip: Path, bundle: ModelBundle, frames_decoded: str = "all") -> list[str]:
     """One ffmpeg decoding what the pipeline decodes, into the null device: no model, no pipe.
     The floor proper decodes every frame; "reference" shows what skipping the others saves."""
@@ -244,8 +269,13 @@ def _floor_command(clip: Path, bundle: ModelBundle, frames_decoded: str = "all")
 
 def _decode_once(clip: Path, bundle: ModelBundle, frames_decoded: str) -> float:
     started = time.perf_counter()
-    subprocess.run(_floor_command(clip, bundle, frames_decoded), check=True,
-                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        _floor_command(clip, bundle, frames_decoded),
+        check=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
@@ -255,11 +285,14 @@ def decode_floor(clips: list[Path], bundle: ModelBundle, frames_decoded: str = "
     started = time.perf_counter()
     with ThreadPoolExecutor(ANNOTATE_JOBS) as pool:
         list(pool.map(lambda clip: _decode_once(clip, bundle, frames_decoded), clips))
-    return {"stages_ms": {"decode": 1000 * statistics.median(one_at_a_time)},
-            "folder_wall_s": time.perf_counter() - started}
+    return {
+        "stages_ms": {"decode": 1000 * statistics.median(one_at_a_time)},
+        "folder_wall_s": time.perf_counter() - started,
+    }
 
 
 # ----------------------------------------------------------------------------- cold start
+
 
 def cold_start(clip: Path, bundle: ModelBundle, work: Path) -> dict:
     """A fresh `python main.py annotate CLIP`: seconds from launch to its CSV's first row on disk.
@@ -268,13 +301,23 @@ def cold_start(clip: Path, bundle: ModelBundle, work: Path) -> dict:
     is the process with its ffmpeg children, sampled, and never less than getrusage's peak.
     """
     out_csv = work / "cold-start.csv"
-    command = [sys.executable, str(MAIN_SCRIPT), "annotate", str(clip), "--model",
-               str(bundle.path), "--out", str(out_csv), "--no-cache"]
+    command = [
+        sys.executable,
+        str(MAIN_SCRIPT),
+        "annotate",
+        str(clip),
+        "--model",
+        str(bundle.path),
+        "--out",
+        str(out_csv),
+        "--no-cache",
+    ]
     env = {**os.environ, CACHE_ENV: str(work / "cold-start-cache")}
     with open(work / "cold-start.log", "wb") as log_file:
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT
+        )
         with MemoryWatch(process.pid) as memory:
             first_row = _wait_for_file(process, out_csv)
             seconds = (first_row or time.perf_counter()) - started
@@ -292,4 +335,3 @@ def _wait_for_file(process: subprocess.Popen, path: Path) -> float | None:
             return time.perf_counter()
         time.sleep(0.005)
     return time.perf_counter() if path.exists() else None
-

@@ -37,8 +37,9 @@ VGGISH_BLOCKS = ((64, 1), (128, 1), (256, 2), (512, 2))
 
 def build_densenet201() -> keras.Model:
     """DenseNet201 without its classifier, average pooled: (N, 224, 224, 3) -> (N, 1920)."""
-    return keras.applications.DenseNet201(weights=None, include_top=False, pooling="avg",
-                                          input_shape=(FRAME_SIZE, FRAME_SIZE, 3))
+    return keras.applications.DenseNet201(
+        weights=None, include_top=False, pooling="avg", input_shape=(FRAME_SIZE, FRAME_SIZE, 3)
+    )
 
 
 def build_vggish_conv4() -> keras.Model:
@@ -49,8 +50,9 @@ def build_vggish_conv4() -> keras.Model:
         if index > 1:
             x = keras.layers.MaxPooling2D(2, name=f"pool{index - 1}")(x)
         for repeat in range(1, convolutions + 1):
-            x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu",
-                                    name=f"conv{index}_{repeat}")(x)
+            x = keras.layers.Conv2D(
+                filters, 3, padding="same", activation="relu", name=f"conv{index}_{repeat}"
+            )(x)
     return keras.Model(patches, x, name="vggish_conv4")
 
 
@@ -109,25 +111,30 @@ class ResearchPipeline:
         """Trace every function once (on blank input) so the timed clips pay no tracing."""
         blank_frames = [np.zeros((RESEARCH_FPS, FRAME_SIZE, FRAME_SIZE, 3), np.uint8)]
         blank_audio = [np.zeros(16_000, np.float32)]
-        self.head(self._visual_features(blank_frames * self.seconds)[None],
-                  self._audio_features(blank_audio * self.seconds)[None]).numpy()
+        self.head(
+            self._visual_features(blank_frames * self.seconds)[None],
+            self._audio_features(blank_audio * self.seconds)[None],
+        ).numpy()
 
     def _audio_features(self, seconds_of_audio: list[np.ndarray]) -> np.ndarray:
         patches = np.zeros((self.seconds, *PATCH_SHAPE, 1), np.float32)
-        for index, chunk in enumerate(seconds_of_audio[:self.seconds]):
+        for index, chunk in enumerate(seconds_of_audio[: self.seconds]):
             patches[index, ..., 0] = log_mel_patch(chunk)
         return self.vggish(patches).numpy()
 
     def _visual_features(self, seconds_of_frames: list[np.ndarray]) -> np.ndarray:
         """DenseNet201 embeddings of every frame, averaged per second: (seconds, 1920)."""
         out = np.zeros((self.seconds, DENSENET_EMBEDDING), np.float32)
-        frames = np.concatenate(seconds_of_frames[:self.seconds]).astype(np.float32)
-        embedded = [self.densenet(keras.applications.densenet.preprocess_input(
-            frames[i:i + DENSENET_BATCH_FRAMES])).numpy()
-            for i in range(0, len(frames), DENSENET_BATCH_FRAMES)]
+        frames = np.concatenate(seconds_of_frames[: self.seconds]).astype(np.float32)
+        embedded = [
+            self.densenet(
+                keras.applications.densenet.preprocess_input(frames[i : i + DENSENET_BATCH_FRAMES])
+            ).numpy()
+            for i in range(0, len(frames), DENSENET_BATCH_FRAMES)
+        ]
         embedded = np.concatenate(embedded)
         offset = 0
-        for index, chunk in enumerate(seconds_of_frames[:self.seconds]):
-            out[index] = embedded[offset:offset + len(chunk)].mean(axis=0)
+        for index, chunk in enumerate(seconds_of_frames[: self.seconds]):
+            out[index] = embedded[offset : offset + len(chunk)].mean(axis=0)
             offset += len(chunk)
         return out

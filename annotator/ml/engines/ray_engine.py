@@ -38,9 +38,9 @@ from .records import pack_annotation, pack_prepared, unpack_annotation, unpack_p
 
 log = logging.getLogger(__name__)
 
-PACKAGE_DIR = Path(__file__).resolve().parents[2]      # annotator/, shipped to the workers
+PACKAGE_DIR = Path(__file__).resolve().parents[2]  # annotator/, shipped to the workers
 # A local cluster's shared memory for objects in flight: a 10 s video's features are ~300 kB.
-LOCAL_OBJECT_STORE_BYTES = 256 * 2 ** 20
+LOCAL_OBJECT_STORE_BYTES = 256 * 2**20
 # The head costs a few ms per video against hundreds for decoding: one actor keeps up with many
 # CPUs of prepare tasks, and it reserves no CPU so a 2-CPU node still prepares two videos at once.
 CPUS_PER_LABEL_ACTOR = 16
@@ -51,15 +51,16 @@ def _import_ray():
         import ray
         import ray.data
     except ImportError as exc:
-        raise EngineError("the ray engine needs Ray: pip install '.[cluster]' "
-                             "(or pip install -r requirements-cluster.txt)") from exc
+        raise EngineError(
+            "the ray engine needs Ray: pip install '.[cluster]' "
+            "(or pip install -r requirements-cluster.txt)"
+        ) from exc
     return ray
 
 
 def runtime_env() -> dict:
     """What workers get: this very code (so driver and workers never differ), quiet TensorFlow."""
-    return {"py_modules": [str(PACKAGE_DIR)],
-            "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}
+    return {"py_modules": [str(PACKAGE_DIR)], "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}
 
 
 def connect(address: str | None = None, cpus: int | None = None) -> bool:
@@ -81,8 +82,7 @@ def connect(address: str | None = None, cpus: int | None = None) -> bool:
     # Everything still goes to the session's log files under Ray's temp folder.
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
     # The job's runtime environment: py_modules of a local folder can only be given here.
-    common = {"logging_level": logging.ERROR, "log_to_driver": False,
-              "runtime_env": runtime_env()}
+    common = {"logging_level": logging.ERROR, "log_to_driver": False, "runtime_env": runtime_env()}
     if address:
         try:
             ray.init(address=address, **common)
@@ -91,12 +91,18 @@ def connect(address: str | None = None, cpus: int | None = None) -> bool:
             if os.environ.get("RAY_AUTH_MODE") is None:
                 # Ray enables token authentication on new clusters, and a driver given an
                 # address does not send a token unless told to.
-                reason += ("; if the cluster uses token authentication, set RAY_AUTH_MODE=token "
-                           "and give its token (~/.ray/auth_token or RAY_AUTH_TOKEN)")
+                reason += (
+                    "; if the cluster uses token authentication, set RAY_AUTH_MODE=token "
+                    "and give its token (~/.ray/auth_token or RAY_AUTH_TOKEN)"
+                )
             raise EngineError(f"cannot join the Ray cluster at {address}: {reason}") from exc
     else:
-        ray.init(num_cpus=cpus or os.cpu_count() or 1, include_dashboard=False,
-                 object_store_memory=LOCAL_OBJECT_STORE_BYTES, **common)
+        ray.init(
+            num_cpus=cpus or os.cpu_count() or 1,
+            include_dashboard=False,
+            object_store_memory=LOCAL_OBJECT_STORE_BYTES,
+            **common,
+        )
     return True
 
 
@@ -119,8 +125,9 @@ def _check_reachable(address: str, timeout: float = 10.0) -> None:
     try:
         socket.create_connection((host, int(port)), timeout=timeout).close()
     except OSError as exc:
-        raise EngineError(f"cannot join the Ray cluster at {address}: "
-                          f"{exc.strerror or type(exc).__name__}") from exc
+        raise EngineError(
+            f"cannot join the Ray cluster at {address}: {exc.strerror or type(exc).__name__}"
+        ) from exc
 
 
 def _quiet_data_context() -> None:
@@ -132,23 +139,26 @@ def _quiet_data_context() -> None:
     context = DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
-    context.execution_options.preserve_order = False   # rows are written as videos finish
+    context.execution_options.preserve_order = False  # rows are written as videos finish
 
 
 def _bundle_files(bundle: ModelBundle) -> dict[str, bytes]:
-    return {child.name: child.read_bytes() for child in sorted(bundle.path.iterdir())
-            if child.is_file()}
+    return {
+        child.name: child.read_bytes() for child in sorted(bundle.path.iterdir()) if child.is_file()
+    }
 
 
 # ----------------------------------------------------------------------------- worker side
 
+
 def prepare_row(row: dict, *, needs: dict, cache_dir: str | None, use_cache: bool) -> dict:
     """A Ray Data task: `prepare_video` on one input; its features, or its failure's reason."""
     try:
-        prepared = prepare_video(row["path"], FeatureNeeds(**needs),
-                                 cache=FeatureCache(cache_dir), use_cache=use_cache)
+        prepared = prepare_video(
+            row["path"], FeatureNeeds(**needs), cache=FeatureCache(cache_dir), use_cache=use_cache
+        )
         return {**row, "failure": "", "features": pack_prepared(prepared)}
-    except Exception as exc:   # listed with its reason, as the local engine lists it
+    except Exception as exc:  # listed with its reason, as the local engine lists it
         return {**row, "failure": failure_reason(exc), "features": b""}
 
 
@@ -169,8 +179,8 @@ class LabelActor:
     def __call__(self, batch: dict) -> dict:
         out = {key: [] for key in ("index", "path", "name", "failure", "annotation")}
         for index, path, name, failure, features in zip(
-                batch["index"], batch["path"], batch["name"], batch["failure"],
-                batch["features"]):
+            batch["index"], batch["path"], batch["name"], batch["failure"], batch["features"]
+        ):
             annotation = ""
             if not failure:
                 try:
@@ -178,8 +188,13 @@ class LabelActor:
                     annotation = pack_annotation(labelled)
                 except Exception as exc:
                     failure = failure_reason(exc)
-            for key, value in (("index", int(index)), ("path", str(path)), ("name", str(name)),
-                               ("failure", str(failure)), ("annotation", annotation)):
+            for key, value in (
+                ("index", int(index)),
+                ("path", str(path)),
+                ("name", str(name)),
+                ("failure", str(failure)),
+                ("annotation", annotation),
+            ):
                 out[key].append(value)
         return out
 
@@ -189,25 +204,41 @@ class LabelActor:
 
 # ----------------------------------------------------------------------------- driver side
 
+
 def _dataset(todo: list[dict], bundle: ModelBundle, cache_dir, use_cache: bool):
     import ray
 
     cpus = int(ray.cluster_resources().get("CPU", 1))
     needs = {"architecture": bundle.architecture, "visual_fps": bundle.visual_fps}
     items = ray.data.from_items(todo, override_num_blocks=len(todo))
-    prepared = items.map(prepare_row, fn_kwargs={"needs": needs, "cache_dir": cache_dir,
-                                                 "use_cache": use_cache},
-                         num_cpus=1)
+    prepared = items.map(
+        prepare_row,
+        fn_kwargs={"needs": needs, "cache_dir": cache_dir, "use_cache": use_cache},
+        num_cpus=1,
+    )
     actors = ray.data.ActorPoolStrategy(size=max(1, cpus // CPUS_PER_LABEL_ACTOR))
     return prepared.map_batches(
-        LabelActor, fn_constructor_kwargs={"bundle_files": [ray.put(_bundle_files(bundle))]},
-        batch_size=1, batch_format="numpy", num_cpus=0, compute=actors)
+        LabelActor,
+        fn_constructor_kwargs={"bundle_files": [ray.put(_bundle_files(bundle))]},
+        batch_size=1,
+        batch_format="numpy",
+        num_cpus=0,
+        compute=actors,
+    )
 
 
-def annotate_batch_ray(files, bundle: ModelBundle, *, address: str | None = None,
-                       cpus: int | None = None, cache: FeatureCache | None = None,
-                       use_cache: bool = True, progress=None, name_for=str,
-                       journal: FinishedVideos | None = None) -> BatchResult:
+def annotate_batch_ray(
+    files,
+    bundle: ModelBundle,
+    *,
+    address: str | None = None,
+    cpus: int | None = None,
+    cache: FeatureCache | None = None,
+    use_cache: bool = True,
+    progress=None,
+    name_for=str,
+    journal: FinishedVideos | None = None,
+) -> BatchResult:
     """Annotate every file on a Ray cluster; the same result as `annotate_batch`.
 
     `journal` keeps each video's rows on disk as it finishes (and supplies the rows of videos a
@@ -215,7 +246,7 @@ def annotate_batch_ray(files, bundle: ModelBundle, *, address: str | None = None
     """
     files = list(files)
     cache = cache or FeatureCache()
-    outcomes: dict[int, tuple] = {}     # input index -> ("ok", annotation) or ("failed", reason)
+    outcomes: dict[int, tuple] = {}  # input index -> ("ok", annotation) or ("failed", reason)
     todo = []
     for index, path in enumerate(files):
         name = name_for(path)
@@ -231,7 +262,7 @@ def annotate_batch_ray(files, bundle: ModelBundle, *, address: str | None = None
             _quiet_data_context()
             for row in _dataset(todo, bundle, str(cache.root), use_cache).iter_rows():
                 index = int(row["index"])
-                if index in outcomes:   # a video delivered twice is kept once
+                if index in outcomes:  # a video delivered twice is kept once
                     log.warning("%s: delivered twice; kept once", row["path"])
                     continue
                 outcomes[index] = _outcome(row, journal)

@@ -25,10 +25,18 @@ _FEATURE_ARRAYS = ("log_mel", "audio_present", "visual", "visual_present")
 def pack_prepared(prepared: PreparedVideo) -> bytes:
     """A prepared video as one npz: its feature arrays, and its media info and warnings as JSON."""
     features = prepared.features
-    arrays = {name: getattr(features, name) for name in _FEATURE_ARRAYS
-              if getattr(features, name) is not None}
-    meta = {"path": prepared.path, "duration": features.duration, "video": features.video,
-            "info": dataclasses.asdict(prepared.info), "warnings": list(prepared.warnings)}
+    arrays = {
+        name: getattr(features, name)
+        for name in _FEATURE_ARRAYS
+        if getattr(features, name) is not None
+    }
+    meta = {
+        "path": prepared.path,
+        "duration": features.duration,
+        "video": features.video,
+        "info": dataclasses.asdict(prepared.info),
+        "warnings": list(prepared.warnings),
+    }
     buffer = io.BytesIO()
     np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
     return buffer.getvalue()
@@ -57,12 +65,17 @@ def table_from_json(columns: dict) -> pd.DataFrame:
 
 
 def pack_annotation(annotation: VideoAnnotation) -> str:
-    return json.dumps({"table": table_to_json(annotation.table),
-                       "info": dataclasses.asdict(annotation.info),
-                       "warnings": list(annotation.warnings)})
+    return json.dumps(
+        {
+            "table": table_to_json(annotation.table),
+            "info": dataclasses.asdict(annotation.info),
+            "warnings": list(annotation.warnings),
+        }
+    )
 
 
 def unpack_annotation(text: str) -> VideoAnnotation:
     record = json.loads(text)
-    return VideoAnnotation(table_from_json(record["table"]), MediaInfo(**record["info"]),
-                           warnings=record["warnings"])
+    return VideoAnnotation(
+        table_from_json(record["table"]), MediaInfo(**record["info"]), warnings=record["warnings"]
+    )

@@ -40,6 +40,7 @@ def _dtype_ok(config: dict) -> None:
 
 # ----------------------------------------------------------------------------- activations
 
+
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return (F32(1) / (F32(1) + np.exp(-x))).astype(F32, copy=False)
 
@@ -66,6 +67,7 @@ def _activation(name) -> callable:
 
 # ----------------------------------------------------------------------------- layers
 
+
 def dense(config: dict, group):
     _dtype_ok(config)
     _require(config, quantization_config=None, lora_rank=None)
@@ -79,6 +81,7 @@ def dense(config: dict, group):
         if bias is not None:
             y = y + bias
         return act(y)
+
     return call
 
 
@@ -104,6 +107,7 @@ def layer_normalization(config: dict, group):
         if beta is not None:
             shift = shift + beta
         return x * inv + shift
+
     return call
 
 
@@ -122,6 +126,7 @@ def batch_normalization(config: dict, group):
 
     def call(x):
         return x * inv + shift
+
     return call
 
 
@@ -129,10 +134,9 @@ def conv2d(config: dict, group):
     """A 'same'- or 'valid'-padded stride-1 convolution over (N, H, W, C), as one matrix product
     of the 3x3 (or k x k) neighbourhoods."""
     _dtype_ok(config)
-    _require(config, strides=[1, 1], dilation_rate=[1, 1], groups=1,
-             data_format="channels_last")
+    _require(config, strides=[1, 1], dilation_rate=[1, 1], groups=1, data_format="channels_last")
     weights = _vars(group)
-    kernel = weights[0]                      # (kh, kw, cin, cout)
+    kernel = weights[0]  # (kh, kw, cin, cout)
     bias = weights[1] if config.get("use_bias", True) else None
     kh, kw, cin, cout = kernel.shape
     flat = kernel.reshape(kh * kw * cin, cout)
@@ -154,6 +158,7 @@ def conv2d(config: dict, group):
         if bias is not None:
             y = y + bias
         return act(y).reshape(n, out_h, out_w, cout)
+
     return call
 
 
@@ -168,8 +173,9 @@ def max_pooling2d(config: dict, group):
     def call(x):
         n, h, w, c = x.shape
         h2, w2 = h // ph, w // pw
-        x = x[:, :h2 * ph, :w2 * pw].reshape(n, h2, ph, w2, pw, c)
+        x = x[:, : h2 * ph, : w2 * pw].reshape(n, h2, ph, w2, pw, c)
         return x.max(axis=(2, 4))
+
     return call
 
 
@@ -178,6 +184,7 @@ def global_average_pooling2d(config: dict, group):
 
     def call(x):
         return x.mean(axis=(1, 2), dtype=F32)
+
     return call
 
 
@@ -186,8 +193,15 @@ def _recurrent_cell(config: dict, group):
     kind = config["class_name"]
     inner = config["config"]
     _dtype_ok(inner)
-    _require(inner, return_sequences=True, return_state=False, stateful=False,
-             dropout=0.0, recurrent_dropout=0.0, use_bias=True)
+    _require(
+        inner,
+        return_sequences=True,
+        return_state=False,
+        stateful=False,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        use_bias=True,
+    )
     if kind == "GRU":
         _require(inner, activation="tanh", recurrent_activation="sigmoid", reset_after=True)
     elif kind == "LSTM":
@@ -200,7 +214,7 @@ def _recurrent_cell(config: dict, group):
 
     def gru(x):
         batch, steps, _ = x.shape
-        projected = np.matmul(x, kernel) + bias[0]          # every step's input, at once
+        projected = np.matmul(x, kernel) + bias[0]  # every step's input, at once
         h = np.zeros((batch, units), F32)
         out = np.empty((batch, steps, units), F32)
         order = range(steps - 1, -1, -1) if backwards else range(steps)
@@ -237,7 +251,9 @@ def bidirectional(config: dict, group):
     _dtype_ok(config)
     _require(config, merge_mode="concat")
     backward_config = config.get("backward_layer") or {
-        **config["layer"], "config": {**config["layer"]["config"], "go_backwards": True}}
+        **config["layer"],
+        "config": {**config["layer"]["config"], "go_backwards": True},
+    }
     if not backward_config["config"].get("go_backwards"):
         raise Unsupported(f"{config['name']}: backward layer does not go backwards")
     forward = _recurrent_cell(config["layer"], group["forward_layer"])
@@ -246,6 +262,7 @@ def bidirectional(config: dict, group):
     def call(x):
         # Keras flips the backward sequence back, so both halves line up with the input steps.
         return np.concatenate([forward(x), backward(x)[:, ::-1]], axis=-1)
+
     return call
 
 
@@ -257,6 +274,7 @@ def time_distributed(config: dict, group):
         batch, steps = x.shape[:2]
         y = layer([x.reshape(batch * steps, *x.shape[2:])])
         return y.reshape(batch, steps, *y.shape[1:])
+
     return call
 
 
@@ -265,6 +283,7 @@ def reshape(config: dict, group):
 
     def call(x):
         return x.reshape(x.shape[0], *target)
+
     return call
 
 
@@ -273,13 +292,16 @@ def concatenate(config: dict, group):
 
     def call(*xs):
         return np.concatenate(xs, axis=axis)
+
     return call
 
 
 def presence_gate(config: dict, group):
     """annotator.ml.layers.PresenceGate: h * present[..., None]."""
+
     def call(features, present):
         return features * present.astype(features.dtype)[..., None]
+
     return call
 
 
@@ -294,9 +316,11 @@ def modality_attention(config: dict, group):
         none_present = (present.sum(axis=-1, keepdims=True) == 0).astype(F32)
         allowed = np.maximum(present, none_present)
         weights = softmax(logits + (F32(1) - allowed) * F32(-1e9))
-        fused = np.concatenate([F32(2) * weights[..., 0:1] * audio,
-                                F32(2) * weights[..., 1:2] * visual], axis=-1)
+        fused = np.concatenate(
+            [F32(2) * weights[..., 0:1] * audio, F32(2) * weights[..., 1:2] * visual], axis=-1
+        )
         return fused, weights
+
     return call
 
 
@@ -305,12 +329,20 @@ def identity(config: dict, group):
 
 
 _BUILDERS = {
-    "Dense": dense, "LayerNormalization": layer_normalization,
-    "BatchNormalization": batch_normalization, "Conv2D": conv2d, "MaxPooling2D": max_pooling2d,
-    "GlobalAveragePooling2D": global_average_pooling2d, "Bidirectional": bidirectional,
-    "TimeDistributed": time_distributed, "Reshape": reshape, "Concatenate": concatenate,
-    "Identity": identity, "Dropout": identity,   # inference: dropout passes everything
-    "PresenceGate": presence_gate, "ModalityAttention": modality_attention,
+    "Dense": dense,
+    "LayerNormalization": layer_normalization,
+    "BatchNormalization": batch_normalization,
+    "Conv2D": conv2d,
+    "MaxPooling2D": max_pooling2d,
+    "GlobalAveragePooling2D": global_average_pooling2d,
+    "Bidirectional": bidirectional,
+    "TimeDistributed": time_distributed,
+    "Reshape": reshape,
+    "Concatenate": concatenate,
+    "Identity": identity,
+    "Dropout": identity,  # inference: dropout passes everything
+    "PresenceGate": presence_gate,
+    "ModalityAttention": modality_attention,
 }
 # The project's own layers are saved under this package name (annotator/ml/layers.py).
 _OWN_LAYERS = {"av_annotator>PresenceGate", "av_annotator>ModalityAttention"}

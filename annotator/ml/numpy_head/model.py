@@ -47,8 +47,11 @@ def _inputs_of(saved: dict) -> list[tuple[str, int]]:
     if len(nodes) != 1:
         raise Unsupported(f"{saved['config']['name']}: {len(nodes)} calls")
     node = nodes[0]
-    if any(value not in (None, False) for key, value in node.get("kwargs", {}).items()
-           if key not in ("mask", "training")):
+    if any(
+        value not in (None, False)
+        for key, value in node.get("kwargs", {}).items()
+        if key not in ("mask", "training")
+    ):
         raise Unsupported(f"{saved['config']['name']}: call arguments {node['kwargs']}")
     args = node["args"]
     if len(args) != 1:
@@ -66,7 +69,7 @@ class NumpyHead:
             raise Unsupported(f"model class {graph.get('class_name')!r}")
         self.input_names = self._named(config["input_layers"], "inputs")
         self.output_names = self._named(config["output_layers"], "outputs")
-        self.steps: list[tuple[str, list, object]] = []   # (layer name, inputs, forward)
+        self.steps: list[tuple[str, list, object]] = []  # (layer name, inputs, forward)
         counts: dict[str, int] = {}
         for saved in config["layers"]:
             class_name, layer_config = saved["class_name"], saved["config"]
@@ -76,8 +79,13 @@ class NumpyHead:
             if class_name == "InputLayer":
                 continue
             group = weights["layers"][saved_name]
-            self.steps.append((layer_config["name"], _inputs_of(saved),
-                               build_layer(class_name, layer_config, group, saved)))
+            self.steps.append(
+                (
+                    layer_config["name"],
+                    _inputs_of(saved),
+                    build_layer(class_name, layer_config, group, saved),
+                )
+            )
 
     @staticmethod
     def _named(spec, what: str) -> dict:
