@@ -38,7 +38,7 @@ def load_average() -> float:
 
 
 def render(folder: Path, clips: int, seed: int) -> Path:
-    from annotator.core.demo_data import generate_demo_data
+    from annotator.core.demo.demo_data import generate_demo_data
 
     if not (folder / "labels.csv").exists():
         generate_demo_data(folder, clips=clips, seed=seed, class_set="novel")

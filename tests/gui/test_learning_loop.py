@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from annotator.core.csv_io import read_per_second_csv
-from annotator.core.demo_data import generate_demo_data
+from annotator.core.demo.demo_data import generate_demo_data
 from annotator.gui.class_dialog import ClassDialog
 from annotator.gui.timeline.lanes import HumanLane, runs
 

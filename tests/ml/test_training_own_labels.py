@@ -11,7 +11,7 @@ import pytest
 from annotator.cli import main
 from annotator.core.csv_io import read_per_second_csv, write_per_second_csv
 from annotator.core.datasets import load_spec
-from annotator.core.demo_data import generate_demo_data
+from annotator.core.demo.demo_data import generate_demo_data
 from annotator.core.errors import Cancelled, DataSpecError
 from annotator.core.store import ProjectStore
 from annotator.ml.bundle import load_bundle
