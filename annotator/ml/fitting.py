@@ -51,11 +51,11 @@ def _model_inputs(model, data: dict) -> dict:
 
 def held_out_score(model, data: dict) -> tuple[float, float]:
     """(loss, accuracy) of the event head over the labelled seconds of fixed windows."""
-    from .prediction import _run_windows
+    from .prediction import run_windows
 
     # The graph prediction uses (traced once for these windows' shape): an eager call of the
     # recurrent layers cost more than the epoch's training itself.
-    probabilities = _run_windows(model, _model_inputs(model, data))["event"]
+    probabilities = run_windows(model, _model_inputs(model, data))["event"]
     labels, weights = data["labels"], data["weights"]
     total = float(weights.sum())
     if not total:
