@@ -303,7 +303,10 @@ class ProjectState(QObject):
 
     def initialise_classes(self, model_classes: list[str]) -> None:
         """The first time a folder is opened, its classes are the labels people already gave
-        and the current model's classes; from then on they are the user's own."""
+        and the current model's classes; from then on they are the user's own. A read-only
+        window leaves that to the window that edits the folder."""
+        if self.read_only:
+            return
         labelled = list(self.store.classes.labelled_seconds())
         self.store.classes.initialise(labelled + list(model_classes))
         self.store.classes.ensure(labelled)
