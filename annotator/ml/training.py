@@ -284,7 +284,7 @@ def _finish_bundle(
                 )
             }
             card["metrics"]["data"] = (
-                f"held-out videos of {card['training']['data']} ({len(val_videos)} videos)"
+                f"validation split of {card['training']['data']} ({len(val_videos)} held-out videos)"
             )
             card["metrics"]["videos"] = [str(v.path) for v in val_videos]
             bundle = save_bundle(model, card, partial)
@@ -298,7 +298,7 @@ def _finish_bundle(
             cache,
             cancel=cancel,
             fit_data=f"training videos of {source}",
-            held_out_data=f"held-out videos of {source}",
+            held_out_data=f"validation split of {source}",
         )
         if cancel is not None and cancel():
             raise Cancelled("training cancelled; no bundle was written")
