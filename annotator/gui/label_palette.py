@@ -82,6 +82,9 @@ class LabelPalette(QWidget):
             )
             button.clicked.connect(lambda _checked=False, name=label: self.choose(name))
             self._flow.addWidget(button)
+            # Shown now, not when Qt's queued show gets to it: the height below counts only
+            # visible buttons, and nothing resizes the palette afterwards to count them again.
+            button.show()
             self.buttons[label] = button
         self._fit_height()
         self._highlight(self.state.active_label)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -114,7 +115,9 @@ class MainWindow(QMainWindow):
             "doubtful (N jumps to the next one)"
         )
         self.predicted_by = QLabel("")
-        self.predicted_by.setToolTip("The model whose predictions the timeline shows")
+        # A long line is cut at the window's edge rather than widening the window; the tooltip
+        # carries it whole.
+        self.predicted_by.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         review_bar = QHBoxLayout()
         review_bar.addWidget(QLabel("Confidence threshold"))
         review_bar.addWidget(self.threshold)
@@ -271,9 +274,9 @@ class MainWindow(QMainWindow):
         name = self.timeline.video
         entry = self.project.entry(name) if name in self.project.entries else None
         chosen = self.bundle_panel.current()
-        self.predicted_by.setText(
-            predictions_line(entry, self.timeline.predictions, chosen.tag if chosen else "")
-        )
+        line = predictions_line(entry, self.timeline.predictions, chosen.tag if chosen else "")
+        self.predicted_by.setText(line)
+        self.predicted_by.setToolTip(line or "The model whose predictions the timeline shows")
 
     def _on_writer(self, reason: str, quiet: bool = False) -> None:
         """This window became the folder's editor, or read-only: say so where it shows."""

@@ -232,10 +232,6 @@ def test_playback_never_hangs_or_crashes(make_window, annotated, qtbot):
     assert window.timeline.cursor == 2.0
 
 
-@pytest.mark.skip(
-    reason="fails on main since the class list (issue 9) and the wrapping palette (issue 11) "
-    "were merged: the palette's scroll area collapses; issue 11 stays open until it passes"
-)
 def test_layout_and_recent_folders_are_remembered(make_window, annotated, settings):
     window = make_window(annotated)
     window.resize(790, 640)

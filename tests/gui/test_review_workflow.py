@@ -67,10 +67,6 @@ def test_the_picture_at_the_cursor_shows_when_paused(make_window, annotated, qtb
     assert window.review_status.sound.isVisibleTo(window) == silent
 
 
-@pytest.mark.skip(
-    reason="fails on main since the class list (issue 9) and the wrapping palette (issue 11) "
-    "were merged: the palette's scroll area collapses; issue 11 stays open until it passes"
-)
 def test_a_palette_click_chooses_the_label_and_labels_nothing(make_window, annotated, qtbot):
     window = make_window(annotated)
     window.resize(1024, 700)

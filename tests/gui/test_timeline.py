@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QRect
 
 from annotator.core.table import build_table
 from annotator.gui.timeline.lanes import (
     FamiliarityLane,
+    HumanLane,
     PredictionLane,
     RulerLane,
     TimeAxis,
@@ -19,6 +21,7 @@ from annotator.gui.timeline.state import TimelineState
 from annotator.gui.timeline.view import TITLE_WIDTH, TimelineView
 
 CLASSES = ["Chess clock", "Sparkler", "background"]
+TALL_ENOUGH = 420  # every lane and the scroll bar, so no vertical scroll bar takes width
 
 
 @pytest.fixture
@@ -27,7 +30,7 @@ def view(qtbot):
     state.set_classes(CLASSES)
     view = TimelineView(state)
     qtbot.addWidget(view)
-    view.resize(TITLE_WIDTH + 600, 400)
+    view.resize(TITLE_WIDTH + 600, TALL_ENOUGH)
     view.show()
     qtbot.waitExposed(view)
     probs = np.eye(3)[[2, 1, 1, 1, 0, 0, 2, 2, 2, 2, 2, 2]] * 0.6 + 0.1
@@ -38,8 +41,19 @@ def view(qtbot):
 
 def test_a_new_video_fits_the_width_and_resizing_keeps_it_fitted(view):
     assert view.state.pixels_per_second == pytest.approx(600 / 11.5)
-    view.resize(TITLE_WIDTH + 1150, 400)
+    view.resize(TITLE_WIDTH + 1150, TALL_ENOUGH)
     assert view.state.pixels_per_second == pytest.approx(100.0)
+
+
+def test_a_short_view_scrolls_the_lower_lanes_and_keeps_the_human_lane_in_sight(view, qtbot):
+    view.resize(TITLE_WIDTH + 600, 260)
+    qtbot.waitUntil(lambda: view.lanes_area.verticalScrollBar().isVisible())
+    viewport = view.lanes_area.viewport()
+    human = next(r for lane, r in view.canvas.lane_rects() if isinstance(lane, HumanLane))
+    top_left = view.canvas.mapTo(viewport, human.topLeft())
+    assert viewport.rect().contains(QRect(top_left, human.size()))
+    # the width the vertical scroll bar leaves is what the fitted video fills
+    assert view.state.pixels_per_second == pytest.approx(view.canvas.lane_width() / 11.5)
 
 
 def test_a_duration_found_later_refits(view):

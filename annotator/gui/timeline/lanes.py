@@ -520,10 +520,12 @@ def default_lanes() -> list[Lane]:
         RulerLane(),
         ThumbnailLane(),
         AudioLane(),
+        # The human labels right under the predictions, so the two compare at a glance and stay
+        # on screen in a short window (the lanes below them scroll; see TimelineView).
         PredictionLane(),
+        HumanLane(),
         ConfidenceLane("Audio head", "audio_confidence", "audio_label", AUDIO_COLOR),
         ConfidenceLane("Visual head", "visual_confidence", "visual_label", VISUAL_COLOR),
         AttentionLane(),
         FamiliarityLane(),
-        HumanLane(),
     ]

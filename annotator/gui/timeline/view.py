@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPen
-from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
 from .colors import CURSOR_COLOR, LANE_ALTERNATE, LANE_BACKGROUND, SELECTION_COLOR, TITLE_BACKGROUND
 from .edges import EDGE_GRAB_PIXELS, edge_near
@@ -20,6 +20,9 @@ from .state import TimelineState
 
 TITLE_WIDTH = 92
 ZOOM_STEP = 1.25
+# Lanes always on screen however short the window (ruler, pictures, sound, Predicted, Human: what
+# reviewing needs); the lanes below them scroll vertically.
+MINIMUM_VISIBLE_LANES = 5
 
 
 class LaneCanvas(QWidget):
@@ -28,6 +31,7 @@ class LaneCanvas(QWidget):
     rangePainted = Signal(int, int, str)  # [start, end) seconds, label
     edgeMoved = Signal(int, int, str, int)  # segment [start, end), "start" or "end", new boundary
     zoomedByWheel = Signal()
+    resized = Signal()  # the lanes' width changed (the window, or the vertical scroll bar)
 
     def __init__(self, state: TimelineState, lanes: list[Lane], parent=None):
         super().__init__(parent)
@@ -58,6 +62,10 @@ class LaneCanvas(QWidget):
 
     def minimumSizeHint(self) -> QSize:
         return QSize(TITLE_WIDTH + 100, sum(lane.height for lane in self.lanes))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
 
     def lane_width(self) -> float:
         return max(1.0, self.width() - TITLE_WIDTH)
@@ -204,22 +212,37 @@ class LaneCanvas(QWidget):
 
 
 class TimelineView(QWidget):
-    """The lanes plus a horizontal scroll bar, kept in step with the TimelineState."""
+    """The lanes plus a horizontal scroll bar, kept in step with the TimelineState.
+
+    The lanes sit in a vertical scroll area: in a short window the lower lanes scroll instead of
+    pushing the window taller than the screen (the first MINIMUM_VISIBLE_LANES always show)."""
 
     def __init__(self, state: TimelineState, parent=None):
         super().__init__(parent)
         self.state = state
-        self.canvas = LaneCanvas(state, default_lanes(), self)
+        self.canvas = LaneCanvas(state, default_lanes())
+        self.lanes_area = QScrollArea(self)
+        self.lanes_area.setWidget(self.canvas)
+        self.lanes_area.setWidgetResizable(True)
+        self.lanes_area.setFrameShape(QFrame.NoFrame)
+        self.lanes_area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.lanes_area.setVerticalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        lanes_height = sum(lane.height for lane in self.canvas.lanes)
+        self.lanes_area.setMinimumHeight(
+            sum(lane.height for lane in self.canvas.lanes[:MINIMUM_VISIBLE_LANES])
+        )
+        self.lanes_area.setMaximumHeight(lanes_height)
         self.scrollbar = QScrollBar(Qt.Horizontal, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.canvas)
+        layout.addWidget(self.lanes_area, 100)
         layout.addWidget(self.scrollbar)
         layout.addStretch(1)
         self._fitted = True  # the whole video is shown, and stays so when the window resizes
         self.scrollbar.valueChanged.connect(lambda ms: state.scroll_to(ms / 1000.0))
         self.canvas.zoomedByWheel.connect(lambda: setattr(self, "_fitted", False))
+        self.canvas.resized.connect(self._on_canvas_resized)
         state.viewChanged.connect(self._sync_scrollbar)
         state.videoChanged.connect(self.fit)
         state.durationChanged.connect(self._on_duration)
@@ -256,8 +279,7 @@ class TimelineView(QWidget):
             anchor_x=min(max(x, 0.0), self.canvas.lane_width()),
         )
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
+    def _on_canvas_resized(self) -> None:
         if self._fitted:
             self.fit()
         self._sync_scrollbar()
