@@ -50,10 +50,6 @@ def _show(window, qtbot, name) -> None:
     )
 
 
-@pytest.mark.skip(
-    reason="hangs on main since issue 9's branch was merged with issue 11's single-writer "
-    "store (the training run never reports back); issue 9 stays open until it passes"
-)
 def test_create_classes_label_train_and_reannotate(make_window, novel_folder, qtbot):
     folder, truth = novel_folder
     window = make_window(folder)
