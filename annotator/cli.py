@@ -243,6 +243,13 @@ def _print_report(report: dict) -> None:
     print(f"  drop-out clips        {dropout['per_second_accuracy']} ({dropout['videos']} videos)")
     for name, value in report["per_class"].items():
         print(f"    {name:<28} {value}")
+    confusion = report.get("confusion") or {}
+    mixed = [(truth, said, n) for truth, row in confusion.items() for said, n in row.items()
+             if said != truth]
+    if mixed:
+        print("  mistaken seconds (true class -> said):")
+        for truth, said, count in sorted(mixed, key=lambda item: -item[2])[:10]:
+            print(f"    {truth} -> {said}: {count}")
     for failure in report["failures"]:
         print(f"  failed: {failure}", file=sys.stderr)
 

@@ -223,6 +223,8 @@ class TrainDialog(QDialog):
             self.status.setText("Cancelled: no model was saved.")
         self.run.deleteLater()
         self.run = None
+        if self._taken(self.name.text().strip()):
+            self.name.setText(self._free_name())    # ready to train the next one
         self._set_running(False)
         self.refresh()
 

@@ -50,6 +50,10 @@ MIN_WINDOWS_PER_EPOCH = 96      # few videos: each epoch still sees this many (a
 # cost 2-8 points of test accuracy on the novel demo classes (the learning-curve runs), while
 # the falling learning rate makes the late epochs settle.
 PATIENCE = 10
+# Fewer held-out videos than this: their loss is too noisy to stop on (stopping on 6 of 40
+# novel clips restored epoch-5 weights and lost up to 17 points), so the whole schedule runs
+# and they only measure the model.
+EARLY_STOPPING_MIN_VIDEOS = 10
 
 __all__ = ["CONTEXT_SECONDS", "EpochReport", "TrainingError", "split_for_training", "train"]
 
@@ -109,11 +113,13 @@ def train(spec, architecture: str, out_dir, *, epochs: int = 40, seed: int = 0,
         return _compiled(model, type_spec.trained_outputs, learning_rate)
 
     model = build()
+    stopping = len(val_seconds) >= EARLY_STOPPING_MIN_VIDEOS
     fitted = fit_with_early_stopping(
         model, type_spec.trained_outputs, sampler, fixed_windows(val_seconds, inputs,
                                                                  CONTEXT_SECONDS),
-        epochs=epochs, per_epoch=per_epoch, batch_size=batch_size, seed=seed, patience=PATIENCE,
-        min_epochs=epochs // 2, cancel=cancel, report=epoch_progress, phase="training")
+        epochs=epochs, per_epoch=per_epoch, batch_size=batch_size, seed=seed,
+        patience=PATIENCE if stopping else None, min_epochs=epochs // 2, keep_best=stopping,
+        cancel=cancel, report=epoch_progress, phase="training")
     measured, final = model, model
     if plan.refit and plan.val_videos:
         everything = WindowSampler(train_seconds + val_seconds, inputs, CONTEXT_SECONDS,

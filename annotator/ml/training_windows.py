@@ -59,6 +59,7 @@ class WindowSampler:
         self.videos = [v for v in videos if (v.truth != UNLABELLED).any()]
         self.inputs, self.context, self.weights = inputs, context, weights
         self.two_streams, self.augment = two_streams, augment
+        self.background = background
         labelled = np.array([(v.truth != UNLABELLED).sum() for v in self.videos], float)
         self.chance = labelled / labelled.sum()
         self.runs = [_labelled_runs(v.truth) for v in self.videos]
@@ -124,7 +125,8 @@ class WindowSampler:
             return
         mel = np.maximum(np.exp(window["log_mel"]) - LOG_OFFSET, 0.0)
         mel *= 10 ** (rng.uniform(*GAIN_DB) / 20)
-        events = (window["truth"] >= 0) & (window["audio_present"] > 0)
+        truth = window["truth"]
+        events = (truth >= 0) & (truth != self.background) & (window["audio_present"] > 0)
         if self.background_mel is not None and events.any() and rng.random() < MIX_SHARE:
             picks = rng.integers(len(self.background_mel), size=int(events.sum()))
             under = np.maximum(np.exp(self.background_mel[picks]) - LOG_OFFSET, 0.0)
