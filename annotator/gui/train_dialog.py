@@ -257,6 +257,8 @@ class TrainDialog(QDialog):
         for row, (name, value) in enumerate(per_class.items()):
             self.per_class.setItem(row, 0, QTableWidgetItem(name))
             self.per_class.setItem(row, 1, QTableWidgetItem(f"{value:.0%}"))
+        self.per_class.verticalHeader().setVisible(False)
+        self.per_class.resizeColumnsToContents()
         self.per_class.setVisible(bool(per_class))
         self._fill_confusion(metrics.get("confusion", {}))
 
@@ -271,6 +273,9 @@ class TrainDialog(QDialog):
             for c, said in enumerate(names):
                 count = confusion.get(truth, {}).get(said, 0)
                 self.confusion.setItem(r, c, QTableWidgetItem(str(count) if count else ""))
+        self.confusion.resizeColumnsToContents()
+        self.confusion.setToolTip("Held-out seconds: each row is what a person labelled, each "
+                                  "column what the model said")
         self.confusion.setVisible(bool(names))
 
     def closeEvent(self, event) -> None:

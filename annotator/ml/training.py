@@ -210,7 +210,8 @@ def _finish_bundle(model, card: dict, out_dir: Path, val_videos: list, cache, me
                                 "seconds", "per_class", "confusion")}
             card["metrics"]["data"] = (f"held-out videos of {card['training']['data']} "
                                        f"({len(val_videos)} videos)")
-            card["metrics"]["videos"] = [str(v.path) for v in val_videos]
+            card["metrics"]["videos"] = len(val_videos)
+            card["metrics"]["held_out_videos"] = [str(v.path) for v in val_videos]
             bundle = save_bundle(model, card, partial)
         if cancel is not None and cancel():
             raise Cancelled("training cancelled; no bundle was written")
