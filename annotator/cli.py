@@ -587,6 +587,17 @@ def _print_report(report: dict) -> None:
             f"  unfamiliar seconds    {familiarity['unfamiliar_share']:.1%} "
             f"({familiarity['videos_warned']} videos warned)"
         )
+    confusion = report.get("confusion") or {}
+    mixed = [
+        (truth, said, n)
+        for truth, row in confusion.items()
+        for said, n in row.items()
+        if said != truth
+    ]
+    if mixed:
+        print("  mistaken seconds (true class -> said):")
+        for truth, said, count in sorted(mixed, key=lambda item: -item[2])[:10]:
+            print(f"    {truth} -> {said}: {count}")
     for failure in report["failures"]:
         print(f"  failed: {failure}", file=sys.stderr)
 

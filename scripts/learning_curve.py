@@ -84,7 +84,9 @@ def timed_cli(arguments: list[str], cache: Path) -> dict:
     }
 
 
-def one_point(spec: Path, test: Path, out: Path, arch: str, epochs: int, seed: int) -> dict:
+def one_point(
+    spec: Path, test: Path, out: Path, arch: str, epochs: int, seed: int, warm_start=None
+) -> dict:
     from annotator.core.errors import AnnotatorError
     from annotator.ml.bundle import load_bundle
     from annotator.ml.evaluation import evaluate
@@ -93,7 +95,7 @@ def one_point(spec: Path, test: Path, out: Path, arch: str, epochs: int, seed: i
     shutil.rmtree(out, ignore_errors=True)
     cpu = time.process_time()
     try:
-        bundle = train(spec, arch, out, epochs=epochs, seed=seed)
+        bundle = train(spec, arch, out, epochs=epochs, seed=seed, warm_start=warm_start)
     except AnnotatorError as exc:
         return {"refused": str(exc)}
     training = bundle.card["training"]
@@ -120,12 +122,20 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--json", default=None, help="also write the results here")
     parser.add_argument("--skip-timing", action="store_true")
+    parser.add_argument("--skip-masked", action="store_true")
+    parser.add_argument(
+        "--warm-start",
+        default=None,
+        metavar="BUNDLE",
+        help="start the sound encoder from this bundle (CNN types)",
+    )
     args = parser.parse_args(argv)
     work = Path(args.work)
     results = {
         "arch": args.arch,
         "epochs": args.epochs,
         "cores": os.cpu_count(),
+        "warm_start": args.warm_start,
         "test": f"{TEST_CLIPS} clips, seed {TEST_SEED}",
         "points": [],
         "timing": {},
@@ -154,6 +164,7 @@ def main(argv=None) -> int:
                     Path(cache),
                 )
                 print(label, results["timing"][label], flush=True)
+                save(results, args.json)
 
     from annotator.ml.runtime import import_tensorflow_quietly
 
@@ -161,18 +172,21 @@ def main(argv=None) -> int:
     for size in args.sizes:
         for repeat, pool in enumerate(pools):
             spec = subset_csv(pool, size, f"first-{size}")
+            tag = f"{args.arch}{'-warm' if args.warm_start else ''}-n{size}-r{repeat}"
             point = one_point(
                 spec,
                 test,
-                work / "models" / f"n{size}-r{repeat}",
+                work / "models" / tag,
                 args.arch,
                 args.epochs,
                 seed=repeat,
+                warm_start=args.warm_start,
             )
             point.update(clips=size, repeat=repeat)
             results["points"].append(point)
             print(json.dumps(point), flush=True)
-    for repeat, pool in enumerate(pools[:1]):
+            save(results, args.json)
+    for repeat, pool in enumerate([] if args.skip_masked else pools[:1]):
         spec = subset_csv(pool, 40, "first-40-third-from-a-model", corrupt=True)
         point = one_point(
             spec, test, work / "models" / "masked", args.arch, args.epochs, seed=repeat
@@ -180,10 +194,15 @@ def main(argv=None) -> int:
         point.update(clips=40, repeat=repeat, masked_third=True)
         results["points"].append(point)
         print(json.dumps(point), flush=True)
+        save(results, args.json)
     print_table(results)
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+def save(results: dict, path) -> None:
+    """Written after every point, so a run stopped half-way keeps what it measured."""
+    if path:
+        Path(path).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
 def print_table(results: dict) -> None:

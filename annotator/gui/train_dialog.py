@@ -252,6 +252,8 @@ class TrainDialog(QDialog):
             self.status.setText("Cancelled: no model was saved.")
         self.run.deleteLater()
         self.run = None
+        if self._taken(self.name.text().strip()):
+            self.name.setText(self._free_name())  # ready to train the next one
         self._set_running(False)
         self.refresh()
 
@@ -294,6 +296,8 @@ class TrainDialog(QDialog):
         for row, (name, value) in enumerate(per_class.items()):
             self.per_class.setItem(row, 0, QTableWidgetItem(name))
             self.per_class.setItem(row, 1, QTableWidgetItem(f"{value:.0%}"))
+        self.per_class.verticalHeader().setVisible(False)
+        self.per_class.resizeColumnsToContents()
         self.per_class.setVisible(bool(per_class))
         self._fill_confusion(metrics.get("confusion", {}))
 
@@ -309,6 +313,10 @@ class TrainDialog(QDialog):
             for c, said in enumerate(names):
                 count = confusion.get(truth, {}).get(said, 0)
                 self.confusion.setItem(r, c, QTableWidgetItem(str(count) if count else ""))
+        self.confusion.resizeColumnsToContents()
+        self.confusion.setToolTip(
+            "Held-out seconds: each row is what a person labelled, each column what the model said"
+        )
         self.confusion.setVisible(bool(names))
 
     def closeEvent(self, event) -> None:

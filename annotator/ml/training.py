@@ -51,6 +51,10 @@ MIN_WINDOWS_PER_EPOCH = 96  # few videos: each epoch still sees this many (augme
 # cost 2-8 points of test accuracy on the novel demo classes (the learning-curve runs), while
 # the falling learning rate makes the late epochs settle.
 PATIENCE = 10
+# Fewer held-out videos than this: their loss is too noisy to stop on (stopping on 6 of 40
+# novel clips restored epoch-5 weights and lost up to 17 points), so the whole schedule runs
+# and they only measure the model.
+EARLY_STOPPING_MIN_VIDEOS = 10
 
 __all__ = ["CONTEXT_SECONDS", "EpochReport", "TrainingError", "split_for_training", "train"]
 
@@ -135,6 +139,7 @@ def train(
         return _compiled(model, type_spec.trained_outputs, learning_rate)
 
     model = build()
+    stopping = len(val_seconds) >= EARLY_STOPPING_MIN_VIDEOS
     fitted = fit_with_early_stopping(
         model,
         type_spec.trained_outputs,
@@ -144,8 +149,9 @@ def train(
         per_epoch=per_epoch,
         batch_size=batch_size,
         seed=seed,
-        patience=PATIENCE,
+        patience=PATIENCE if stopping else None,
         min_epochs=epochs // 2,
+        keep_best=stopping,
         cancel=cancel,
         report=epoch_progress,
         phase="training",
@@ -286,7 +292,8 @@ def _finish_bundle(
             card["metrics"]["data"] = (
                 f"validation split of {card['training']['data']} ({len(val_videos)} held-out videos)"
             )
-            card["metrics"]["videos"] = [str(v.path) for v in val_videos]
+            card["metrics"]["videos"] = len(val_videos)
+            card["metrics"]["held_out_videos"] = [str(v.path) for v in val_videos]
             bundle = save_bundle(model, card, partial)
         # Honest confidences: temperatures and familiarity threshold from the held-out videos,
         # the familiarity summary from the training videos (calibrate.py).

@@ -6,7 +6,11 @@ Every epoch draws new windows at random offsets (a time shift, so an event is se
 place in the window) and, when augmenting:
 - pastes a run of labelled seconds from another video into the window (events meet new
   neighbours: the recurrent layers learn that a class can start and stop anywhere);
+- or makes the whole window of one class, from runs of it in several videos (so a class only
+  ever labelled in short runs is still known when it fills a video from start to end);
 - changes the sound's gain and adds a little noise to the log-mel patch and the picture embedding;
+- moves the pictures' embedding from this video's background towards another video's (the
+  scene behind an event changes, so a model of a few videos cannot lean on the backdrop);
 - mixes a background second's sound under event seconds (the event heard over other noise);
 - for two-stream models, removes one stream from some windows (so a model keeps working on a
   video without sound, or without pictures).
@@ -22,11 +26,13 @@ from ..core.conventions import LOG_OFFSET
 from .training_data import UNLABELLED, VideoSeconds
 
 PASTE_SHARE = 0.35  # windows given a run of seconds from another video
+COMPOSE_SHARE = 0.15  # windows made of one class's runs from several videos
 GAIN_DB = (-12.0, 6.0)  # the sound's level, changed per window
 AUDIO_NOISE = 0.15  # std of noise added to the log-mel (natural log units)
 VISUAL_NOISE = 0.1  # std of noise on the picture embedding, relative to its own spread
 MIX_SHARE = 0.3  # windows whose event seconds get a background second mixed in
-STREAM_REMOVAL_SHARE = 0.2  # two-stream models: windows without audio, and as many without pictures
+STREAM_REMOVAL_SHARE = 0.1  # two-stream models: windows without audio, and as many without pictures
+SCENE_SWAP_SHARE = 0.5  # windows whose picture embeddings move to another video's background
 
 _FILL = {"log_mel": SILENT_PATCH_VALUE, "audio_present": 0.0, "visual": 0.0, "visual_present": 0.0}
 
@@ -41,6 +47,18 @@ def cut_window(video: VideoSeconds, start: int, end: int, inputs: tuple[str, ...
         widths = [(0, pad)] + [(0, 0)] * (array.ndim - 1)
         window[name] = np.pad(array, widths, constant_values=_FILL[name]).astype(np.float32)
     return window
+
+
+def _class_runs(videos: list[VideoSeconds]) -> dict[int, list[tuple[int, int, int]]]:
+    """{class: [(video, start, end)]}: every run of seconds labelled with one class."""
+    found: dict[int, list[tuple[int, int, int]]] = {}
+    for index, video in enumerate(videos):
+        changes = np.flatnonzero(np.diff(video.truth)) + 1
+        for start, end in zip([0, *changes.tolist()], [*changes.tolist(), video.seconds]):
+            label = int(video.truth[start])
+            if label != UNLABELLED:
+                found.setdefault(label, []).append((index, start, end))
+    return found
 
 
 def _labelled_runs(truth: np.ndarray) -> list[tuple[int, int]]:
@@ -66,12 +84,15 @@ class WindowSampler:
         self.videos = [v for v in videos if (v.truth != UNLABELLED).any()]
         self.inputs, self.context, self.weights = inputs, context, weights
         self.two_streams, self.augment = two_streams, augment
+        self.background = background
         labelled = np.array([(v.truth != UNLABELLED).sum() for v in self.videos], float)
         self.chance = labelled / labelled.sum()
         self.runs = [_labelled_runs(v.truth) for v in self.videos]
+        self.class_runs = _class_runs(self.videos)
         self.background_mel = self._background_sound(background)
         visual = [v.arrays["visual"] for v in self.videos if "visual" in v.arrays]
         self.visual_spread = float(np.concatenate(visual).std()) if visual else 0.0
+        self.scenes = [self._scene(v, background) for v in self.videos]
 
     def _background_sound(self, background: int) -> np.ndarray | None:
         """Log-mel patches of every second labelled background where the sound is present."""
@@ -83,6 +104,14 @@ class WindowSampler:
         ]
         patches = [p for p in patches if len(p)]
         return np.concatenate(patches) if patches else None
+
+    @staticmethod
+    def _scene(video: VideoSeconds, background: int) -> np.ndarray | None:
+        """The mean picture embedding of a video's background seconds: its scene, roughly."""
+        if "visual" not in video.arrays:
+            return None
+        quiet = (video.truth == background) & (video.arrays["visual_present"] > 0)
+        return video.arrays["visual"][quiet].mean(axis=0) if quiet.any() else None
 
     def natural_windows(self) -> int:
         """How many windows cover the training seconds once."""
@@ -99,12 +128,18 @@ class WindowSampler:
         index = int(rng.choice(len(self.videos), p=self.chance))
         video = self.videos[index]
         start = int(rng.integers(0, max(1, video.seconds - self.context + 1)))
-        window = self._cut(video, start, start + self.context)
+        draw = rng.random() if self.augment else 1.0
+        if draw < COMPOSE_SHARE:
+            window = self._compose(rng)
+        else:
+            window = self._cut(video, start, start + self.context)
         if self.augment:
-            if len(self.videos) > 1 and rng.random() < PASTE_SHARE:
+            if len(self.videos) > 1 and COMPOSE_SHARE <= draw < COMPOSE_SHARE + PASTE_SHARE:
                 self._paste(window, index, rng)
             self._vary_sound(window, rng)
             self._vary_pictures(window, rng)
+            if rng.random() < SCENE_SWAP_SHARE:
+                self._swap_scene(window, index, rng)
         if self.two_streams and self.augment:
             self._remove_a_stream(window, rng)
         truth = window.pop("truth")
@@ -115,6 +150,18 @@ class WindowSampler:
 
     def _cut(self, video: VideoSeconds, start: int, end: int) -> dict:
         return cut_window(video, start, end, self.inputs)
+
+    def _compose(self, rng) -> dict:
+        """A window wholly of one class (chosen evenly), from its runs in any videos."""
+        label = list(self.class_runs)[int(rng.integers(len(self.class_runs)))]
+        runs, parts, filled = self.class_runs[label], [], 0
+        while filled < self.context:
+            index, run_start, run_end = runs[int(rng.integers(len(runs)))]
+            length = min(run_end - run_start, self.context - filled)
+            start = int(rng.integers(run_start, run_end - length + 1))
+            parts.append(self._cut(self.videos[index], start, start + length))
+            filled += length
+        return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
 
     def _paste(self, window: dict, index: int, rng) -> None:
         """Overwrite part of the window with a run of labelled seconds from another video."""
@@ -133,7 +180,8 @@ class WindowSampler:
             return
         mel = np.maximum(np.exp(window["log_mel"]) - LOG_OFFSET, 0.0)
         mel *= 10 ** (rng.uniform(*GAIN_DB) / 20)
-        events = (window["truth"] >= 0) & (window["audio_present"] > 0)
+        truth = window["truth"]
+        events = (truth >= 0) & (truth != self.background) & (window["audio_present"] > 0)
         if self.background_mel is not None and events.any() and rng.random() < MIX_SHARE:
             picks = rng.integers(len(self.background_mel), size=int(events.sum()))
             under = np.maximum(np.exp(self.background_mel[picks]) - LOG_OFFSET, 0.0)
@@ -150,6 +198,16 @@ class WindowSampler:
         noise = rng.normal(0, VISUAL_NOISE * self.visual_spread, window["visual"].shape)
         present = window["visual_present"][:, None] > 0
         window["visual"] = (window["visual"] + noise * present).astype(np.float32)
+
+    def _swap_scene(self, window: dict, index: int, rng) -> None:
+        own = self.scenes[index]
+        others = [scene for i, scene in enumerate(self.scenes) if i != index and scene is not None]
+        if own is None or not others or "visual" not in window:
+            return
+        other = others[int(rng.integers(len(others)))]
+        present = window["visual_present"][:, None] > 0
+        shift = rng.uniform(0.5, 1.0) * (other - own)
+        window["visual"] = (window["visual"] + shift * present).astype(np.float32)
 
     def _remove_a_stream(self, window: dict, rng) -> None:
         draw = rng.random()

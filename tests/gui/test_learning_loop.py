@@ -4,6 +4,8 @@ offer to re-annotate, and find the new model's labels on a third video."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
@@ -82,18 +84,33 @@ def test_create_classes_label_train_and_reannotate(make_window, novel_folder, qt
     train = window.learning.ask_train()
     assert train.train_button.isEnabled(), train.problems.text()
     assert "2 video(s)" in train.summary.text()
+    models = folder / ".av-annotator" / "models"
+
+    train.epochs.setValue(50)  # cancelled halfway: nothing is written
+    assert train.start()
+    with qtbot.waitSignal(train.run.epochDone, timeout=TRAIN_TIMEOUT_MS):
+        pass  # Qt delivers the process's lines in here
+    with qtbot.waitSignal(train.run.finished, timeout=60_000):
+        qtbot.mouseClick(train.cancel_button, Qt.LeftButton)
+    assert train.status.text() == "Cancelled: no model was saved."
+    assert not models.exists() or not any(models.iterdir())
+    assert train.train_button.isEnabled()
+
     train.epochs.setValue(2)
-    epochs = []
+    epochs, shown = [], []
     with qtbot.waitSignal(train.trained, timeout=TRAIN_TIMEOUT_MS) as trained:
         assert train.start()
         train.run.epochDone.connect(epochs.append)
+        train.run.epochDone.connect(lambda _report: shown.append(train.status.text()))
     bundle_path = trained.args[0]
-    assert epochs and "epoch" in f"{epochs[-1]}" and "held-out" not in train.name.text()
+    assert epochs and epochs[-1]["epoch"] == epochs[-1]["epochs"]
+    assert {e["phase"] for e in epochs} == {"training", "final"}  # 2 videos: trained again
+    assert shown[0].startswith("Training epoch 1 of 2: loss") and "left" in shown[0]
     assert train.result.text().startswith("Held out: 1 video(s)")
     assert train.per_class.rowCount() >= 2 and train.confusion.rowCount() >= 2
     qtbot.waitUntil(lambda: train.run is None, timeout=30_000)
     tags = [b.tag for b in window.bundle_panel.bundles]
-    new_tag = f"{train.name.text()}@1.0.0"
+    new_tag = f"{Path(bundle_path).name}@1.0.0"
     assert new_tag in tags  # listed with the installed models
 
     assert train.reannotate_button.isVisible()
@@ -104,9 +121,7 @@ def test_create_classes_label_train_and_reannotate(make_window, novel_folder, qt
     predictions = window.project.predictions(third)
     assert set(predictions["model"]) == {new_tag}
     assert set(predictions["label"]) <= {*events, "background"}
-    assert window.bundle_panel.current().path == type(window.bundle_panel.current().path)(
-        bundle_path
-    )
+    assert window.bundle_panel.current().path == Path(bundle_path)
     train.close()
 
 
@@ -144,3 +159,24 @@ def test_label_next_jumps_across_videos_and_the_folder_sorts_by_it(make_window, 
     assert window.timeline.human[expected[2]] == "background"
     qtbot.keyClick(window, Qt.Key_L)
     assert (window.timeline.video, window.timeline.cursor_second()) != expected[1:]
+
+
+def test_the_train_dialog_says_what_is_missing(make_window, novel_folder, qtbot):
+    folder, _truth = novel_folder
+    window = make_window(folder)
+    train = window.learning.ask_train()
+    assert not train.train_button.isEnabled()
+    assert "No second is labelled yet" in train.problems.text()
+    assert not train.start() and "Cannot train yet" in train.status.text()
+    name = window.project.names()[0]
+    _show(window, qtbot, name)
+    window.timeline.set_active_label("background")
+    window.review.paint(0, 3, "background")
+    train.refresh()
+    assert "Only one class is labelled (background)" in train.problems.text()
+    (folder / ".av-annotator" / "models" / "taken").mkdir(parents=True)
+    train.name.setText("taken")
+    assert "A model named 'taken' exists already" in train.problems.text()
+    train.name.setText("")
+    assert "A model needs a name" in train.problems.text()
+    train.close()
