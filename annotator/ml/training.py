@@ -304,7 +304,7 @@ def _finish_bundle(
             val_videos,
             cache,
             cancel=cancel,
-            fit_data=f"training videos of {source}",
+            fit_data=f"training split of {source}",
             held_out_data=f"validation split of {source}",
         )
         if cancel is not None and cancel():
