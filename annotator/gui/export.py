@@ -6,8 +6,9 @@ videos relative to its own folder (core.paths.video_path_relative_to), so each o
 training SPEC wherever the two files are put. The segments file follows the per-second file
 (`<name>-segments.csv` beside it) unless the user chose its place.
 
-Other label formats plug in through `interchange_formats()`: the formats of core.formats when
-that package is installed, shown in the same dialog and written by the caller.
+The other label formats (core.formats: ELAN, Audacity, DCASE, BORIS, Label Studio) are chosen
+in the same dialog (`interchange_formats()`) and written by the caller; the place to write
+follows the format (a folder for the formats of one file per video) until the user picks one.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from ..core.csv_io import write_per_second_csv, write_segments_csv
 from ..core.errors import AnnotatorError
+from ..core.formats import FORMATS, LabelFormat
 from ..core.paths import video_path_relative_to
 from ..core.table import PER_SECOND_COLUMNS, segments_from_table
 from .project import ProjectState
@@ -76,18 +78,19 @@ def segments_path_for(per_second: Path) -> Path:
     return per_second.with_name(f"{per_second.stem}-segments.csv")
 
 
-def interchange_formats() -> dict[str, str]:
-    """{name: title} of the label formats beyond the two CSVs (core.formats, the interchange
-    formats), or {} where that package is not installed."""
-    try:
-        from ..core import formats
-    except ImportError:
-        return {}
-    return {
-        name: getattr(form, "title", name)
-        for name, form in formats.FORMATS.items()
-        if name not in (CSV_FORMAT, "segments")
-    }
+def interchange_formats() -> dict[str, LabelFormat]:
+    """The label formats beyond the two CSVs (core.formats), by name."""
+    return {name: form for name, form in FORMATS.items() if name not in (CSV_FORMAT, "segments")}
+
+
+def default_export_path(folder: Path, form: LabelFormat | None) -> Path:
+    """Where an export goes unless the user says otherwise: annotations.csv for the CSVs, else
+    labels-NAME.SUFFIX, or a folder labels-NAME for formats of one file per video."""
+    if form is None:
+        return Path(folder) / "annotations.csv"
+    if form.one_file_per_video:
+        return Path(folder) / f"labels-{form.name}"
+    return Path(folder) / f"labels-{form.name}{form.suffix}"
 
 
 def _with_video_column(
@@ -148,10 +151,13 @@ class ExportDialog(QDialog):
         has_current: bool,
         selected: int,
         parent=None,
-        formats: dict[str, str] | None = None,
+        formats: dict[str, LabelFormat] | None = None,
     ):
         super().__init__(parent)
         self.setWindowTitle("Export labels")
+        self.default_dir = Path(default_dir)
+        self.formats = dict(formats or {})
+        self._path_chosen = False  # the user typed or browsed a place: a format change keeps it
         self.confirm_box: QMessageBox | None = None
         self.scope_buttons = QButtonGroup(self)
         scopes = QHBoxLayout()
@@ -165,10 +171,11 @@ class ExportDialog(QDialog):
         self.scope_buttons.button(2 if not has_current else 0).setChecked(True)
         self.format_box = QComboBox()
         self.format_box.addItem("CSV: per-second (+ segments)", CSV_FORMAT)
-        for name, title in (formats or {}).items():
-            self.format_box.addItem(title, name)
+        for name, form in self.formats.items():
+            self.format_box.addItem(f"{form.title} ({name})", name)
         self.format_box.currentIndexChanged.connect(self._on_format)
-        self.per_second = QLineEdit(str(default_dir / "annotations.csv"))
+        self.per_second = QLineEdit(str(default_export_path(self.default_dir, None)))
+        self.per_second.textEdited.connect(lambda _text: setattr(self, "_path_chosen", True))
         self.segments = QLineEdit(str(segments_path_for(Path(self.per_second.text()))))
         self._segments_chosen = False  # the user put the segments file somewhere else
         self.per_second.textChanged.connect(self._follow_per_second)
@@ -179,7 +186,7 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow("Videos", scopes)
         form.addRow("Format", self.format_box)
-        form.addRow("File", self._with_browse(self.per_second, segments=False))
+        form.addRow("Write to", self._with_browse(self.per_second, segments=False))
         form.addRow(self.with_segments, self._with_browse(self.segments, segments=True))
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
@@ -199,19 +206,29 @@ class ExportDialog(QDialog):
         row.addWidget(browse)
         return box
 
+    def _chosen_format(self) -> LabelFormat | None:
+        return self.formats.get(self.format_box.currentData())
+
     def _browse(self, line: QLineEdit, segments: bool) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export to", line.text())
+        form = None if segments else self._chosen_format()
+        if form is not None and form.one_file_per_video:
+            path = QFileDialog.getExistingDirectory(self, "Export into folder", line.text())
+        else:
+            path, _ = QFileDialog.getSaveFileName(self, "Export to", line.text())
         if path:
             line.setText(path)
-            if segments:
-                self._segments_chosen = True
+            setattr(self, "_segments_chosen" if segments else "_path_chosen", True)
 
     def _follow_per_second(self, text: str) -> None:
-        if not self._segments_chosen and text.strip():
+        if not self._segments_chosen and Path(text.strip()).name:  # "/" while typing: wait
             self.segments.setText(str(segments_path_for(Path(text))))
 
     def _on_format(self) -> None:
         csv = self.format_box.currentData() == CSV_FORMAT
+        if not self._path_chosen:
+            self.per_second.setText(
+                str(default_export_path(self.default_dir, self._chosen_format()))
+            )
         self.with_segments.setEnabled(csv)
         self.segments.setEnabled(csv and self.with_segments.isChecked())
 

@@ -1,6 +1,8 @@
-"""File → Import labels… and File → Export as…: the dialogs that ask, over core's import/export.
+"""File → Import labels… (the dialogs that ask) and the window's side of exporting other formats,
+over core's import/export.
 
-Asking (which files, which format, where to) lives here; the work is core.label_import and
+Asking which files and which format lives here (the export dialog is gui/export.py, one dialog for
+every format); the work is core.label_import and
 core.label_export, the same functions the command line calls. An import shows its dry run first
 and asks before adding classes the project does not know.
 """
@@ -12,21 +14,10 @@ from pathlib import Path
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
     QInputDialog,
-    QLineEdit,
     QMenu,
     QMessageBox,
-    QPushButton,
-    QRadioButton,
-    QVBoxLayout,
-    QWidget,
 )
 
 from ..core.errors import AnnotatorError
@@ -131,102 +122,10 @@ def _choose(window, title: str, label: str, items: list[str]) -> tuple[str, bool
     return QInputDialog.getItem(window, title, label, items, 0, False)
 
 
-class ExportAsDialog(QDialog):
-    """Asks which videos, which format and where; the caller then calls export_for_window."""
-
-    SCOPES = ("current", "selected", "all")
-
-    def __init__(self, default_dir: Path, has_current: bool, selected: int, parent=None):
-        super().__init__(parent)
-        self.setWindowTitle("Export labels as")
-        self.default_dir = Path(default_dir)
-        self.scope_buttons = QButtonGroup(self)
-        scopes = QHBoxLayout()
-        for index, text in enumerate(("Current video", f"Selected ({selected})", "All videos")):
-            button = QRadioButton(text)
-            self.scope_buttons.addButton(button, index)
-            scopes.addWidget(button)
-        self.scope_buttons.button(0).setEnabled(has_current)
-        self.scope_buttons.button(1).setEnabled(selected > 0)
-        self.scope_buttons.button(0 if has_current else 2).setChecked(True)
-        self.format = QComboBox()
-        for name, fmt in FORMATS.items():
-            self.format.addItem(f"{fmt.title} ({name})", name)
-        self.out = QLineEdit()
-        self.format.currentIndexChanged.connect(self._default_out)
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        where = QWidget()
-        row = QHBoxLayout(where)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.out, 1)
-        row.addWidget(browse)
-        form = QFormLayout()
-        form.addRow("Videos", scopes)
-        form.addRow("Format", self.format)
-        form.addRow("Write to", where)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
-        self._default_out()
-
-    def _fmt(self):
-        return FORMATS[self.format.currentData()]
-
-    def _default_out(self) -> None:
-        fmt = self._fmt()
-        name = f"labels-{fmt.name}" if fmt.one_file_per_video else f"labels-{fmt.name}{fmt.suffix}"
-        self.out.setText(str(self.default_dir / name))
-
-    def _browse(self) -> None:
-        fmt = self._fmt()
-        if fmt.one_file_per_video:
-            path = QFileDialog.getExistingDirectory(self, "Export into folder", self.out.text())
-        else:
-            path, _ = QFileDialog.getSaveFileName(
-                self, "Export to", self.out.text(), f"{fmt.title} (*{fmt.suffix})"
-            )
-        if path:
-            self.out.setText(path)
-
-    def choice(self) -> tuple[str, str, Path]:
-        """(scope, format name, file or folder)."""
-        return (
-            self.SCOPES[self.scope_buttons.checkedId()],
-            self.format.currentData(),
-            Path(self.out.text()),
-        )
-
-
-def ask_export_as(window) -> bool:
-    if window.project.store is None:
-        window.status("Open a folder first")
-        return False
-    dialog = ExportAsDialog(
-        window.project.folder,
-        window.timeline.video is not None,
-        len(window.folder_view.selected_names()),
-        window,
-    )
-    if not dialog.exec():
-        return False
-    try:
-        result = export_for_window(window, *dialog.choice())
-    except AnnotatorError as exc:
-        window.show_error(f"Export failed: {exc}")
-        return False
-    window.status(result.summary())
-    return True
-
-
 def install_interchange_actions(window) -> dict[str, QAction]:
-    """Add File → Import labels… and File → Export as… after the CSV export entry."""
+    """Add File → Import labels… after the export entry."""
     actions = {
         "import_labels": QAction("Import labels…", window, triggered=lambda: ask_import(window)),
-        "export_as": QAction("Export as…", window, triggered=lambda: ask_export_as(window)),
     }
     menu = next(
         (m for m in window.actions["export"].associatedObjects() if isinstance(m, QMenu)), None

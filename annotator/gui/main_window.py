@@ -34,7 +34,7 @@ from .bundle_panel import BundlePanel
 from .edits import ReviewActions
 from .export import CSV_FORMAT, ExportDialog, export_csv, interchange_formats
 from .folder_view import FolderView
-from .interchange import install_interchange_actions
+from .interchange import export_for_window, install_interchange_actions
 from .label_palette import LabelPalette
 from .learning import LearningActions
 from .player import PlayerView
@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self.learning = LearningActions(self, cache_dir)
         self.actions: dict[str, QAction] = build_actions(self)
-        install_interchange_actions(self)  # File → Import labels…, Export as…
+        install_interchange_actions(self)  # File → Import labels…
         self._connect()
         self._restore_settings()
         self.bundle_panel.reload(self.settings.value("bundle"))
@@ -376,11 +376,6 @@ class MainWindow(QMainWindow):
 
     def export_in_format(self, scope: str, fmt: str, out: Path) -> bool:
         """Another label format (core.formats), written by the interchange module's exporter."""
-        try:
-            from .interchange import export_for_window  # File → Export as… (interchange)
-        except ImportError:
-            self.show_error(f"Export as {fmt} is not available in this installation")
-            return False
         try:
             result = export_for_window(self, scope, fmt, out)
         except AnnotatorError as exc:

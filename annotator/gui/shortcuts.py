@@ -9,7 +9,12 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QV
 # (action id, keys, what it does, group) — the main window binds each id to its QAction.
 SHORTCUTS = [
     ("open", "Ctrl+O", "Open a folder of videos", "Project"),
-    ("export", "Ctrl+E", "Export labels (per-second and segments CSV)", "Project"),
+    (
+        "export",
+        "Ctrl+E",
+        "Export labels (the CSVs, ELAN, Audacity, DCASE, BORIS, Label Studio)",
+        "Project",
+    ),
     ("annotate_all", "Ctrl+R", "Annotate every video not done yet", "Project"),
     ("annotate_selected", "Ctrl+Shift+R", "Annotate the selected videos", "Project"),
     ("cancel", "Ctrl+.", "Cancel the annotation run", "Project"),

@@ -1,15 +1,12 @@
-"""File → Import labels… and Export as… in the real window, offscreen, on copies of the samples."""
+"""File → Import labels… and the export dialog's other formats in the real window, offscreen, on
+copies of the samples."""
 
 from __future__ import annotations
 
 import pympi
 
-from annotator.gui.interchange import (
-    ExportAsDialog,
-    apply_for_window,
-    export_for_window,
-    plan_for_window,
-)
+from annotator.gui.export import ExportDialog, interchange_formats
+from annotator.gui.interchange import apply_for_window, export_for_window, plan_for_window
 
 
 def _opened(make_window, samples, qtbot):
@@ -30,7 +27,8 @@ def test_menu_entries_follow_the_csv_export(make_window, samples, qtbot):
         for a in m.actions()
     ]
     at = texts.index(window.actions["export"].text())
-    assert texts[at + 1 : at + 3] == ["Import labels…", "Export as…"]
+    assert texts[at + 1] == "Import labels…"
+    assert not any(text.startswith("Export as") for text in texts)  # one export entry, every format
 
 
 def test_import_shows_labels_and_new_class_then_exports(make_window, samples, tmp_path, qtbot):
@@ -56,12 +54,24 @@ def test_import_shows_labels_and_new_class_then_exports(make_window, samples, tm
     ]
 
 
-def test_export_as_dialog_offers_a_folder_for_per_video_formats(make_window, samples, qtbot):
+def test_the_export_dialog_offers_a_folder_for_per_video_formats(make_window, samples, qtbot):
     window = _opened(make_window, samples, qtbot)
-    dialog = ExportAsDialog(samples, has_current=False, selected=0, parent=window)
+    dialog = ExportDialog(
+        samples, has_current=False, selected=0, parent=window, formats=interchange_formats()
+    )
     qtbot.addWidget(dialog)
-    dialog.format.setCurrentIndex(dialog.format.findData("audacity"))
-    scope, fmt, out = dialog.choice()
-    assert (scope, fmt, out) == ("all", "audacity", samples / "labels-audacity")
-    dialog.format.setCurrentIndex(dialog.format.findData("labelstudio"))
-    assert dialog.choice()[2] == samples / "labels-labelstudio.json"
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("audacity"))
+    choice = dialog.choice()
+    assert (choice.scope, choice.format, choice.path) == (
+        "all",
+        "audacity",
+        samples / "labels-audacity",
+    )
+    assert choice.segments is None and not dialog.with_segments.isEnabled()
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("labelstudio"))
+    assert dialog.choice().path == samples / "labels-labelstudio.json"
+    mine = str(samples / "for-the-lab.json")
+    dialog.per_second.clear()
+    qtbot.keyClicks(dialog.per_second, mine)  # typed by the user: a format change keeps it
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("eaf"))
+    assert dialog.choice().path == samples / "for-the-lab.json"
