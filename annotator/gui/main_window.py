@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -400,6 +400,24 @@ class MainWindow(QMainWindow):
 
     # ---- settings and closing ----------------------------------------------------------------
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_splitter_restored", True):
+            self._splitter_restored = True
+            QTimer.singleShot(0, self._give_the_timeline_its_height)  # after the first layout
+
+    def _give_the_timeline_its_height(self) -> None:
+        """First start: every lane on screen where the window has the room, the picture gets the
+        rest (the splitter alone would share the height by the two sides' hints)."""
+        player, timeline = self.splitter.sizes()
+        area = self.timeline_view.lanes_area
+        hidden = self.timeline_view.canvas.height() - area.viewport().height()
+        if hidden > 0:  # the lanes' shortfall, once the palette has wrapped at this width
+            # ...but the picture keeps a third of the height; the lowest lanes scroll instead
+            keep = max(self.player.minimumSizeHint().height(), (player + timeline) // 3)
+            moved = min(hidden + 2, player - keep)
+            self.splitter.setSizes([player - max(0, moved), timeline + max(0, moved)])
+
     def _restore_settings(self) -> None:
         geometry = self.settings.value("geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
@@ -410,7 +428,8 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray):
             self.restoreState(state)
         splitter = self.settings.value("splitter")
-        if isinstance(splitter, QByteArray):
+        self._splitter_restored = isinstance(splitter, QByteArray) and not splitter.isEmpty()
+        if self._splitter_restored:
             self.splitter.restoreState(splitter)
         self.timeline.set_threshold(self.settings.value("threshold", 0.5, float))
         self.timeline.set_audio_view(

@@ -211,6 +211,15 @@ class LaneCanvas(QWidget):
         event.accept()
 
 
+class _LanesArea(QScrollArea):
+    """A scroll area that asks for every lane's height: the window shows all the lanes when it
+    has the room, and scrolls the lower ones only when it has not."""
+
+    def sizeHint(self) -> QSize:
+        lanes = self.widget()
+        return QSize(super().sizeHint().width(), lanes.sizeHint().height() if lanes else 0)
+
+
 class TimelineView(QWidget):
     """The lanes plus a horizontal scroll bar, kept in step with the TimelineState.
 
@@ -221,7 +230,7 @@ class TimelineView(QWidget):
         super().__init__(parent)
         self.state = state
         self.canvas = LaneCanvas(state, default_lanes())
-        self.lanes_area = QScrollArea(self)
+        self.lanes_area = _LanesArea(self)
         self.lanes_area.setWidget(self.canvas)
         self.lanes_area.setWidgetResizable(True)
         self.lanes_area.setFrameShape(QFrame.NoFrame)
