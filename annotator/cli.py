@@ -87,7 +87,7 @@ def _add_train(sub) -> None:
         "--epochs",
         type=int,
         default=None,
-        help="default 40 (80 for attention-light); 50 with --video-level (the research's)",
+        help="default 40; 50 with --video-level (the research's)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(

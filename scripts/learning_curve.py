@@ -9,7 +9,7 @@ cache) and from cached features, as fresh `python main.py train` processes, and 
 a CSV where a third of each video's rows come from a model with wrong labels (masked).
 
 Usage: .venv/bin/python scripts/learning_curve.py [--work DIR] [--repeats 3]
-           [--sizes 5 10 20 40] [--arch attention-light] [--epochs N] [--json FILE]
+           [--sizes 5 10 20 40] [--arch attention-light] [--epochs 40] [--json FILE]
 The machine's load average is printed with every timing: on a shared machine, wall time says
 more about the neighbours than about the tool, so CPU time is given too.
 """
@@ -119,9 +119,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[5, 10, 20, 40])
     parser.add_argument("--arch", default="attention-light")
-    parser.add_argument(
-        "--epochs", type=int, default=None, help="default: the type's own (as train uses)"
-    )
+    parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--json", default=None, help="also write the results here")
     parser.add_argument("--skip-timing", action="store_true")
     parser.add_argument("--skip-masked", action="store_true")
@@ -138,12 +136,10 @@ def main(argv=None) -> int:
         help="start the sound encoder from this bundle (CNN types)",
     )
     args = parser.parse_args(argv)
-    from annotator.ml.model_types import model_type
-
     work = Path(args.work)
     results = {
         "arch": args.arch,
-        "epochs": args.epochs or model_type(args.arch).default_epochs,
+        "epochs": args.epochs,
         "cores": os.cpu_count(),
         "warm_start": args.warm_start,
         "test": f"{TEST_CLIPS} clips, seed {args.test_seed}",
@@ -172,7 +168,8 @@ def main(argv=None) -> int:
                         args.arch,
                         "--out",
                         str(out),
-                        *(["--epochs", str(args.epochs)] if args.epochs else []),
+                        "--epochs",
+                        str(args.epochs),
                     ],
                     Path(cache),
                 )

@@ -37,6 +37,7 @@ from .project import ProjectState
 from .training_run import TrainingRun
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.+-]{0,63}$")
+DEFAULT_EPOCHS = 40
 
 
 def project_models_dir(project: ProjectState) -> Path:
@@ -70,19 +71,15 @@ class TrainDialog(QDialog):
             self.architecture.setItemData(
                 self.architecture.count() - 1, model_type(name).description, 3
             )  # tool tip
+        self.architecture.setCurrentText(OWN_LABELS_DEFAULT)
         self.name = QLineEdit(self._free_name())
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 500)
+        self.epochs.setValue(DEFAULT_EPOCHS)
         self.epochs.setToolTip(
             "At most; with 10 or more held-out videos training stops earlier when they stop "
             "improving"
         )
-        # Each type proposes its own epochs (model_types); a choice of type resets them.
-        self.architecture.currentTextChanged.connect(
-            lambda name: self.epochs.setValue(model_type(name).default_epochs)
-        )
-        self.architecture.setCurrentText(OWN_LABELS_DEFAULT)
-        self.epochs.setValue(model_type(OWN_LABELS_DEFAULT).default_epochs)
         form = QFormLayout()
         form.addRow("Model type", self.architecture)
         form.addRow("Name", self.name)

@@ -37,8 +37,6 @@ class ArchitectureSpec:
     # The research's notebook configuration of this type: one label per video, from feature
     # files; called as builder(events, {modality: (seconds, ...)}). None: no such preset.
     video_level_builder: str | Callable | None = None
-    # Epochs when the caller names none (train, and the app's Train on my labels).
-    default_epochs: int = 40
 
     def build(
         self, classes: int, hyperparameters: dict | None = None, input_shapes: dict | None = None
@@ -162,10 +160,6 @@ register(
         learns_missing_streams=True,
         description="attention with a fixed summary of the sound (no CNN): trains in about a "
         "minute on a few dozen labelled videos",
-        # Chosen on the novel classes' validation seed (9200, never the reported 9100): with 40
-        # labelled clips, 80 epochs gave 0.923/0.928/0.913 on three pools where 40 gave
-        # 0.923/0.928/0.887 and 60 gave 0.928/0.903/0.892 (README, Learning your own events).
-        default_epochs=80,
     )
 )
 

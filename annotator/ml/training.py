@@ -79,7 +79,7 @@ def train(
     architecture: str,
     out_dir,
     *,
-    epochs: int | None = None,
+    epochs: int = 40,
     seed: int = 0,
     hyperparameters: dict | None = None,
     visual_fps: int = 1,
@@ -100,7 +100,6 @@ def train(
     `progress(done, total, video)` follows the features; `epoch_progress(EpochReport)` each
     epoch; `cancel()` stops within a batch (raising Cancelled, nothing written). `warm_start`
     (a bundle) lends its audio encoder's weights. `refit` None: automatic (few videos).
-    `epochs` None: the type's default (model_types).
     """
     import keras
 
@@ -109,7 +108,6 @@ def train(
     plan = _plan(spec, seed, refit)
     cache = cache or FeatureCache()
     type_spec = model_type(architecture)
-    epochs = epochs or type_spec.default_epochs
     class_index = {name: i for i, name in enumerate(plan.classes)}
     train_seconds = video_seconds(
         plan.train_videos, architecture, visual_fps, class_index, cache, progress, cancel
