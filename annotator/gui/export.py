@@ -171,8 +171,8 @@ class ExportDialog(QDialog):
         self.scope_buttons.button(2 if not has_current else 0).setChecked(True)
         self.format_box = QComboBox()
         self.format_box.addItem("CSV: per-second (+ segments)", CSV_FORMAT)
-        for name, form in self.formats.items():
-            self.format_box.addItem(f"{form.title} ({name})", name)
+        for name, label_format in self.formats.items():
+            self.format_box.addItem(f"{label_format.title} ({name})", name)
         self.format_box.currentIndexChanged.connect(self._on_format)
         self.per_second = QLineEdit(str(default_export_path(self.default_dir, None)))
         self.per_second.textEdited.connect(lambda _text: setattr(self, "_path_chosen", True))
