@@ -8,10 +8,7 @@ QThreadPool.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,22 +16,19 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import (
     QObject,
-    QProcess,
-    QProcessEnvironment,
     QRunnable,
     QThreadPool,
-    QTimer,
     Signal,
 )
 
 from ..core.errors import AnnotatorError, Cancelled
 from .annotation_process import table_from_json
+from .child_process import ChildProcessRun
 
 log = logging.getLogger(__name__)
 
 THUMBNAIL_HEIGHT = 72
 WAVEFORM_BINS_PER_SECOND = 100
-CANCEL_GRACE_MS = 15_000
 
 
 @dataclass(frozen=True)
@@ -43,9 +37,12 @@ class AnnotationJob:
     path: Path
 
 
-class AnnotationRun(QObject):
+class AnnotationRun(ChildProcessRun):
     """One annotation run in a child process (see annotation_process for why), followed from
-    the GUI thread through QProcess: its JSON lines become these signals."""
+    the GUI thread through QProcess (child_process): its JSON lines become these signals."""
+
+    MODULE = "annotator.gui.annotation_process"
+    WHAT = "annotation"
 
     modelLoaded = Signal(str)
     videoStarted = Signal(str)
@@ -55,64 +52,20 @@ class AnnotationRun(QObject):
     videoFamiliarity = Signal(str, object)  # name, per-second familiarity or None;
     # sent just before that video's videoDone
     runFailed = Signal(str)  # the run as a whole could not go on
-    finished = Signal(bool)  # True when stopped by cancel
 
     def __init__(self, bundle_path: Path, jobs: list[AnnotationJob], cache_dir=None, parent=None):
-        super().__init__(parent)
-        self.job = {
-            "bundle": str(bundle_path),
-            "cache_dir": str(cache_dir) if cache_dir else None,
-            "videos": [[job.name, str(job.path)] for job in jobs],
-        }
+        super().__init__(
+            {
+                "bundle": str(bundle_path),
+                "cache_dir": str(cache_dir) if cache_dir else None,
+                "videos": [[job.name, str(job.path)] for job in jobs],
+            },
+            parent,
+        )
         self.total = len(jobs)
-        self.cancelled = False
-        self._reported_finish = False
-        self._errors: list[str] = []
-        self.process = QProcess(self)
-        self.process.setProgram(sys.executable)
-        self.process.setArguments(["-m", "annotator.gui.annotation_process"])
-        self.process.setProcessEnvironment(_child_environment())
-        self.process.readyReadStandardOutput.connect(self._read_events)
-        self.process.readyReadStandardError.connect(self._read_errors)
-        self.process.finished.connect(self._on_exit)
-        self.process.errorOccurred.connect(self._on_process_error)
 
-    def start(self) -> None:
-        self.process.start()
-        self.process.write((json.dumps(self.job) + "\n").encode("utf-8"))
-
-    def cancel(self) -> None:
-        """Ask the process to stop at its next second of video; kill it if it does not."""
-        self.cancelled = True
-        if self.is_running():
-            self.process.write(b"cancel\n")
-            QTimer.singleShot(CANCEL_GRACE_MS, self, self._kill_if_running)
-
-    def _kill_if_running(self) -> None:
-        if self.is_running():
-            log.warning("annotation process did not stop when asked; killing it")
-            self.process.kill()
-
-    def is_running(self) -> bool:
-        return self.process.state() != QProcess.NotRunning
-
-    def wait(self, milliseconds: int = 30_000) -> bool:
-        if self.is_running() and not self.process.waitForFinished(milliseconds):
-            self.process.kill()
-            return self.process.waitForFinished(5_000)
-        return True
-
-    def _read_events(self) -> None:
-        while self.process.canReadLine():
-            line = bytes(self.process.readLine()).decode("utf-8", errors="replace").strip()
-            if not line.startswith("{"):
-                if line:
-                    log.info("annotation process: %s", line)
-                continue
-            try:
-                self._dispatch(json.loads(line))
-            except (json.JSONDecodeError, KeyError, ValueError) as exc:
-                log.warning("annotation process sent a line that could not be read: %s", exc)
+    def _report_failure(self, reason: str) -> None:
+        self.runFailed.emit(reason)
 
     def _dispatch(self, event: dict) -> None:
         kind = event["event"]
@@ -138,46 +91,6 @@ class AnnotationRun(QObject):
             self.videoFailed.emit(event["video"], event["reason"])
         elif kind == "error":
             self.runFailed.emit(event["reason"])
-        elif kind == "finished":
-            self.cancelled = self.cancelled or bool(event["cancelled"])
-
-    def _read_errors(self) -> None:
-        text = bytes(self.process.readAllStandardError()).decode("utf-8", errors="replace")
-        self._errors = (self._errors + text.splitlines())[-20:]
-
-    def _on_process_error(self, error) -> None:
-        if error == QProcess.FailedToStart:
-            self.runFailed.emit(
-                f"the annotation process could not start ({self.process.errorString()})"
-            )
-            self._finish()
-
-    def _on_exit(self, code: int, status) -> None:
-        self._read_events()
-        self._read_errors()
-        if status != QProcess.NormalExit or code != 0:
-            if not self.cancelled:
-                detail = next((line for line in reversed(self._errors) if line.strip()), "")
-                self.runFailed.emit(
-                    f"the annotation process stopped unexpectedly "
-                    f"(exit {code}){': ' + detail if detail else ''}"
-                )
-        self._finish()
-
-    def _finish(self) -> None:
-        if not self._reported_finish:
-            self._reported_finish = True
-            self.finished.emit(self.cancelled)
-
-
-def _child_environment() -> QProcessEnvironment:
-    """The app's environment, with this checkout importable in the child."""
-    environment = QProcessEnvironment.systemEnvironment()
-    root = str(Path(__file__).resolve().parents[2])
-    existing = environment.value("PYTHONPATH", "")
-    environment.insert("PYTHONPATH", root + (os.pathsep + existing if existing else ""))
-    environment.insert("TF_CPP_MIN_LOG_LEVEL", environment.value("TF_CPP_MIN_LOG_LEVEL", "2"))
-    return environment
 
 
 class TaskSignals(QObject):
