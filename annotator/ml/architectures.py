@@ -15,7 +15,7 @@ from __future__ import annotations
 import keras
 
 from ..core.conventions import PATCH_SHAPE, VISUAL_EMBEDDING_SIZE
-from .layers import LogMelSummary, ModalityAttention, PresenceGate
+from .layers import HeadAgreement, LogMelSummary, ModalityAttention, PresenceGate
 from .model_types import ARCHITECTURES, model_type  # noqa: F401  (ARCHITECTURES re-exported)
 
 DEFAULT_HYPERPARAMETERS = {
@@ -178,10 +178,20 @@ def build_attention(
     fused, weights = ModalityAttention(64, name="modality_attention")(
         [audio_p, visual_p, inputs["audio_present"], inputs["visual_present"]]
     )
+    audio_event = _head(audio, classes, "audio_event")
+    visual_event = _head(visual, classes, "visual_event")
+    context = _fused_context(fused, hp)
+    if hp.get("head_agreement"):
+        scores = keras.layers.Dense(classes, name="event_scores")(context)
+        event = HeadAgreement(name="event")(
+            [scores, audio_event, visual_event, inputs["audio_present"], inputs["visual_present"]]
+        )
+    else:
+        event = _head(context, classes, "event")
     outputs = {
-        "event": _head(_fused_context(fused, hp), classes, "event"),
-        "audio_event": _head(audio, classes, "audio_event"),
-        "visual_event": _head(visual, classes, "visual_event"),
+        "event": event,
+        "audio_event": audio_event,
+        "visual_event": visual_event,
         "attention": keras.layers.Identity(name="attention")(weights),
     }
     return keras.Model(inputs, outputs, name=name)
@@ -191,8 +201,15 @@ def build_attention_light(
     classes: int, hp: dict | None = None, input_shapes: dict | None = None
 ) -> keras.Model:
     """Attention with the fixed log-mel summary as its sound front end: about 30 times cheaper
-    to train than the CNN, and the type that learns most from a few labelled videos."""
-    hp = {**DEFAULT_HYPERPARAMETERS, **(hp or {}), "audio_front_end": "summary"}
+    to train than the CNN, and the type that learns most from a few labelled videos. Its fused
+    head adds the two streams' own heads' agreement (HeadAgreement), which names a class that
+    needs both streams from a few examples."""
+    hp = {
+        **DEFAULT_HYPERPARAMETERS,
+        "head_agreement": True,
+        **(hp or {}),
+        "audio_front_end": "summary",
+    }
     return build_attention(classes, hp, input_shapes, name="attention_light")
 
 

@@ -110,3 +110,36 @@ class ModalityAttention(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class HeadAgreement(keras.layers.Layer):
+    """The fused head's class scores plus each present stream's own log-probabilities, weighted
+    by a learnt non-negative weight, then a softmax.
+
+    A class that needs this sound AND that picture (a bell heard while balls bounce) is where
+    the two streams' heads agree: each alone spreads its belief over the classes sharing its
+    stream, and the sum of their log-probabilities is highest on the one class both allow. A
+    fused layer learns that conjunction only from many examples; this adds it for free, so
+    a few labelled videos are enough. A missing stream adds nothing.
+    """
+
+    def build(self, input_shape):
+        self.stream_weights = self.add_weight(
+            name="stream_weights", shape=(2,), initializer="ones", trainable=True
+        )
+        super().build(input_shape)
+
+    def call(self, inputs):
+        scores, audio, visual, audio_present, visual_present = inputs
+        weights = ops.softplus(self.stream_weights) / ops.softplus(ops.ones(()))
+        total = scores
+        for index, (probabilities, present) in enumerate(
+            ((audio, audio_present), (visual, visual_present))
+        ):
+            gate = ops.expand_dims(ops.cast(present, scores.dtype), -1) * weights[index]
+            total = total + gate * ops.log(ops.maximum(probabilities, 1e-6))
+        return ops.softmax(total, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]

@@ -158,8 +158,8 @@ register(
         f"{_BUILDERS}:build_attention_light",
         _BOTH_HEADS,
         learns_missing_streams=True,
-        description="attention with a fixed summary of the sound (no CNN): trains in about a "
-        "minute on a few dozen labelled videos",
+        description="attention with a fixed summary of the sound (no CNN) and the two heads' "
+        "agreement: trains in about a minute on a few dozen labelled videos",
     )
 )
 

@@ -13,7 +13,14 @@ place in the window) and, when augmenting:
   scene behind an event changes, so a model of a few videos cannot lean on the backdrop);
 - mixes a background second's sound under event seconds (the event heard over other noise);
 - for two-stream models, removes one stream from some windows (so a model keeps working on a
-  video without sound, or without pictures).
+  video without sound, or without pictures);
+- for two-stream models, re-pairs the streams of event seconds: one stream comes from another
+  video of the same class (eight labelled clips of a class then give sixty-four pairings of a
+  sound with a picture, so a class that needs this sound AND that picture is learnt as such,
+  not by one clip's look);
+- for two-stream models, shows background in one stream of a run of event seconds, the label
+  unchanged (the event heard off camera, or seen through other noise), so the model names an
+  event one stream shows clearly rather than calling it background.
 Seconds nobody labelled keep weight 0 throughout.
 """
 
@@ -33,6 +40,8 @@ VISUAL_NOISE = 0.1  # std of noise on the picture embedding, relative to its own
 MIX_SHARE = 0.3  # windows whose event seconds get a background second mixed in
 STREAM_REMOVAL_SHARE = 0.1  # two-stream models: windows without audio, and as many without pictures
 SCENE_SWAP_SHARE = 0.5  # windows whose picture embeddings move to another video's background
+REPAIR_SHARE = 0.3  # windows whose event seconds take one stream from another video of the class
+HIDE_SHARE = 0.2  # windows where one stream of a run of event seconds shows only background
 
 _FILL = {"log_mel": SILENT_PATCH_VALUE, "audio_present": 0.0, "visual": 0.0, "visual_present": 0.0}
 
@@ -93,6 +102,15 @@ class WindowSampler:
         visual = [v.arrays["visual"] for v in self.videos if "visual" in v.arrays]
         self.visual_spread = float(np.concatenate(visual).std()) if visual else 0.0
         self.scenes = [self._scene(v, background) for v in self.videos]
+        self.stream_keys = {
+            "audio": [k for k in ("log_mel", "audio", "audio_present") if k in inputs],
+            "visual": [k for k in ("visual", "visual_present") if k in inputs],
+        }
+        self.background_seconds = [
+            (i, s)
+            for i, v in enumerate(self.videos)
+            for s in np.flatnonzero(v.truth == background).tolist()
+        ]
 
     def _background_sound(self, background: int) -> np.ndarray | None:
         """Log-mel patches of every second labelled background where the sound is present."""
@@ -140,6 +158,10 @@ class WindowSampler:
             self._vary_pictures(window, rng)
             if rng.random() < SCENE_SWAP_SHARE:
                 self._swap_scene(window, index, rng)
+            if self.two_streams and rng.random() < REPAIR_SHARE:
+                self._repair_streams(window, index, rng)
+            if self.two_streams and rng.random() < HIDE_SHARE:
+                self._hide_in_one_stream(window, rng)
         if self.two_streams and self.augment:
             self._remove_a_stream(window, rng)
         truth = window.pop("truth")
@@ -208,6 +230,46 @@ class WindowSampler:
         present = window["visual_present"][:, None] > 0
         shift = rng.uniform(0.5, 1.0) * (other - own)
         window["visual"] = (window["visual"] + shift * present).astype(np.float32)
+
+    def _event_runs(self, window: dict) -> list[tuple[int, int, int]]:
+        """(class, start, end) of each run of event seconds in the window."""
+        truth = window["truth"]
+        changes = np.flatnonzero(np.diff(truth)) + 1
+        return [
+            (int(truth[a]), a, b)
+            for a, b in zip([0, *changes.tolist()], [*changes.tolist(), len(truth)])
+            if truth[a] >= 0 and truth[a] != self.background
+        ]
+
+    def _repair_streams(self, window: dict, index: int, rng) -> None:
+        """One stream of each event run comes from a run of the same class in another video."""
+        stream = "audio" if rng.random() < 0.5 else "visual"
+        for label, start, end in self._event_runs(window):
+            runs = [r for r in self.class_runs.get(label, []) if r[0] != index]
+            if not runs:
+                continue
+            other, run_start, run_end = runs[int(rng.integers(len(runs)))]
+            length = min(end - start, run_end - run_start)
+            source = int(rng.integers(run_start, run_end - length + 1))
+            piece = self._cut(self.videos[other], source, source + length)
+            for key in self.stream_keys[stream]:
+                window[key][start : start + length] = piece[key]
+
+    def _hide_in_one_stream(self, window: dict, rng) -> None:
+        """A run of event seconds where one stream shows background (the event heard but not
+        seen, or seen but not heard), the label unchanged."""
+        runs = self._event_runs(window)
+        if not runs or not self.background_seconds:
+            return
+        _label, start, end = runs[int(rng.integers(len(runs)))]
+        length = int(rng.integers(1, end - start + 1))
+        first = int(rng.integers(start, end - length + 1))
+        stream = "audio" if rng.random() < 0.5 else "visual"
+        for second in range(first, first + length):
+            video, source = self.background_seconds[int(rng.integers(len(self.background_seconds)))]
+            piece = self._cut(self.videos[video], source, source + 1)
+            for key in self.stream_keys[stream]:
+                window[key][second] = piece[key][0]
 
     def _remove_a_stream(self, window: dict, rng) -> None:
         draw = rng.random()

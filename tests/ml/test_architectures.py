@@ -64,3 +64,36 @@ def test_a_missing_audio_stream_does_not_change_what_fusion_sees_of_it():
 def test_unknown_architecture_is_refused():
     with pytest.raises(ValueError, match="unknown architecture"):
         build_model("transformer", CLASSES)
+
+
+def test_head_agreement_picks_the_class_both_streams_allow_and_ignores_a_missing_one():
+    """A bell is heard (Church bell or Bicycle bell) and balls bounce (Frog chorus or Bicycle
+    bell): with no opinion of its own, the fused head names the one class both allow."""
+    from annotator.ml.layers import HeadAgreement
+
+    layer = HeadAgreement()
+    scores = np.zeros((1, 1, 3), "float32")  # Church bell, Bicycle bell, Frog chorus
+    heard = np.array([[[0.5, 0.45, 0.05]]], "float32")
+    seen = np.array([[[0.05, 0.45, 0.5]]], "float32")
+    present = np.ones((1, 1), "float32")
+    both = np.asarray(layer([scores, heard, seen, present, present]))
+    assert both.argmax(-1)[0, 0] == 1 and np.isclose(both.sum(), 1.0)
+    # Without pictures the sound alone decides; the picture head's output is not consulted.
+    no_pictures = np.asarray(layer([scores, heard, seen, present, 0 * present]))
+    np.testing.assert_allclose(
+        no_pictures, np.asarray(layer([scores, heard, 0 * seen + 1, present, 0 * present]))
+    )
+    assert no_pictures.argmax(-1)[0, 0] == 0
+
+
+def test_attention_light_adds_the_head_agreement_and_round_trips(tmp_path):
+    model = build_model("attention-light", CLASSES)
+    assert any(type(layer).__name__ == "HeadAgreement" for layer in model.layers)
+    batch = _inputs_for(model, _batch(seconds=5))
+    outputs = model(batch, training=False)
+    assert np.allclose(np.asarray(outputs["event"]).sum(-1), 1.0, atol=1e-5)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    np.testing.assert_allclose(
+        np.asarray(loaded(batch, training=False)["event"]), np.asarray(outputs["event"]), atol=1e-6
+    )

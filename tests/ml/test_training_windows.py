@@ -61,6 +61,7 @@ def test_augmented_windows_still_pair_each_second_with_its_truth(videos, monkeyp
     monkeypatch.setattr(tw, "VISUAL_NOISE", 0.0)
     monkeypatch.setattr(tw, "SCENE_SWAP_SHARE", 0.0)
     monkeypatch.setattr(tw, "STREAM_REMOVAL_SHARE", 0.0)
+    monkeypatch.setattr(tw, "HIDE_SHARE", 0.0)
     sampler = WindowSampler(videos, INPUTS, 10, np.ones(3, np.float32), BACKGROUND, True)
     batch = sampler.epoch(400, np.random.default_rng(1))
     labelled = batch["weights"] > 0
@@ -82,6 +83,59 @@ def test_stream_removal_clears_a_stream_and_its_presence(videos, monkeypatch):
     no_pictures = batch["visual_present"].sum(1) == 0
     assert no_audio.any() and no_pictures.any() and not (no_audio & no_pictures).any()
     assert np.allclose(batch["visual"][no_pictures], 0.0)
+
+
+def _only(monkeypatch, **shares) -> None:
+    """Every augmentation that moves features off their truth marks off, but `shares`."""
+    for name in ("VISUAL_NOISE", "SCENE_SWAP_SHARE", "STREAM_REMOVAL_SHARE", "MIX_SHARE"):
+        monkeypatch.setattr(tw, name, 0.0)
+    monkeypatch.setattr(tw, "AUDIO_NOISE", 0.0)
+    monkeypatch.setattr(tw, "GAIN_DB", (0.0, 0.0))
+    for name in ("REPAIR_SHARE", "HIDE_SHARE"):
+        monkeypatch.setattr(tw, name, shares.get(name, 0.0))
+
+
+def _with_video_ids(videos):
+    """Second marks: the video's index in the visual's second column and the log-mel's last
+    band, so a window shows which video each stream of each second came from."""
+    for index, video in enumerate(videos):
+        video.arrays["visual"][:, 1] = index
+        video.arrays["log_mel"][:, :, -1] = index
+    return videos
+
+
+def test_repairing_takes_one_stream_of_an_event_from_another_video_of_its_class(
+    videos, monkeypatch
+):
+    _only(monkeypatch, REPAIR_SHARE=1.0)
+    videos = _with_video_ids(videos + [_video("d", [2, 0, 0, 0, 1, 1, 2], 3)])
+    sampler = WindowSampler(videos, INPUTS, 10, np.ones(3, np.float32), BACKGROUND, True)
+    batch = sampler.epoch(300, np.random.default_rng(4))
+    labelled = batch["weights"] > 0
+    audio_marks = np.round(batch["log_mel"][..., 0, 0])
+    # Both streams of every labelled second still show its class...
+    assert np.array_equal(batch["visual"][..., 0][labelled], batch["labels"][labelled])
+    assert np.array_equal(audio_marks[labelled], batch["labels"][labelled])
+    # ...but for some event seconds, from two different videos.
+    events = labelled & (batch["labels"] != BACKGROUND)
+    mixed = np.round(batch["log_mel"][..., 0, -1]) != batch["visual"][..., 1]
+    assert (mixed & events).any() and not (mixed & ~events & labelled).any()
+
+
+def test_hiding_shows_background_in_one_stream_of_an_event_and_keeps_its_label(videos, monkeypatch):
+    _only(monkeypatch, HIDE_SHARE=1.0)
+    sampler = WindowSampler(videos, INPUTS, 10, np.ones(3, np.float32), BACKGROUND, True)
+    batch = sampler.epoch(300, np.random.default_rng(5))
+    labels, labelled = batch["labels"], batch["weights"] > 0
+    audio_marks = np.round(batch["log_mel"][..., 0, 0])
+    visual_marks = batch["visual"][..., 0]
+    events = labelled & (labels != BACKGROUND)
+    seen = visual_marks == labels
+    heard = audio_marks == labels
+    assert (seen | heard)[events].all()  # never both streams hidden
+    assert (events & ~seen & (visual_marks == BACKGROUND)).any()  # heard, not seen
+    assert (events & ~heard & (audio_marks == BACKGROUND)).any()  # seen, not heard
+    assert (seen & heard)[labelled & (labels == BACKGROUND)].all()  # background untouched
 
 
 def test_held_out_windows_are_consecutive_and_unweighted(videos):
