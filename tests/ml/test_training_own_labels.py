@@ -55,17 +55,24 @@ def test_seconds_from_a_model_are_masked_and_training_matches_the_clean_labels(n
         ]
         assert video.labels == expected
 
+    # Twelve clips and six test clips make one run's accuracy move by a clip's worth of seconds
+    # with the training seed, so each side is the mean of two seeds.
     results = {}
     for name, spec in (
         ("clean", novel / "train" / "labels.csv"),
         ("masked", novel / "train" / "reviewed.csv"),
     ):
-        bundle = train(spec, "attention-light", tmp_path / name, epochs=EPOCHS, seed=0, refit=False)
-        results[name] = evaluate(novel / "test", load_bundle(bundle.path))["per_second_accuracy"]
-        counts = bundle.card["training"]["labelled_seconds"]
-        assert sum(counts.values()) == (
-            len(clean) if name == "clean" else int((corrupted["source"] == "human").sum())
-        )
+        accuracies = []
+        for seed in (0, 1):
+            out = tmp_path / f"{name}-{seed}"
+            bundle = train(spec, "attention-light", out, epochs=EPOCHS, seed=seed, refit=False)
+            report = evaluate(novel / "test", load_bundle(bundle.path))
+            accuracies.append(report["per_second_accuracy"])
+            counts = bundle.card["training"]["labelled_seconds"]
+            assert sum(counts.values()) == (
+                len(clean) if name == "clean" else int((corrupted["source"] == "human").sum())
+            )
+        results[name] = sum(accuracies) / len(accuracies)
     assert results["clean"] >= 0.6, results
     assert results["masked"] >= results["clean"] - 0.06, results
 
