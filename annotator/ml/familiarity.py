@@ -173,6 +173,81 @@ def load_summary(bundle_dir) -> FamiliaritySummary | None:
         raise BundleError(f"{path}: not a familiarity summary ({exc})") from exc
 
 
+# With fewer held-out videos than this (a user's own bundle: a handful of validation videos),
+# the threshold also comes from the fit videos themselves, each scored by a summary fitted
+# without it. Measured: 40 labelled novel clips, threshold on their 6 validation videos alone:
+# 3 % of those seconds flagged, but 23-36 % of new clips' seconds of the same classes.
+# With fewer fit videos than MIN_CROSS_FIT_VIDEOS (a dozen clips of nine classes), a video left
+# out often has the only example of its class, and every new video would look familiar: there
+# the held-out videos alone set the threshold, which errs towards warning.
+FEW_HELD_OUT_VIDEOS = 30
+MIN_CROSS_FIT_VIDEOS = 20
+CROSS_FIT_FOLDS = 10
+
+
+def _stream_arrays(features_list, truths, modality: str):
+    """(seconds, dims) descriptions of one stream's present seconds and their class indices."""
+    xs, groups = [], []
+    for features, truth in zip(features_list, truths):
+        described = stream_embeddings(features, modality)
+        if described is not None and described[1].any():
+            xs.append(described[0][described[1]])
+            groups.append(np.asarray(truth)[described[1]])
+    if not xs:
+        return None
+    return np.concatenate(xs), np.concatenate(groups)
+
+
+def _fit_streams(fit_set: list[tuple], modalities) -> dict:
+    streams = {}
+    for modality in modalities:
+        arrays = _stream_arrays([f for f, _t in fit_set], [t for _f, t in fit_set], modality)
+        if arrays is not None:
+            streams[modality] = StreamSummary.fit(*arrays)
+    return streams
+
+
+def _raw_distances(streams: dict, features_list) -> dict:
+    """{modality: distances of every present second} in the summaries' own units."""
+    out = {}
+    for modality, summary in streams.items():
+        held = [stream_embeddings(f, modality) for f in features_list]
+        held = [x[p] for x, p in (h for h in held if h is not None) if p.any()]
+        if held:
+            out[modality] = summary.distance(np.concatenate(held)) * summary.typical
+    return out
+
+
+def _per_second_worst(streams: dict, features_list, typical: dict) -> np.ndarray:
+    """Per second of `features_list`: the largest distance over the streams, in units of
+    `typical` (as FamiliaritySummary.distances)."""
+    worst = []
+    for features in features_list:
+        second = np.zeros(features.seconds)
+        for modality, summary in streams.items():
+            described = stream_embeddings(features, modality)
+            if described is None or not described[1].any():
+                continue
+            x, present = described
+            raw = summary.distance(x[present]) * summary.typical
+            second[present] = np.maximum(second[present], raw / typical[modality])
+        worst.append(second)
+    return np.concatenate(worst) if worst else np.zeros(0)
+
+
+def _cross_fitted(fit_set: list[tuple], modalities, folds: int):
+    """[(per-stream summaries fitted without a fold, that fold's features)], folds by video."""
+    order = np.arange(len(fit_set))
+    out = []
+    for fold in range(folds):
+        left_out = order[fold::folds]
+        kept = [fit_set[i] for i in np.setdiff1d(order, left_out)]
+        if not left_out.size or not kept:
+            continue
+        out.append((_fit_streams(kept, modalities), [fit_set[i][0] for i in left_out]))
+    return out
+
+
 def fit_summary(
     fit_set: list[tuple],
     held_out: list,
@@ -180,32 +255,50 @@ def fit_summary(
     target: float = TARGET_FLAGGED_SHARE,
 ) -> tuple[FamiliaritySummary, dict]:
     """Fit on `fit_set` = [(features, per-second class index or -1)], set units and the
-    threshold on `held_out` = [features]. Returns the summary and what the card records."""
-    streams = {}
-    for modality in modalities:
-        xs, groups = [], []
-        for features, truth in fit_set:
-            described = stream_embeddings(features, modality)
-            if described is not None and described[1].any():
-                xs.append(described[0][described[1]])
-                groups.append(np.asarray(truth)[described[1]])
-        if xs:
-            summary = StreamSummary.fit(np.concatenate(xs), np.concatenate(groups))
-            held = [stream_embeddings(f, modality) for f in held_out]
-            held = [x[p] for x, p in (h for h in held if h is not None) if p.any()]
-            if held:
-                summary.typical = float(np.median(summary.distance(np.concatenate(held))))
-            streams[modality] = summary
+    threshold on `held_out` = [features] (and, when it holds few videos, on the fit videos
+    too, each scored by a summary fitted without it). Returns the summary and what the card
+    records."""
+    streams = _fit_streams(fit_set, modalities)
     if not streams:
         raise ValueError("no seconds with a stream the model reads: cannot fit familiarity")
+    # Scored seconds: the held-out videos against the summary, plus, with few held-out
+    # videos, every fit video against the summary fitted without its fold.
+    scored = [(streams, list(held_out))]
+    cross_fitted = len(held_out) < FEW_HELD_OUT_VIDEOS and len(fit_set) >= MIN_CROSS_FIT_VIDEOS
+    if cross_fitted:
+        scored += _cross_fitted(fit_set, modalities, CROSS_FIT_FOLDS)
+    typical = {}
+    for modality, summary in streams.items():
+        raw = [
+            d
+            for fold_streams, videos in scored
+            for m, d in _raw_distances(fold_streams, videos).items()
+            if m == modality
+        ]
+        typical[modality] = float(np.median(np.concatenate(raw))) if raw else 1.0
+    held_distances = np.concatenate(
+        [
+            _per_second_worst({m: s for m, s in fold.items() if m in typical}, videos, typical)
+            for fold, videos in scored
+        ]
+    )
+    for modality, summary in streams.items():
+        summary.typical = typical[modality]
     summary = FamiliaritySummary(streams, 1.0)
-    held_distances = np.concatenate([summary.distances(f) for f in held_out])
     summary.threshold = float(np.quantile(held_distances, 1 - target))
     flagged = float((held_distances > summary.threshold).mean())
     return summary, {
         "threshold": round(summary.threshold, 4),
         "held_out_flagged_share": round(flagged, 4),
         "held_out_seconds": int(len(held_distances)),
+        **(
+            {
+                "cross_fitted": f"{CROSS_FIT_FOLDS} folds of the fit videos, each scored by a "
+                "summary fitted without it, beside the held-out videos"
+            }
+            if cross_fitted
+            else {}
+        ),
         "embedding": {m: EMBEDDING_DESCRIPTION[m] for m in streams},
         "principal_directions": {m: int(s.directions.shape[0]) for m, s in streams.items()},
         "classes_summarised": {m: int(len(s.class_means)) for m, s in streams.items()},

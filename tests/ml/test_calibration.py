@@ -93,5 +93,35 @@ def test_familiarity_flags_far_seconds_and_about_the_target_share_of_like_ones(t
     assert np.allclose(load_summary(tmp_path).familiarity(probe), summary.familiarity(probe))
 
 
+def test_with_few_held_out_videos_the_threshold_also_learns_from_the_fit_videos(monkeypatch):
+    """Like a user's own bundle: videos differ from one another (each its own scene), and the
+    few validation videos happen to sit near the middle. Their seconds alone would set a
+    threshold that flags much of every new video of the same kind; fit videos each scored by a
+    summary fitted without them show how far a new video lies."""
+    from annotator.ml import familiarity
+
+    rng = np.random.default_rng(11)
+    centres = rng.normal(0, 4, (3, 64))
+
+    def video(scene_spread=1.5):
+        classes = rng.integers(0, 3, 10)
+        scene = rng.normal(0, scene_spread, 64)
+        return centres[classes] + scene + rng.normal(0, 1, (10, 64)), classes
+
+    fit = [(_features(x), c) for x, c in (video() for _ in range(30))]
+    lucky_held = [_features(video(scene_spread=0.2)[0]) for _ in range(3)]
+    new_videos = [_features(video()[0]) for _ in range(40)]
+
+    def flagged_share(summary):
+        return np.mean(np.concatenate([summary.familiarity(v) < 1 for v in new_videos]))
+
+    summary, card = fit_summary(fit, lucky_held, ("visual",), target=0.02)
+    assert "cross_fitted" in card and card["held_out_seconds"] == 30 + 300
+    assert flagged_share(summary) < 0.1
+    monkeypatch.setattr(familiarity, "FEW_HELD_OUT_VIDEOS", 0)  # held-out videos only
+    summary, card = fit_summary(fit, lucky_held, ("visual",), target=0.02)
+    assert "cross_fitted" not in card and flagged_share(summary) > 0.3
+
+
 def test_a_bundle_without_a_summary_has_none(tmp_path):
     assert load_summary(tmp_path) is None
