@@ -31,6 +31,11 @@ def test_a_file_over_its_time_limit_is_reported_and_the_rest_go_on(monkeypatch, 
 def test_ctrl_c_stops_the_batch_and_leaves_the_previous_csv(tmp_path):
     folder = tmp_path / "clips"
     shutil.copytree(SAMPLES, folder)
+    # Four copies of the samples: once the first video's progress line is read, enough work is
+    # left that the interrupt lands mid-batch even when this machine is busy.
+    for copy in (1, 2, 3):
+        for clip in SAMPLES.glob("*.mp4"):
+            shutil.copy(clip, folder / f"copy{copy}_{clip.name}")
     out = tmp_path / "rows.csv"
     out.write_text("previous export\n")
     process = subprocess.Popen(
