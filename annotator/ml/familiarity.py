@@ -207,32 +207,16 @@ def _fit_streams(fit_set: list[tuple], modalities) -> dict:
     return streams
 
 
-def _raw_distances(streams: dict, features_list) -> dict:
-    """{modality: distances of every present second} in the summaries' own units."""
+def _distances_before_units(streams: dict, features_list) -> dict:
+    """{modality: distance of every present second}, for summaries whose unit (`typical`) is
+    not set yet (it is 1)."""
     out = {}
     for modality, summary in streams.items():
         held = [stream_embeddings(f, modality) for f in features_list]
         held = [x[p] for x, p in (h for h in held if h is not None) if p.any()]
         if held:
-            out[modality] = summary.distance(np.concatenate(held)) * summary.typical
+            out[modality] = summary.distance(np.concatenate(held))
     return out
-
-
-def _per_second_worst(streams: dict, features_list, typical: dict) -> np.ndarray:
-    """Per second of `features_list`: the largest distance over the streams, in units of
-    `typical` (as FamiliaritySummary.distances)."""
-    worst = []
-    for features in features_list:
-        second = np.zeros(features.seconds)
-        for modality, summary in streams.items():
-            described = stream_embeddings(features, modality)
-            if described is None or not described[1].any():
-                continue
-            x, present = described
-            raw = summary.distance(x[present]) * summary.typical
-            second[present] = np.maximum(second[present], raw / typical[modality])
-        worst.append(second)
-    return np.concatenate(worst) if worst else np.zeros(0)
 
 
 def _cross_fitted(fit_set: list[tuple], modalities, folds: int):
@@ -267,23 +251,18 @@ def fit_summary(
     cross_fitted = len(held_out) < FEW_HELD_OUT_VIDEOS and len(fit_set) >= MIN_CROSS_FIT_VIDEOS
     if cross_fitted:
         scored += _cross_fitted(fit_set, modalities, CROSS_FIT_FOLDS)
-    typical = {}
-    for modality, summary in streams.items():
-        raw = [
-            d
-            for fold_streams, videos in scored
-            for m, d in _raw_distances(fold_streams, videos).items()
-            if m == modality
-        ]
-        typical[modality] = float(np.median(np.concatenate(raw))) if raw else 1.0
+    # Each stream's unit: the median distance of the scored seconds.
+    pooled: dict = {}
+    for fold, videos in scored:
+        for modality, distances in _distances_before_units(fold, videos).items():
+            pooled.setdefault(modality, []).append(distances)
+    for fold, _videos in scored:
+        for modality, stream in fold.items():
+            if modality in pooled:
+                stream.typical = float(np.median(np.concatenate(pooled[modality])))
     held_distances = np.concatenate(
-        [
-            _per_second_worst({m: s for m, s in fold.items() if m in typical}, videos, typical)
-            for fold, videos in scored
-        ]
+        [FamiliaritySummary(fold, 1.0).distances(f) for fold, videos in scored for f in videos]
     )
-    for modality, summary in streams.items():
-        summary.typical = typical[modality]
     summary = FamiliaritySummary(streams, 1.0)
     summary.threshold = float(np.quantile(held_distances, 1 - target))
     flagged = float((held_distances > summary.threshold).mean())
