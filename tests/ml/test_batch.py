@@ -43,6 +43,9 @@ def test_ctrl_c_stops_the_batch_and_leaves_the_previous_csv(tmp_path):
         cwd=PROJECT_ROOT,
         stderr=subprocess.PIPE,
         text=True,
+        # Started as a script's background job would be, with SIGINT ignored: the command
+        # must still stop on Ctrl-C (it installs its own handler).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     for line in process.stderr:
         if "annotate [" in line:
