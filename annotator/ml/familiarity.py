@@ -185,10 +185,10 @@ MIN_CROSS_FIT_VIDEOS = 20
 CROSS_FIT_FOLDS = 10
 
 
-def _stream_arrays(features_list, truths, modality: str):
+def _stream_arrays(fit_set: list[tuple], modality: str):
     """(seconds, dims) descriptions of one stream's present seconds and their class indices."""
     xs, groups = [], []
-    for features, truth in zip(features_list, truths):
+    for features, truth in fit_set:
         described = stream_embeddings(features, modality)
         if described is not None and described[1].any():
             xs.append(described[0][described[1]])
@@ -201,7 +201,7 @@ def _stream_arrays(features_list, truths, modality: str):
 def _fit_streams(fit_set: list[tuple], modalities) -> dict:
     streams = {}
     for modality in modalities:
-        arrays = _stream_arrays([f for f, _t in fit_set], [t for _f, t in fit_set], modality)
+        arrays = _stream_arrays(fit_set, modality)
         if arrays is not None:
             streams[modality] = StreamSummary.fit(*arrays)
     return streams

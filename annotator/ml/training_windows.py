@@ -58,13 +58,18 @@ def cut_window(video: VideoSeconds, start: int, end: int, inputs: tuple[str, ...
     return window
 
 
+def _runs(truth: np.ndarray) -> list[tuple[int, int, int]]:
+    """(label, start, end) of each run of equal truth values, unlabelled runs included."""
+    changes = np.flatnonzero(np.diff(truth)) + 1
+    starts, ends = [0, *changes.tolist()], [*changes.tolist(), len(truth)]
+    return [(int(truth[start]), start, end) for start, end in zip(starts, ends)]
+
+
 def _class_runs(videos: list[VideoSeconds]) -> dict[int, list[tuple[int, int, int]]]:
     """{class: [(video, start, end)]}: every run of seconds labelled with one class."""
     found: dict[int, list[tuple[int, int, int]]] = {}
     for index, video in enumerate(videos):
-        changes = np.flatnonzero(np.diff(video.truth)) + 1
-        for start, end in zip([0, *changes.tolist()], [*changes.tolist(), video.seconds]):
-            label = int(video.truth[start])
+        for label, start, end in _runs(video.truth):
             if label != UNLABELLED:
                 found.setdefault(label, []).append((index, start, end))
     return found
@@ -233,12 +238,10 @@ class WindowSampler:
 
     def _event_runs(self, window: dict) -> list[tuple[int, int, int]]:
         """(class, start, end) of each run of event seconds in the window."""
-        truth = window["truth"]
-        changes = np.flatnonzero(np.diff(truth)) + 1
         return [
-            (int(truth[a]), a, b)
-            for a, b in zip([0, *changes.tolist()], [*changes.tolist(), len(truth)])
-            if truth[a] >= 0 and truth[a] != self.background
+            (label, start, end)
+            for label, start, end in _runs(window["truth"])
+            if label >= 0 and label != self.background
         ]
 
     def _repair_streams(self, window: dict, index: int, rng) -> None:
