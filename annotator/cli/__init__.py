@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from .core.errors import AnnotatorError
-from .ml.model_types import model_type_names
-from .core.locations import exports_dir, shipped_dir
+from ..core.errors import AnnotatorError
+from ..ml.model_types import model_type_names
+from ..core.locations import exports_dir, shipped_dir
 
 log = logging.getLogger("annotator")
 
@@ -255,8 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_batch(args, files, bundle, out: Path):
     """The chosen engine over the files: (BatchResult, the ray engine's finished videos or None)."""
-    from .core.feature_cache import FeatureCache
-    from .core.paths import video_path_relative_to
+    from ..core.feature_cache import FeatureCache
+    from ..core.paths import video_path_relative_to
 
     common = {
         "cache": FeatureCache(),
@@ -265,14 +265,14 @@ def _run_batch(args, files, bundle, out: Path):
         "name_for": lambda p: video_path_relative_to(p, out),
     }
     if args.engine == "ray":
-        from .core.finished_videos import FinishedVideos, journal_folder
-        from .ml.engines.ray_engine import annotate_batch_ray
+        from ..core.finished_videos import FinishedVideos, journal_folder
+        from ..ml.engines.ray_engine import annotate_batch_ray
 
         journal = FinishedVideos(journal_folder(out), bundle.tag)
         return annotate_batch_ray(
             files, bundle, address=args.address, cpus=args.jobs, journal=journal, **common
         ), journal
-    from .ml.batch import annotate_batch
+    from ..ml.batch import annotate_batch
 
     return annotate_batch(files, bundle, jobs=args.jobs, **common), None
 
@@ -280,10 +280,10 @@ def _run_batch(args, files, bundle, out: Path):
 def _cmd_annotate(args) -> int:
     import pandas as pd
 
-    from .core.csv_io import write_per_second_csv, write_segments_csv
-    from .core.media_files import collect_videos
-    from .core.table import PER_SECOND_COLUMNS, segments_from_table
-    from .ml.bundle import default_bundle_name, load_bundle
+    from ..core.csv_io import write_per_second_csv, write_segments_csv
+    from ..core.media_files import collect_videos
+    from ..core.table import PER_SECOND_COLUMNS, segments_from_table
+    from ..ml.bundle import default_bundle_name, load_bundle
 
     if args.address and args.engine != "ray":
         print("error: --address needs --engine ray", file=sys.stderr)
@@ -311,7 +311,7 @@ def _cmd_annotate(args) -> int:
 
 
 def _print_annotate_summary(result, table, out, segments, skipped) -> None:
-    from .core.table import main_label
+    from ..core.table import main_label
 
     for annotation in result.annotations:
         for warning in annotation.warnings:
@@ -381,8 +381,8 @@ def _print_epoch(report) -> None:
 
 
 def _cmd_train(args) -> int:
-    from .core.errors import DataSpecError
-    from .core.feature_sets import feature_folder_kind, open_feature_set
+    from ..core.errors import DataSpecError
+    from ..core.feature_sets import feature_folder_kind, open_feature_set
 
     sizes = {
         key: value
@@ -390,7 +390,7 @@ def _cmd_train(args) -> int:
         if value is not None
     }
     if feature_folder_kind(args.data):
-        from .ml.feature_training import train_on_features
+        from ..ml.feature_training import train_on_features
 
         bundle = train_on_features(
             open_feature_set(args.data, args.trust_pickles),
@@ -409,7 +409,7 @@ def _cmd_train(args) -> int:
             "(AVE's h5 files or the research's pickles)"
         )
     else:
-        from .ml.training import train
+        from ..ml.training import train
 
         bundle = train(
             args.data,
@@ -448,26 +448,26 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from .core.feature_sets import feature_folder_kind, open_feature_set
-    from .ml.bundle import load_bundle
+    from ..core.feature_sets import feature_folder_kind, open_feature_set
+    from ..ml.bundle import load_bundle
 
     if feature_folder_kind(args.data):
-        from .ml.feature_evaluation import evaluate_feature_set
+        from ..ml.feature_evaluation import evaluate_feature_set
 
         feature_set = open_feature_set(args.data, args.trust_pickles)
         bundle = load_bundle(args.model, for_videos=False)
         report = evaluate_feature_set(feature_set, bundle)
     else:
-        from .ml.evaluation import evaluate
+        from ..ml.evaluation import evaluate
 
         bundle = load_bundle(args.model)
         report = evaluate(args.data, bundle, progress=ProgressBar("evaluate"))
     if args.record:
-        from .ml.evaluation import record_in_card
+        from ..ml.evaluation import record_in_card
 
         record_in_card(bundle, report)
     if args.plots:
-        from .ml.plots import write_plots
+        from ..ml.plots import write_plots
 
         for path in write_plots(report, args.plots):
             print(f"wrote {path}", file=sys.stderr)
@@ -513,8 +513,8 @@ def _print_feature_report(report: dict) -> None:
 
 
 def _cmd_calibrate(args) -> int:
-    from .ml.bundle import load_bundle
-    from .ml.calibrate import calibrate
+    from ..ml.bundle import load_bundle
+    from ..ml.calibrate import calibrate
 
     bundle = calibrate(
         args.data,
@@ -603,7 +603,7 @@ def _print_report(report: dict) -> None:
 
 
 def _cmd_export(args) -> int:
-    from .core.label_export import export_labels
+    from ..core.label_export import export_labels
 
     result = export_labels(args.source, args.fmt, args.out)
     print(result.summary())
@@ -613,9 +613,9 @@ def _cmd_export(args) -> int:
 
 
 def _cmd_import(args) -> int:
-    from .core.label_import import apply_import, plan_import
-    from .core.store import ProjectStore, relative_video_name
-    from .core.media_files import collect_videos
+    from ..core.label_import import apply_import, plan_import
+    from ..core.store import ProjectStore, relative_video_name
+    from ..core.media_files import collect_videos
 
     folder = Path(args.into)
     if args.dry_run and not _has_store(folder):
@@ -639,7 +639,7 @@ def _cmd_import(args) -> int:
 
 
 def _has_store(folder: Path) -> bool:
-    from .core.store import PROJECT_DIR_NAME, STORE_FILE_NAME, fallback_store_path
+    from ..core.store import PROJECT_DIR_NAME, STORE_FILE_NAME, fallback_store_path
 
     return (folder / PROJECT_DIR_NAME / STORE_FILE_NAME).exists() or fallback_store_path(
         folder
@@ -647,7 +647,7 @@ def _has_store(folder: Path) -> bool:
 
 
 def _cmd_demo_data(args) -> int:
-    from .core.demo.demo_data import generate_demo_data
+    from ..core.demo.demo_data import generate_demo_data
 
     labels = generate_demo_data(
         args.out_dir,
@@ -661,7 +661,7 @@ def _cmd_demo_data(args) -> int:
 
 
 def _cmd_models(args) -> int:
-    from .ml.bundle import list_bundles, models_dir
+    from ..ml.bundle import list_bundles, models_dir
 
     bundles = list_bundles()
     if args.json:
@@ -687,7 +687,7 @@ def _cmd_models(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from .ml.bench.bench import run_bench
+    from ..ml.bench.bench import run_bench
 
     return run_bench(clips=args.clips, as_json=args.json, model=args.model, ray=args.ray)
 
@@ -727,7 +727,7 @@ def _cmd_gui(args) -> int:
             if args.folder is None
             else main(["annotate", args.folder, "--out", str(EXPORTS_DIR / "annotations.csv")])
         )
-    from .gui.app import run_app
+    from ..gui.app import run_app
 
     return run_app(args.folder or str(SAMPLES_DIR))
 
@@ -736,7 +736,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     # `annotate` runs the heads in numpy and imports TensorFlow only for a graph numpy cannot run.
     if args.command in ("train", "evaluate", "bench", "calibrate"):
-        from .ml.runtime import import_tensorflow_quietly
+        from ..ml.runtime import import_tensorflow_quietly
 
         import_tensorflow_quietly()
     logging.basicConfig(
