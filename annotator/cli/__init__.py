@@ -382,7 +382,8 @@ def _print_epoch(report) -> None:
 
 def _cmd_train(args) -> int:
     from ..core.errors import DataSpecError
-    from ..core.feature_sets import feature_folder_kind, open_feature_set
+    from ..core.feature_set_readers import open_feature_set
+    from ..core.feature_sets import feature_folder_kind
 
     sizes = {
         key: value
@@ -448,7 +449,8 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from ..core.feature_sets import feature_folder_kind, open_feature_set
+    from ..core.feature_set_readers import open_feature_set
+    from ..core.feature_sets import feature_folder_kind
     from ..ml.bundle import load_bundle
 
     if feature_folder_kind(args.data):

@@ -15,9 +15,14 @@ import numpy as np
 
 from ..core.conventions import BACKGROUND
 from ..core.errors import BundleError
-from ..core.feature_sets import NO_EVENT, FeatureSet, FeatureSplit
+from ..core.feature_sets import (
+    NO_EVENT,
+    FeatureSet,
+    FeatureSplit,
+    per_second_inputs,
+    per_second_truth,
+)
 from .bundle import ModelBundle
-from .feature_training import per_second_inputs, per_second_truth
 from .pipeline import head_probabilities
 from .prediction import context_windows, run_windows
 
