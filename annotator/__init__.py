@@ -15,7 +15,14 @@ imports this package and must not pull in pandas or the model code before it nee
 
 __version__ = "0.1.0"
 
-__all__ = ["ModelBundle", "annotate_folder", "evaluate", "load_bundle", "train"]
+__all__ = [
+    "AnnotatorError",
+    "ModelBundle",
+    "annotate_folder",
+    "evaluate",
+    "load_bundle",
+    "train",
+]
 
 
 def __getattr__(name: str):

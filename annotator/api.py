@@ -8,7 +8,7 @@
 
 `annotate_folder` returns the rows `annotate` writes to its per-second CSV, `train` and
 `evaluate` do what the commands of the same names do. Nothing here prints: pass `progress` to
-follow a long job. Bad inputs raise `annotator.core.errors.AnnotatorError` (a one-line reason)
+follow a long job. Bad inputs raise `annotator.AnnotatorError` (a one-line reason)
 or, for single videos of a folder, are listed in the result (see `annotate_folder`).
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .core.errors import AnnotatorError
 from .core.feature_cache import FeatureCache
 from .core.feature_sets import feature_folder_kind, open_feature_set
 from .core.media_files import collect_videos
@@ -30,7 +31,14 @@ from .ml.bundle import ModelBundle
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ModelBundle", "annotate_folder", "evaluate", "load_bundle", "train"]
+__all__ = [
+    "AnnotatorError",
+    "ModelBundle",
+    "annotate_folder",
+    "evaluate",
+    "load_bundle",
+    "train",
+]
 
 
 def load_bundle(name_or_path=None) -> ModelBundle:

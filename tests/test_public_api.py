@@ -9,7 +9,6 @@ import pytest
 import annotator
 from annotator.cli import main as cli
 from annotator.core.csv_io import write_per_second_csv
-from annotator.core.errors import AnnotatorError
 from conftest import PROJECT_ROOT
 
 
@@ -45,7 +44,7 @@ def test_load_bundle_names_the_default_and_refuses_what_is_not_there():
     default = annotator.load_bundle()
     assert default.tag == annotator.load_bundle(default.name).tag
     assert "background" in default.classes and default.card["architecture"]
-    with pytest.raises(AnnotatorError, match="no-such-bundle"):
+    with pytest.raises(annotator.AnnotatorError, match="no-such-bundle"):
         annotator.load_bundle("no-such-bundle")
 
 
