@@ -72,7 +72,9 @@ class Extractor:
     name: str
     description: str
     shape: tuple  # per second
-    multiply_adds_per_second: float  # of the extractor itself, for the card (SEED.md's table)
+    multiply_adds_per_second: (
+        float  # of the extractor itself, for the card (docs/research.md's table)
+    )
 
     def as_card(self) -> dict:
         return {

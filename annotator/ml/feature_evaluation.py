@@ -26,9 +26,9 @@ from .bundle import ModelBundle
 from .pipeline import head_probabilities
 from .prediction import context_windows, run_windows
 
-# The research's test accuracy, one label per video, AVE test split (402 videos); SEED.md.
+# The research's test accuracy, one label per video, AVE test split (402 videos); docs/research.md.
 RESEARCH_VIDEO_ACCURACY = {"visual": 0.731, "audio": 0.726, "fusion": 0.856, "attention": 0.517}
-# Published per-second accuracy on AVE's test split (supervised, 29-way); SEED.md.
+# Published per-second accuracy on AVE's test split (supervised, 29-way); docs/research.md.
 PUBLISHED_PER_SECOND = {
     "audio only (reported)": 0.59,
     "visual only (reported)": 0.55,
