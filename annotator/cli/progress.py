@@ -43,14 +43,23 @@ def clock_text(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-class VideoProgress:
-    """`(path, seconds done, seconds in the video)` from the pipeline's worker threads, shown as
-    one line per video at most every `every` seconds, e.g.
-    `annotate: talk.mp4 1260/7200 s of video (41 s/s, 2:25 left)`.
+class _Video:
+    """What the progress line remembers of one video in flight."""
 
-    A video that finishes within `every` seconds prints nothing (a folder of short clips keeps
-    its one bar). The rate counts only seconds decoded by this run, so seconds resumed from the
-    cache do not make the time left look shorter than it is."""
+    def __init__(self, stage: str, now: float, done: float):
+        self.stage, self.stage_started, self.done_then = stage, now, done
+        self.shown = None  # when its last line was shown
+
+
+class VideoProgress:
+    """`(path, seconds done, seconds in the video, stage)` from the batch, shown as one line per
+    video at most every `every` seconds, e.g.
+    `annotate: talk.mp4 1260/7200 s of video (decoding, 41 s/s, 2:25 left)`.
+
+    A video is shown once a stage ("decoding", then "labelling") has run `every` seconds, so a
+    folder of short clips keeps its one bar; a video shown once is then shown every `every`
+    seconds. The rate counts only seconds done by this stage in this run, so seconds resumed
+    from the cache do not make the time left look shorter than it is."""
 
     def __init__(self, label: str = "annotate", stream=None, every: float = 3.0, clock=None):
         self.label, self.every = label, every
@@ -58,33 +67,30 @@ class VideoProgress:
         self.tty = self.stream.isatty()
         self.clock = clock or time.monotonic
         self._lock = threading.Lock()
-        self._videos: dict[str, list[float]] = {}  # path -> [started, done then, last shown]
+        self._videos: dict[str, _Video] = {}
 
-    def __call__(self, path, done: float, total: float) -> None:
+    def __call__(self, path, done: float, total: float, stage: str = "decoding") -> None:
         now = self.clock()
-        key = str(path)
         with self._lock:
-            seen = self._videos.get(key)
-            if seen is None:
-                self._videos[key] = [now, done, now]
+            video = self._videos.get(str(path))
+            if video is None or video.stage != stage:
+                shown = video.shown if video is not None else None
+                video = self._videos[str(path)] = _Video(stage, now, done)
+                video.shown = shown
+            if stage == "labelling" and done >= total:
+                del self._videos[str(path)]
+            since = now - (video.stage_started if video.shown is None else video.shown)
+            if since < self.every:
                 return
-            finished = done >= total
-            if finished:
-                del self._videos[key]
-            shown_before = seen[2] > seen[0]
-            if now - seen[2] < self.every and not (finished and shown_before):
-                return
-            seen[2] = now
-        self._show(key, done, total, now - seen[0], done - seen[1])
+            video.shown = now
+            elapsed, decoded = now - video.stage_started, done - video.done_then
+        self._show(str(path), done, total, stage, decoded / elapsed if elapsed > 0 else 0.0)
 
-    def _show(self, path: str, done: float, total: float, elapsed: float, decoded: float) -> None:
-        rate = decoded / elapsed if elapsed > 0 else 0.0
-        if done >= total:
-            state = "features done, labelling"
-        elif rate > 0:
-            state = f"{rate:.0f} s/s, {clock_text((total - done) / rate)} left"
+    def _show(self, path: str, done: float, total: float, stage: str, rate: float) -> None:
+        if rate > 0 and done < total:
+            state = f"{stage}, {rate:.0f} s/s, {clock_text((total - done) / rate)} left"
         else:
-            state = "starting"
+            state = stage
         line = f"{self.label}: {Path(path).name[:50]} {done:.0f}/{total:.0f} s of video ({state})"
         with self._lock:
             self.stream.write(("\r" + line.ljust(100) + "\n") if self.tty else line + "\n")

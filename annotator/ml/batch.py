@@ -11,7 +11,8 @@ Built for libraries of thousands of files and recordings hours long:
   each video's rows go to `on_annotation` and the journal as it finishes;
 - with a `journal` (core/finished_videos.py) every finished video's rows are on disk at once, and
   a video whose rows are already there (an interrupted run's) is not labelled again;
-- `video_progress(path, seconds done, seconds in the video)` follows each video's decoding.
+- `video_progress(path, seconds done, seconds in the video, stage)` follows each video through
+  its stages, "decoding" (in a worker thread) then "labelling".
 """
 
 from __future__ import annotations
@@ -84,6 +85,16 @@ class _Settings:
         return self.interrupted.is_set() or (self.cancel is not None and bool(self.cancel()))
 
 
+@dataclass
+class _Sinks:
+    """Where each finished video goes, and who hears of its progress."""
+
+    journal: FinishedVideos | None
+    keep: bool
+    on_annotation: object
+    video_progress: object
+
+
 def _prepare(path: Path, settings: _Settings):
     """Probe and extract features in a worker thread; prediction follows on the caller's thread."""
     report = settings.video_progress
@@ -93,7 +104,7 @@ def _prepare(path: Path, settings: _Settings):
         cache=settings.cache,
         use_cache=settings.use_cache,
         cancel=settings.stop,
-        seconds_progress=None if report is None else lambda d, t: report(path, d, t),
+        seconds_progress=None if report is None else lambda d, t: report(path, d, t, "decoding"),
     )
 
 
@@ -136,7 +147,7 @@ def annotate_batch(
         bundle, cache or FeatureCache(), use_cache, cancel, threading.Event(), video_progress
     )
     load_head(bundle)  # load once, before the workers start
-    sinks = (journal, keep_annotations, on_annotation)
+    sinks = _Sinks(journal, keep_annotations, on_annotation, video_progress)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         pending: deque[_Work] = deque()
         work = _schedule(pool, files, settings, name_for, journal)
@@ -180,8 +191,10 @@ def _finish(item: _Work, result: BatchResult, bundle, sinks) -> None:
     if item.finished is not None:
         result.videos.append(item.finished)
         return
-    journal, keep_annotations, on_annotation = sinks
-    annotation = label_video(item.future.result(), bundle, item.name)
+    journal, keep_annotations, on_annotation = sinks.journal, sinks.keep, sinks.on_annotation
+    report = sinks.video_progress
+    labelling = None if report is None else lambda d, t: report(item.path, d, t, "labelling")
+    annotation = label_video(item.future.result(), bundle, item.name, labelling)
     item.future = None  # the features are not needed any more
     summary = VideoSummary.of(
         item.name, item.path, annotation.table, annotation.warnings, annotation.familiarity

@@ -229,11 +229,14 @@ def unfamiliar_warning(path, share: float) -> str | None:
     return f"{path}: {share * 100:.0f} % of this video is unlike the model's training data"
 
 
-def label_video(prepared: PreparedVideo, bundle, video_name: str | None = None) -> VideoAnnotation:
+def label_video(
+    prepared: PreparedVideo, bundle, video_name: str | None = None, seconds_progress=None
+) -> VideoAnnotation:
     """The per-second table of a prepared video (the CSV's `video` column is `video_name` or
     the path). Probabilities are calibrated with the bundle's temperatures, and the confidences
-    of seconds unlike its training data are lowered (see calibration.py)."""
-    outputs = predict_features(bundle, prepared.features)
+    of seconds unlike its training data are lowered (see calibration.py).
+    `seconds_progress(done, duration)` follows a long video through the model."""
+    outputs = predict_features(bundle, prepared.features, seconds_progress)
     probabilities = calibrated_probabilities(
         bundle, head_probabilities(bundle, outputs, prepared.info)
     )
