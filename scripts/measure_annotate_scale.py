@@ -47,6 +47,7 @@ from annotator.ml.bench import measures  # noqa: E402
 from annotator.ml.bench.measures import MemoryWatch  # noqa: E402
 
 measures.MEMORY_SAMPLE_SECONDS = 0.2  # PSS of a process tree costs CPU: sample 5 times a second
+SAMPLES = ROOT / "resources" / "samples"
 _PROGRESS = re.compile(r"annotate: .* (\d+)/(\d+) s of video")
 
 
@@ -103,16 +104,50 @@ def _resumed(stdout: str) -> tuple[int, int] | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
-def measure_library(work: Path, files: int, jobs: int) -> dict:
+def _sample_of(video: str) -> int:
+    """Which sample a library file links to: make_library names file i `... {i:05d}.mp4` and
+    links it to sample i modulo the number of samples."""
+    return int(re.search(r"(\d{5})\.\w+$", video)[1]) % len(sample_clips(SAMPLES))
+
+
+def check_rows(csv: Path, reference: Path) -> dict:
+    """Every row once: each video's rows are exactly those of the sample it links to (taken
+    from `reference`, another run's CSV of links of the same samples)."""
+    import pandas as pd
+
+    def by_sample(path):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        return table, {
+            video: rows.drop(columns="video").reset_index(drop=True)
+            for video, rows in table.groupby("video", sort=False)
+        }
+
+    table, videos = by_sample(csv)
+    _ref_table, ref_videos = by_sample(reference)
+    samples = {}
+    for video, rows in ref_videos.items():
+        samples.setdefault(_sample_of(video), rows)
+    wrong = [v for v, rows in videos.items() if not rows.equals(samples[_sample_of(v)])]
+    return {
+        "videos": len(videos),
+        "rows": len(table),
+        "duplicated_rows": int(table.duplicated(["video", "second"]).sum()),
+        "videos_whose_rows_differ_from_their_sample": len(wrong),
+    }
+
+
+def measure_library(work: Path, files: int, jobs: int, full_run: bool = True) -> dict:
     library = work / f"library-{files}"
     if not library.exists():
-        make_short_files(library, sample_clips(ROOT / "resources" / "samples"), files, (1, 5), 0)
+        make_short_files(library, sample_clips(SAMPLES), files, (1, 5), 0)
     common = [str(library), "--recursive", "--jobs", str(jobs)]
     full_csv, cache = work / f"full-{files}.csv", work / f"cache-full-{files}"
-    run = AnnotateRun([*common, "--out", str(full_csv)], cache)
-    full = run.wait()
-    full["rows"] = _rows(full_csv)
-    full["cache"] = format_size(FeatureCache(cache).usage().bytes)
+    full = {}
+    if full_run:
+        run = AnnotateRun([*common, "--out", str(full_csv)], cache)
+        full = run.wait()
+        full["rows"] = _rows(full_csv)
+        full["cache"] = format_size(FeatureCache(cache).usage().bytes)
 
     resumed_csv, cache = work / f"resumed-{files}.csv", work / f"cache-resumed-{files}"
     run = AnnotateRun([*common, "--out", str(resumed_csv)], cache)
@@ -127,6 +162,7 @@ def measure_library(work: Path, files: int, jobs: int) -> dict:
     rerun = AnnotateRun([*common, "--out", str(resumed_csv)], cache)
     again = rerun.wait()
     kept_reported, labelled = _resumed(rerun.stdout) or (0, files)
+    reference = full_csv if full_run else work / "full-200.csv"
     return {
         "files": files,
         "full": full,
@@ -135,8 +171,11 @@ def measure_library(work: Path, files: int, jobs: int) -> dict:
             **again,
             "videos_resumed": kept_reported,
             "videos_the_model_ran_on": labelled,
-            "csv_identical_to_full_run": resumed_csv.read_bytes() == full_csv.read_bytes(),
+            "csv_identical_to_full_run": full_run
+            and resumed_csv.read_bytes() == full_csv.read_bytes(),
             "rows": _rows(resumed_csv),
+            "check": check_rows(resumed_csv, reference) if reference.exists() else None,
+            "cache": format_size(FeatureCache(cache).usage().bytes),
         },
     }
 
@@ -149,7 +188,7 @@ def _longest_gap(run: AnnotateRun, until: float) -> float:
 def measure_long(work: Path, minutes: float) -> dict:
     recording = work / "long recordings" / f"recording {minutes:g} min – ünïcode.mp4"
     if not recording.exists():
-        recording = make_long_recording(work, sample_clips(ROOT / "resources" / "samples"), minutes)
+        recording = make_long_recording(work, sample_clips(SAMPLES), minutes)
     cache = work / "cache-long-full"
     run = AnnotateRun([str(recording), "--out", str(work / "long-full.csv")], cache)
     full = run.wait()
@@ -192,11 +231,15 @@ def markdown(report: dict) -> str:
     for lib in report["libraries"]:
         full, rerun = lib["full"], lib["rerun"]
         lines.append(
-            f"| {lib['files']} | {full['wall_s']} | {full['peak_mb']} | {full['rows']} | "
-            f"{full['cache']} | {lib['interrupted']['videos_kept']} | "
+            f"| {lib['files']} | {full.get('wall_s', '-')} | {full.get('peak_mb', '-')} | "
+            f"{full.get('rows', '-')} | {full.get('cache', '-')} | "
+            f"{lib['interrupted']['videos_kept']} | "
             f"{rerun['videos_resumed']} / {rerun['videos_the_model_ran_on']} | "
             f"{rerun['wall_s']} | {rerun['csv_identical_to_full_run']} |"
         )
+    lines += ["", "Each run in full:", "```"]
+    lines += [json.dumps(lib, ensure_ascii=False) for lib in report["libraries"]]
+    lines.append("```")
     if report.get("long"):
         long = report["long"]
         lines += ["", f"Long recording ({long['minutes']:g} min):", "```"]
@@ -212,6 +255,15 @@ def main(argv=None) -> int:
     parser.add_argument("--long-minutes", type=float, default=120, help="0: no long recording")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--work", type=Path, default=None, help="kept (default: a temp folder)")
+    parser.add_argument(
+        "--interrupted-only",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="FILES",
+        help="for these sizes skip the uninterrupted run (rows checked against the samples' "
+        "rows from the 200-file run instead)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="annotate-scale-"))
@@ -219,7 +271,8 @@ def main(argv=None) -> int:
     report = {"load": os.getloadavg(), "jobs": args.jobs, "libraries": []}
     try:
         for files in args.files:
-            report["libraries"].append(measure_library(work, files, args.jobs))
+            full_run = files not in args.interrupted_only
+            report["libraries"].append(measure_library(work, files, args.jobs, full_run))
             print(json.dumps(report["libraries"][-1]), file=sys.stderr)
         if args.long_minutes:
             report["long"] = measure_long(work, args.long_minutes)
