@@ -13,10 +13,9 @@ import sys
 from pathlib import Path
 
 from ..core.locations import exports_dir
+from ..ml.engines import ENGINES, engine_names
 from .cache import size_argument
 from .progress import ProgressBar, VideoProgress
-
-ENGINES = ("local", "ray")
 
 
 def add_parser(sub) -> None:
@@ -46,9 +45,9 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--engine",
-        choices=ENGINES,
+        choices=engine_names(),
         default="local",
-        help="local: this machine (default); ray: a Ray cluster (pip install .[cluster])",
+        help="; ".join(f"{e.name}: {e.help}" for e in ENGINES.values()),
     )
     p.add_argument(
         "--address",
@@ -64,27 +63,20 @@ def _run_batch(args, files, bundle, out: Path, journal):
     """The chosen engine over the files; a BatchResult whose `videos` are all in the journal."""
     from ..core.feature_cache import FeatureCache
     from ..core.paths import video_path_relative_to
+    from ..ml.engines import run_engine
 
-    common = {
-        "cache": FeatureCache(limit=args.cache_limit),
-        "use_cache": not args.no_cache,
-        "progress": ProgressBar("annotate"),
-        "name_for": lambda p: video_path_relative_to(p, out),
-        "journal": journal,
-    }
-    if args.engine == "ray":
-        from ..ml.engines.ray_engine import annotate_batch_ray
-
-        return annotate_batch_ray(files, bundle, address=args.address, cpus=args.jobs, **common)
-    from ..ml.batch import annotate_batch
-
-    return annotate_batch(
+    return run_engine(
+        args.engine,
         files,
         bundle,
         jobs=args.jobs,
-        keep_annotations=False,
+        address=args.address,
+        cache=FeatureCache(limit=args.cache_limit),
+        use_cache=not args.no_cache,
+        progress=ProgressBar("annotate"),
+        name_for=lambda p: video_path_relative_to(p, out),
+        journal=journal,
         video_progress=VideoProgress("annotate"),
-        **common,
     )
 
 
@@ -93,8 +85,9 @@ def run(args) -> int:
     from ..core.media_files import collect_videos
     from ..ml.bundle import default_bundle_name, load_bundle
 
-    if args.address and args.engine != "ray":
-        print("error: --address needs --engine ray", file=sys.stderr)
+    if args.address and not ENGINES[args.engine].takes_address:
+        joining = " or ".join(e.name for e in ENGINES.values() if e.takes_address)
+        print(f"error: --address needs --engine {joining}", file=sys.stderr)
         return 2
     bundle = load_bundle(args.model or default_bundle_name())
     files, failures, skipped = collect_videos(args.paths, args.recursive)

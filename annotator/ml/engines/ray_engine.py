@@ -314,3 +314,10 @@ def _in_input_order(files: list, names: list, outcomes: dict) -> BatchResult:
         result.annotations.append(annotation)
         result.videos.append(summary or _summary(names[index], annotation))
     return result
+
+
+def run(files, bundle, *, jobs: int = 1, address=None, video_progress=None, **options):
+    """The engine interface (engines/__init__.py): `jobs` CPUs for a local cluster. Progress
+    inside a video is not reported from the workers."""
+    del video_progress
+    return annotate_batch_ray(files, bundle, address=address, cpus=jobs, **options)
