@@ -180,6 +180,55 @@ def measure_library(work: Path, files: int, jobs: int, full_run: bool = True) ->
     }
 
 
+def seed_journal(library: Path, out_csv: Path, reference: Path, leave: int) -> dict:
+    """Stand in for the rest of an interrupted run that the time did not allow: every file of the
+    library but the last `leave` that has no rows in the journal yet gets the rows of the sample
+    it links to (from `reference`, a real run's CSV; check_rows shows links of one sample get
+    the same rows), written through the journal as the batch writes them."""
+    from annotator.core.csv_io import read_per_second_csv
+    from annotator.core.finished_videos import FinishedVideos, VideoSummary
+    from annotator.core.media_files import collect_videos
+    from annotator.core.paths import video_path_relative_to
+    from annotator.ml.bundle import default_bundle_name, load_bundle
+
+    files, _problems, _skipped = collect_videos([library], True)
+    journal = FinishedVideos(journal_folder(out_csv), load_bundle(default_bundle_name()).tag)
+    samples = {}
+    for video, rows in read_per_second_csv(reference).groupby("video", sort=False):
+        samples.setdefault(_sample_of(video), rows)
+    real = seeded = 0
+    for path in files[: len(files) - leave]:
+        name = video_path_relative_to(path, out_csv)
+        if journal.summary(name, path) is not None:
+            real += 1
+            continue
+        rows = samples[_sample_of(name)].assign(video=name).reset_index(drop=True)
+        journal.save(name, path, rows, VideoSummary.of(name, path, rows))
+        seeded += 1
+    return {"finished_by_the_interrupted_run": real, "seeded": seeded, "left": leave}
+
+
+def measure_seeded_rerun(work: Path, files: int, jobs: int, leave: int = 20) -> dict:
+    """The re-run of an interrupted `files`-file batch, its journal completed by seed_journal."""
+    library, out = work / f"library-{files}", work / f"resumed-{files}.csv"
+    seeding = seed_journal(library, out, work / "full-200.csv", leave)
+    common = [str(library), "--recursive", "--jobs", str(jobs)]
+    rerun = AnnotateRun([*common, "--out", str(out)], work / f"cache-resumed-{files}")
+    again = rerun.wait()
+    kept_reported, labelled = _resumed(rerun.stdout) or (0, files)
+    return {
+        "files": files,
+        "journal_before": seeding,
+        "rerun": {
+            **again,
+            "videos_resumed": kept_reported,
+            "videos_the_model_ran_on": labelled,
+            "rows": _rows(out),
+            "check": check_rows(out, work / "full-200.csv"),
+        },
+    }
+
+
 def _longest_gap(run: AnnotateRun, until: float) -> float:
     times = [0.0] + [t for t, _line in run.lines if t <= until] + [until]
     return round(max(b - a for a, b in zip(times, times[1:])), 1)
@@ -221,6 +270,28 @@ def measure_long(work: Path, minutes: float) -> dict:
     }
 
 
+def measure_long_rerun(work: Path, minutes: float, cache: Path) -> dict:
+    """The re-run alone, on the cache an interrupted run left (`--long-rerun CACHE`)."""
+    recording = work / "long recordings" / f"recording {minutes:g} min – ünïcode.mp4"
+    chunks = {m: len(list(cache.glob(f"*/*.{m}.npz"))) for m in ("audio", "visual")}
+    run = AnnotateRun([str(recording), "--out", str(work / "long-rerun.csv")], cache)
+    again = run.wait()
+    lines = [line for _t, line in run.lines if _PROGRESS.search(line)]
+    return {
+        "minutes": minutes,
+        "chunks_cached_before": chunks,
+        "rerun": {
+            **again,
+            "longest_silence_s": _longest_gap(run, again["wall_s"]),
+            "progress_lines": len(lines),
+            "first_progress_lines": lines[:2],
+            "last_progress_lines": lines[-2:],
+            "rows": _rows(work / "long-rerun.csv"),
+            "cache": format_size(FeatureCache(cache).usage().bytes),
+        },
+    }
+
+
 def markdown(report: dict) -> str:
     lines = [f"load average before: {report['load']}", ""]
     lines += [
@@ -240,6 +311,10 @@ def markdown(report: dict) -> str:
     lines += ["", "Each run in full:", "```"]
     lines += [json.dumps(lib, ensure_ascii=False) for lib in report["libraries"]]
     lines.append("```")
+    if report.get("seeded"):
+        lines += ["", "Re-run of a 2,000-file batch, journal completed by seed_journal:", "```"]
+        lines.append(json.dumps(report["seeded"], ensure_ascii=False))
+        lines.append("```")
     if report.get("long"):
         long = report["long"]
         lines += ["", f"Long recording ({long['minutes']:g} min):", "```"]
@@ -264,17 +339,36 @@ def main(argv=None) -> int:
         help="for these sizes skip the uninterrupted run (rows checked against the samples' "
         "rows from the 200-file run instead)",
     )
+    parser.add_argument(
+        "--seeded-rerun",
+        type=int,
+        default=None,
+        metavar="FILES",
+        help="re-run the FILES-file library's interrupted batch, its journal completed from the "
+        "200-file run's rows but for the last 20 files (see seed_journal)",
+    )
+    parser.add_argument(
+        "--long-rerun",
+        type=Path,
+        default=None,
+        metavar="CACHE",
+        help="only re-run the long recording on this cache (left by an interrupted run)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="annotate-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     report = {"load": os.getloadavg(), "jobs": args.jobs, "libraries": []}
     try:
+        if args.seeded_rerun:
+            report["seeded"] = measure_seeded_rerun(work, args.seeded_rerun, args.jobs)
         for files in args.files:
             full_run = files not in args.interrupted_only
             report["libraries"].append(measure_library(work, files, args.jobs, full_run))
             print(json.dumps(report["libraries"][-1]), file=sys.stderr)
-        if args.long_minutes:
+        if args.long_rerun:
+            report["long"] = measure_long_rerun(work, args.long_minutes, args.long_rerun)
+        elif args.long_minutes:
             report["long"] = measure_long(work, args.long_minutes)
     finally:
         if args.work is None:
