@@ -5,9 +5,9 @@ settings, one .npz per modality (and per chunk of a long video). Writes are atom
 entry is treated as a miss.
 
 The cache has a budget (default 20 GB, `AV_ANNOTATOR_CACHE_LIMIT` or the `limit` argument): a
-write that would pass it first evicts the least recently used entries (a hit refreshes an entry's
-modification time) down to 90 % of the limit, so evicting is rare and the cache never grows past
-the limit. The running total is kept in a small ledger file, updated under a lock with each
+write that would pass it first evicts the least recently used entries (a hit refreshes an
+entry's modification time, to the hour) down to 90 % of the limit, so evicting is rare and the
+cache never grows past the limit. The running total is kept in a small ledger file, updated under a lock with each
 write, so several processes sharing the cache (two jobs, the app and `annotate`, Ray workers on
 one machine) keep one count without each walking the whole folder.
 """
@@ -39,6 +39,8 @@ EVICT_TO_SHARE = 0.9
 # The ledger is checked against the folder itself this often (files deleted by hand, a process
 # killed between writing an entry and counting it).
 LEDGER_MAX_AGE_SECONDS = 24 * 3600
+# How finely the last use of an entry is kept (its modification time).
+USE_RESOLUTION_SECONDS = 3600
 # A temporary file younger than this may be another process's write in progress.
 _TEMP_GRACE_SECONDS = 600
 _LOCK_NAME, _LEDGER_NAME = ".lock", ".ledger.json"
@@ -243,7 +245,10 @@ def _size_of(path: Path) -> int:
 
 
 def _touch(path: Path) -> None:
+    """Mark an entry used now, unless it was within the hour (eviction needs no finer order,
+    and a hit then writes nothing)."""
     try:
-        os.utime(path)
+        if time.time() - path.stat().st_mtime > USE_RESOLUTION_SECONDS:
+            os.utime(path)
     except OSError:  # a read-only cache still serves hits
         pass

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from annotator.cli import main
+from annotator.core import feature_cache
 from annotator.core.errors import AnnotatorError
 from annotator.core.feature_cache import CACHE_ENV, LIMIT_ENV, FeatureCache, parse_size
 
@@ -34,7 +35,10 @@ def on_disk(cache: FeatureCache) -> int:
     return sum(p.stat().st_size for p in cache.root.glob("*/*") if p.is_file())
 
 
-def test_the_cache_never_grows_past_its_limit_and_evicts_the_least_recently_used(tmp_path):
+def test_the_cache_never_grows_past_its_limit_and_evicts_the_least_recently_used(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(feature_cache, "USE_RESOLUTION_SECONDS", 0)  # every use counts
     videos = fake_videos(tmp_path / "videos", 12)
     cache = FeatureCache(tmp_path / "cache", limit=450_000)  # room for four entries
     for index, video in enumerate(videos):
