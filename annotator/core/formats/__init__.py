@@ -16,7 +16,8 @@ from .dcase import DcaseEventList
 from .elan import ElanDocument
 from .labelstudio import LabelStudioJson
 from .per_second_csv import PerSecondCsv
-from .seconds import ReadResult, ReadVideo, VideoCatalog
+from .catalog import VideoCatalog
+from .seconds import ReadOptions, ReadResult, ReadVideo, parse_min_cover
 from .segments_csv import SegmentsCsv
 
 # The order is the order of guessing: the most particular first, Audacity's bare numbers last.
@@ -38,12 +39,14 @@ __all__ = [
     "FORMATS",
     "LabelFileError",
     "LabelFormat",
+    "ReadOptions",
     "ReadResult",
     "ReadVideo",
     "VideoCatalog",
     "VideoLabels",
     "format_named",
     "guess_format",
+    "parse_min_cover",
 ]
 
 
