@@ -84,12 +84,13 @@ class ElanTiers:
         ours = not names and all(t.get("TIER_ID") in (HUMAN_TIER, MODEL_TIER) for t, _ in chosen)
         if not ours and not any(_count(t) for t, _ in chosen):
             what = (
-                f"tier(s) {', '.join(repr(t.get('TIER_ID')) for t, _ in chosen)} hold"
+                f"tier(s) {', '.join(repr(t.get('TIER_ID')) for t, _ in chosen)} hold no "
+                "annotations"
                 if chosen
-                else "no tier holds"
+                else "no tier holds time-aligned annotations"
             )
             raise LabelFileError(
-                f"{self.path}: {what} no annotations: nothing to import "
+                f"{self.path}: {what}: nothing to import "
                 f"(tiers and their annotations: {self._listing()})"
             )
         taken = {id(t) for t, _ in chosen}
