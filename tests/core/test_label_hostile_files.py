@@ -201,5 +201,5 @@ def test_empty_tiers_are_one_line(project, tmp_path):
         plan_import(store, videos, [stripped])
     assert str(error.value) == (
         f"{stripped}: no tier holds time-aligned annotations: nothing to import "
-        "(tiers and their annotations: 'P1' (0))"
+        "(tiers and their annotations: 'P1' (0), 'R004 (Utterance)' (0))"
     )

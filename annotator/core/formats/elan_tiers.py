@@ -81,7 +81,11 @@ class ElanTiers:
                     if t.find("ANNOTATION/ALIGNABLE_ANNOTATION") is not None and _count(t)
                 ]  # fmt: skip
                 chosen = [(aligned[0], HUMAN)] if aligned else []
-        ours = not names and all(t.get("TIER_ID") in (HUMAN_TIER, MODEL_TIER) for t, _ in chosen)
+        ours = (
+            not names
+            and bool(chosen)
+            and all(t.get("TIER_ID") in (HUMAN_TIER, MODEL_TIER) for t, _ in chosen)
+        )
         if not ours and not any(_count(t) for t, _ in chosen):
             what = (
                 f"tier(s) {', '.join(repr(t.get('TIER_ID')) for t, _ in chosen)} hold no "
