@@ -28,6 +28,10 @@ BY_PATH, BY_NAME, BY_STEM, BY_LABEL_FILE, BY_CHOICE = (
 )
 
 
+class AmbiguousVideoError(LabelFileError):
+    """Two or more of the project's videos fit a reference equally well."""
+
+
 class VideoCatalog:
     """The project's videos (name -> media file) and their durations, for matching references.
 
@@ -98,6 +102,8 @@ class VideoCatalog:
         if one_video:
             try:
                 return self._match_label_file(file, where, reference), BY_LABEL_FILE
+            except AmbiguousVideoError:
+                raise
             except LabelFileError:
                 pass
         raise LabelFileError(f"{file}: {where}: unknown video {reference!r}{self._where_folder()}")
@@ -122,9 +128,9 @@ class VideoCatalog:
             last = index == len(references) - 1
             try:
                 return self.match(reference, file, where, one_video and last)
+            except AmbiguousVideoError:
+                raise  # ambiguity is an answer, not a miss
             except LabelFileError as exc:
-                if "matches" in str(exc):
-                    raise  # ambiguity is an answer, not a miss
                 first_error = first_error or exc
         raise first_error
 
@@ -164,7 +170,7 @@ class VideoCatalog:
 def _one(names: list[str], file: Path, what: str) -> str | None:
     """The one name in `names`; None if there is none; LabelFileError naming them if several."""
     if len(names) > 1:
-        raise LabelFileError(
+        raise AmbiguousVideoError(
             f"{file}: {what} matches {len(names)} videos ({', '.join(sorted(names))}); "
             "write its path instead, or give --video"
         )
