@@ -67,6 +67,8 @@ def layout_of(row: list[str]) -> str | None:
     """Which layout a data row is in, from its cells; None if none fits."""
     cells = _cells(row)
     n = len(cells)
+    if n == 1 and Path(cells[0].strip()).suffix:
+        return "events"  # a recording without events, as written for one
     if n == 3 and _is_number(cells[0]) and _is_number(cells[1]):
         return "one video"
     if n == 4 and _is_number(cells[1]) and _is_number(cells[2]):
