@@ -354,3 +354,13 @@ def test_cli_prints_lost_events_in_dry_run_and_real_run(project, capsys):
     assert "8 event(s) lost to the per-second conversion (min cover any)" in capsys.readouterr().out
     assert main(["import", path, "--into", str(folder), "--min-cover", "2"]) == 2
     assert "--min-cover '2': give a fraction between 0 and 1, or any" in capsys.readouterr().err
+
+
+def test_options_that_do_not_apply_are_said(project):
+    folder, store, videos = project
+    street = fixture("dcase/street_fold1_reference.txt")
+    with pytest.raises(LabelFileError, match="--video names one video, but the file labels 6"):
+        plan_import(store, videos, [street], options=ReadOptions(video="b099"))
+    plan = plan_import(store, videos, [fixture("dcase/binary1.txt")], "dcase",
+                       options=ReadOptions(tiers=("marker",)))  # fmt: skip
+    assert any("--tier is for ELAN files" in note for note in plan.notes)

@@ -107,6 +107,13 @@ def read_labels(
     if not parsed.videos:
         raise LabelFileError(f"{path}: names no video and holds no labels: nothing to import")
     result = ReadResult(path, fmt.name, notes=list(parsed.notes))
+    if options.tiers and fmt.name != "eaf":
+        result.notes.append(f"{path.name}: --tier is for ELAN files; ignored for this {fmt.title}")
+    if options.video and len(parsed.videos) > 1:
+        raise LabelFileError(
+            f"{path}: --video names one video, but the file labels {len(parsed.videos)} "
+            f"({', '.join(sorted(map(repr, parsed.videos))[:3])}…); leave --video out"
+        )
     grouped: dict[str, list[Event]] = {}
     fill_sources: dict[str, str] = {}
     references: dict[str, str] = {}
