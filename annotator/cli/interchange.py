@@ -16,8 +16,10 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "export", help="write a project's labels (or a per-second CSV's) in another tool's format"
     )
-    p.add_argument("source", metavar="FOLDER_OR_CSV")
-    p.add_argument("--format", required=True, choices=list(FORMATS), dest="fmt")
+    p.add_argument("source", metavar="FOLDER_OR_CSV", help="a project folder or a per-second CSV")
+    p.add_argument(
+        "--format", required=True, choices=list(FORMATS), dest="fmt", help="the format to write"
+    )
     p.add_argument(
         "--out",
         required=True,
@@ -32,8 +34,10 @@ def add_parser(sub) -> None:
     )
     p.set_defaults(func=run_export)
     p = sub.add_parser("import", help="read label files into a project folder as human labels")
-    p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--into", required=True, metavar="FOLDER")
+    p.add_argument("files", nargs="+", metavar="FILE", help="label files to read")
+    p.add_argument(
+        "--into", required=True, metavar="FOLDER", help="the project folder (its videos)"
+    )
     p.add_argument(
         "--format",
         default=None,
