@@ -78,7 +78,9 @@ def apply_for_window(window, plan: ImportPlan, add_classes: bool) -> str:
     )
 
 
-def export_for_window(window, scope: str, fmt: str, out: Path) -> ExportResult:
+def export_for_window(
+    window, scope: str, fmt: str, out: Path, literal_labels: bool = False
+) -> ExportResult:
     project = window.project
     if project.store is None:
         raise AnnotatorError("Open a folder first")
@@ -91,7 +93,8 @@ def export_for_window(window, scope: str, fmt: str, out: Path) -> ExportResult:
     videos = videos_of_store(
         project.store, names, {n: project.entry(n).path for n in names}, result
     )
-    return write_videos(fmt, videos, out, result, export_options(project.store))
+    options = export_options(project.store, literal_labels)
+    return write_videos(fmt, videos, out, result, options)
 
 
 def review_text(plan: ImportPlan) -> tuple[str, str]:

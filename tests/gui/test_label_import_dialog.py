@@ -12,7 +12,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from annotator.core.formats import ReadOptions
-from annotator.gui.interchange import ImportOptionsDialog, ask_import
+from annotator.gui.export import ExportDialog, interchange_formats
+from annotator.gui.interchange import (
+    ImportOptionsDialog,
+    apply_for_window,
+    ask_import,
+    plan_for_window,
+)
 
 pytestmark = pytest.mark.gui
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "interchange"
@@ -76,3 +82,25 @@ def test_import_shows_and_reports_the_events_it_loses(make_window, samples, qtbo
     assert status.startswith("Imported 10 second(s) of 1 video(s) from clip_0000.txt; 11 event(s)")
     assert "'call'" in status
     assert window.project.human_labels("clip_0000.mp4")[0] == "SIL"
+
+
+def test_the_export_dialog_offers_literal_labels_for_tsv_formats(make_window, samples, qtbot):
+    window = make_window(samples)
+    qtbot.waitUntil(lambda: not window.project.unprobed(), timeout=30_000)
+    track = samples / "clip_0001.txt"
+    track.write_text("1.0\t3.0\t=SUM(A1)\n", encoding="utf-8")
+    plan = plan_for_window(window, [track], None)
+    apply_for_window(window, plan, add_classes=True)
+    dialog = ExportDialog(samples, False, 0, window, formats=interchange_formats())
+    qtbot.addWidget(dialog)
+    assert not dialog.literal.isEnabled()  # the CSVs are always spreadsheet-safe
+    dialog.format_box.setCurrentIndex(dialog.format_box.findData("dcase"))
+    assert dialog.literal.isEnabled() and not dialog.choice().literal_labels
+    safe = dialog.choice()
+    window.export_in_format(safe.scope, safe.format, safe.path, safe.literal_labels)
+    assert "\t'=SUM(A1)" in safe.path.read_text(encoding="utf-8")
+    dialog.literal.setChecked(True)
+    literal = dialog.choice()
+    assert literal.literal_labels
+    window.export_in_format(literal.scope, literal.format, literal.path, literal.literal_labels)
+    assert "\t=SUM(A1)" in literal.path.read_text(encoding="utf-8")
