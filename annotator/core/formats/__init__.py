@@ -2,7 +2,9 @@
 
 Each format is one module with one `LabelFormat` (can_read / parse / read / write); this registry
 names them for `--format` and guesses a file's format from its first bytes. A new format is one
-new module and one line here.
+new module and one line here. Shared by all: `catalog` (which video a file means), `seconds` (from
+events to per-second labels, every event accounted for); some formats keep a helper beside them
+(`elan_tiers`, `boris_tabular`, `labelstudio_config`).
 """
 
 from __future__ import annotations
