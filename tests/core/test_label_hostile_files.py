@@ -203,3 +203,44 @@ def test_empty_tiers_are_one_line(project, tmp_path):
         f"{stripped}: no tier holds time-aligned annotations: nothing to import "
         "(tiers and their annotations: 'P1' (0), 'R004 (Utterance)' (0))"
     )
+
+
+LABEL_STUDIO_TASK = (
+    '[{"data": {"video": "test.mp4", "fps": %s}, "annotations": [{"result": [{"type": "labels",'
+    ' "value": {"start": 0, "end": %s, "labels": ["x"]}}]}]}]'
+)
+
+
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        ("inf.json", LABEL_STUDIO_TASK % (24, "1e999"), "not a finite number"),
+        ("nan.json", LABEL_STUDIO_TASK % (24, "NaN"), "not a finite number"),
+        ("big.json", LABEL_STUDIO_TASK % (24, "1" + "0" * 400), "int too large"),
+        ("fps.json", LABEL_STUDIO_TASK % ("1" + "0" * 400, 2), "fps .* is not a frame rate"),
+        (
+            "tiny.json",
+            LABEL_STUDIO_TASK.replace('"labels",', '"timelinelabels",').replace(
+                '"start": 0, "end": %s, "labels"',
+                '"ranges": [{"start": 1, "end": %s}], "timelinelabels"',
+            )
+            % ("1e-320", 2),
+            "not a finite number",
+        ),
+        ("test.eaf", "ENCODING", "unreadable encoding"),
+        ("test.eaf", "SLOT", "not whole milliseconds"),
+    ],
+)
+def test_numbers_and_encodings_no_reader_can_hold(project, tmp_path, name, text, message):
+    """Found by the hypothesis test: an unknown XML encoding, times past float's range."""
+    folder, store, videos = project
+    eaf = (FIXTURES / "elan" / "test.eaf").read_text(encoding="utf-8")
+    text = {
+        "ENCODING": eaf.replace('encoding="UTF-8"', 'encoding="AUTF-8"', 1),
+        "SLOT": eaf.replace('TIME_VALUE="', 'TIME_VALUE="' + "9" * 400, 1),
+    }.get(text, text)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LabelFileError, match=message) as error:
+        plan_import(store, videos, [path])
+    assert "\n" not in str(error.value) and str(error.value).startswith(str(path))

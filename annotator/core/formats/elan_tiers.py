@@ -175,7 +175,7 @@ class ElanTiers:
                 continue
             try:
                 order.append([ident, int(value) / 1000.0])
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise LabelFileError(
                     f"{self.path}: time slot {ident} has TIME_VALUE {value!r}, not whole "
                     "milliseconds"
@@ -229,6 +229,10 @@ def _parse_xml(path: Path):
         line, column = exc.position
         raise LabelFileError(
             f"{path}: line {line}, column {column + 1}: malformed XML ({str(exc).split(':')[0]})"
+        ) from exc
+    except (LookupError, UnicodeError) as exc:  # an encoding="..." Python does not know
+        raise LabelFileError(
+            f"{path}: its XML declaration names an unreadable encoding ({exc})"
         ) from exc
     if root.tag != "ANNOTATION_DOCUMENT":
         raise LabelFileError(

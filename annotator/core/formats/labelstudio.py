@@ -105,7 +105,7 @@ class LabelStudioJson(LabelFormat):
             if key in data:
                 try:
                     fps = float(data[key])
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):
                     fps = math.nan
                 if not (math.isfinite(fps) and fps > 0):
                     raise LabelFileError(
@@ -160,7 +160,9 @@ class LabelStudioJson(LabelFormat):
                     "timelinelabels and labels are)"
                 )
                 return []
-        except (KeyError, TypeError, ValueError) as exc:
+            if not all(math.isfinite(t) for span in spans for t in span):
+                raise ValueError("a time is not a finite number")
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise LabelFileError(f"{path}: {at}: malformed {kind} value ({exc!r})") from None
         if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
             raise LabelFileError(f"{path}: {at}: its labels are not a list of names")

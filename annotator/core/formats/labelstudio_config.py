@@ -43,7 +43,7 @@ class LabelConfig:
                 continue
             try:
                 rate = float(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 rate = math.nan
             if not (math.isfinite(rate) and rate > 0):
                 raise LabelFileError(
@@ -57,7 +57,7 @@ class LabelConfig:
 def parse_config(text: str, where: str, path: Path) -> LabelConfig:
     try:
         root = SafeET.fromstring(text, forbid_dtd=True)
-    except (ET.ParseError, defusedxml.DefusedXmlException) as exc:
+    except (ET.ParseError, defusedxml.DefusedXmlException, LookupError, UnicodeError) as exc:
         raise LabelFileError(f"{path}: labelling config {where}: not readable XML ({exc})") from exc
     config = LabelConfig(where=where)
     for element in root.iter():

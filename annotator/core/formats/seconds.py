@@ -114,23 +114,11 @@ def read_labels(
             f"{path}: --video names one video, but the file labels {len(parsed.videos)} "
             f"({', '.join(sorted(map(repr, parsed.videos))[:3])}…); leave --video out"
         )
-    grouped: dict[str, list[Event]] = {}
+    references = _match_videos(parsed, catalog, options, result)
+    grouped: dict[str, list[Event]] = {name: [] for name in result.videos}
     fill_sources: dict[str, str] = {}
-    references: dict[str, str] = {}
-    one_video = len(parsed.videos) == 1
-    for reference, where in parsed.videos.items():
-        if options.video and one_video:
-            name, how = catalog.named(options.video, path), BY_CHOICE
-        else:
-            name, how = catalog.match_any(
-                [reference] + parsed.alternatives.get(reference, []), path, where, one_video
-            )
-        references[reference] = name
-        result.matches.append(f"{reference or path.name!r} -> {name} (by {how})")
-        grouped.setdefault(name, [])
+    for reference, name in references.items():
         fill_sources.setdefault(name, parsed.fill_sources.get(reference, HUMAN))
-        if name not in result.videos:
-            result.videos[name] = ReadVideo(name, 0.0, [], [], where)
     result.sound = {references[r] for r in parsed.sound if r in references}
     for event in parsed.events:
         grouped[references[event.video]].append(event)
@@ -141,11 +129,29 @@ def read_labels(
         fill = BACKGROUND if parsed.fills_background else None
         laid = SecondsLayout(events, video.duration, options.min_cover, path, name)
         video.labels, video.sources = laid.labels(fill, fill_sources[name], result.notes)
-        laid.account(result, fill)
+        laid.account(result)
     if len(result.notes) > _MAX_NOTES:
         hidden = len(result.notes) - _MAX_NOTES
         result.notes = result.notes[:_MAX_NOTES] + [f"{path.name}: and {hidden} more notes"]
     return result
+
+
+def _match_videos(parsed, catalog: VideoCatalog, options: ReadOptions, result: ReadResult):
+    """{reference: project video name} of each video the file names; the matches are recorded
+    in `result` (for the plan) and the videos added to it."""
+    references: dict[str, str] = {}
+    one_video = len(parsed.videos) == 1
+    for reference, where in parsed.videos.items():
+        if options.video and one_video:
+            name, how = catalog.named(options.video, parsed.path), BY_CHOICE
+        else:
+            name, how = catalog.match_any(
+                [reference] + parsed.alternatives.get(reference, []), parsed.path, where, one_video
+            )
+        references[reference] = name
+        result.matches.append(f"{reference or parsed.path.name!r} -> {name} (by {how})")
+        result.videos.setdefault(name, ReadVideo(name, 0.0, [], [], where))
+    return references
 
 
 def _check_event(event: Event, duration: float, seconds: int, path: Path, video: str) -> None:
@@ -156,6 +162,8 @@ def _check_event(event: Event, duration: float, seconds: int, path: Path, video:
                 f"of {video} ({seconds} seconds, {duration:g} s)"
             )
         return
+    if not math.isfinite(event.start) or math.isnan(event.end):
+        raise LabelFileError(f"{path}: {event.where}: a time is not a finite number")
     if event.start < 0 or event.end < 0:
         raise LabelFileError(
             f"{path}: {event.where}: negative time ({event.start:g}–{event.end:g} s)"
@@ -251,7 +259,7 @@ class SecondsLayout:
             )
         return label, source
 
-    def account(self, result: ReadResult, fill) -> None:
+    def account(self, result: ReadResult) -> None:
         """Count this video's events as kept, merged or lost (with what took their seconds)."""
         runs_of_kept: set[tuple[str, int]] = set()
         for order, event in enumerate(self.events):
