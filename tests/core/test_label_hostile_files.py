@@ -97,7 +97,7 @@ JUNK = st.binary(max_size=12) | st.sampled_from(
 
 
 @settings(
-    max_examples=300,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
