@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from datetime import datetime
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from .base import (
 from .boris_tabular import (
     MEDIA_SUFFIXES,
     NA,
+    PREAMBLE_ROWS,
     note_points_and_subjects,
     read_tabular,
     tabular_header_line,
@@ -91,20 +93,24 @@ class BorisAggregatedEvents(LabelFormat):
 
     def parse(self, path: Path) -> ParsedFile:
         parsed = ParsedFile(Path(path), fills_background=True)
-        rows = list(_rows(path))
-        if not rows:
+        rows = _rows(path)  # one at a time: a huge bad file fails at its first bad row
+        head = list(itertools.islice(rows, 1))
+        if not head:
             raise LabelFileError(f"{path}: empty file: no labels to import")
-        first = rows[0][1]
-        tabular_at = tabular_header_line(rows)
+        first = head[0][1]
+        if first[0].strip() == "Observation id" and "Start (s)" not in first:
+            head += itertools.islice(rows, PREAMBLE_ROWS)  # the tabular export's preamble
+        tabular_at = tabular_header_line(head)
         if tabular_at is not None:
-            read_tabular(parsed, rows, tabular_at, _VIDEO_COLUMNS)
+            rest = itertools.chain(head[tabular_at + 1 :], rows)
+            read_tabular(parsed, head[tabular_at], rest, _VIDEO_COLUMNS)
             return parsed
         if "Behavior" in first:
             column = self._columns(first, path)
-            data = rows[1:]
+            data = itertools.chain(head[1:], rows)
         else:
             column = None
-            data = rows
+            data = itertools.chain(head, rows)
         points, subjects = 0, set()
         for line, row in data:
             where = f"line {line}"

@@ -16,6 +16,7 @@ MEDIA_SUFFIXES = {
     ".wav", ".mp3", ".m4a", ".flac", ".ogg",
 }  # fmt: skip
 _TYPE_COLUMNS = ("Behavior type", "Status")
+PREAMBLE_ROWS = 500  # the table header comes within this many rows of the start
 
 
 def tabular_header_line(rows: list[tuple[int, list[str]]]) -> int | None:
@@ -30,19 +31,20 @@ def tabular_header_line(rows: list[tuple[int, list[str]]]) -> int | None:
     return None
 
 
-def read_tabular(parsed: ParsedFile, rows, header_at: int, video_columns) -> None:
+def read_tabular(parsed: ParsedFile, header_row, rows, video_columns) -> None:
+    """Pair the START and STOP `rows` (line, cells) under the table's `header_row`."""
     path = parsed.path
-    header = [c.strip() for c in rows[header_at][1]]
+    header_line, header = header_row[0], [c.strip() for c in header_row[1]]
     kind_column = next(t for t in _TYPE_COLUMNS if t in header)
     if not any(c in header for c in video_columns):
         raise LabelFileError(
-            f"{path}: line {rows[header_at][0]}: no column names the video (expected one of "
+            f"{path}: line {header_line}: no column names the video (expected one of "
             f"{', '.join(video_columns)})"
         )
     column = {name: header.index(name) for name in header if name}
     open_events: dict[tuple, tuple[float, str]] = {}
     points, subjects = 0, set()
-    for line, row in rows[header_at + 1 :]:
+    for line, row in rows:
         where = f"line {line}"
         cell = {name: (row[i].strip() if i < len(row) else "") for name, i in column.items()}
         kind = cell.get(kind_column, "").upper()
