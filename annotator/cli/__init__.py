@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import AnnotatorError
+from . import interchange
 from ..ml.model_types import model_type_names
 from ..core.locations import exports_dir, shipped_dir
 from . import annotate, cache
@@ -182,45 +183,6 @@ def _add_other(sub) -> None:
     p.set_defaults(func=_cmd_gui)
 
 
-FORMAT_NAMES = ("csv", "segments", "dcase", "audacity", "eaf", "boris", "labelstudio")
-
-
-def _add_interchange(sub) -> None:
-    p = sub.add_parser(
-        "export", help="write a project's labels (or a per-second CSV's) in another tool's format"
-    )
-    p.add_argument("source", metavar="FOLDER_OR_CSV", help="a project folder or a per-second CSV")
-    p.add_argument(
-        "--format", required=True, choices=FORMAT_NAMES, dest="fmt", help="the format to write"
-    )
-    p.add_argument(
-        "--out",
-        required=True,
-        metavar="PATH",
-        help="file to write (a folder for audacity and eaf: one file per video)",
-    )
-    p.set_defaults(func=_cmd_export)
-    p = sub.add_parser("import", help="read label files into a project folder as human labels")
-    p.add_argument("files", nargs="+", metavar="FILE", help="label files to read")
-    p.add_argument(
-        "--into", required=True, metavar="FOLDER", help="the project folder (its videos)"
-    )
-    p.add_argument(
-        "--format",
-        default=None,
-        choices=FORMAT_NAMES,
-        dest="fmt",
-        help="the files' format (default: guessed from each file)",
-    )
-    p.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
-    p.add_argument(
-        "--add-classes",
-        action="store_true",
-        help="accept labels the project does not know yet as new classes",
-    )
-    p.set_defaults(func=_cmd_import)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Label every second of local videos from sound and picture."
@@ -231,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_parser(sub)
     _add_train(sub)
     _add_other(sub)
-    _add_interchange(sub)
+    interchange.add_parser(sub)
     return parser
 
 
@@ -483,50 +445,6 @@ def _print_report(report: dict) -> None:
             print(f"    {truth} -> {said}: {count}")
     for failure in report["failures"]:
         print(f"  failed: {failure}", file=sys.stderr)
-
-
-def _cmd_export(args) -> int:
-    from ..core.label_export import export_labels
-
-    result = export_labels(args.source, args.fmt, args.out)
-    print(result.summary())
-    for path in result.files:
-        print(f"  {path}")
-    return 0
-
-
-def _cmd_import(args) -> int:
-    from ..core.label_import import apply_import, plan_import
-    from ..core.store import ProjectStore, relative_video_name
-    from ..core.media_files import collect_videos
-
-    folder = Path(args.into)
-    if args.dry_run and not _has_store(folder):
-        # A dry run leaves no trace: a folder without a project is planned against an empty one.
-        store = ProjectStore(":memory:", folder)
-    else:
-        store = ProjectStore.for_folder(folder)
-    try:
-        files, _problems, _skipped = collect_videos([folder], recursive=False)
-        videos = {relative_video_name(folder, path): path for path in files}
-        plan = plan_import(store, videos, args.files, args.fmt)
-        print("\n".join(plan.summary()))
-        if args.dry_run:
-            print("dry run: nothing changed")
-            return 0
-        edits = apply_import(store, plan, add_classes=args.add_classes)
-        print(f"imported into {store.path} ({len(edits)} edit(s), one per video)")
-    finally:
-        store.close()
-    return 0
-
-
-def _has_store(folder: Path) -> bool:
-    from ..core.store import PROJECT_DIR_NAME, STORE_FILE_NAME, fallback_store_path
-
-    return (folder / PROJECT_DIR_NAME / STORE_FILE_NAME).exists() or fallback_store_path(
-        folder
-    ).exists()
 
 
 def _cmd_demo_data(args) -> int:
