@@ -24,7 +24,9 @@ def add_parser(sub) -> None:
         "--out",
         required=True,
         metavar="PATH",
-        help="file to write (a folder for audacity and eaf: one file per video)",
+        help="file to write (a folder for "
+        + " and ".join(name for name, form in FORMATS.items() if form.one_file_per_video)
+        + ": one file per video)",
     )
     p.add_argument(
         "--literal-labels",

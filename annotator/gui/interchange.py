@@ -171,6 +171,12 @@ class ImportOptionsDialog(QDialog):
 # ---- asking ------------------------------------------------------------------------------------
 
 
+def label_file_filter() -> str:
+    """The file dialog's filter: the endings of the registered formats (core.formats)."""
+    endings = sorted({f"*{form.suffix}" for form in FORMATS.values() if form.suffix})
+    return f"Label files ({' '.join(endings)});;All files (*)"
+
+
 def ask_import(window) -> bool:
     if window.project.store is None:
         window.status("Open a folder first")
@@ -179,7 +185,7 @@ def ask_import(window) -> bool:
         window,
         "Import labels",
         str(window.project.folder),
-        "Label files (*.csv *.tsv *.txt *.eaf *.json);;All files (*)",
+        label_file_filter(),
     )
     if not files:
         return False

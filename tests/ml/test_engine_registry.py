@@ -48,3 +48,18 @@ def test_an_engine_is_one_module_and_one_registry_line(toy_engine, tmp_path, cap
     assert names == [f.name for f in reversed(SAMPLES)]
     assert main([*args, "--address", "127.0.0.1:1"]) == 2
     assert capsys.readouterr().err.strip().endswith("error: --address needs --engine ray")
+
+
+def test_the_bench_runs_every_registered_engine(toy_engine):
+    """bench's engines are the registry's: the toy one runs too, its CSV compared with local's;
+    an engine that starts a cluster only with `bench --ray`."""
+    from annotator.ml.bench.bench import _end_to_end_rows
+    from annotator.ml.bench.end_to_end import bench_engines
+
+    assert bench_engines(cluster=False) == ["local", "newest-first"]
+    assert bench_engines(cluster=True) == ["local", "ray", "newest-first"]
+    run = {"wall_s": 2.0, "peak_memory_mb": 300.0}
+    report = {"end_to_end": {"local": run, "newest-first": {**run, "same_rows_as_local": True}}}
+    rows = "\n".join(_end_to_end_rows(report, clips=2, seconds=4.0))
+    assert "annotate --engine newest-first" in rows
+    assert "the newest-first engine's CSV is the local engine's, byte for byte" in rows

@@ -22,20 +22,21 @@ from .catalog import VideoCatalog
 from .seconds import ReadOptions, ReadResult, ReadVideo, parse_min_cover
 from .segments_csv import SegmentsCsv
 
-# The order is the order of guessing: the most particular first, Audacity's bare numbers last.
+# The order is the order of guessing a file's format: the tool's own CSVs (their headers), the
+# most particular of the others next, Audacity's bare numbers last. A new format is one line
+# here, guessed after the formats above it.
 FORMATS: dict[str, LabelFormat] = {
     f.name: f
     for f in (
         PerSecondCsv(),
         SegmentsCsv(),
+        ElanDocument(),
+        LabelStudioJson(),
+        BorisAggregatedEvents(),
         DcaseEventList(),
         AudacityLabels(),
-        ElanDocument(),
-        BorisAggregatedEvents(),
-        LabelStudioJson(),
     )
 }
-_GUESS_ORDER = ("eaf", "labelstudio", "csv", "segments", "boris", "dcase", "audacity")
 
 __all__ = [
     "FORMATS",
@@ -66,9 +67,9 @@ def guess_format(path) -> LabelFormat:
         raise LabelFileError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise LabelFileError(f"{path}: empty file: no labels to import")
-    for name in _GUESS_ORDER:
-        if FORMATS[name].can_read(path):
-            return FORMATS[name]
+    for form in FORMATS.values():
+        if form.can_read(path):
+            return form
     raise LabelFileError(
         f"{path}: cannot tell its format from its first line; give --format ({', '.join(FORMATS)})"
     )

@@ -36,7 +36,8 @@ from ...core.feature_cache import FeatureCache
 from ...core.table import count_seconds
 from ..batch import annotate_batch
 from ..bundle import ModelBundle, default_bundle_name, list_bundles, load_bundle
-from .end_to_end import annotate_end_to_end, ray_available, same_rows
+from ..engines import ENGINES
+from .end_to_end import annotate_end_to_end, bench_engines, ray_available, same_rows
 from .measures import (
     ANNOTATE_JOBS,
     MemoryWatch,
@@ -135,11 +136,12 @@ def _measure_research(clips, seconds: int) -> dict:
 
 
 def _measure_end_to_end(folder: Path, bundle: ModelBundle, work: Path, ray: bool) -> dict:
-    """Fresh `annotate FOLDER` runs: the local engine, and with `ray` a local Ray cluster."""
-    runs = {"local": annotate_end_to_end(folder, bundle, work)}
-    if ray:
-        runs["ray"] = annotate_end_to_end(folder, bundle, work, "ray")
-        runs["ray"]["same_rows_as_local"] = same_rows(runs["local"]["csv"], runs["ray"]["csv"])
+    """Fresh `annotate FOLDER` runs on each registered engine (with `ray`, those that start a
+    local Ray cluster too), each one's CSV compared with the local engine's."""
+    runs = {name: annotate_end_to_end(folder, bundle, work, name) for name in bench_engines(ray)}
+    for name, run in runs.items():
+        if name != "local":
+            run["same_rows_as_local"] = same_rows(runs["local"]["csv"], run["csv"])
     return runs
 
 
@@ -270,7 +272,8 @@ def _end_to_end_rows(report: dict, clips: int, seconds: float) -> list[str]:
         name = (
             "annotate FOLDER (fresh, 2 jobs)"
             if engine == "local"
-            else "annotate --engine ray (local 2 CPUs)"
+            else f"annotate --engine {engine}"
+            + (" (local 2 CPUs)" if ENGINES[engine].takes_address else "")
         )
         rows.append(
             _folder_row(
@@ -280,11 +283,13 @@ def _end_to_end_rows(report: dict, clips: int, seconds: float) -> list[str]:
                 seconds,
             )
         )
-    if "ray" in report["end_to_end"]:
-        same = report["end_to_end"]["ray"]["same_rows_as_local"]
-        rows.append(
-            f"  the ray engine's CSV {'is' if same else 'is NOT'} the local engine's, byte for byte"
-        )
+    for engine, run in report["end_to_end"].items():
+        if "same_rows_as_local" in run:
+            same = run["same_rows_as_local"]
+            rows.append(
+                f"  the {engine} engine's CSV {'is' if same else 'is NOT'} the local engine's, "
+                "byte for byte"
+            )
     return rows
 
 

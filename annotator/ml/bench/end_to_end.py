@@ -16,10 +16,14 @@ from pathlib import Path
 
 from ...core.feature_cache import CACHE_ENV
 from ..bundle import ModelBundle
-from ..engines import engine_names
+from ..engines import ENGINES
 from .measures import ANNOTATE_JOBS, MAIN_SCRIPT, MemoryWatch
 
-ENGINES = tuple(engine_names())
+
+def bench_engines(cluster: bool) -> list[str]:
+    """The registered engines the bench runs: every one, those joining a cluster only when asked
+    (`bench --ray`), since they start one."""
+    return [engine.name for engine in ENGINES.values() if cluster or not engine.takes_address]
 
 
 def ray_available() -> bool:
