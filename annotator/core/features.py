@@ -14,6 +14,7 @@ import numpy as np
 from .audio_features import SILENT_PATCH_VALUE, log_mel_patch
 from .conventions import PATCH_SHAPE
 from .decode import iter_audio_seconds
+from .model_inputs import AUDIO_PRESENT, LOG_MEL
 from .table import count_seconds
 
 
@@ -38,8 +39,8 @@ class VideoFeatures:
 def absent_audio(seconds: int) -> dict:
     """Features standing for a missing audio stream: silent patches, presence 0."""
     return {
-        "log_mel": np.full((seconds, *PATCH_SHAPE), SILENT_PATCH_VALUE, np.float32),
-        "audio_present": np.zeros(seconds, np.float32),
+        LOG_MEL: np.full((seconds, *PATCH_SHAPE), SILENT_PATCH_VALUE, np.float32),
+        AUDIO_PRESENT: np.zeros(seconds, np.float32),
     }
 
 
@@ -54,6 +55,6 @@ def extract_audio(path, seconds: int, cancel=None, span=None) -> dict:
             raise Cancelled(f"{path}: cancelled")
         if index >= seconds:
             break
-        features["log_mel"][index] = log_mel_patch(chunk)
-        features["audio_present"][index] = 1.0
+        features[LOG_MEL][index] = log_mel_patch(chunk)
+        features[AUDIO_PRESENT][index] = 1.0
     return features

@@ -15,6 +15,7 @@ from __future__ import annotations
 import keras
 
 from ..core.conventions import PATCH_SHAPE, VISUAL_EMBEDDING_SIZE
+from ..core.model_inputs import AUDIO_PRESENT, LOG_MEL, VISUAL, VISUAL_PRESENT
 from .layers import HeadAgreement, LogMelSummary, ModalityAttention, PresenceGate
 from .model_types import ARCHITECTURES, model_type  # noqa: F401  (ARCHITECTURES re-exported)
 
@@ -45,14 +46,14 @@ def _inputs(modalities: tuple[str, ...], input_shapes: dict | None = None) -> di
     inputs = {}
     if "audio" in modalities:
         if input_shapes is None:
-            inputs["log_mel"] = keras.Input((None, *PATCH_SHAPE), name="log_mel")
+            inputs[LOG_MEL] = keras.Input((None, *PATCH_SHAPE), name=LOG_MEL)
         else:
             inputs["audio"] = keras.Input((None, *input_shapes["audio"]), name="audio")
-        inputs["audio_present"] = keras.Input((None,), name="audio_present")
+        inputs[AUDIO_PRESENT] = keras.Input((None,), name=AUDIO_PRESENT)
     if "visual" in modalities:
         shape = (VISUAL_EMBEDDING_SIZE,) if input_shapes is None else input_shapes["visual"]
-        inputs["visual"] = keras.Input((None, *shape), name="visual")
-        inputs["visual_present"] = keras.Input((None,), name="visual_present")
+        inputs[VISUAL] = keras.Input((None, *shape), name=VISUAL)
+        inputs[VISUAL_PRESENT] = keras.Input((None,), name=VISUAL_PRESENT)
     return inputs
 
 
@@ -94,8 +95,8 @@ def _vector_stem(x, prefix: str):
 
 def _stem(inputs: dict, modality: str, hp: dict):
     """The per-second stem matched to the stream's shape (see the module docstring)."""
-    if modality == "audio" and "log_mel" in inputs:
-        return _log_mel_stem(inputs["log_mel"], hp)
+    if modality == "audio" and LOG_MEL in inputs:
+        return _log_mel_stem(inputs[LOG_MEL], hp)
     x = inputs[modality]
     return _feature_map_stem(x, hp, modality) if len(x.shape) == 5 else _vector_stem(x, modality)
 
@@ -104,20 +105,20 @@ def _audio_encoder(inputs: dict, hp: dict):
     """Per-second stem, then a recurrent layer over the seconds."""
     x = _stem(inputs, "audio", hp)
     x = keras.layers.Dense(hp["audio_hidden"], activation="relu", name="audio_dense")(x)
-    x = PresenceGate(name="audio_gate_in")([x, inputs["audio_present"]])
+    x = PresenceGate(name="audio_gate_in")([x, inputs[AUDIO_PRESENT]])
     x = keras.layers.Dropout(hp["dropout"], name="audio_dropout")(x)
     x = _recurrent(hp, "audio_recurrent")(x)
-    return PresenceGate(name="audio_gate_out")([x, inputs["audio_present"]])
+    return PresenceGate(name="audio_gate_out")([x, inputs[AUDIO_PRESENT]])
 
 
 def _visual_encoder(inputs: dict, hp: dict):
     """Per-second projection of the backbone embedding, then a recurrent layer over the seconds."""
     x = _stem(inputs, "visual", hp)
     x = keras.layers.Dense(hp["visual_hidden"], activation="relu", name="visual_dense")(x)
-    x = PresenceGate(name="visual_gate_in")([x, inputs["visual_present"]])
+    x = PresenceGate(name="visual_gate_in")([x, inputs[VISUAL_PRESENT]])
     x = keras.layers.Dropout(hp["dropout"], name="visual_dropout")(x)
     x = _recurrent(hp, "visual_recurrent")(x)
-    return PresenceGate(name="visual_gate_out")([x, inputs["visual_present"]])
+    return PresenceGate(name="visual_gate_out")([x, inputs[VISUAL_PRESENT]])
 
 
 def _head(x, classes: int, name: str):
@@ -154,8 +155,8 @@ def build_fusion(
     hp = {**DEFAULT_HYPERPARAMETERS, **(hp or {})}
     inputs = _inputs(("audio", "visual"), input_shapes)
     audio, visual = _audio_encoder(inputs, hp), _visual_encoder(inputs, hp)
-    presence = keras.layers.Reshape((-1, 1), name="audio_flag")(inputs["audio_present"])
-    v_presence = keras.layers.Reshape((-1, 1), name="visual_flag")(inputs["visual_present"])
+    presence = keras.layers.Reshape((-1, 1), name="audio_flag")(inputs[AUDIO_PRESENT])
+    v_presence = keras.layers.Reshape((-1, 1), name="visual_flag")(inputs[VISUAL_PRESENT])
     x = keras.layers.Concatenate(name="fusion_concat")([audio, visual, presence, v_presence])
     x = keras.layers.Dense(hp["fusion_hidden"], activation="relu", name="fusion_dense")(x)
     outputs = {
@@ -176,7 +177,7 @@ def build_attention(
     audio_p = keras.layers.Dense(width, activation="relu", name="audio_project")(audio)
     visual_p = keras.layers.Dense(width, activation="relu", name="visual_project")(visual)
     fused, weights = ModalityAttention(64, name="modality_attention")(
-        [audio_p, visual_p, inputs["audio_present"], inputs["visual_present"]]
+        [audio_p, visual_p, inputs[AUDIO_PRESENT], inputs[VISUAL_PRESENT]]
     )
     audio_event = _head(audio, classes, "audio_event")
     visual_event = _head(visual, classes, "visual_event")
@@ -184,7 +185,7 @@ def build_attention(
     if hp.get("head_agreement"):
         scores = keras.layers.Dense(classes, name="event_scores")(context)
         event = HeadAgreement(name="event")(
-            [scores, audio_event, visual_event, inputs["audio_present"], inputs["visual_present"]]
+            [scores, audio_event, visual_event, inputs[AUDIO_PRESENT], inputs[VISUAL_PRESENT]]
         )
     else:
         event = _head(context, classes, "event")

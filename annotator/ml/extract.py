@@ -26,6 +26,7 @@ from ..core.conventions import (
 from ..core.feature_cache import FeatureCache
 from ..core.features import VideoFeatures, absent_audio, extract_audio
 from ..core.media import MediaInfo, probe
+from ..core.model_inputs import AUDIO_PRESENT, LOG_MEL, VISUAL, VISUAL_PRESENT
 from ..core.table import count_seconds
 from .feature_chunks import cached_in_chunks, save_quietly
 from .visual_features import extract_visual, fill_tail
@@ -51,8 +52,8 @@ def _one_blas_thread() -> None:
 
 def _absent_visual(seconds: int) -> dict:
     return {
-        "visual": np.zeros((seconds, VISUAL_EMBEDDING_SIZE), np.float32),
-        "visual_present": np.zeros(seconds, np.float32),
+        VISUAL: np.zeros((seconds, VISUAL_EMBEDDING_SIZE), np.float32),
+        VISUAL_PRESENT: np.zeros(seconds, np.float32),
     }
 
 
@@ -139,7 +140,7 @@ def _visual_job(path, seconds: int, visual_fps: int, info: MediaInfo, cache, use
             skipped,
         )
         # A stream a frame short of the container's end, seen across a chunk boundary.
-        fill_tail(arrays["visual"], arrays["visual_present"])
+        fill_tail(arrays[VISUAL], arrays[VISUAL_PRESENT])
         return arrays
 
     return job
@@ -171,9 +172,9 @@ def video_features(
         jobs["visual"] = _visual_job(path, seconds, visual_fps, info, cache, use_cache, skipped)
     arrays = _run_together(jobs, cancel) if jobs else {}
     if "audio" in arrays:
-        features.log_mel = arrays["audio"]["log_mel"]
-        features.audio_present = arrays["audio"]["audio_present"]
+        features.log_mel = arrays["audio"][LOG_MEL]
+        features.audio_present = arrays["audio"][AUDIO_PRESENT]
     if "visual" in arrays:
-        features.visual = arrays["visual"]["visual"]
-        features.visual_present = arrays["visual"]["visual_present"]
+        features.visual = arrays["visual"][VISUAL]
+        features.visual_present = arrays["visual"][VISUAL_PRESENT]
     return features, info

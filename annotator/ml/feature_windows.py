@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.model_inputs import AUDIO_PRESENT, LOG_MEL, VISUAL_INPUTS
 from .prediction import context_windows
 from .training import CONTEXT_SECONDS, HEAD_LOSS_WEIGHT
 
@@ -26,7 +27,7 @@ def windows_from_arrays(
     weights = np.ones(truth.shape, np.float32) if weights is None else weights
     full = {"labels": truth, "weights": weights, **arrays}
     # Padding seconds: background truth of weight 0, the video's quietest log-mel, else absent.
-    fill = {name: float(value.min()) if name == "log_mel" else 0.0 for name, value in full.items()}
+    fill = {name: float(value.min()) if name == LOG_MEL else 0.0 for name, value in full.items()}
     fill["labels"] = background
     parts = []
     for start, end in context_windows(truth.shape[1], CONTEXT_SECONDS):
@@ -52,12 +53,12 @@ def with_streams_removed(data: dict, rng) -> dict:
     n = len(data["labels"])
     parts = [data]
     # The audio input is the log-mel patch, or the audio features of a feature file.
-    audio = "log_mel" if "log_mel" in data else "audio"
-    for keys in ((audio, "audio_present"), ("visual", "visual_present")):
+    audio = LOG_MEL if LOG_MEL in data else "audio"
+    for keys in ((audio, AUDIO_PRESENT), VISUAL_INPUTS):
         chosen = rng.choice(n, size=max(1, int(n * STREAM_REMOVAL_FRACTION)), replace=False)
         copy = {key: value[chosen].copy() for key, value in data.items()}
         copy[keys[1]][:] = 0.0
-        copy[keys[0]][:] = data[keys[0]].min() if keys[0] == "log_mel" else 0.0  # silence
+        copy[keys[0]][:] = data[keys[0]].min() if keys[0] == LOG_MEL else 0.0  # silence
         parts.append(copy)
     return {key: np.concatenate([p[key] for p in parts]) for key in data}
 

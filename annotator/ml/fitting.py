@@ -14,10 +14,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..core.errors import Cancelled
+from ..core.model_inputs import MODEL_INPUTS
 
 log = logging.getLogger(__name__)
 
-_INPUTS = ("log_mel", "audio_present", "visual", "visual_present")
+_INPUTS = MODEL_INPUTS
 
 
 @dataclass

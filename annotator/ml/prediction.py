@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.features import VideoFeatures
+from ..core.model_inputs import MODEL_INPUTS
 
-_INPUT_NAMES = ("log_mel", "audio_present", "visual", "visual_present")
+_INPUT_NAMES = MODEL_INPUTS
 
 
 def context_windows(seconds: int, context: int) -> list[tuple[int, int]]:

@@ -17,13 +17,14 @@ import numpy as np
 from ..core.conventions import BACKGROUND
 from ..core.datasets import LabelledSet, LabelledVideo
 from ..core.errors import AnnotatorError, Cancelled, DataSpecError
+from ..core.model_inputs import MODEL_INPUTS
 from .pipeline import FeatureNeeds, prepare_video
 
 log = logging.getLogger(__name__)
 
 UNLABELLED = -1
 MIN_SECONDS_PER_CLASS = 3
-INPUT_NAMES = ("log_mel", "audio_present", "visual", "visual_present")
+INPUT_NAMES = MODEL_INPUTS
 
 
 class TrainingDataError(DataSpecError):

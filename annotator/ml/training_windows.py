@@ -30,6 +30,7 @@ import numpy as np
 
 from ..core.audio_features import SILENT_PATCH_VALUE
 from ..core.conventions import LOG_OFFSET
+from ..core.model_inputs import AUDIO_PRESENT, LOG_MEL, VISUAL, VISUAL_INPUTS, VISUAL_PRESENT
 from .training_data import UNLABELLED, VideoSeconds
 
 PASTE_SHARE = 0.35  # windows given a run of seconds from another video
@@ -43,7 +44,7 @@ SCENE_SWAP_SHARE = 0.5  # windows whose picture embeddings move to another video
 REPAIR_SHARE = 0.3  # windows whose event seconds take one stream from another video of the class
 HIDE_SHARE = 0.2  # windows where one stream of a run of event seconds shows only background
 
-_FILL = {"log_mel": SILENT_PATCH_VALUE, "audio_present": 0.0, "visual": 0.0, "visual_present": 0.0}
+_FILL = {LOG_MEL: SILENT_PATCH_VALUE, AUDIO_PRESENT: 0.0, VISUAL: 0.0, VISUAL_PRESENT: 0.0}
 
 
 def cut_window(video: VideoSeconds, start: int, end: int, inputs: tuple[str, ...]) -> dict:
@@ -104,12 +105,12 @@ class WindowSampler:
         self.runs = [_labelled_runs(v.truth) for v in self.videos]
         self.class_runs = _class_runs(self.videos)
         self.background_mel = self._background_sound(background)
-        visual = [v.arrays["visual"] for v in self.videos if "visual" in v.arrays]
+        visual = [v.arrays[VISUAL] for v in self.videos if VISUAL in v.arrays]
         self.visual_spread = float(np.concatenate(visual).std()) if visual else 0.0
         self.scenes = [self._scene(v, background) for v in self.videos]
         self.stream_keys = {
-            "audio": [k for k in ("log_mel", "audio", "audio_present") if k in inputs],
-            "visual": [k for k in ("visual", "visual_present") if k in inputs],
+            "audio": [k for k in (LOG_MEL, "audio", AUDIO_PRESENT) if k in inputs],
+            "visual": [k for k in VISUAL_INPUTS if k in inputs],
         }
         self.background_seconds = [
             (i, s)
@@ -119,10 +120,10 @@ class WindowSampler:
 
     def _background_sound(self, background: int) -> np.ndarray | None:
         """Log-mel patches of every second labelled background where the sound is present."""
-        if "log_mel" not in self.inputs:
+        if LOG_MEL not in self.inputs:
             return None
         patches = [
-            v.arrays["log_mel"][(v.truth == background) & (v.arrays["audio_present"] > 0)]
+            v.arrays[LOG_MEL][(v.truth == background) & (v.arrays[AUDIO_PRESENT] > 0)]
             for v in self.videos
         ]
         patches = [p for p in patches if len(p)]
@@ -131,10 +132,10 @@ class WindowSampler:
     @staticmethod
     def _scene(video: VideoSeconds, background: int) -> np.ndarray | None:
         """The mean picture embedding of a video's background seconds: its scene, roughly."""
-        if "visual" not in video.arrays:
+        if VISUAL not in video.arrays:
             return None
-        quiet = (video.truth == background) & (video.arrays["visual_present"] > 0)
-        return video.arrays["visual"][quiet].mean(axis=0) if quiet.any() else None
+        quiet = (video.truth == background) & (video.arrays[VISUAL_PRESENT] > 0)
+        return video.arrays[VISUAL][quiet].mean(axis=0) if quiet.any() else None
 
     def natural_windows(self) -> int:
         """How many windows cover the training seconds once."""
@@ -203,38 +204,38 @@ class WindowSampler:
             window[key][target : target + length] = value
 
     def _vary_sound(self, window: dict, rng) -> None:
-        if "log_mel" not in window:
+        if LOG_MEL not in window:
             return
-        mel = np.maximum(np.exp(window["log_mel"]) - LOG_OFFSET, 0.0)
+        mel = np.maximum(np.exp(window[LOG_MEL]) - LOG_OFFSET, 0.0)
         mel *= 10 ** (rng.uniform(*GAIN_DB) / 20)
         truth = window["truth"]
-        events = (truth >= 0) & (truth != self.background) & (window["audio_present"] > 0)
+        events = (truth >= 0) & (truth != self.background) & (window[AUDIO_PRESENT] > 0)
         if self.background_mel is not None and events.any() and rng.random() < MIX_SHARE:
             picks = rng.integers(len(self.background_mel), size=int(events.sum()))
             under = np.maximum(np.exp(self.background_mel[picks]) - LOG_OFFSET, 0.0)
             mel[events] += rng.uniform(0.3, 1.0) * under
         noisy = np.log(mel + LOG_OFFSET) + rng.normal(0, AUDIO_NOISE, mel.shape)
-        present = window["audio_present"] > 0
-        window["log_mel"] = np.where(present[:, None, None], noisy, window["log_mel"]).astype(
+        present = window[AUDIO_PRESENT] > 0
+        window[LOG_MEL] = np.where(present[:, None, None], noisy, window[LOG_MEL]).astype(
             np.float32
         )
 
     def _vary_pictures(self, window: dict, rng) -> None:
-        if "visual" not in window or not self.visual_spread:
+        if VISUAL not in window or not self.visual_spread:
             return
-        noise = rng.normal(0, VISUAL_NOISE * self.visual_spread, window["visual"].shape)
-        present = window["visual_present"][:, None] > 0
-        window["visual"] = (window["visual"] + noise * present).astype(np.float32)
+        noise = rng.normal(0, VISUAL_NOISE * self.visual_spread, window[VISUAL].shape)
+        present = window[VISUAL_PRESENT][:, None] > 0
+        window[VISUAL] = (window[VISUAL] + noise * present).astype(np.float32)
 
     def _swap_scene(self, window: dict, index: int, rng) -> None:
         own = self.scenes[index]
         others = [scene for i, scene in enumerate(self.scenes) if i != index and scene is not None]
-        if own is None or not others or "visual" not in window:
+        if own is None or not others or VISUAL not in window:
             return
         other = others[int(rng.integers(len(others)))]
-        present = window["visual_present"][:, None] > 0
+        present = window[VISUAL_PRESENT][:, None] > 0
         shift = rng.uniform(0.5, 1.0) * (other - own)
-        window["visual"] = (window["visual"] + shift * present).astype(np.float32)
+        window[VISUAL] = (window[VISUAL] + shift * present).astype(np.float32)
 
     def _event_runs(self, window: dict) -> list[tuple[int, int, int]]:
         """(class, start, end) of each run of event seconds in the window."""
@@ -277,11 +278,11 @@ class WindowSampler:
     def _remove_a_stream(self, window: dict, rng) -> None:
         draw = rng.random()
         if draw < STREAM_REMOVAL_SHARE:
-            window["log_mel"][:] = SILENT_PATCH_VALUE
-            window["audio_present"][:] = 0.0
+            window[LOG_MEL][:] = SILENT_PATCH_VALUE
+            window[AUDIO_PRESENT][:] = 0.0
         elif draw < 2 * STREAM_REMOVAL_SHARE:
-            window["visual"][:] = 0.0
-            window["visual_present"][:] = 0.0
+            window[VISUAL][:] = 0.0
+            window[VISUAL_PRESENT][:] = 0.0
 
 
 def fixed_windows(videos: list[VideoSeconds], inputs: tuple[str, ...], context: int) -> dict:

@@ -10,6 +10,7 @@ import numpy as np
 from ..core.conventions import VISUAL_EMBEDDING_SIZE, VISUAL_FRAMES_DECODED
 from ..core.decode import iter_frame_seconds
 from ..core.errors import Cancelled
+from ..core.model_inputs import VISUAL, VISUAL_PRESENT
 
 BACKBONE_BATCH_FRAMES = 32
 
@@ -59,7 +60,7 @@ def extract_visual(
     if pending:
         _embed_pending(pending, visual, present)
     fill_tail(visual, present)
-    return {"visual": visual, "visual_present": present}
+    return {VISUAL: visual, VISUAL_PRESENT: present}
 
 
 def fill_tail(visual: np.ndarray, present: np.ndarray) -> None:

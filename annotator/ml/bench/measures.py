@@ -33,6 +33,7 @@ from ...core.demo.encode import encode_clip, frame_count, sample_count
 from ...core.feature_cache import CACHE_ENV
 from ...core.features import VideoFeatures, absent_audio
 from ...core.media import probe
+from ...core.model_inputs import AUDIO_PRESENT, LOG_MEL
 from ..backbone.embedding import embed_frames
 from ..bundle import PROJECT_ROOT, ModelBundle
 from ..pipeline import PreparedVideo, label_video
@@ -198,8 +199,8 @@ class MemoryWatch:
 def _audio_arrays(chunks: list, seconds: int) -> dict:
     arrays = absent_audio(seconds)
     for index, chunk in enumerate(chunks[:seconds]):
-        arrays["log_mel"][index] = log_mel_patch(chunk)
-        arrays["audio_present"][index] = 1.0
+        arrays[LOG_MEL][index] = log_mel_patch(chunk)
+        arrays[AUDIO_PRESENT][index] = 1.0
     return arrays
 
 
@@ -241,7 +242,7 @@ def ours_stages(clip: Path, bundle: ModelBundle, out_dir: Path) -> dict:
     features = VideoFeatures(str(clip), info.duration)
     if hears:
         arrays = _audio_arrays(sound, features.seconds)
-        features.log_mel, features.audio_present = arrays["log_mel"], arrays["audio_present"]
+        features.log_mel, features.audio_present = arrays[LOG_MEL], arrays[AUDIO_PRESENT]
     stage("audio_features")
     if sees:
         features.visual, features.visual_present = _visual_arrays(pictures, features.seconds)

@@ -25,6 +25,7 @@ import tensorflow as tf
 from ...core.audio_features import log_mel_patch
 from ...core.conventions import FRAME_SIZE, PATCH_SHAPE
 from ...core.decode import iter_audio_seconds, iter_frame_seconds
+from ...core.model_inputs import LOG_MEL, VISUAL
 
 RESEARCH_FPS = 16
 RESEARCH_CLASSES = 28
@@ -44,7 +45,7 @@ def build_densenet201() -> keras.Model:
 
 def build_vggish_conv4() -> keras.Model:
     """VGGish's conv stack up to conv4: (N, 96, 64, 1) log-mel -> (N, 12, 8, 512)."""
-    patches = keras.Input((*PATCH_SHAPE, 1), name="log_mel")
+    patches = keras.Input((*PATCH_SHAPE, 1), name=LOG_MEL)
     x = patches
     for index, (filters, convolutions) in enumerate(VGGISH_BLOCKS, start=1):
         if index > 1:
@@ -58,7 +59,7 @@ def build_vggish_conv4() -> keras.Model:
 
 def build_research_fusion(seconds: int = 10, classes: int = RESEARCH_CLASSES) -> keras.Model:
     """The research's fusion head: one label per video from (seconds, ...) features."""
-    visual_in = keras.Input((seconds, DENSENET_EMBEDDING), name="visual")
+    visual_in = keras.Input((seconds, DENSENET_EMBEDDING), name=VISUAL)
     audio_in = keras.Input((seconds, *VGGISH_CONV4_SHAPE), name="audio")
     visual = keras.layers.TimeDistributed(keras.layers.Dense(256, activation="relu"))(visual_in)
     visual = keras.layers.LSTM(64)(visual)

@@ -17,10 +17,11 @@ import pandas as pd
 
 from ...core.features import VideoFeatures
 from ...core.media import MediaInfo
+from ...core.model_inputs import MODEL_INPUTS
 from ...core.table import PER_SECOND_COLUMNS
 from ..pipeline import PreparedVideo, VideoAnnotation
 
-_FEATURE_ARRAYS = ("log_mel", "audio_present", "visual", "visual_present")
+_FEATURE_ARRAYS = MODEL_INPUTS
 
 
 def pack_prepared(prepared: PreparedVideo) -> bytes:
