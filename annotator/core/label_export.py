@@ -22,13 +22,23 @@ from .table import count_seconds
 
 @dataclass
 class ExportResult:
+    """What an export wrote (the command line's and the app's, in every format)."""
+
     files: list[Path] = field(default_factory=list)
     videos: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # nothing known about them yet
     not_written: list[str] = field(default_factory=list)  # no events (one file per video)
+    rows: int = 0  # the per-second rows written (the app's CSV export counts them)
 
     def summary(self) -> str:
-        text = f"exported {len(self.videos)} video(s) to {len(self.files)} file(s)"
+        what = f"{len(self.videos)} video(s)"
+        if self.rows:
+            what = f"{self.rows} rows of {what}"
+        if len(self.files) <= 2 and self.files:
+            where = " and ".join([str(self.files[0]), *(p.name for p in self.files[1:])])
+        else:
+            where = f"{len(self.files)} file(s)"
+        text = f"Exported {what} to {where}"
         if self.skipped:
             text += f"; skipped {len(self.skipped)} with no labels yet"
         if self.not_written:
@@ -39,12 +49,13 @@ class ExportResult:
         return text
 
 
-def labels_from_table(path: Path, table) -> VideoLabels:
+def labels_from_table(path: Path, table, keep_filler: bool = False) -> VideoLabels:
     """A reviewed per-second table as VideoLabels; rows no one labelled (source model without a
-    model name: the store's filler) are unlabelled."""
+    model name: the store's filler) are unlabelled, unless `keep_filler` keeps them as they are
+    (background, from the model) as the app's CSV export does, so every second has a label."""
     table = table.sort_values("second").reset_index(drop=True)
     duration = float(table["end"].iloc[-1])
-    unlabelled = (table["source"] != HUMAN) & (table["model"].fillna("") == "")
+    unlabelled = (table["source"] != HUMAN) & (table["model"].fillna("") == "") & (not keep_filler)
     labels = [None if u else str(x) for x, u in zip(table["label"], unlabelled)]
     sources = [
         "" if u else (HUMAN if s == HUMAN else MODEL) for s, u in zip(table["source"], unlabelled)
@@ -56,7 +67,11 @@ def labels_from_table(path: Path, table) -> VideoLabels:
 
 
 def videos_of_store(
-    store: ProjectStore, names: list[str], paths: Mapping[str, Path], result: ExportResult
+    store: ProjectStore,
+    names: list[str],
+    paths: Mapping[str, Path],
+    result: ExportResult,
+    keep_filler: bool = False,
 ) -> list[VideoLabels]:
     """The reviewed labels of `names` (paths: name -> media file); unlabelled videos skipped."""
     videos = []
@@ -65,7 +80,7 @@ def videos_of_store(
         if table.empty:
             result.skipped.append(name)
             continue
-        videos.append(labels_from_table(Path(paths[name]), table))
+        videos.append(labels_from_table(Path(paths[name]), table, keep_filler))
         result.videos.append(name)
     return videos
 
@@ -134,6 +149,27 @@ def export_labels(
     return write_videos(form.name, videos, out, result, options)
 
 
+def export_reviewed_csv(
+    store: ProjectStore,
+    names: list[str],
+    paths: Mapping[str, Path],
+    per_second: Path,
+    segments: Path | None = None,
+) -> ExportResult:
+    """The app's CSV export: the reviewed rows of `names` (paths: name -> media file) as the
+    per-second CSV and, when `segments` is given, the segments CSV, both through their formats
+    (each file names its videos relative to its own folder, so it stays a training SPEC
+    wherever it is put). Seconds no one labelled keep the store's rows (see labels_from_table)."""
+    result = ExportResult()
+    videos = videos_of_store(store, names, paths, result, keep_filler=True)
+    files = write_videos("csv", videos, Path(per_second), result).files
+    if segments is not None:
+        files += write_videos("segments", videos, Path(segments), result).files
+    result.files = files
+    result.rows = sum(len(video.labels) for video in videos)
+    return result
+
+
 def export_options(store: ProjectStore, literal_labels: bool = False) -> ExportOptions:
     """The project's export options: its audio-region videos (see label_import)."""
     from .label_import import audio_region_videos
@@ -150,7 +186,9 @@ def write_videos(
 ) -> ExportResult:
     result = result or ExportResult([], [v.path.name for v in videos])
     if not videos:
-        raise AnnotatorError("nothing to export: no video has labels yet")
+        raise AnnotatorError(
+            "Nothing to export: none of the chosen videos is annotated or labelled yet"
+        )
     form = format_named(fmt)
     result.files = form.write_with(videos, Path(out), options or ExportOptions())
     if form.one_file_per_video:

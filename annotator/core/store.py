@@ -409,6 +409,8 @@ class ProjectStore(OneWriter):
         return LabelChange(edit_id, before, elsewhere)
 
     def _check_labels(self, video: str, labels: Mapping[int, str | None]) -> None:
+        """Every second inside the video and every label a name (None clears); inside a
+        transaction it sees the videos that transaction registered (an import's)."""
         seconds_in_video = self._seconds_in(video)
         for second, label in labels.items():
             if not 0 <= int(second) < seconds_in_video:
@@ -422,23 +424,22 @@ class ProjectStore(OneWriter):
     def _write_labels(
         db, video: str, labels: Mapping[int, str | None], before: dict, description: str
     ) -> int:
-        """Log the edit and write its labels, inside the caller's transaction."""
+        """Log the edit and write its labels, inside the caller's transaction: the one way a
+        person's labels reach the store (set_labels, change_labels and import_labels)."""
         changes = {int(s): [before.get(int(s)), label] for s, label in labels.items()}
         cursor = db.execute(
             "INSERT INTO edits (video, made_at, description, changes) VALUES (?, ?, ?, ?)",
             (video, time.time(), description, json.dumps(changes)),
         )
         edit_id = cursor.lastrowid
-        for second, label in labels.items():
-            if label is None:
-                db.execute(
-                    "DELETE FROM human_labels WHERE video=? AND second=?", (video, int(second))
-                )
-            else:
-                db.execute(
-                    "INSERT OR REPLACE INTO human_labels VALUES (?, ?, ?, ?)",
-                    (video, int(second), label, edit_id),
-                )
+        db.executemany(
+            "DELETE FROM human_labels WHERE video=? AND second=?",
+            [(video, int(s)) for s, label in labels.items() if label is None],
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO human_labels VALUES (?, ?, ?, ?)",
+            [(video, int(s), label, edit_id) for s, label in labels.items() if label is not None],
+        )
         return edit_id
 
     def import_labels(
@@ -462,27 +463,9 @@ class ProjectStore(OneWriter):
                     (duration, video),
                 )
             for video, seconds in labels.items():
-                row = db.execute("SELECT duration FROM videos WHERE video=?", (video,)).fetchone()
-                if row is None or row[0] is None:
-                    raise StoreError(f"{video}: not in this project, or its duration is unknown")
-                count = count_seconds(row[0])
-                bad = [s for s in seconds if not 0 <= int(s) < count]
-                if bad:
-                    raise StoreError(
-                        f"{video}: second {bad[0]} is outside the video (0..{count - 1})"
-                    )
-                if any(not isinstance(x, str) or not x.strip() for x in seconds.values()):
-                    raise StoreError(f"{video}: a label must be a non-empty name")
+                self._check_labels(video, seconds)
                 before = self._human_labels(db, video)
-                changes = {int(s): [before.get(int(s)), x] for s, x in seconds.items()}
-                edit_ids[video] = db.execute(
-                    "INSERT INTO edits (video, made_at, description, changes) VALUES (?, ?, ?, ?)",
-                    (video, time.time(), description, json.dumps(changes)),
-                ).lastrowid
-                db.executemany(
-                    "INSERT OR REPLACE INTO human_labels VALUES (?, ?, ?, ?)",
-                    [(video, int(s), x, edit_ids[video]) for s, x in seconds.items()],
-                )
+                edit_ids[video] = self._write_labels(db, video, seconds, before, description)
         return edit_ids
 
     def note(self, key: str) -> str | None:

@@ -1,7 +1,8 @@
 """Export: the reviewed per-second CSV and segments CSV (the contract) for chosen videos.
 
-`export_csv` does the work without a window; `ExportDialog` only asks which videos, in which
-format and where, and asks before replacing a file that exists. Every written file names its
+`export_csv` writes through core.label_export (the formats' writers), as every export does;
+`ExportDialog` only asks which videos, in which format and where, and asks before replacing a
+file that exists. Every written file names its
 videos relative to its own folder (core.paths.video_path_relative_to), so each one stays a
 training SPEC wherever the two files are put. The segments file follows the per-second file
 (`<name>-segments.csv` beside it) unless the user chose its place.
@@ -13,10 +14,9 @@ follows the format (a folder for the formats of one file per video) until the us
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -34,31 +34,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.csv_io import write_per_second_csv, write_segments_csv
 from ..core.errors import AnnotatorError
 from ..core.formats import FORMATS, LabelFormat
-from ..core.paths import video_path_relative_to
-from ..core.table import PER_SECOND_COLUMNS, segments_from_table
+from ..core.label_export import ExportResult, export_reviewed_csv
 from .project import ProjectState
 
 CSV_FORMAT = "csv"
-
-
-@dataclass
-class ExportResult:
-    per_second: Path
-    segments: Path | None
-    rows: int = 0
-    videos: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # nothing to export yet
-
-    def summary(self) -> str:
-        text = f"Exported {self.rows} rows of {len(self.videos)} video(s) to {self.per_second}"
-        if self.segments:
-            text += f" and segments to {self.segments.name}"
-        if self.skipped:
-            text += f"; skipped {len(self.skipped)} not yet annotated"
-        return text
 
 
 @dataclass(frozen=True)
@@ -94,50 +75,14 @@ def default_export_path(folder: Path, form: LabelFormat | None) -> Path:
     return Path(folder) / f"labels-{form.name}{form.suffix}"
 
 
-def _with_video_column(
-    tables: dict[str, pd.DataFrame], project: ProjectState, written_file: Path
-) -> pd.DataFrame:
-    """The tables as one, each video named relative to the folder of `written_file`."""
-    named = []
-    for name, table in tables.items():
-        table = table.copy()
-        table["video"] = video_path_relative_to(project.entry(name).path, written_file)
-        named.append(table)
-    return pd.concat(named, ignore_index=True)
-
-
 def export_csv(
     project: ProjectState, names: list[str], per_second_path, segments_path=None
 ) -> ExportResult:
     """Write the reviewed rows of `names` (human labels over predictions, source=human)."""
     if project.store is None:
         raise AnnotatorError("No folder is open")
-    per_second_path = Path(per_second_path)
-    result = ExportResult(per_second_path, Path(segments_path) if segments_path else None)
-    tables = {}
-    for name in names:
-        table = project.store.reviewed_table(name, video_column=name)
-        if table.empty:
-            result.skipped.append(name)
-            continue
-        tables[name] = table
-        result.videos.append(name)
-    if not tables:
-        raise AnnotatorError(
-            "Nothing to export: none of the chosen videos is annotated or labelled yet"
-        )
-    table = _with_video_column(tables, project, per_second_path)[PER_SECOND_COLUMNS]
-    try:
-        write_per_second_csv(table, per_second_path)
-        if result.segments:
-            segments = _with_video_column(tables, project, result.segments)
-            write_segments_csv(segments_from_table(segments), result.segments)
-    except OSError as exc:
-        raise AnnotatorError(
-            f"{exc.filename or per_second_path}: cannot write ({exc.strerror or exc})"
-        ) from exc
-    result.rows = len(table)
-    return result
+    paths = {name: project.entry(name).path for name in names}
+    return export_reviewed_csv(project.store, names, paths, per_second_path, segments_path)
 
 
 class ExportDialog(QDialog):

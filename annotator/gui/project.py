@@ -63,7 +63,6 @@ class ProjectState(QObject):
     folderOpened = Signal(str)
     videosChanged = Signal()  # the list itself changed (new folder, new files)
     videoUpdated = Signal(str)  # one video's status, duration or labels changed
-    labelsChanged = Signal(str)  # a video's human labels changed (an edit, undo or redo)
     writerChanged = Signal(str)  # '' when this window edits, else who does and why not here
     storeChanged = Signal()  # another window or process wrote: shown data may be stale
     classesChanged = Signal()  # the project's class list changed (names, colours, order)
@@ -254,17 +253,6 @@ class ProjectState(QObject):
     def human_labels(self, name: str) -> dict[int, str]:
         return self.store.human_labels(name)
 
-    def set_labels(self, name: str, labels: dict[int, str | None], description: str) -> int:
-        """Write an edit to the store at once (one transaction), then tell the views. A label
-        the project's class list lacks (a model's class, accepted) joins the list."""
-        edit_id = self.store.set_labels(name, labels, description)
-        added = self.store.classes.ensure(label for label in labels.values() if label)
-        self._refresh(name)
-        self.labelsChanged.emit(name)
-        if added:
-            self.classesChanged.emit()
-        return edit_id
-
     def change_labels(
         self,
         name: str,
@@ -276,7 +264,6 @@ class ProjectState(QObject):
         """Compare-and-swap an edit into the store (see ProjectStore.change_labels)."""
         change = self.store.change_labels(name, labels, description, expected, all_or_nothing)
         self._refresh(name)
-        self.labelsChanged.emit(name)
         return change
 
     def video_data(self, name: str) -> dict:

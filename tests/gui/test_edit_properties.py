@@ -35,7 +35,8 @@ def editing(review_session):
 
 
 def _reset(actions, project, timeline):
-    project.set_labels(timeline.video, {s: None for s in range(SECONDS)}, "reset")
+    everything = {s: None for s in range(SECONDS)}
+    project.change_labels(timeline.video, everything, "reset", project.human_labels(timeline.video))
     timeline.set_human({})
     actions.undo_stack().clear()
 
