@@ -2,9 +2,9 @@
 
 `export_csv` writes through core.label_export (the formats' writers), as every export does;
 `ExportDialog` only asks which videos, in which format and where, and asks before replacing a
-file that exists. Every written file names its
-videos relative to its own folder (core.paths.video_path_relative_to), so each one stays a
-training SPEC wherever the two files are put. The segments file follows the per-second file
+file that exists. Every written file names its videos relative to its own folder
+(core.paths.video_path_relative_to), so each one stays a training SPEC wherever the two files
+are put. The segments file follows the per-second file
 (`<name>-segments.csv` beside it) unless the user chose its place.
 
 The other label formats (core.formats: ELAN, Audacity, DCASE, BORIS, Label Studio) are chosen
