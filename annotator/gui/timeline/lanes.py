@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QPen, QPolygonF
 
 from ...core.conventions import BACKGROUND
 from .colors import (
@@ -25,28 +25,9 @@ from .colors import (
     label_color,
 )
 from .edges import resized
+from .lane_base import Lane, TimeAxis, paint_note
+from .media_lanes import AudioLane, ThumbnailLane
 from .state import TimelineState
-
-
-@dataclass(frozen=True)
-class TimeAxis:
-    """Maps time to x pixels: `left` is where the lanes start, `view_start` the time shown there."""
-
-    left: float
-    view_start: float
-    pixels_per_second: float
-    width: float
-
-    def x(self, seconds: float) -> float:
-        return self.left + (seconds - self.view_start) * self.pixels_per_second
-
-    def time(self, x: float) -> float:
-        return self.view_start + (x - self.left) / self.pixels_per_second
-
-    def visible_seconds(self, count: int) -> range:
-        first = max(0, int(math.floor(self.view_start)))
-        last = min(count, int(math.ceil(self.time(self.left + self.width))) + 1)
-        return range(first, max(first, last))
 
 
 @dataclass(frozen=True)
@@ -78,30 +59,37 @@ def spans(values: np.ndarray, axis: TimeAxis, duration: float):
         return
     x_start = int(max(axis.left, axis.x(visible.start)))
     x_end = int(min(axis.left + axis.width, axis.x(min(visible.stop, duration))))
-    for x in range(x_start, x_end):
-        first = max(0, int(axis.time(x)))
-        chunk = values[first : max(first + 1, int(axis.time(x + 1)))]
-        finite = chunk[~np.isnan(chunk)]
-        yield float(x), float(x + 1), float(finite.max()) if len(finite) else float("nan")
+    if x_end <= x_start:
+        return
+    xs = np.arange(x_start, x_end)
+    firsts = np.clip(np.floor(axis.time(xs)).astype(int), 0, len(values) - 1)
+    stop = min(len(values), max(int(firsts[-1]) + 1, int(axis.time(x_end))))
+    # fmax skips NaN: a pixel shows the highest value among its seconds, NaN only if all are.
+    highest = np.fmax.reduceat(np.asarray(values[:stop], float), firsts)
+    for x, value in zip(xs.tolist(), highest.tolist()):
+        yield float(x), float(x + 1), value
+
+
+def finite_runs(series) -> list[list[tuple[float, float, float]]]:
+    """The spans of `spans()` cut into runs without a NaN, neighbours of equal value merged
+    (a familiar hour is one rectangle, not one per pixel)."""
+    out, run = [], []
+    for x0, x1, value in series:
+        if value != value:  # NaN
+            if run:
+                out.append(run)
+            run = []
+        elif run and run[-1][2] == value and run[-1][1] == x0:
+            run[-1] = (run[-1][0], x1, value)
+        else:
+            run.append((x0, x1, value))
+    return out + [run] if run else out
 
 
 def _draw_polyline(painter, pen, points: list) -> None:
     if len(points) > 1:
         painter.setPen(pen)
         painter.drawPolyline(QPolygonF(points))
-
-
-class Lane:
-    title = ""
-    height = 40
-
-    def paint(self, painter: QPainter, rect: QRect, state: TimelineState, axis: TimeAxis) -> None:
-        raise NotImplementedError
-
-    def paint_title(self, painter: QPainter, rect: QRect) -> None:
-        """The lane's name in the title column (`rect` is that column's cell)."""
-        painter.setPen(TEXT_COLOR)
-        painter.drawText(rect.adjusted(6, 0, -4, 0), Qt.AlignVCenter | Qt.AlignLeft, self.title)
 
 
 def _paint_blocks(
@@ -154,15 +142,21 @@ class HumanLane(Lane):
     height = 34
 
     def blocks(self, state: TimelineState) -> list[Block]:
-        labels = state.human
         if state.edge_preview:  # an edge being dragged: show the segment as it will be
             labels = resized(state.human, *state.edge_preview, state.seconds)
-        human = [labels.get(s) for s in range(state.seconds)]
-        return [Block(s, e, v) for s, e, v in runs(human) if v is not None]
+            human = [labels.get(s) for s in range(state.seconds)]
+            return [Block(s, e, v) for s, e, v in runs(human) if v is not None]
+        return state.derived("human blocks", lambda: self._runs(state, labelled=True))
 
     def unlabelled(self, state: TimelineState) -> list[tuple[int, int]]:
         """[start, end) of each run of seconds nobody labelled."""
-        human = [state.human.get(s) for s in range(state.seconds)]
+        return state.derived("unlabelled runs", lambda: self._runs(state, labelled=False))
+
+    @staticmethod
+    def _runs(state: TimelineState, labelled: bool) -> list:
+        human = state.human_per_second()
+        if labelled:
+            return [Block(s, e, v) for s, e, v in runs(human) if v is not None]
         return [(s, e) for s, e, v in runs(human) if v is None]
 
     def paint(self, painter, rect, state, axis):
@@ -203,9 +197,7 @@ class ConfidenceLane(Lane):
         return state.column(self.column)
 
     def labels(self, state: TimelineState) -> list[str]:
-        if state.predictions is None:
-            return []
-        return [str(v) for v in state.predictions[self.label_column].fillna("")]
+        return state.text_column(self.label_column)
 
     def paint(self, painter, rect, state, axis):
         values = self.values(state)
@@ -217,19 +209,28 @@ class ConfidenceLane(Lane):
             QPointF(axis.left + axis.width, y(state.threshold)),
         )
         if np.all(np.isnan(values)):
-            _paint_note(painter, rect, axis, "no value from this model or stream")
+            paint_note(painter, rect, axis, "no value from this model or stream")
             return
-        fill, points = faint(self.color, 45), []
-        pen = QPen(self.color, 1.6)
+        points = []
         for x0, x1, value in spans(values, axis, state.duration):
             if np.isnan(value):
-                _draw_polyline(painter, pen, points)
+                self._draw_curve(painter, points, inner.bottom())
                 points = []
                 continue
-            painter.fillRect(QRectF(x0, y(value), x1 - x0, inner.bottom() - y(value)), fill)
             points += [QPointF(x0, y(value)), QPointF(x1, y(value))]
-        _draw_polyline(painter, pen, points)
+        self._draw_curve(painter, points, inner.bottom())
         self._paint_head_labels(painter, rect, state, axis)
+
+    def _draw_curve(self, painter, points: list, bottom: float) -> None:
+        """A run of the step curve: filled faintly down to the bottom, outlined on top."""
+        if len(points) < 2:
+            return
+        area = QPolygonF([QPointF(points[0].x(), bottom), *points, QPointF(points[-1].x(), bottom)])
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(faint(self.color, 45))
+        painter.drawPolygon(area)
+        painter.setBrush(Qt.NoBrush)
+        _draw_polyline(painter, QPen(self.color, 1.6), points)
 
     def _paint_head_labels(self, painter, rect, state, axis) -> None:
         metrics = painter.fontMetrics()
@@ -287,18 +288,26 @@ class AttentionLane(Lane):
     def paint(self, painter, rect, state, axis):
         weights = self.weights(state)
         if weights is None:
-            _paint_note(painter, rect, axis, "this model has no attention weights")
+            paint_note(painter, rect, axis, "this model has no attention weights")
             return
         inner = QRectF(rect).adjusted(0, 3, 0, -3)
         share = weights[:, 0] / np.maximum(weights.sum(axis=1), 1e-9)  # audio's share
-        for x0, x1, audio in spans(share, axis, state.duration):
-            if np.isnan(audio):
-                continue
-            split = inner.bottom() - audio * inner.height()
-            painter.fillRect(QRectF(x0, split, x1 - x0, inner.bottom() - split), AUDIO_COLOR)
+        bottom = inner.bottom()
+        for run in finite_runs(spans(share, axis, state.duration)):
+            # Looking fills the run; listening is drawn over it from the bottom, as one shape.
+            left, right = run[0][0], run[-1][1]
             painter.fillRect(
-                QRectF(x0, inner.top(), x1 - x0, split - inner.top()), faint(VISUAL_COLOR, 200)
+                QRectF(left, inner.top(), right - left, inner.height()), faint(VISUAL_COLOR, 200)
             )
+            outline = [QPointF(left, bottom)]
+            for x0, x1, audio in run:
+                split = bottom - audio * inner.height()
+                outline += [QPointF(x0, split), QPointF(x1, split)]
+            outline.append(QPointF(right, bottom))
+            painter.setPen(Qt.NoPen)
+            painter.setBrush(AUDIO_COLOR)
+            painter.drawPolygon(QPolygonF(outline))
+        painter.setBrush(Qt.NoBrush)
 
 
 UNFAMILIAR_COLOR = QColor("#b8323c")
@@ -320,7 +329,7 @@ class FamiliarityLane(Lane):
     def paint(self, painter, rect, state, axis):
         values = self.values(state)
         if values is None:
-            _paint_note(
+            paint_note(
                 painter,
                 rect,
                 axis,
@@ -331,9 +340,8 @@ class FamiliarityLane(Lane):
             return
         inner = QRectF(rect).adjusted(0, 3, 0, -3)
         # Drawn as strangeness (1 - familiarity), so the eye goes to the tall red bars.
-        for x0, x1, strangeness in spans(1.0 - values, axis, state.duration):
-            if np.isnan(strangeness):
-                continue
+        runs_ = finite_runs(spans(1.0 - values, axis, state.duration))
+        for x0, x1, strangeness in (span for run in runs_ for span in run):
             if strangeness <= 0:
                 painter.fillRect(QRectF(x0, inner.bottom() - 3, x1 - x0, 3), FAMILIAR_COLOR)
                 continue
@@ -347,104 +355,6 @@ class FamiliarityLane(Lane):
                 Qt.AlignRight | Qt.AlignVCenter,
                 f"{share * 100:.0f} % unlike the training data",
             )
-
-
-class ThumbnailLane(Lane):
-    """One picture per second; when zoomed out, every k-th so that pictures never overlap."""
-
-    title = "Pictures"
-    height = 58
-
-    def __init__(self):
-        self._images: dict[int, QImage] = {}
-        self._source = None
-
-    def image(self, state: TimelineState, second: int) -> QImage:
-        if self._source is not state.thumbnails:
-            self._images, self._source = {}, state.thumbnails
-        if second not in self._images:
-            frame = np.ascontiguousarray(state.thumbnails[second])
-            height, width = frame.shape[:2]
-            self._images[second] = QImage(
-                frame.data, width, height, 3 * width, QImage.Format_RGB888
-            ).copy()
-        return self._images[second]
-
-    def paint(self, painter, rect, state, axis):
-        if not state.thumbnails:
-            _paint_note(painter, rect, axis, "pictures loading…" if state.video else "")
-            return
-        thumb_height = rect.height() - 4
-        first = state.thumbnails[0]
-        thumb_width = thumb_height * first.shape[1] / max(first.shape[0], 1)
-        step = max(1, math.ceil((thumb_width + 2) / axis.pixels_per_second))
-        for s in axis.visible_seconds(len(state.thumbnails)):
-            if s % step:
-                continue
-            target = QRectF(axis.x(s), rect.top() + 2, thumb_width, thumb_height)
-            painter.drawImage(target, self.image(state, s))
-
-
-class AudioLane(Lane):
-    """The sound as a waveform (min/max per pixel) or as the log-mel spectrogram the model hears."""
-
-    title = "Sound"
-    height = 60
-
-    def __init__(self):
-        self._spectrogram_image: QImage | None = None
-        self._source = None
-
-    def paint(self, painter, rect, state, axis):
-        if state.audio_view == "spectrogram" and state.spectrogram is not None:
-            self._paint_spectrogram(painter, rect, state, axis)
-        elif state.waveform is not None:
-            self._paint_waveform(painter, rect, state, axis)
-        else:
-            _paint_note(painter, rect, axis, "sound loading…" if state.video else "")
-
-    def _paint_waveform(self, painter, rect, state, axis):
-        envelope = state.waveform
-        if len(envelope) == 0:
-            _paint_note(painter, rect, axis, "no audio stream")
-            return
-        bins_per_second = len(envelope) / max(state.duration, 1e-9)
-        middle, half = rect.center().y(), rect.height() / 2 - 3
-        peak = max(float(np.abs(envelope).max()), 1e-6)
-        painter.setPen(QPen(AUDIO_COLOR, 1))
-        x_start, x_end = (
-            int(max(axis.left, axis.x(0))),
-            int(min(axis.left + axis.width, axis.x(state.duration))),
-        )
-        for x in range(x_start, x_end):
-            first = int(axis.time(x) * bins_per_second)
-            last = max(first + 1, int(axis.time(x + 1) * bins_per_second))
-            chunk = envelope[first:last]
-            if len(chunk) == 0:
-                continue
-            low, high = chunk[:, 0].min() / peak, chunk[:, 1].max() / peak
-            painter.drawLine(QPointF(x, middle - high * half), QPointF(x, middle - low * half))
-
-    def _paint_spectrogram(self, painter, rect, state, axis):
-        if self._source is not state.spectrogram:
-            self._spectrogram_image, self._source = (
-                _heat_image(state.spectrogram),
-                state.spectrogram,
-            )
-        # One patch per whole second (the last one zero-padded), as the audio model hears it.
-        frames_per_second = self._spectrogram_image.width() / max(state.seconds, 1)
-        first, last = axis.time(axis.left), axis.time(axis.left + axis.width)
-        source = QRectF(
-            first * frames_per_second,
-            0,
-            (last - first) * frames_per_second,
-            self._spectrogram_image.height(),
-        )
-        painter.drawImage(
-            QRectF(axis.left, rect.top() + 1, axis.width, rect.height() - 2),
-            self._spectrogram_image,
-            source,
-        )
 
 
 class RulerLane(Lane):
@@ -480,39 +390,6 @@ def format_time(seconds: float) -> str:
     if rest == int(rest):
         return f"{int(minutes)}:{int(rest):02d}"
     return f"{int(minutes)}:{rest:04.1f}"
-
-
-def _paint_note(painter, rect, axis, text: str) -> None:
-    painter.setPen(QColor("#8a9099"))
-    painter.drawText(
-        QRectF(axis.left + 8, rect.top(), axis.width - 16, rect.height()),
-        Qt.AlignVCenter | Qt.AlignLeft,
-        text,
-    )
-
-
-MAX_SPECTROGRAM_COLUMNS = 20_000
-
-
-def _heat_image(values: np.ndarray) -> QImage:
-    """A spectrogram (frames, bands) as an image: time left to right, low bands at the bottom.
-
-    Long videos are averaged down to MAX_SPECTROGRAM_COLUMNS columns first: wider than any
-    screen at the fitted zoom, and quick to build.
-    """
-    pool = max(1, math.ceil(len(values) / MAX_SPECTROGRAM_COLUMNS))
-    if pool > 1:
-        usable = len(values) - len(values) % pool
-        values = values[:usable].reshape(-1, pool, values.shape[1]).mean(axis=1)
-    low, high = np.percentile(values, [2, 99.5])
-    scaled = np.clip((values - low) / max(high - low, 1e-6), 0, 1).T[::-1]
-    # A dark-blue to yellow ramp: loud is bright.
-    red = np.clip(scaled * 2.0 - 0.6, 0, 1)
-    green = np.clip(scaled * 1.4 - 0.2, 0, 1)
-    blue = np.clip(0.35 + scaled * 0.8 - np.clip(scaled * 2 - 1, 0, 1) * 1.1, 0, 1)
-    rgb = np.ascontiguousarray((np.stack([red, green, blue], axis=-1) * 255).astype(np.uint8))
-    height, width = rgb.shape[:2]
-    return QImage(rgb.data, width, height, 3 * width, QImage.Format_RGB888).copy()
 
 
 def default_lanes() -> list[Lane]:

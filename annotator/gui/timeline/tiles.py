@@ -1,0 +1,186 @@
+"""Where the pyramid's tiles live (on disk, beside the feature cache) and the few held in memory.
+
+`TileStore` is one video's folder of tiles, keyed by the file's path, size and modification
+time (a changed file gets a new folder), with a manifest written last: a folder with a manifest
+is complete and is never decoded again. `PreviewTiles` is what the lanes read: it loads a tile
+from disk the first time the screen needs it and keeps at most CACHED_TILES of them (least
+recently used first out), so the timeline's memory depends on the screen, not on the video.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+from ...core.atomic import atomic_write
+from ...core.feature_cache import default_cache_dir
+from .pyramid import PYRAMID_VERSION, TILE_BINS, TILE_PICTURES, PyramidLayout
+
+log = logging.getLogger(__name__)
+
+# A level-0 picture tile is ~1.2 MB decoded, a sound tile ~0.55 MB: at most ~60 MB held.
+CACHED_TILES = 48
+PREVIEWS_FOLDER = "previews"
+
+
+class TileStore:
+    """One video's tiles on disk: `<cache>/previews/<digest>/<kind>-<level>-<index>.npz`."""
+
+    def __init__(self, video, cache_dir=None):
+        path = Path(video)
+        stat = path.stat()
+        identity = json.dumps(
+            [str(path.resolve()), stat.st_size, stat.st_mtime_ns, PYRAMID_VERSION]
+        )
+        digest = hashlib.sha1(identity.encode("utf-8")).hexdigest()
+        root = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.folder = root / PREVIEWS_FOLDER / digest[:2] / digest
+
+    def tile_path(self, kind: str, level: int, index: int) -> Path:
+        return self.folder / f"{kind}-{level}-{index}.npz"
+
+    def save(self, kind: str, level: int, index: int, arrays: dict) -> None:
+        with atomic_write(self.tile_path(kind, level, index), binary=True) as handle:
+            np.savez(handle, **arrays)
+
+    def load(self, kind: str, level: int, index: int) -> dict | None:
+        """The tile's arrays, or None when it is not there (yet) or damaged."""
+        path = self.tile_path(kind, level, index)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return {key: data[key] for key in data.files}
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, EOFError) as exc:
+            log.warning("%s: ignoring a damaged preview tile (%s)", path, exc)
+            return None
+
+    def save_layout(self, layout: PyramidLayout) -> None:
+        """Written last: the pyramid is complete."""
+        with atomic_write(self.folder / "manifest.json") as handle:
+            json.dump(layout.as_dict(), handle)
+
+    def complete_layout(self) -> PyramidLayout | None:
+        try:
+            values = json.loads((self.folder / "manifest.json").read_text(encoding="utf-8"))
+            layout = PyramidLayout(**values)
+        except (OSError, ValueError, TypeError):
+            return None
+        return layout if layout.version == PYRAMID_VERSION else None
+
+
+class TileCache:
+    """At most `limit` tiles, least recently used out first; loads through `load(key)`."""
+
+    def __init__(self, load, limit: int = CACHED_TILES):
+        self._load, self.limit = load, limit
+        self._tiles: OrderedDict = OrderedDict()
+        self.loads = 0  # tiles read from disk (the measuring script reports it)
+
+    def __len__(self) -> int:
+        return len(self._tiles)
+
+    def get(self, key):
+        if key in self._tiles:
+            self._tiles.move_to_end(key)
+            return self._tiles[key]
+        tile = self._load(key)
+        if tile is None:
+            return None  # not built yet: asked again on the next paint
+        self.loads += 1
+        self._tiles[key] = tile
+        while len(self._tiles) > self.limit:
+            self._tiles.popitem(last=False)
+        return tile
+
+    def forget(self, key) -> None:
+        self._tiles.pop(key, None)
+
+
+class PreviewTiles:
+    """One video's pictures and sound for the lanes, read through the tile cache.
+
+    `built_until` is how many seconds the pyramid covers so far (all of them when complete)."""
+
+    def __init__(self, store: TileStore, layout: PyramidLayout, complete: bool):
+        self.store, self.layout = store, layout
+        self.complete = complete
+        self.built_until = layout.seconds if complete else 0
+        self.cache = TileCache(self._load)
+        self.mel_range: tuple[float, float] | None = None
+
+    def _load(self, key):
+        kind, level, index = key
+        arrays = self.store.load(kind, level, index)
+        if arrays is None or kind == "sound":
+            return arrays
+        jpeg, offsets = arrays["jpeg"], arrays["offsets"]
+        return [
+            QImage.fromData(jpeg[offsets[i] : offsets[i + 1]].tobytes(), "JPG")
+            for i in range(len(offsets) - 1)
+        ]
+
+    def progressed(self, seconds_done: int, rewritten: list) -> None:
+        """The builder got further and rewrote the unfinished tiles `rewritten`."""
+        self.built_until = seconds_done
+        for key in rewritten:
+            self.cache.forget(tuple(key))
+
+    def finished(self) -> None:
+        self.complete, self.built_until = True, self.layout.seconds
+        self.cache = TileCache(self._load)  # every unfinished tile was rewritten whole
+
+    # ---- what the lanes ask for ------------------------------------------------------------
+
+    def picture(self, level: int, second: int) -> QImage | None:
+        """The picture of `second` (a multiple of the level's step), or None if not there yet."""
+        position = second // self.layout.picture_step(level)
+        tile = self.cache.get(("pictures", level, position // TILE_PICTURES))
+        if tile is None or position % TILE_PICTURES >= len(tile):
+            return None
+        image = tile[position % TILE_PICTURES]
+        return None if image.isNull() else image
+
+    def sound(self, level: int, first_bin: int, last_bin: int) -> tuple[np.ndarray, np.ndarray]:
+        """Bins [first_bin, last_bin) of a level: (n, 2) min/max and (n, 64) mel; fewer where
+        the tiles are not built yet (then the arrays end early)."""
+        envelopes, mels = [], []
+        first_bin = max(0, first_bin)
+        for index in range(first_bin // TILE_BINS, (max(last_bin, 1) - 1) // TILE_BINS + 1):
+            tile = self.cache.get(("sound", level, index))
+            if tile is None:
+                break
+            start = index * TILE_BINS
+            low, high = max(first_bin - start, 0), min(last_bin - start, TILE_BINS)
+            envelopes.append(tile["envelope"][low:high])
+            mels.append(tile["mel"][low:high])
+            if len(tile["envelope"]) < TILE_BINS:
+                break  # the last (or unfinished) tile
+        if not envelopes:
+            return np.zeros((0, 2), np.float32), np.zeros((0, 64), np.float16)
+        return np.concatenate(envelopes), np.concatenate(mels)
+
+    def loudness_peak(self) -> float:
+        """The loudest sample's size, from the top level (one tile): the waveform's scale."""
+        envelope, _ = self.sound(self.layout.sound_levels - 1, 0, TILE_BINS)
+        return max(float(np.abs(envelope).max()), 1e-6) if len(envelope) else 1.0
+
+    def spectrogram_range(self) -> tuple[float, float]:
+        """Low and high mel values for the spectrogram's colours, from the top level, so the
+        colours do not change as the view moves (kept once the pyramid is complete)."""
+        if self.mel_range is not None:
+            return self.mel_range
+        _, mel = self.sound(self.layout.sound_levels - 1, 0, TILE_BINS)
+        if not len(mel):
+            return (-4.6, 2.0)
+        low, high = np.percentile(mel.astype(np.float32), [2, 99.5])
+        value = (float(low), float(max(high, low + 1e-6)))
+        if self.complete:
+            self.mel_range = value
+        return value
