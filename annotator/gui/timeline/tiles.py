@@ -24,8 +24,10 @@ from .pyramid import PYRAMID_VERSION, TILE_BINS, TILE_PICTURES, PyramidLayout
 
 log = logging.getLogger(__name__)
 
-# A level-0 picture tile is ~1.2 MB decoded, a sound tile ~0.55 MB: at most ~60 MB held.
-CACHED_TILES = 48
+# A screen needs a few tiles at any zoom (the overview strip two or three more). A level-0
+# picture tile is at most ~2.4 MB decoded (64 pictures 72 px high), a sound tile ~0.55 MB:
+# at most ~75 MB held, whatever the video's length.
+CACHED_TILES = 32
 PREVIEWS_FOLDER = "previews"
 
 
