@@ -99,5 +99,6 @@ def test_the_zoom_picks_the_level_whose_bins_fit_a_pixel():
     assert layout.sound_level_for(0.01) == 0
     assert layout.sound_level_for(0.2) == 1
     assert layout.sound_level_for(8.6) == 2  # two hours across ~840 pixels
-    assert layout.picture_level_for(1) == 0 and layout.picture_level_for(5) == 2
+    assert layout.picture_level_for(1) == 0 and layout.picture_level_for(5) == 1
+    assert layout.picture_level_for(16) == 2 and layout.picture_level_for(63) == 2
     assert layout.picture_level_for(10_000) == layout.picture_levels - 1

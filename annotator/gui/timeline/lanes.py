@@ -28,6 +28,7 @@ from .edges import resized
 from .lane_base import Lane, TimeAxis, paint_note
 from .media_lanes import AudioLane, ThumbnailLane
 from .state import TimelineState
+from .summary import column_firsts, column_means, label_codes, summarise
 
 
 @dataclass(frozen=True)
@@ -48,26 +49,34 @@ def runs(values: list, key=lambda v: v) -> list[tuple[int, int, object]]:
     return out
 
 
-def spans(values: np.ndarray, axis: TimeAxis, duration: float):
-    """(x0, x1, value) to draw a per-second series: one per visible second when seconds are
-    wide enough, else one per pixel column holding the highest value of its seconds (an hour
-    fitted into a window stays as fast to draw as ten seconds)."""
+def span_arrays(values: np.ndarray, axis: TimeAxis, duration: float):
+    """(x0, x1, value) arrays to draw a per-second series: one per visible second when seconds
+    are wide enough, else one per pixel column holding the highest value of its seconds (an
+    hour fitted into a window stays as fast to draw as ten seconds)."""
     visible = axis.visible_seconds(len(values))
     if axis.pixels_per_second >= 2 or not len(visible):
-        for s in visible:
-            yield axis.x(s), axis.x(min(s + 1, duration)), float(values[s])
-        return
-    x_start = int(max(axis.left, axis.x(visible.start)))
-    x_end = int(min(axis.left + axis.width, axis.x(min(visible.stop, duration))))
-    if x_end <= x_start:
-        return
-    xs = np.arange(x_start, x_end)
-    firsts = np.clip(np.floor(axis.time(xs)).astype(int), 0, len(values) - 1)
-    stop = min(len(values), max(int(firsts[-1]) + 1, int(axis.time(x_end))))
+        seconds = np.arange(visible.start, visible.stop)
+        x0 = axis.x(seconds.astype(float))
+        x1 = axis.x(np.minimum(seconds + 1.0, duration))
+        return x0, x1, np.asarray(values, float)[visible.start : visible.stop]
+    xs, firsts, stop = column_firsts(axis, len(values), min(visible.stop, duration))
+    if not len(xs):
+        return np.zeros(0), np.zeros(0), np.zeros(0)
     # fmax skips NaN: a pixel shows the highest value among its seconds, NaN only if all are.
     highest = np.fmax.reduceat(np.asarray(values[:stop], float), firsts)
-    for x, value in zip(xs.tolist(), highest.tolist()):
-        yield float(x), float(x + 1), value
+    return xs.astype(float), xs + 1.0, highest
+
+
+def spans(values: np.ndarray, axis: TimeAxis, duration: float):
+    """span_arrays as (x0, x1, value) tuples."""
+    return zip(*(array.tolist() for array in span_arrays(values, axis, duration)))
+
+
+def finite_pieces(x0, x1, values):
+    """The arrays of span_arrays cut where the value is NaN: [(x0, x1, values)] of each piece."""
+    finite = ~np.isnan(values)
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], finite, [False]]).astype(int)))
+    return [(x0[a:b], x1[a:b], values[a:b]) for a, b in zip(edges[::2], edges[1::2])]
 
 
 def finite_runs(series) -> list[list[tuple[float, float, float]]]:
@@ -84,6 +93,25 @@ def finite_runs(series) -> list[list[tuple[float, float, float]]]:
         else:
             run.append((x0, x1, value))
     return out + [run] if run else out
+
+
+# Below this zoom the label lanes draw one block per pixel column (see summary.py), not one
+# per run of seconds: a noisy hour would otherwise be thousands of sub-pixel blocks.
+COLUMNS_BELOW_PIXELS_PER_SECOND = 1.0
+
+
+def column_blocks(state, axis, kind: str, labels: list, low: np.ndarray | None) -> list[Block]:
+    """Blocks of whole pixel columns (times at column edges), each column's label summarised
+    from its seconds; faint where most of its seconds are `low`. Label None: no label."""
+    codes, names = state.derived(("codes", kind), lambda: label_codes(labels))
+    xs, firsts, stop = column_firsts(axis, len(labels), state.duration)
+    shown = summarise(codes, names, firsts, stop)
+    faint_ = (column_means(low, firsts, stop) > 0.5).tolist() if low is not None else None
+    pairs = list(zip(shown, faint_ or [False] * len(shown)))
+    return [
+        Block(axis.time(float(xs[start])), axis.time(float(xs[end - 1] + 1)), *value)
+        for start, end, value in runs(pairs)
+    ]
 
 
 def _draw_polyline(painter, pen, points: list) -> None:
@@ -128,8 +156,13 @@ class PredictionLane(Lane):
         return [Block(s + seconds.start, e + seconds.start, v[0], v[1]) for s, e, v in runs(pairs)]
 
     def paint(self, painter, rect, state, axis):
-        visible = axis.visible_seconds(len(state.predicted_labels()))
-        _paint_blocks(painter, rect, state, axis, self.blocks(state, visible))
+        labels = state.predicted_labels()
+        if axis.pixels_per_second < COLUMNS_BELOW_PIXELS_PER_SECOND:
+            low = state.column("confidence") < state.threshold
+            blocks = column_blocks(state, axis, "predicted", labels, low)
+        else:
+            blocks = self.blocks(state, axis.visible_seconds(len(labels)))
+        _paint_blocks(painter, rect, state, axis, blocks)
 
 
 class HumanLane(Lane):
@@ -160,8 +193,14 @@ class HumanLane(Lane):
         return [(s, e) for s, e, v in runs(human) if v is None]
 
     def paint(self, painter, rect, state, axis):
+        if axis.pixels_per_second < COLUMNS_BELOW_PIXELS_PER_SECOND and not state.edge_preview:
+            shown = column_blocks(state, axis, "human", state.human_per_second(), None)
+            unlabelled = [(b.start, b.end) for b in shown if b.label is None]
+            blocks = [b for b in shown if b.label is not None]
+        else:
+            unlabelled, blocks = self.unlabelled(state), self.blocks(state)
         hatch = QBrush(UNLABELLED_COLOR, Qt.BDiagPattern)
-        for start, end in self.unlabelled(state):
+        for start, end in unlabelled:
             x0, x1 = axis.x(start), axis.x(min(end, state.duration))
             if x1 < axis.left or x0 > axis.left + axis.width:
                 continue
@@ -172,7 +211,7 @@ class HumanLane(Lane):
                 painter.drawText(
                     box.adjusted(4, 0, -2, 0), Qt.AlignVCenter | Qt.AlignLeft, "not labelled"
                 )
-        _paint_blocks(painter, rect, state, axis, self.blocks(state), name_background=True)
+        _paint_blocks(painter, rect, state, axis, blocks, name_background=True)
         if state.paint_preview:
             start, end, label = state.paint_preview
             _paint_blocks(painter, rect, state, axis, [Block(start, end, label)])
@@ -211,34 +250,36 @@ class ConfidenceLane(Lane):
         if np.all(np.isnan(values)):
             paint_note(painter, rect, axis, "no value from this model or stream")
             return
-        points = []
-        for x0, x1, value in spans(values, axis, state.duration):
-            if np.isnan(value):
-                self._draw_curve(painter, points, inner.bottom())
-                points = []
-                continue
-            points += [QPointF(x0, y(value)), QPointF(x1, y(value))]
-        self._draw_curve(painter, points, inner.bottom())
+        for x0, x1, value in finite_pieces(*span_arrays(values, axis, state.duration)):
+            self._draw_curve(painter, x0, x1, y(value), inner.bottom())
         self._paint_head_labels(painter, rect, state, axis)
 
-    def _draw_curve(self, painter, points: list, bottom: float) -> None:
-        """A run of the step curve: filled faintly down to the bottom, outlined on top."""
-        if len(points) < 2:
-            return
-        area = QPolygonF([QPointF(points[0].x(), bottom), *points, QPointF(points[-1].x(), bottom)])
+    def _draw_curve(self, painter, x0, x1, top, bottom: float) -> None:
+        """A piece of the step curve: filled faintly down to the bottom, outlined on top."""
+        x0, x1, top = x0.tolist(), x1.tolist(), top.tolist()
         painter.setPen(Qt.NoPen)
         painter.setBrush(faint(self.color, 45))
-        painter.drawPolygon(area)
+        painter.drawRects([QRectF(a, t, b - a, bottom - t) for a, b, t in zip(x0, x1, top)])
         painter.setBrush(Qt.NoBrush)
-        _draw_polyline(painter, QPen(self.color, 1.6), points)
+        points = [QPointF(x, t) for a, b, t in zip(x0, x1, top) for x in (a, b)]
+        # A 1-pixel pen is drawn directly; a wider one is stroked, which costs ~10 ms for a
+        # curve of one step per pixel column (an hour zoomed out): wide only when zoomed in.
+        _draw_polyline(painter, QPen(self.color, 1.6 if len(points) < 200 else 1.0), points)
 
     def _paint_head_labels(self, painter, rect, state, axis) -> None:
         metrics = painter.fontMetrics()
         labels = self.labels(state)
-        visible = axis.visible_seconds(len(labels))
-        for start, end, label in runs(labels[visible.start : visible.stop]):
-            start, end = start + visible.start, end + visible.start
-            if label in ("", BACKGROUND):
+        if axis.pixels_per_second < COLUMNS_BELOW_PIXELS_PER_SECOND:
+            shown = column_blocks(state, axis, ("head", self.label_column), labels, None)
+            named = [(b.start, b.end, b.label) for b in shown]
+        else:
+            visible = axis.visible_seconds(len(labels))
+            named = [
+                (start + visible.start, end + visible.start, label)
+                for start, end, label in runs(labels[visible.start : visible.stop])
+            ]
+        for start, end, label in named:
+            if label in ("", BACKGROUND, None):
                 continue
             x0, x1 = axis.x(start), axis.x(min(end, state.duration))
             if x1 - x0 < 30 or x1 < axis.left:
@@ -293,20 +334,21 @@ class AttentionLane(Lane):
         inner = QRectF(rect).adjusted(0, 3, 0, -3)
         share = weights[:, 0] / np.maximum(weights.sum(axis=1), 1e-9)  # audio's share
         bottom = inner.bottom()
-        for run in finite_runs(spans(share, axis, state.duration)):
-            # Looking fills the run; listening is drawn over it from the bottom, as one shape.
-            left, right = run[0][0], run[-1][1]
+        painter.setPen(Qt.NoPen)
+        for x0, x1, audio in finite_pieces(*span_arrays(share, axis, state.duration)):
+            # Looking fills the piece; listening is drawn over it from the bottom.
+            left, right = float(x0[0]), float(x1[-1])
             painter.fillRect(
                 QRectF(left, inner.top(), right - left, inner.height()), faint(VISUAL_COLOR, 200)
             )
-            outline = [QPointF(left, bottom)]
-            for x0, x1, audio in run:
-                split = bottom - audio * inner.height()
-                outline += [QPointF(x0, split), QPointF(x1, split)]
-            outline.append(QPointF(right, bottom))
-            painter.setPen(Qt.NoPen)
+            splits = (bottom - audio * inner.height()).tolist()
             painter.setBrush(AUDIO_COLOR)
-            painter.drawPolygon(QPolygonF(outline))
+            painter.drawRects(
+                [
+                    QRectF(a, t, b - a, bottom - t)
+                    for a, b, t in zip(x0.tolist(), x1.tolist(), splits)
+                ]
+            )
         painter.setBrush(Qt.NoBrush)
 
 

@@ -3,53 +3,25 @@ lanes show framed. Click or drag on it to move the lanes there.
 
 It is drawn at one pixel column per slice of the video: pictures and the waveform come from the
 top levels of the tile pyramid (one or two tiles, whatever the video's length), the labels are
-summarised per pixel (the event a pixel's seconds hold most, else background). The drawing is
+summarised per pixel (summary.py: the event a pixel's seconds hold most, else background). The drawing is
 kept as a pixmap until the video, its labels, its tiles or the strip's width change; moving the
 view only redraws the frame on top.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ...core.conventions import BACKGROUND
 from .colors import CURSOR_COLOR, LANE_BACKGROUND, label_color
 from .lane_base import TimeAxis
 from .media_lanes import AudioLane, ThumbnailLane
 from .state import TimelineState
+from .summary import column_firsts, label_codes, summarise
 
 PICTURES_HEIGHT, SOUND_HEIGHT, LABELS_HEIGHT = 26, 18, 10
 VIEW_FRAME_COLOR = QColor("#1f6feb")
-NO_LABEL = -1
-
-
-def summarise_labels(labels_by_second, seconds: int, width: int, classes: list[str]) -> list:
-    """Per pixel column of `width`: the event label its seconds hold most, else background if
-    any of them is background, else None (no label). `labels_by_second` maps second → label."""
-    if width <= 0 or seconds <= 0:
-        return []
-    names = list(dict.fromkeys([*classes, *labels_by_second.values()]))
-    code = {name: index for index, name in enumerate(names)}
-    second_of = np.fromiter(labels_by_second.keys(), int, len(labels_by_second))
-    codes = np.fromiter((code[v] for v in labels_by_second.values()), int, len(labels_by_second))
-    counts = np.zeros((width, len(names)), np.int32)
-    columns = np.minimum(second_of * width // seconds, width - 1)
-    np.add.at(counts, (columns, codes), 1)
-    events = counts.copy()
-    if BACKGROUND in code:
-        events[:, code[BACKGROUND]] = 0
-    out = []
-    for column in range(width):
-        if events[column].any():
-            out.append(names[int(events[column].argmax())])
-        elif counts[column].any():
-            out.append(BACKGROUND)
-        else:
-            out.append(None)
-    return out
 
 
 class OverviewStrip(QWidget):
@@ -101,11 +73,10 @@ class OverviewStrip(QWidget):
     def labels(self, kind: str) -> list:
         """Per pixel column, the summarised "predicted" or "human" label (None: no label)."""
         state = self.state
-        if kind == "human":
-            by_second = state.human
-        else:
-            by_second = dict(enumerate(state.predicted_labels()))
-        return summarise_labels(by_second, state.seconds, self.strip_width(), state.classes)
+        labels = state.human_per_second() if kind == "human" else state.predicted_labels()
+        codes, names = state.derived(("codes", kind), lambda: label_codes(labels))
+        _xs, firsts, stop = column_firsts(self.axis(), len(labels), state.duration)
+        return summarise(codes, names, firsts, stop)
 
     # ---- painting ----------------------------------------------------------------------------
 

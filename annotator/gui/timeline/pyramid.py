@@ -93,9 +93,10 @@ class PyramidLayout:
         return PICTURE_FACTOR**level
 
     def picture_level_for(self, step_seconds: int) -> int:
-        """The finest picture level whose pictures are at least `step_seconds` apart."""
+        """The coarsest picture level whose pictures are at most `step_seconds` apart (the
+        lane then shows every k-th of them: never more than a few tiles for a screen)."""
         level = 0
-        while level + 1 < self.picture_levels and self.picture_step(level) < step_seconds:
+        while level + 1 < self.picture_levels and self.picture_step(level + 1) <= step_seconds:
             level += 1
         return level
 
