@@ -162,3 +162,30 @@ def test_a_recording_shown_again_is_read_from_its_tiles_not_decoded(long_video, 
     loader.load("recording.mp4", video)
     assert state.preview_complete() and not loader.building()
     assert state.preview.picture(0, 1199) is not None
+
+
+def test_switching_away_cancels_the_build_and_leaves_no_half_pyramid(long_video, qtbot, tmp_path):
+    video, _store = long_video
+    state = TimelineState()
+    state.show_video("recording.mp4", MINUTES * 60.0, None, None, {})  # the store's name
+    loader = PreviewLoader(state, tmp_path / "cache")
+    loader.load("recording.mp4", video)
+    qtbot.waitUntil(lambda: state.preview is not None, timeout=30_000)  # started: layout known
+    build = loader._build
+    loader.cancel()
+    assert build.ended.wait(30)
+    assert TileStore(video, tmp_path / "cache").complete_layout() is None  # rebuilt next time
+    assert not state.preview_complete()
+
+
+def test_a_file_that_cannot_be_decoded_says_why_in_one_line(qtbot, tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all" * 100)
+    state = TimelineState()
+    state.show_video(str(broken), 10.0, None, None, {})
+    loader = PreviewLoader(state, tmp_path / "cache")
+    with qtbot.waitSignal(loader.failed, timeout=30_000) as failed:
+        loader.load("broken.mp4", broken)
+    name, reason = failed.args
+    assert name == "broken.mp4" and reason and "\n" not in reason
+    assert state.preview is None and not loader.building()
