@@ -19,7 +19,7 @@ the whole video, every zoom step from fitted to the closest zoom and back, and p
 several zooms (each step includes the timeline's repaint); then reports the app's memory:
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/measure_long_video.py --window
-        [--minutes 120] [--video PATH]
+        [--minutes 120] [--video PATH] [--no-annotate]
 """
 
 from __future__ import annotations
@@ -237,7 +237,7 @@ def _zoom_and_scroll(app, window) -> dict:
     }
 
 
-def measure_window(video: Path | None, minutes: float) -> int:
+def measure_window(video: Path | None, minutes: float, annotate: bool = True) -> int:
     """Annotate a long recording in the real window, then time fit, zoom and scroll."""
     from PySide6.QtCore import QSettings
 
@@ -265,7 +265,7 @@ def measure_window(video: Path | None, minutes: float) -> int:
     finished = []
     window.annotation.runFinished.connect(finished.append)
     annotate_s = 0.0
-    if window.project.entry(name).status != "done":
+    if annotate and window.project.entry(name).status != "done":
         window.annotate_all()
         annotate_s = _wait(app, lambda: finished, 4 * 3600, "the annotation run")
     window.show_video(name)  # again: now from the tiles on disk
@@ -276,7 +276,7 @@ def measure_window(video: Path | None, minutes: float) -> int:
         "picture": f"{TEST_SOURCE_SIZE} at {TEST_SOURCE_FPS} fps",
         "made_s": made_s,
         "annotate_in_window_s": round(annotate_s, 1),
-        "annotated": finished[0] if finished else "already annotated",
+        "annotated": finished[0] if finished else ("before" if annotate else "not annotated"),
         "seconds_on_timeline": window.timeline.seconds,
         "pictures_and_sound_built_s": round(build_s, 1),
         "shown_again_s": round(reopen_s, 2),
@@ -304,9 +304,13 @@ def main(argv=None) -> int:
     parser.add_argument("--video", type=Path, default=None, help="reuse or render into PATH")
     parser.add_argument("--model", default=None, help="bundle name or path (default: the default)")
     parser.add_argument("--window", action="store_true", help="measure the window instead")
+    parser.add_argument(
+        "--no-annotate", action="store_true", help="--window without running the model first"
+    )
     args = parser.parse_args(argv)
     if args.window:
-        return measure_window(args.video, 120.0 if args.minutes == 60.0 else args.minutes)
+        minutes = 120.0 if args.minutes == 60.0 else args.minutes
+        return measure_window(args.video, minutes, annotate=not args.no_annotate)
     with tempfile.TemporaryDirectory(prefix="av-annotator-long-") as folder:
         work = Path(folder)
         video = args.video or work / "one_hour.mp4"

@@ -26,8 +26,9 @@ def _loading_note(state: TimelineState) -> str:
 class ThumbnailLane(Lane):
     """One picture per second; when zoomed out, every k-th so that pictures never overlap.
 
-    k is rounded up to a step the pyramid keeps (a power of PICTURE_FACTOR, or a multiple of
-    the top level's), so zoomed out the lane reads a sparse level, never every second's tile."""
+    The pictures come from the coarsest pyramid level whose pictures are no more than k
+    seconds apart, and k is rounded up to a multiple of that level's step: zoomed out, the
+    lane reads one or two tiles of a sparse level, never a tile per minute of video."""
 
     title = "Pictures"
     height = 58
