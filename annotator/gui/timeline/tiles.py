@@ -24,9 +24,9 @@ from .pyramid import PYRAMID_VERSION, TILE_BINS, TILE_PICTURES, PyramidLayout
 
 log = logging.getLogger(__name__)
 
-# A screen needs a few tiles at any zoom (the overview strip two or three more). A level-0
-# picture tile is at most ~2.4 MB decoded (64 pictures 72 px high), a sound tile ~0.55 MB:
-# at most ~75 MB held, whatever the video's length.
+# A screen needs a few tiles at any zoom (the overview strip two or three more). A picture
+# tile holds 64 JPEGs (~0.3 MB) and decodes only those drawn (at most ~2.4 MB), a sound tile
+# ~0.55 MB: at most ~75 MB held, whatever the video's length.
 CACHED_TILES = 32
 PREVIEWS_FOLDER = "previews"
 
@@ -120,13 +120,9 @@ class PreviewTiles:
     def _load(self, key):
         kind, level, index = key
         arrays = self.store.load(kind, level, index)
-        if arrays is None or kind == "sound":
-            return arrays
-        jpeg, offsets = arrays["jpeg"], arrays["offsets"]
-        return [
-            QImage.fromData(jpeg[offsets[i] : offsets[i + 1]].tobytes(), "JPG")
-            for i in range(len(offsets) - 1)
-        ]
+        if arrays is not None and kind == "pictures":
+            arrays["images"] = {}  # decoded when first drawn: a screen shows a few of the 64
+        return arrays
 
     def progressed(self, seconds_done: int, rewritten: list) -> None:
         """The builder got further and rewrote the unfinished tiles `rewritten`."""
@@ -144,9 +140,13 @@ class PreviewTiles:
         """The picture of `second` (a multiple of the level's step), or None if not there yet."""
         position = second // self.layout.picture_step(level)
         tile = self.cache.get(("pictures", level, position // TILE_PICTURES))
-        if tile is None or position % TILE_PICTURES >= len(tile):
+        at, offsets = position % TILE_PICTURES, None if tile is None else tile["offsets"]
+        if tile is None or at >= len(offsets) - 1:
             return None
-        image = tile[position % TILE_PICTURES]
+        if at not in tile["images"]:
+            data = tile["jpeg"][offsets[at] : offsets[at + 1]].tobytes()
+            tile["images"][at] = QImage.fromData(data, "JPG")
+        image = tile["images"][at]
         return None if image.isNull() else image
 
     def sound(self, level: int, first_bin: int, last_bin: int) -> tuple[np.ndarray, np.ndarray]:
