@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from annotator.gui.timeline.pyramid import (
+    MEL_STEP,
     PICTURE_FACTOR,
     SOUND_BINS_PER_SECOND,
     SOUND_FACTOR,
@@ -16,6 +17,7 @@ from annotator.gui.timeline.pyramid import (
     PyramidBuilder,
     PyramidLayout,
     envelope_and_mel,
+    mel_from_bytes,
 )
 
 SECONDS = 700  # 70,000 level-0 bins: 18 tiles at level 0, 2 at level 1, 1 at level 2
@@ -35,7 +37,7 @@ def built():
         bins = SOUND_BINS_PER_SECOND if second < layout.seconds - 1 else 60  # a short last second
         low = -rng.random((bins, 1)).astype(np.float32)
         envelope = np.hstack([low, low + rng.random((bins, 1)).astype(np.float32)])
-        mel = rng.normal(size=(bins, 64)).astype(np.float32)
+        mel = np.maximum(rng.normal(size=(bins, 64)), -4.6).astype(np.float32)  # >= log(0.01)
         builder.add_sound(envelope, mel)
         fine_envelope.append(envelope)
         fine_mel.append(mel)
@@ -53,17 +55,19 @@ def test_every_sound_level_summarises_the_level_below(built):
     layout, tiles, envelope, mel = built
     assert layout.sound_levels == 3 and len(envelope) == (SECONDS - 1) * 100 + 60
     assert np.array_equal(_level(tiles, "sound", 0, "envelope"), envelope)
+    level0_mel = mel_from_bytes(_level(tiles, "sound", 0, "mel"))
+    np.testing.assert_allclose(level0_mel, mel, atol=MEL_STEP / 2 + 1e-4)
     below_envelope, below_mel = envelope, mel  # the builder averages in float32
     for level in (1, 2):
         coarse = _level(tiles, "sound", level, "envelope")
-        coarse_mel = _level(tiles, "sound", level, "mel").astype(np.float32)  # stored float16
+        coarse_mel = mel_from_bytes(_level(tiles, "sound", level, "mel"))  # stored as bytes
         assert len(coarse) == -(-len(below_envelope) // SOUND_FACTOR)  # the end is kept
         starts = np.arange(len(coarse)) * SOUND_FACTOR
         assert np.array_equal(coarse[:, 0], np.minimum.reduceat(below_envelope[:, 0], starts))
         assert np.array_equal(coarse[:, 1], np.maximum.reduceat(below_envelope[:, 1], starts))
         sizes = np.diff(np.append(starts, len(below_envelope)))[:, None]
         expected = np.add.reduceat(below_mel, starts, axis=0) / sizes
-        np.testing.assert_allclose(coarse_mel, expected, atol=2e-2)
+        np.testing.assert_allclose(coarse_mel, expected, atol=MEL_STEP / 2 + 1e-4)
         below_envelope, below_mel = coarse, expected
     assert len(tiles[("sound", 2, 0)]["envelope"]) <= TILE_BINS  # the top fits in one tile
 

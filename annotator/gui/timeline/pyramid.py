@@ -32,8 +32,12 @@ PICTURE_FACTOR = 4
 TILE_PICTURES = 64
 PICTURE_HEIGHT = 72
 MEL_BANDS = 64
+# The log-mel is kept as one byte a value, in steps of MEL_STEP from MEL_LOW (log(LOG_OFFSET),
+# digital silence, is -4.6): plenty for a picture, and a quarter of float32 on disk (the mel
+# is most of a sound tile: ~23 MB an hour at level 0).
+MEL_LOW, MEL_STEP = -4.7, 0.05
 # Raise when the tiles' layout or content changes: old tiles are then ignored, not misread.
-PYRAMID_VERSION = 1
+PYRAMID_VERSION = 2
 
 
 def levels_needed(count: int, factor: int, per_tile: int) -> int:
@@ -130,7 +134,7 @@ class _SoundLevel:
     def tile(self) -> dict:
         return {
             "envelope": np.concatenate(self.envelope),
-            "mel": np.concatenate(self.mel).astype(np.float16),
+            "mel": mel_to_bytes(np.concatenate(self.mel)),
         }
 
 
@@ -215,6 +219,14 @@ class PyramidBuilder:
         out = [("sound", s.level, s.index, s.tile()) for s in self.sound if s.held]
         out += [("pictures", p.level, p.index, p.tile()) for p in self.pictures if p.jpegs]
         return out
+
+
+def mel_to_bytes(mel: np.ndarray) -> np.ndarray:
+    return np.clip(np.round((mel - MEL_LOW) / MEL_STEP), 0, 255).astype(np.uint8)
+
+
+def mel_from_bytes(stored: np.ndarray) -> np.ndarray:
+    return stored.astype(np.float32) * MEL_STEP + MEL_LOW
 
 
 def _merged(envelope: np.ndarray, mel: np.ndarray, partial: bool = False):

@@ -20,7 +20,7 @@ from PySide6.QtGui import QImage
 
 from ...core.atomic import atomic_write
 from ...core.feature_cache import default_cache_dir
-from .pyramid import PYRAMID_VERSION, TILE_BINS, TILE_PICTURES, PyramidLayout
+from .pyramid import PYRAMID_VERSION, TILE_BINS, TILE_PICTURES, PyramidLayout, mel_from_bytes
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,8 @@ class PreviewTiles:
         arrays = self.store.load(kind, level, index)
         if arrays is not None and kind == "pictures":
             arrays["images"] = {}  # decoded when first drawn: a screen shows a few of the 64
+        elif arrays is not None:
+            arrays["mel"] = mel_from_bytes(arrays["mel"])
         return arrays
 
     def progressed(self, seconds_done: int, rewritten: list) -> None:
@@ -150,7 +152,7 @@ class PreviewTiles:
         return None if image.isNull() else image
 
     def sound(self, level: int, first_bin: int, last_bin: int) -> tuple[np.ndarray, np.ndarray]:
-        """Bins [first_bin, last_bin) of a level: (n, 2) min/max and (n, 64) mel; fewer where
+        """Bins [first_bin, last_bin) of a level: (n, 2) min/max and (n, 64) log-mel; fewer where
         the tiles are not built yet (then the arrays end early)."""
         envelopes, mels = [], []
         first_bin = max(0, first_bin)
@@ -165,7 +167,7 @@ class PreviewTiles:
             if len(tile["envelope"]) < TILE_BINS:
                 break  # the last (or unfinished) tile
         if not envelopes:
-            return np.zeros((0, 2), np.float32), np.zeros((0, 64), np.float16)
+            return np.zeros((0, 2), np.float32), np.zeros((0, 64), np.float32)
         return np.concatenate(envelopes), np.concatenate(mels)
 
     def loudness_peak(self) -> float:
@@ -181,7 +183,7 @@ class PreviewTiles:
         _, mel = self.sound(self.layout.sound_levels - 1, 0, TILE_BINS)
         if not len(mel):
             return (-4.6, 2.0)
-        low, high = np.percentile(mel.astype(np.float32), [2, 99.5])
+        low, high = np.percentile(mel, [2, 99.5])
         value = (float(low), float(max(high, low + 1e-6)))
         if self.complete:
             self.mel_range = value
