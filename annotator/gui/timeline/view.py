@@ -9,6 +9,8 @@ around the pointer. The view never edits anything itself: a painted range is ann
 
 from __future__ import annotations
 
+import gc
+
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import (
@@ -33,6 +35,15 @@ ZOOM_STEP = 1.25
 # Lanes always on screen however short the window (ruler, pictures, sound, Predicted, Human: what
 # reviewing needs); the lanes below them scroll vertically.
 MINIMUM_VISIBLE_LANES = 5
+
+
+def settle_long_lived_objects() -> None:
+    """Collect garbage once, then move every object alive now (the window, the shown video's
+    table) out of the cyclic collector's sight. Without this, its full passes walked them all
+    every few dozen zoom or scroll steps and took ~50 ms of such a step (measured on a 2-hour
+    recording: steps of 40 ms CPU with outliers of 90-110 ms, none with the collector off)."""
+    gc.collect()
+    gc.freeze()
 
 
 class LaneCanvas(QWidget):
@@ -277,6 +288,7 @@ class TimelineView(QWidget):
         self.canvas.resized.connect(self._on_canvas_resized)
         state.viewChanged.connect(self._sync_scrollbar)
         state.videoChanged.connect(self.fit)
+        state.videoChanged.connect(settle_long_lived_objects)
         state.durationChanged.connect(self._on_duration)
         state.cursorChanged.connect(lambda t: state.keep_visible(t, self.canvas.lane_width()))
 
