@@ -12,7 +12,8 @@ samples the memory of that process and its ffmpeg children while it runs.
 `--video PATH` reuses (or, if missing, renders into) PATH; without it the video lives in a
 temporary folder and is deleted afterwards. Prints one JSON object.
 
-`--window` mode makes a recording with ffmpeg's test sources (96x54 pictures at 5 frames a
+`--window` mode makes a recording (in a temporary folder, deleted afterwards, unless `--video
+PATH` names where to keep or find it) with ffmpeg's test sources (96x54 pictures at 5 frames a
 second and a tone that changes every minute: seconds to make, even for 10 hours), annotates it
 in the real main window (offscreen, the app's own child process), shows it, and times fitting
 the whole video, every zoom step from fitted to the closest zoom and back, and page scrolls at
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -289,6 +291,7 @@ def measure_window(video: Path | None, minutes: float, annotate: bool = True) ->
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     window.close()
+    shutil.rmtree(work, ignore_errors=True)  # settings, and the recording unless --video named it
     report["targets_met"] = {
         "fit_shows_whole_video": report["fit_shows_s"] >= report["duration_s"] - 1,
         "steps_under_100_ms": report["slowest_step_ms"] < STEP_LIMIT_MS,
