@@ -158,7 +158,7 @@ def test_a_recording_shown_again_is_read_from_its_tiles_not_decoded(long_video, 
     video, store = long_video
     state = TimelineState()
     state.show_video(str(video), MINUTES * 60.0, None, None, {})
-    loader = PreviewLoader(state, store.folder.parents[2])
+    loader = PreviewLoader(state, store.cache.root)
     loader.load("recording.mp4", video)
     assert state.preview_complete() and not loader.building()
     assert state.preview.picture(0, 1199) is not None
@@ -189,3 +189,20 @@ def test_a_file_that_cannot_be_decoded_says_why_in_one_line(qtbot, tmp_path):
     name, reason = failed.args
     assert name == "broken.mp4" and reason and "\n" not in reason
     assert state.preview is None and not loader.building()
+
+
+def test_a_pyramid_the_cache_budget_cut_into_is_built_again(samples_source, tmp_path, qapp):
+    from annotator.core.feature_cache import FeatureCache
+
+    clip = sorted(samples_source.glob("*.mp4"))[0]
+    store = TileStore(clip, tmp_path / "cache")
+    PyramidBuild(clip, store, 1, _BuildSignals()).run()
+    layout = store.complete_layout()
+    assert layout is not None
+    cache = FeatureCache(tmp_path / "cache")
+    cache.prune(cache.usage().bytes // 2)  # the budget evicts the oldest half: the first tiles
+    preview = PreviewTiles(store, layout, complete=True)
+    pictures = [preview.picture(0, s) for s in range(layout.seconds)]
+    envelope, _mel = preview.sound(0, 0, layout.seconds * 100)
+    assert (None in pictures or len(envelope) < layout.duration * 99) and preview.damaged
+    assert store.complete_layout() is None  # so the next show builds it again

@@ -41,8 +41,8 @@ def built():
         builder.add_sound(envelope, mel)
         fine_envelope.append(envelope)
         fine_mel.append(mel)
-    builder.finish()
-    return layout, tiles, np.concatenate(fine_envelope), np.concatenate(fine_mel)
+    complete = builder.finish()
+    return complete, tiles, np.concatenate(fine_envelope), np.concatenate(fine_mel)
 
 
 def _level(tiles, kind, level, key):
@@ -70,6 +70,11 @@ def test_every_sound_level_summarises_the_level_below(built):
         np.testing.assert_allclose(coarse_mel, expected, atol=MEL_STEP / 2 + 1e-4)
         below_envelope, below_mel = coarse, expected
     assert len(tiles[("sound", 2, 0)]["envelope"]) <= TILE_BINS  # the top fits in one tile
+    assert layout.sound_bins == len(envelope) and layout.picture_seconds == SECONDS
+    for kind, levels in (("sound", layout.sound_levels), ("pictures", layout.picture_levels)):
+        for level in range(levels):  # the manifest counts every level's tiles
+            held = sorted(i for k, lv, i in tiles if (k, lv) == (kind, level))
+            assert held == list(range(layout.tile_count(kind, level)))
 
 
 def test_every_picture_level_keeps_the_seconds_on_its_step(built):

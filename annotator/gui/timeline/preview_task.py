@@ -35,7 +35,7 @@ PROGRESS_EVERY_S = 2.0  # wall time between progress reports (each rewrites unfi
 class _BuildSignals(QObject):
     started = Signal(int, object)  # generation, PyramidLayout
     progressed = Signal(int, int, list)  # generation, seconds done, unfinished tiles rewritten
-    finished = Signal(int)
+    finished = Signal(int, object)  # generation, the complete PyramidLayout
     failed = Signal(int, str)
 
 
@@ -106,9 +106,9 @@ class PyramidBuild(QRunnable):
             for stream in (frames, sound):
                 if hasattr(stream, "close"):
                     stream.close()
-        builder.finish()
-        self.store.save_layout(layout)
-        self.signals.finished.emit(self.generation)
+        complete = builder.finish()
+        self.store.save_layout(complete)
+        self.signals.finished.emit(self.generation, complete)
 
     def _stream(self, layout, builder: PyramidBuilder, frames, sound) -> None:
         reported = time.monotonic()
@@ -190,9 +190,9 @@ class PreviewLoader(QObject):
             self.state.preview.progressed(seconds_done, rewritten)
             self.state.previewChanged.emit()
 
-    def _on_finished(self, generation: int) -> None:
+    def _on_finished(self, generation: int, layout: PyramidLayout) -> None:
         if self._current(generation) and self.state.preview is not None:
-            self.state.preview.finished()
+            self.state.preview.finished(layout)
             self.state.previewChanged.emit()
         if generation == self._generation:
             self._build = None

@@ -18,7 +18,7 @@ Nothing here touches Qt widgets; `PyramidBuilder.add_second` is fed by the previ
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -37,7 +37,7 @@ MEL_BANDS = 64
 # is most of a sound tile: ~23 MB an hour at level 0).
 MEL_LOW, MEL_STEP = -4.7, 0.05
 # Raise when the tiles' layout or content changes: old tiles are then ignored, not misread.
-PYRAMID_VERSION = 2
+PYRAMID_VERSION = 3
 
 
 def levels_needed(count: int, factor: int, per_tile: int) -> int:
@@ -61,6 +61,10 @@ class PyramidLayout:
     picture_levels: int
     sound_levels: int
     version: int = PYRAMID_VERSION
+    # What the streams really gave (known when the pyramid is complete; a stream may end before
+    # the probed duration): seconds with a picture, and level-0 sound bins.
+    picture_seconds: int = 0
+    sound_bins: int = 0
 
     @classmethod
     def for_video(cls, duration: float, width: int, height: int, has_pictures, has_sound):
@@ -95,6 +99,16 @@ class PyramidLayout:
     @staticmethod
     def picture_step(level: int) -> int:
         return PICTURE_FACTOR**level
+
+    def tile_count(self, kind: str, level: int) -> int:
+        """How many tiles a level of a complete pyramid holds."""
+        if kind == "pictures":
+            count = len(range(0, self.picture_seconds, self.picture_step(level)))
+            return -(-count // TILE_PICTURES)
+        bins = self.sound_bins
+        for _ in range(level):
+            bins = -(-bins // SOUND_FACTOR)
+        return -(-bins // TILE_BINS)
 
     def picture_level_for(self, step_seconds: int) -> int:
         """The coarsest picture level whose pictures are at most `step_seconds` apart (the
@@ -160,9 +174,10 @@ class PyramidBuilder:
         self.sound = [_SoundLevel(level) for level in range(layout.sound_levels)]
         self.pictures = [_PictureLevel(level) for level in range(layout.picture_levels)]
         self._merge: list[list] = [[] for _ in range(layout.sound_levels)]  # (env, mel) bins
-        self.seconds_done = 0
+        self.picture_seconds = self.sound_bins = 0
 
     def add_picture(self, second: int, jpeg: bytes) -> None:
+        self.picture_seconds = second + 1
         for level in self.pictures:
             step = self.layout.picture_step(level.level)
             if second % step:
@@ -173,6 +188,7 @@ class PyramidBuilder:
                 level.index, level.jpegs = level.index + 1, []
 
     def add_sound(self, envelope: np.ndarray, mel: np.ndarray) -> None:
+        self.sound_bins += len(envelope)
         self._add_bins(0, envelope, mel)
 
     def _add_bins(self, level_number: int, envelope: np.ndarray, mel: np.ndarray) -> None:
@@ -203,8 +219,9 @@ class PyramidBuilder:
         self._merge[level_number] = [rest] if len(rest[0]) else []
         self._add_bins(level_number + 1, *_merged(all_envelope[:whole], all_mel[:whole]))
 
-    def finish(self) -> None:
-        """Merge what is left over and write every unfinished tile (the video's ends)."""
+    def finish(self) -> PyramidLayout:
+        """Merge what is left over and write every unfinished tile (the video's ends); the
+        layout with what the streams gave, for the manifest."""
         for level_number, pending in enumerate(self._merge):
             if pending and level_number + 1 < len(self.sound):
                 envelope = np.concatenate([e for e, _ in pending])
@@ -213,6 +230,9 @@ class PyramidBuilder:
                 self._add_bins(level_number + 1, *_merged(envelope, mel, partial=True))
         for kind, level, index, arrays in self.partial():
             self.write(kind, level, index, arrays)
+        return replace(
+            self.layout, picture_seconds=self.picture_seconds, sound_bins=self.sound_bins
+        )
 
     def partial(self) -> list[tuple[str, int, int, dict]]:
         """The tiles in hand, as they are now: (kind, level, index, arrays)."""

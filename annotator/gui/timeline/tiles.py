@@ -1,15 +1,16 @@
-"""Where the pyramid's tiles live (on disk, beside the feature cache) and the few held in memory.
+"""Where the pyramid's tiles live (on disk, in the feature cache) and the few held in memory.
 
-`TileStore` is one video's folder of tiles, keyed by the file's path, size and modification
-time (a changed file gets a new folder), with a manifest written last: a folder with a manifest
-is complete and is never decoded again. `PreviewTiles` is what the lanes read: it loads a tile
-from disk the first time the screen needs it and keeps at most CACHED_TILES of them (least
-recently used first out), so the timeline's memory depends on the screen, not on the video.
+`TileStore` keeps one video's tiles as feature-cache entries, keyed by the file's path, size
+and modification time (a changed file gets new tiles), with a manifest written last: a pyramid
+with a manifest is complete and is never decoded again. The cache's budget covers the tiles;
+if it evicts part of a complete pyramid, the manifest is withdrawn and the pyramid is built
+again the next time the video is shown. `PreviewTiles` is what the lanes read: it loads a tile
+the first time the screen needs it and keeps at most CACHED_TILES of them (least recently
+used first out), so the timeline's memory depends on the screen, not on the video.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections import OrderedDict
@@ -18,8 +19,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtGui import QImage
 
-from ...core.atomic import atomic_write
-from ...core.feature_cache import default_cache_dir
+from ...core.feature_cache import FeatureCache
 from .pyramid import PYRAMID_VERSION, TILE_BINS, TILE_PICTURES, PyramidLayout, mel_from_bytes
 
 log = logging.getLogger(__name__)
@@ -28,51 +28,40 @@ log = logging.getLogger(__name__)
 # tile holds 64 JPEGs (~0.3 MB) and decodes only those drawn (at most ~2.4 MB), a sound tile
 # ~0.55 MB: at most ~75 MB held, whatever the video's length.
 CACHED_TILES = 32
-PREVIEWS_FOLDER = "previews"
 
 
 class TileStore:
-    """One video's tiles on disk: `<cache>/previews/<digest>/<kind>-<level>-<index>.npz`."""
+    """One video's tiles, kept as entries of the feature cache (one entry a tile, keyed like the
+    features by the file's path, size and modification time), so the cache's budget and its
+    least-recently-used eviction cover them too."""
+
+    SETTINGS = {"pyramid": PYRAMID_VERSION}
 
     def __init__(self, video, cache_dir=None):
-        path = Path(video)
-        stat = path.stat()
-        identity = json.dumps(
-            [str(path.resolve()), stat.st_size, stat.st_mtime_ns, PYRAMID_VERSION]
-        )
-        digest = hashlib.sha1(identity.encode("utf-8")).hexdigest()
-        root = Path(cache_dir) if cache_dir else default_cache_dir()
-        self.folder = root / PREVIEWS_FOLDER / digest[:2] / digest
-
-    def tile_path(self, kind: str, level: int, index: int) -> Path:
-        return self.folder / f"{kind}-{level}-{index}.npz"
+        self.video = Path(video)
+        self.video.stat()  # a missing or unreadable file says so now (OSError)
+        self.cache = FeatureCache(cache_dir)
 
     def save(self, kind: str, level: int, index: int, arrays: dict) -> None:
-        with atomic_write(self.tile_path(kind, level, index), binary=True) as handle:
-            np.savez(handle, **arrays)
+        self.cache.save(self.video, f"preview-{kind}-{level}-{index}", self.SETTINGS, arrays)
 
     def load(self, kind: str, level: int, index: int) -> dict | None:
-        """The tile's arrays, or None when it is not there (yet) or damaged."""
-        path = self.tile_path(kind, level, index)
+        """The tile's arrays, or None when it is not there (yet, or evicted) or damaged."""
         try:
-            with np.load(path, allow_pickle=False) as data:
-                return {key: data[key] for key in data.files}
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, EOFError) as exc:
-            log.warning("%s: ignoring a damaged preview tile (%s)", path, exc)
+            return self.cache.load(self.video, f"preview-{kind}-{level}-{index}", self.SETTINGS)
+        except OSError:  # the video itself went away
             return None
 
-    def save_layout(self, layout: PyramidLayout) -> None:
-        """Written last: the pyramid is complete."""
-        with atomic_write(self.folder / "manifest.json") as handle:
-            json.dump(layout.as_dict(), handle)
+    def save_layout(self, layout: PyramidLayout | None) -> None:
+        """Written last: the pyramid is complete (None: no longer complete, build it again)."""
+        text = json.dumps(layout.as_dict()) if layout is not None else ""
+        self.cache.save(self.video, "preview-manifest", self.SETTINGS, {"layout": np.array(text)})
 
     def complete_layout(self) -> PyramidLayout | None:
         try:
-            values = json.loads((self.folder / "manifest.json").read_text(encoding="utf-8"))
-            layout = PyramidLayout(**values)
-        except (OSError, ValueError, TypeError):
+            arrays = self.cache.load(self.video, "preview-manifest", self.SETTINGS)
+            layout = PyramidLayout(**json.loads(str(arrays["layout"])))
+        except (OSError, ValueError, TypeError, KeyError):
             return None
         return layout if layout.version == PYRAMID_VERSION else None
 
@@ -116,15 +105,25 @@ class PreviewTiles:
         self.built_until = layout.seconds if complete else 0
         self.cache = TileCache(self._load)
         self.mel_range: tuple[float, float] | None = None
+        self.damaged = False  # a tile of the complete pyramid was missing
 
     def _load(self, key):
         kind, level, index = key
         arrays = self.store.load(kind, level, index)
+        if arrays is None and self.complete and not self.damaged and self._built(key):
+            # The cache's budget evicted part of a complete pyramid: build it again next time.
+            self.damaged = True
+            self.store.save_layout(None)
         if arrays is not None and kind == "pictures":
             arrays["images"] = {}  # decoded when first drawn: a screen shows a few of the 64
         elif arrays is not None:
             arrays["mel"] = mel_from_bytes(arrays["mel"])
         return arrays
+
+    def _built(self, key) -> bool:
+        """Whether the complete pyramid holds this tile (its manifest counts them)."""
+        kind, level, index = key
+        return index < self.layout.tile_count(kind, level)
 
     def progressed(self, seconds_done: int, rewritten: list) -> None:
         """The builder got further and rewrote the unfinished tiles `rewritten`."""
@@ -132,8 +131,9 @@ class PreviewTiles:
         for key in rewritten:
             self.cache.forget(tuple(key))
 
-    def finished(self) -> None:
-        self.complete, self.built_until = True, self.layout.seconds
+    def finished(self, layout: PyramidLayout) -> None:
+        """The build is done; `layout` counts what the streams gave."""
+        self.layout, self.complete, self.built_until = layout, True, layout.seconds
         self.cache = TileCache(self._load)  # every unfinished tile was rewritten whole
 
     # ---- what the lanes ask for ------------------------------------------------------------
