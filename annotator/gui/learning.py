@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from ..core.suggestions import best_seconds
 from .class_dialog import ClassDialog
 from .train_dialog import TrainDialog, project_models_dir
+from .training_status import TrainingStatus
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,9 @@ class LearningActions(QObject):
         self.train_dialog: TrainDialog | None = None
         self._visited: set[tuple[str, int]] = set()
         window.project.classesChanged.connect(self.apply_classes)
+        self.training_status = TrainingStatus()
+        window.statusBar().addPermanentWidget(self.training_status)
+        self.training_status.openRequested.connect(self.ask_train)
 
     @property
     def project(self):
@@ -77,14 +81,27 @@ class LearningActions(QObject):
         if self.project.store is None:
             self.message.emit("Open a folder first")
             return None
-        if self.train_dialog is not None and self.train_dialog.run is not None:
-            self.train_dialog.raise_()
-            return self.train_dialog
-        self.train_dialog = TrainDialog(self.project, self.cache_dir, self.window)
-        self.train_dialog.trained.connect(self._on_trained)
-        self.train_dialog.reannotateRequested.connect(self.reannotate)
-        self.train_dialog.show()
-        return self.train_dialog
+        dialog = self.train_dialog
+        # A run going on, or one that ended in the background and was not looked at yet: the
+        # same dialog comes back, with its progress or its result.
+        if dialog is None or (dialog.run is None and not self.training_status.isVisible()):
+            if dialog is not None:
+                dialog.deleteLater()
+            dialog = self.train_dialog = TrainDialog(self.project, self.cache_dir, self.window)
+            dialog.trained.connect(self._on_trained)
+            dialog.reannotateRequested.connect(self.reannotate)
+            self.training_status.follow(dialog)
+        self.training_status.dialog_shown()
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
+    def stop_training(self) -> None:
+        """The window is closing: a run still going is stopped (it would write nothing)."""
+        if self.train_dialog is not None:
+            self.train_dialog.stop_for_exit()
+            self.train_dialog.hide()
 
     def _on_trained(self, path: str) -> None:
         panel = self.window.bundle_panel

@@ -451,8 +451,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.save_settings()
-        if self.learning.train_dialog is not None:
-            self.learning.train_dialog.close()  # cancels a training run: nothing half-written
+        self.learning.stop_training()  # a run still going stops: nothing half-written
         self.player.stop()
         self.annotation.cancel()
         self.annotation.wait()
