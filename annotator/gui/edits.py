@@ -70,6 +70,7 @@ class ReviewActions(QObject):
         self._stacks: dict[str, QUndoStack] = {}
         self.navigator = Navigator(project, timeline, open_video, self.message.emit)
         timeline.videoChanged.connect(self._activate_stack)
+        timeline.seekRequested.connect(self._drop_selection_left_behind)
 
     # ---- storage -----------------------------------------------------------------------------
 
@@ -144,10 +145,21 @@ class ReviewActions(QObject):
         self.saved.emit(line)
         self.message.emit(line)
 
+    # ---- where an edit acts ------------------------------------------------------------------
+
+    def _drop_selection_left_behind(self, seconds: float) -> None:
+        """The user moved the cursor out of the selection (a click on the ruler, a key): the
+        selection is done with, and the next edit acts at the cursor, where the user looks."""
+        selection = self.timeline.selection
+        if selection and not selection[0] <= seconds < selection[1]:
+            self.timeline.set_selection(None)
+
     # ---- the actions -------------------------------------------------------------------------
 
     def paint(self, start: int, end: int, label: str) -> bool:
-        """Label the seconds [start, end) (a drag on the human lane)."""
+        """Label the seconds [start, end) (a drag on the human lane; the user has moved on from
+        any selection, which goes)."""
+        self.timeline.set_selection(None)
         start, end = max(0, start), min(self.timeline.seconds, end)
         return self.apply(
             {s: label for s in range(start, end)}, f"Paint {label} {_span(start, end)}"
@@ -242,6 +254,7 @@ class ReviewActions(QObject):
     def resize_segment(self, start: int, end: int, edge: str, to: int) -> bool:
         """Move the `edge` ("start" or "end") of the human segment [start, end) to second
         boundary `to`: outwards it grows, inwards it shrinks (see timeline.edges)."""
+        self.timeline.set_selection(None)
         changes = resize_changes(self.timeline.human, start, end, edge, to, self.timeline.seconds)
         if not changes:
             return False

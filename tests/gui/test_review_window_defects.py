@@ -1,0 +1,64 @@
+"""Where a reviewer tripped in the real window (issue 20), each driven with the mouse and keys in
+the real window offscreen, on copies of the sample clips."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from annotator.gui.timeline.lanes import PredictionLane, RulerLane
+
+pytestmark = pytest.mark.gui
+
+
+def _ready(window, qtbot, name=None):
+    """Activate the window and show a video (the first by default) with its duration known."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    name = name or window.project.names()[0]
+    window.folder_view.select(name)
+    qtbot.waitUntil(
+        lambda: window.timeline.video == name and window.timeline.duration > 0, timeout=30_000
+    )
+    return name
+
+
+def _point(canvas, lane_kind, seconds: float) -> QPoint:
+    rect = next(r for lane, r in canvas.lane_rects() if isinstance(lane, lane_kind))
+    return QPoint(int(canvas.axis().x(seconds)), rect.center().y())
+
+
+def _drag(qtbot, canvas, lane_kind, first: float, last: float) -> None:
+    start, end = _point(canvas, lane_kind, first), _point(canvas, lane_kind, last)
+    qtbot.mousePress(canvas, Qt.LeftButton, pos=start)
+    qtbot.mouseMove(canvas, end)
+    qtbot.mouseRelease(canvas, Qt.LeftButton, pos=end)
+
+
+# ---- 2: edits act where the cursor is unless a selection is visible --------------------------
+
+
+def test_delete_acts_at_the_cursor_after_a_click_away_from_the_selection(
+    make_window, samples, qtbot
+):
+    window = make_window(samples)
+    name = _ready(window, qtbot)
+    label = window.timeline.classes[0]
+    window.project.set_labels(name, {0: label, 1: label, 9: label}, "labels to review")
+    window.timeline.set_human(window.project.human_labels(name))
+    canvas = window.timeline_view.canvas
+
+    _drag(qtbot, canvas, PredictionLane, 0.5, 1.5)  # select 0-2 s on the Predicted lane
+    assert window.timeline.selection == (0, 2)
+    qtbot.mouseClick(canvas, Qt.LeftButton, pos=_point(canvas, RulerLane, 9.5))
+    assert window.timeline.cursor_second() == 9
+    assert window.timeline.selection is None  # clicked elsewhere: the selection is gone
+    qtbot.keyClick(window, Qt.Key_Delete)
+    assert window.project.human_labels(name) == {0: label, 1: label}  # second 9 cleared
+
+    # A click inside the selection keeps it: Delete clears the selection's seconds.
+    _drag(qtbot, canvas, PredictionLane, 0.5, 1.5)
+    qtbot.mouseClick(canvas, Qt.LeftButton, pos=_point(canvas, RulerLane, 1.2))
+    assert window.timeline.selection == (0, 2)
+    qtbot.keyClick(window, Qt.Key_Delete)
+    assert window.project.human_labels(name) == {}
