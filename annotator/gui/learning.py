@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..core.suggestions import best_seconds
 from .class_dialog import ClassDialog
+from .model_choice import folder_default, remember_model, remembered_model
 from .train_dialog import TrainDialog, project_models_dir
 from .training_status import TrainingStatus
 
@@ -34,6 +35,7 @@ class LearningActions(QObject):
         self.training_status = TrainingStatus()
         window.statusBar().addPermanentWidget(self.training_status)
         self.training_status.openRequested.connect(self.ask_train)
+        window.bundle_panel.userChose.connect(self._remember_model)
 
     @property
     def project(self):
@@ -47,11 +49,28 @@ class LearningActions(QObject):
         self.project.initialise_classes(bundle.classes if bundle else [])
         panel = self.window.bundle_panel
         panel.set_extra_dirs([project_models_dir(self.project)])
-        remembered = self.window.settings.value("bundle")
-        if remembered and (panel.current() is None or panel.current().name != remembered):
-            panel.choose(str(remembered))  # the project's own model, chosen last time
+        self._choose_folder_model()
         self._visited.clear()
         self.apply_classes()
+
+    def _choose_folder_model(self) -> None:
+        """The model this folder's reviewer chose here, else the folder's own default (see
+        model_choice): never the one chosen in another folder."""
+        panel = self.window.bundle_panel
+        chosen = remembered_model(self.project.store)
+        if chosen and panel.choose(chosen):
+            return
+        default = folder_default(
+            panel.bundles,
+            project_models_dir(self.project),
+            [c.name for c in self.project.classes()],
+        )
+        if default is not None:
+            panel.choose(str(default.path))
+
+    def _remember_model(self, bundle) -> None:
+        if bundle is not None and self.project.store is not None:
+            remember_model(self.project.store, bundle)
 
     def apply_classes(self) -> None:
         timeline = self.window.timeline
@@ -117,6 +136,7 @@ class LearningActions(QObject):
         if not panel.choose(bundle_path):
             self.message.emit(f"{bundle_path}: not found in the model list")
             return False
+        self._remember_model(panel.current())  # the reviewer asked for this model here
         names = [
             name
             for name, entry in self.project.entries.items()

@@ -35,6 +35,13 @@ def _drag(qtbot, canvas, lane_kind, first: float, last: float) -> None:
     qtbot.mouseRelease(canvas, Qt.LeftButton, pos=end)
 
 
+def _probed(window, qtbot) -> None:
+    """Every video's duration known (the probe's answers arrive before the folder changes)."""
+    qtbot.waitUntil(
+        lambda: all(e.duration for e in window.project.entries.values()), timeout=60_000
+    )
+
+
 # ---- 2: edits act where the cursor is unless a selection is visible --------------------------
 
 
@@ -62,3 +69,47 @@ def test_delete_acts_at_the_cursor_after_a_click_away_from_the_selection(
     assert window.timeline.selection == (0, 2)
     qtbot.keyClick(window, Qt.Key_Delete)
     assert window.project.human_labels(name) == {}
+
+
+# ---- 3: the model choice belongs to the folder -----------------------------------------------
+
+
+def _pick_in_list(qtbot, panel, name: str) -> None:
+    """Choose a bundle as a user does: focus the list and step through it with the keys."""
+    panel.combo.setFocus()
+    names = [b.name for b in panel.bundles]
+    key = Qt.Key_Down if names.index(name) > panel.combo.currentIndex() else Qt.Key_Up
+    while panel.current().name != name:
+        qtbot.keyClick(panel.combo, key)
+
+
+def test_each_folder_remembers_its_own_model(make_window, samples, samples_source, bundles, qtbot):
+    import shutil
+
+    window = make_window(samples)
+    _probed(window, qtbot)
+    panel = window.bundle_panel
+    if not {"attention", "audio"} <= {b.name for b in panel.bundles}:
+        pytest.skip("needs the shipped attention and audio bundles")
+    assert panel.current().name == "attention"  # best held-out that knows the samples' classes
+    _pick_in_list(qtbot, panel, "audio")
+
+    # A folder with a model trained on it (it travels in the folder's .av-annotator/models).
+    other = shutil.copytree(samples_source, samples.parent / "other")
+    own = other / ".av-annotator" / "models" / "fusion"
+    shutil.copytree(bundles / "fusion", own)
+    assert window.open_folder(other)
+    _probed(window, qtbot)
+    assert panel.current().path.resolve() == own.resolve()  # not the audio chosen elsewhere
+
+    fresh = shutil.copytree(samples_source, samples.parent / "fresh")
+    assert window.open_folder(fresh)
+    _probed(window, qtbot)
+    assert panel.current().name == "attention"
+
+    assert window.open_folder(samples)
+    assert panel.current().name == "audio"  # this folder's own choice, kept in its store
+    _probed(window, qtbot)
+    window.close()
+    again = make_window(samples)
+    assert again.bundle_panel.current().name == "audio"
