@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..core.suggestions import best_seconds
 from .class_dialog import ClassDialog
+from .class_picker import ClassPicker, keyless_classes
 from .model_choice import folder_default, remember_model, remembered_model
 from .train_dialog import TrainDialog, project_models_dir
 from .training_status import TrainingStatus
@@ -31,6 +32,8 @@ class LearningActions(QObject):
         self.window, self.cache_dir = window, cache_dir
         self.train_dialog: TrainDialog | None = None
         self._visited: set[tuple[str, int]] = set()
+        self._keyless: list[str] = []
+        self.class_picker: ClassPicker | None = None
         window.project.classesChanged.connect(self.apply_classes)
         self.training_status = TrainingStatus()
         window.statusBar().addPermanentWidget(self.training_status)
@@ -79,6 +82,30 @@ class LearningActions(QObject):
         self.window.palette.rebuild()
         if timeline.video is not None:
             timeline.set_human(self.project.human_labels(timeline.video))
+        self._say_which_classes_have_no_key()
+
+    def _say_which_classes_have_no_key(self) -> None:
+        """Number keys reach nine classes: when more arrive (an import, the class list), say
+        which have none and how to reach them."""
+        keyless = keyless_classes(self.window.timeline.classes)
+        if keyless and keyless != self._keyless:
+            shown = ", ".join(keyless[:4]) + (", …" if len(keyless) > 4 else "")
+            self.message.emit(
+                f"{len(keyless)} class(es) have no number key ({shown}): press C to label "
+                "with any class by typing its name"
+            )
+        self._keyless = keyless
+
+    def pick_class(self) -> ClassPicker | None:
+        """C: label the second at the cursor with a class found by name (any class, 10th on)."""
+        timeline = self.window.timeline
+        if timeline.video is None:
+            self.message.emit("Open a video first")
+            return None
+        self.class_picker = ClassPicker(timeline.classes, timeline.class_colors, self.window)
+        self.class_picker.picked.connect(self.window.review.assign)
+        self.class_picker.open()
+        return self.class_picker
 
     def show_classes(self) -> ClassDialog | None:
         if self.project.store is None:

@@ -113,3 +113,70 @@ def test_each_folder_remembers_its_own_model(make_window, samples, samples_sourc
     window.close()
     again = make_window(samples)
     assert again.bundle_panel.current().name == "audio"
+
+
+# ---- 5: keys for videos, seconds, frames and every class -------------------------------------
+
+
+def test_keys_step_videos_seconds_and_frames_from_the_cursor(make_window, samples, qtbot):
+    from annotator.gui.shortcuts import reference_html
+
+    window = make_window(samples)
+    _probed(window, qtbot)
+    names = window.project.names()
+    _ready(window, qtbot, names[0])
+    qtbot.keyClick(window, Qt.Key_PageDown, Qt.ControlModifier)
+    assert window.timeline.video == names[1]
+    qtbot.keyClick(window, Qt.Key_PageUp, Qt.ControlModifier)
+    qtbot.keyClick(window, Qt.Key_PageUp, Qt.ControlModifier)
+    assert window.timeline.video == names[0]
+    assert window.statusBar().currentMessage() == "This is the first video"
+    menu_texts = [a.text() for m in window.menuBar().actions() for a in m.menu().actions()]
+    assert "Next video in the list" in menu_texts and "Previous video in the list" in menu_texts
+    assert "Ctrl+PgDown" in reference_html() and "Shift+Left" in reference_html()
+
+    qtbot.waitUntil(lambda: window.timeline.duration > 0, timeout=30_000)
+    window.timeline.seek(5.8)
+    qtbot.keyClick(window, Qt.Key_Left)
+    assert window.timeline.cursor == pytest.approx(4.8)
+    qtbot.keyClick(window, Qt.Key_Right)
+    assert window.timeline.cursor == pytest.approx(5.8)
+    frame = 1.0 / window.player.frame_rate()
+    qtbot.keyClick(window, Qt.Key_Left, Qt.ShiftModifier)
+    assert 5.8 - 1.5 * frame < window.timeline.cursor < 5.8
+    qtbot.keyClick(window, Qt.Key_Right, Qt.ShiftModifier)
+    assert window.timeline.cursor == pytest.approx(5.8, abs=0.6 * frame)
+
+
+def test_twenty_classes_have_distinct_colours_and_every_one_a_key_or_the_picker(
+    make_window, samples, qtbot
+):
+    window = make_window(samples)
+    _probed(window, qtbot)
+    name = _ready(window, qtbot)
+    messages = []
+    window.learning.message.connect(messages.append)
+    before = [c.name for c in window.project.classes()]
+    new = [f"Imported class {i}" for i in range(1, 21 - len(before))]
+    window.project.add_classes(new)
+    classes = window.project.classes()
+    assert len(classes) == 20
+    assert len({c.colour for c in classes}) == 20  # a palette designed for 20 and more
+    painted = {window.palette.buttons[c.name].styleSheet().split(";")[0] for c in classes}
+    assert len(painted) == 20
+    assert messages and "have no number key" in messages[-1] and "press C" in messages[-1]
+    keyless = [c.name for c in classes][9:]
+    assert keyless[0] in messages[-1]
+    assert "no number key" in window.palette.buttons[keyless[-1]].toolTip()
+
+    window.timeline.seek(2.5)
+    qtbot.keyClick(window, Qt.Key_C)
+    picker = window.learning.class_picker
+    assert picker.isVisible()
+    target = keyless[-1]
+    qtbot.keyClicks(picker.search, "SS " + target.split()[-1])  # type-to-search, any case
+    assert picker.visible_names()[0] == target
+    qtbot.keyClick(picker.search, Qt.Key_Return)
+    assert not picker.isVisible()
+    assert window.project.human_labels(name) == {2: target}
+    assert window.timeline.active_label == target
