@@ -45,6 +45,7 @@ from .timeline.state import TimelineState
 from .review_status import ReviewStatus, predictions_line
 from .timeline.view import TimelineView
 from .window_actions import build_actions
+from .window_fit import first_size, available_area, fit_to_screen, folder_panel_width
 from .workers import BackgroundTasks, PreviewTask, ProbeTask, TaskSignals
 
 log = logging.getLogger(__name__)
@@ -402,6 +403,7 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        fit_to_screen(self)  # now that the window manager's frame is known
         if not getattr(self, "_splitter_restored", True):
             self._splitter_restored = True
             QTimer.singleShot(0, self._give_the_timeline_its_height)  # after the first layout
@@ -423,10 +425,12 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1360, 860)
+            self.resize(first_size(available_area(self)))
+            self.resizeDocks([self.folder_dock], [folder_panel_width(self.width())], Qt.Horizontal)
         state = self.settings.value("window_state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
+        fit_to_screen(self)  # a size remembered from a larger screen is brought onto this one
         splitter = self.settings.value("splitter")
         self._splitter_restored = isinstance(splitter, QByteArray) and not splitter.isEmpty()
         if self._splitter_restored:

@@ -180,3 +180,41 @@ def test_twenty_classes_have_distinct_colours_and_every_one_a_key_or_the_picker(
     assert not picker.isVisible()
     assert window.project.human_labels(name) == {2: target}
     assert window.timeline.active_label == target
+
+
+# ---- 4: the window fits a laptop's screen ----------------------------------------------------
+
+
+def _inside(widget, window) -> bool:
+    """The widget is shown, and wholly inside the window's visible area."""
+    top_left = widget.mapTo(window, widget.rect().topLeft())
+    bottom_right = widget.mapTo(window, widget.rect().bottomRight())
+    return (
+        widget.isVisible()
+        and window.rect().contains(top_left)
+        and (window.rect().contains(bottom_right))
+    )
+
+
+def test_the_window_fits_the_screen_and_keeps_every_control_reachable(make_window, samples, qtbot):
+    window = make_window(samples)
+    area = window.screen().availableGeometry()
+    assert window.frameGeometry().width() <= area.width()
+    assert window.frameGeometry().height() <= area.height()
+    _probed(window, qtbot)
+    _ready(window, qtbot)
+    window.project.add_classes([f"Harbour sound {i}" for i in range(1, 13)])
+    assert len(window.timeline.classes) == 21
+
+    for width, height in ((1280, 800 - 70), (1366, 768 - 70), (area.width(), area.height())):
+        window.resize(width, height)  # the screen less a taskbar and a title bar
+        qtbot.wait(50)
+        for control in (window.player.volume_slider, window.player.mute_button):
+            assert _inside(control, window), (width, height, control)
+        assert _inside(window.timeline_view, window) or window.timeline_view.height() > 100
+        palette = window.palette
+        for name, button in palette.buttons.items():  # wrapped, never past the right edge
+            right = button.mapTo(palette.area.viewport(), button.rect().topRight()).x()
+            assert right <= palette.area.viewport().width(), (width, name)
+        assert _inside(window.palette.area, window)
+        assert _inside(window.annotation_panel, window)
