@@ -60,6 +60,7 @@ class ReviewActions(QObject):
     message = Signal(str)  # a line for the status bar
     errorOccurred = Signal(str)  # an edit could not be stored: the user must know
     saved = Signal(str)  # an edit (or undo, redo) is in the store: what it was
+    readOnlyRefused = Signal(str)  # an edit in a read-only window: why (said once, not boxed)
 
     def __init__(
         self, project: ProjectState, timeline: TimelineState, parent=None, open_video=None
@@ -92,7 +93,9 @@ class ReviewActions(QObject):
         """Compare-and-swap an edit into the store and show the store's labels; None (and an
         error message) if it could not be stored."""
         if self.project.read_only:
-            self.errorOccurred.emit(f"Edit not saved: {self.project.read_only_reason()}")
+            # Not an error box per key press: the window's read-only notice says it already.
+            self.message.emit(f"Edit not saved: {self.project.read_only_reason()}")
+            self.readOnlyRefused.emit(self.project.read_only_reason())
             return None
         try:
             change = self.project.change_labels(

@@ -44,7 +44,7 @@ from .shortcuts import ShortcutsDialog
 from .timeline.state import TimelineState
 from .review_status import ReviewStatus, predictions_line
 from .timeline.view import TimelineView
-from .window_actions import build_actions
+from .window_actions import build_actions, set_editing_enabled
 from .window_fit import first_size, available_area, fit_to_screen, folder_panel_width
 from .workers import BackgroundTasks, PreviewTask, ProbeTask, TaskSignals
 
@@ -127,6 +127,8 @@ class MainWindow(QMainWindow):
         timeline_panel = QWidget()
         timeline_layout = QVBoxLayout(timeline_panel)
         timeline_layout.setContentsMargins(4, 2, 4, 2)
+        self.review_status = ReviewStatus(self.statusBar(), self.player.sound_notice)
+        timeline_layout.addWidget(self.review_status.read_only_notice)
         timeline_layout.addLayout(review_bar)
         timeline_layout.addWidget(self.palette)
         timeline_layout.addWidget(self.timeline_view, 1)
@@ -137,7 +139,6 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)  # the timeline keeps its height; the picture grows
         self.setCentralWidget(self.splitter)
-        self.review_status = ReviewStatus(self.statusBar(), self.player.sound_notice)
         self.statusBar().showMessage("Open a folder of videos (Ctrl+O)")
 
     def _connect(self) -> None:
@@ -155,6 +156,7 @@ class MainWindow(QMainWindow):
         self.player.message.connect(self.status)
         self.review.saved.connect(self.review_status.show_saved)
         self.review.errorOccurred.connect(self.review_status.show_not_saved)
+        self.review.readOnlyRefused.connect(self.review_status.show_refused)
         self.project.writerChanged.connect(self._on_writer)
         self.project.storeChanged.connect(self._on_store_changed)
         self.timeline_view.canvas.rangePainted.connect(self.review.paint)
@@ -282,6 +284,7 @@ class MainWindow(QMainWindow):
     def _on_writer(self, reason: str, quiet: bool = False) -> None:
         """This window became the folder's editor, or read-only: say so where it shows."""
         self.review_status.show_writer(reason)
+        set_editing_enabled(self, not reason)
         title = f"AV Annotator — {self.project.folder}" if self.project.folder else "AV Annotator"
         self.setWindowTitle(title + (" (read-only)" if reason else ""))
         if not quiet and self.project.folder:

@@ -184,13 +184,38 @@ def build_actions(window) -> dict[str, QAction]:
     return actions
 
 
-def _label_actions(window, menu) -> None:
+# Actions that change the folder: off in a read-only window (another window edits it).
+EDITING_ACTIONS = (
+    "annotate_all",
+    "annotate_selected",
+    "train",
+    "classes",
+    "accept",
+    "split",
+    "merge",
+    "clear",
+    "assign_background",
+    "pick_class",
+    *(f"class_{number}" for number in range(1, 10)),
+)
+
+
+def set_editing_enabled(window, enabled: bool) -> None:
+    """Buttons and keys that cannot act in a read-only window are disabled, not refused."""
+    for ident in EDITING_ACTIONS:
+        if ident in window.actions:
+            window.actions[ident].setEnabled(enabled)
+    window.annotation_panel.setEnabled(enabled)
+
+
+def _label_actions(window, menu, actions: dict[str, QAction]) -> None:
     for number in range(1, 10):
         action = QAction(f"Class {number}", window)
         action.setShortcut(QKeySequence(str(number)))
         action.triggered.connect(lambda _checked=False, n=number: window.review.assign_number(n))
         window.addAction(action)
         menu.addAction(action)
+        actions[f"class_{number}"] = action
 
 
 def _add_menus(window, actions: dict[str, QAction]) -> None:
@@ -204,7 +229,7 @@ def _add_menus(window, actions: dict[str, QAction]) -> None:
                 window.recent_menu = menu.addMenu("Open recent")
             elif entry == "labels":
                 labels = menu.addMenu("Label at cursor")
-                _label_actions(window, labels)
+                _label_actions(window, labels, actions)
                 labels.addAction(actions["assign_background"])
             else:
                 menu.addAction(actions[entry])

@@ -218,3 +218,47 @@ def test_the_window_fits_the_screen_and_keeps_every_control_reachable(make_windo
             assert right <= palette.area.viewport().width(), (width, name)
         assert _inside(window.palette.area, window)
         assert _inside(window.annotation_panel, window)
+
+
+# ---- 7: a read-only window says so once, and its buttons that cannot act are off -------------
+
+
+def _open_boxes():
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    return [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()
+    ]
+
+
+def test_a_read_only_window_says_so_once_and_takes_over_cleanly(make_window, samples, qtbot):
+    from annotator.gui.timeline.lanes import HumanLane
+
+    first = make_window(samples)
+    _probed(first, qtbot)
+    second = make_window(samples)
+    assert second.project.read_only and not first.project.read_only
+    notice = second.review_status.read_only_notice
+    assert notice.isVisible() and "Read-only" in notice.text()
+    assert not second.annotation_panel.isEnabled() and first.annotation_panel.isEnabled()
+    assert not second.actions["accept"].isEnabled() and not second.actions["class_1"].isEnabled()
+    assert not second.actions["train"].isEnabled()
+
+    _ready(second, qtbot)
+    second.timeline.seek(2.5)
+    qtbot.keyClick(second, Qt.Key_1)  # the key is off: nothing happens, nothing pops up
+    _drag(qtbot, second.timeline_view.canvas, HumanLane, 1.5, 3.5)  # refused, and said
+    qtbot.wait(50)
+    assert _open_boxes() == []  # no modal box per refused edit
+    assert "Edit not saved" in second.statusBar().currentMessage()
+    assert second.review_status.saved.text() == "✗ last edit not saved"
+    assert first.project.store.human_labels(second.timeline.video) == {}
+
+    first.close()
+    second.project.poll()  # the timer does this every second
+    assert not second.project.read_only
+    assert not notice.isVisible()
+    assert second.review_status.saved.text() == ""  # the stale "not saved" is gone
+    assert second.annotation_panel.isEnabled() and second.actions["accept"].isEnabled()
+    qtbot.keyClick(second, Qt.Key_1)
+    assert second.project.human_labels(second.timeline.video) == {2: second.timeline.classes[0]}
