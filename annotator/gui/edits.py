@@ -38,6 +38,34 @@ def _seconds_text(seconds) -> str:
     return f"second{'s' if len(seconds) > 1 else ''} {shown}"
 
 
+RESTORED_STEPS = 200  # undo steps read back from the edit log per video (the newest)
+_CLASS_CHANGES = ("Rename class ", "Merge class ", "Remove class ")
+
+
+def undoable_edits(log, limit: int = RESTORED_STEPS) -> list[tuple[dict, dict, str]]:
+    """(before, after, text) of the edits an undo stack would hold now, oldest first, replayed
+    from an edit log: "undo: X" takes X off the stack, "redo: X" puts it back, anything else is
+    pushed. A class rename, merge or remove starts the history afresh (as it does in a session:
+    older steps name labels that may be gone)."""
+    done: list[tuple[dict, dict, str]] = []
+    undone: list[tuple[dict, dict, str]] = []
+    for description, changes in zip(log["description"], log["changes"]):
+        if description.startswith("undo: "):
+            if done and done[-1][2] == description[6:]:
+                undone.append(done.pop())
+        elif description.startswith("redo: "):
+            if undone and undone[-1][2] == description[6:]:
+                done.append(undone.pop())
+        elif description.startswith(_CLASS_CHANGES):
+            done, undone = [], []
+        else:
+            before = {int(s): change[0] for s, change in changes.items()}
+            after = {int(s): change[1] for s, change in changes.items()}
+            done.append((before, after, description))
+            undone = []
+    return done[-limit:]
+
+
 class LabelEdit(QUndoCommand):
     """Human labels of some seconds of one video before and after an edit (None: no label)."""
 
@@ -82,7 +110,17 @@ class ReviewActions(QObject):
             return
         if video not in self._stacks:
             self._stacks[video] = QUndoStack(self.undo_group)
+            self._restore_history(video)
         self.undo_group.setActiveStack(self._stacks[video])
+
+    def _restore_history(self, video: str) -> None:
+        """The video's undo steps from the store's edit log, so Ctrl+Z reaches back past a
+        restart; undo stays compare-and-swap, so an old step never overwrites a newer edit."""
+        if self.project.store is None or video not in self.project.entries:
+            return
+        stack = self._stacks[video]
+        for before, after, text in undoable_edits(self.project.store.edit_log(video)):
+            stack.push(LabelEdit(self, video, before, after, text))
 
     def undo_stack(self) -> QUndoStack | None:
         return self.undo_group.activeStack()

@@ -262,3 +262,35 @@ def test_a_read_only_window_says_so_once_and_takes_over_cleanly(make_window, sam
     assert second.annotation_panel.isEnabled() and second.actions["accept"].isEnabled()
     qtbot.keyClick(second, Qt.Key_1)
     assert second.project.human_labels(second.timeline.video) == {2: second.timeline.classes[0]}
+
+
+# ---- 8: undo reaches back past a restart -----------------------------------------------------
+
+
+def test_undo_history_survives_a_restart(make_window, samples, qtbot):
+    window = make_window(samples)
+    _probed(window, qtbot)
+    name = _ready(window, qtbot)
+    first = window.timeline.classes[0]
+    window.timeline.seek(2.5)
+    qtbot.keyClick(window, Qt.Key_1)
+    qtbot.keyClick(window, Qt.Key_Right)
+    qtbot.keyClick(window, Qt.Key_0)
+    qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier)  # undone before the restart...
+    qtbot.keyClick(window, Qt.Key_Right)
+    qtbot.keyClick(window, Qt.Key_1)
+    assert window.project.human_labels(name) == {2: first, 4: first}
+    window.close()
+
+    again = make_window(samples)
+    _probed(again, qtbot)
+    _ready(again, qtbot, name)
+    assert again.actions["undo"].isEnabled()
+    qtbot.keyClick(again, Qt.Key_Z, Qt.ControlModifier)
+    assert again.project.human_labels(name) == {2: first}
+    assert "Undone: Label 4 s" in again.statusBar().currentMessage()
+    qtbot.keyClick(again, Qt.Key_Z, Qt.ControlModifier)  # ...stays undone: next is second 2
+    assert again.project.human_labels(name) == {}
+    assert not again.actions["undo"].isEnabled()
+    qtbot.keyClick(again, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    assert again.project.human_labels(name) == {2: first}
