@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.conventions import UNFAMILIAR_WARNING_SHARE
 from ..core.errors import AnnotatorError
 from . import refcount_guard
 from .annotation_panel import AnnotationController, AnnotationPanel
@@ -43,6 +42,7 @@ from .settings import AppSettings
 from .shortcuts import ShortcutsDialog
 from .timeline.state import TimelineState
 from .review_status import ReviewStatus, predictions_line
+from .second_readout import TimelineNotes
 from .timeline.view import TimelineView
 from .window_actions import build_actions, set_editing_enabled
 from .window_fit import first_size, available_area, fit_to_screen, folder_panel_width
@@ -124,13 +124,16 @@ class MainWindow(QMainWindow):
         review_bar.addWidget(self.threshold)
         review_bar.addSpacing(12)
         review_bar.addWidget(self.predicted_by, 1)
+        self.timeline_notes = TimelineNotes(self.timeline, self.timeline_view.canvas, self)
         timeline_panel = QWidget()
         timeline_layout = QVBoxLayout(timeline_panel)
         timeline_layout.setContentsMargins(4, 2, 4, 2)
         self.review_status = ReviewStatus(self.statusBar(), self.player.sound_notice)
         timeline_layout.addWidget(self.review_status.read_only_notice)
         timeline_layout.addLayout(review_bar)
+        timeline_layout.addWidget(self.timeline_notes.warning)
         timeline_layout.addWidget(self.palette)
+        timeline_layout.addWidget(self.timeline_notes.readout)
         timeline_layout.addWidget(self.timeline_view, 1)
         self.splitter = QSplitter(Qt.Vertical)
         self.splitter.setObjectName("playerTimelineSplitter")
@@ -260,13 +263,8 @@ class MainWindow(QMainWindow):
         if self._preview_task is not None:
             self._preview_task.cancel()
             self._preview_task = None
-        if entry.status == "failed":
+        if entry.status == "failed":  # (the unfamiliar-data warning is above the timeline)
             self.status(f"{name}: {entry.reason}")
-        elif self.timeline.unfamiliar_share() >= UNFAMILIAR_WARNING_SHARE:
-            self.status(
-                f"{name}: {self.timeline.unfamiliar_share() * 100:.0f} % of this video "
-                "is unlike the model's training data"
-            )
         if not unreadable:
             self._preview_task = self.tasks.start(
                 PreviewTask(name, entry.path, self._preview_signals)

@@ -294,3 +294,74 @@ def test_undo_history_survives_a_restart(make_window, samples, qtbot):
     assert not again.actions["undo"].isEnabled()
     qtbot.keyClick(again, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
     assert again.project.human_labels(name) == {2: first}
+
+
+# ---- 6: the unfamiliar-data warning belongs to its video; hovering a second reads it out -----
+
+
+@pytest.fixture(scope="module")
+def familiar_and_novel(tmp_path_factory, samples_source):
+    """Two sample clips (the shipped models' kind of events) and two clips of classes they never
+    saw (novel), in one folder."""
+    import shutil
+
+    from annotator.core.demo.demo_data import generate_demo_data
+
+    novel = tmp_path_factory.mktemp("novel-src")
+    generate_demo_data(novel, clips=2, seed=72, class_set="novel")
+    folder = tmp_path_factory.mktemp("mixed") / "mixed"
+    folder.mkdir()
+    for clip in sorted(samples_source.glob("*.mp4"))[:2]:
+        shutil.copy2(clip, folder / clip.name)
+    for clip in sorted(novel.glob("*.mp4")):
+        shutil.copy2(clip, folder / f"novel_{clip.name}")
+    return folder
+
+
+def test_the_unfamiliar_warning_follows_its_video_and_hover_reads_a_second(
+    make_window, familiar_and_novel, tmp_path, qtbot, annotate_all
+):
+    import shutil
+
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    from annotator.core.conventions import UNFAMILIAR_WARNING_SHARE
+
+    folder = shutil.copytree(familiar_and_novel, tmp_path / "mixed")
+    window = make_window(folder)
+    _probed(window, qtbot)
+    assert window.bundle_panel.choose("attention")
+    annotate_all(window)
+    warning = window.timeline_notes.warning
+    shown = {}
+    for name in window.project.names():
+        _ready(window, qtbot, name)
+        share = window.timeline.unfamiliar_share()
+        shown[name] = warning.isVisible()
+        assert warning.isVisible() == (share >= UNFAMILIAR_WARNING_SHARE), (name, share)
+        if warning.isVisible():
+            assert name in warning.text() and "unlike the model's training data" in warning.text()
+    assert any(shown.values()), f"no clip was unlike the training data: {shown}"
+    assert not all(shown.values()), f"every clip was unlike the training data: {shown}"
+    assert window.statusBar().currentMessage().find("unlike") < 0  # not left in the status bar
+
+    # Hovering a second of the Predicted lane reads it out (and is the lanes' tooltip).
+    canvas = window.timeline_view.canvas
+    point = _point(canvas, PredictionLane, 3.5)
+    move = QMouseEvent(
+        QMouseEvent.MouseMove,
+        QPointF(point),
+        QPointF(canvas.mapToGlobal(point)),
+        Qt.NoButton,
+        Qt.NoButton,
+        Qt.NoModifier,
+    )
+    QApplication.sendEvent(canvas, move)
+    text = window.timeline_notes.readout.text()
+    row = window.timeline.predictions.iloc[3]
+    assert text.startswith("0:03–0:04")
+    assert f"predicted {row['label']} {float(row['confidence']):.0%}" in text
+    assert f"audio {row['audio_label']}" in text and f"visual {row['visual_label']}" in text
+    assert "training data" in text  # familiarity
