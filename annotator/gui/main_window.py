@@ -31,7 +31,15 @@ from . import refcount_guard
 from .annotation_panel import AnnotationController, AnnotationPanel
 from .bundle_panel import BundlePanel
 from .edits import ReviewActions
-from .export import CSV_FORMAT, ExportDialog, export_csv, interchange_formats
+from ..core.project_preferences import read_preference, write_preference
+from .export import (
+    CSV_FORMAT,
+    EXPORT_KEY,
+    ExportDialog,
+    export_csv,
+    export_videos,
+    interchange_formats,
+)
 from .folder_view import FolderView
 from .interchange import export_for_window, install_interchange_actions
 from .label_palette import LabelPalette
@@ -368,13 +376,24 @@ class MainWindow(QMainWindow):
             len(self.folder_view.selected_names()),
             self,
             formats=interchange_formats(),
+            videos=export_videos(self),
+            remembered=read_preference(self.project.store, EXPORT_KEY),
         )
+        self.export_dialog = dialog  # (tests answer it)
         if dialog.exec():
             choice = dialog.choice()
+            write_preference(self.project.store, EXPORT_KEY, choice.remembered())
             if choice.format == CSV_FORMAT:
                 self.export(choice.scope, choice.path, choice.segments)
             else:
                 self.export_in_format(choice.scope, choice.format, choice.path)
+
+    def export_names(self, scope: str) -> list[str]:
+        return {
+            "current": [self.timeline.video] if self.timeline.video else [],
+            "selected": self.folder_view.selected_names(),
+            "all": self.project.names(),
+        }[scope]
 
     def export_in_format(self, scope: str, fmt: str, out: Path) -> bool:
         """Another label format (core.formats), written by the interchange module's exporter."""
@@ -387,11 +406,7 @@ class MainWindow(QMainWindow):
         return True
 
     def export(self, scope: str, per_second: Path, segments: Path | None = None) -> bool:
-        names = {
-            "current": [self.timeline.video] if self.timeline.video else [],
-            "selected": self.folder_view.selected_names(),
-            "all": self.project.names(),
-        }[scope]
+        names = self.export_names(scope)
         try:
             result = export_csv(self.project, names, per_second, segments)
         except AnnotatorError as exc:

@@ -365,3 +365,59 @@ def test_the_unfamiliar_warning_follows_its_video_and_hover_reads_a_second(
     assert f"predicted {row['label']} {float(row['confidence']):.0%}" in text
     assert f"audio {row['audio_label']}" in text and f"visual {row['visual_label']}" in text
     assert "training data" in text  # familiarity
+
+
+# ---- 9: export names what it replaces and remembers the folder's last choice -----------------
+
+
+def test_export_names_each_file_it_replaces_and_remembers_the_choice(
+    make_window, samples, tmp_path, qtbot
+):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    window = make_window(samples)
+    _probed(window, qtbot)
+    names = window.project.names()[:2]
+    label = window.timeline.classes[0]
+    for name in names:
+        window.project.set_labels(name, {1: label, 2: label}, "labels to export")
+    out = tmp_path / "for-elan"
+    seen = {}
+
+    def first_export():
+        dialog = window.export_dialog
+        dialog.scope_buttons.button(2).setChecked(True)  # all videos
+        dialog.format_box.setCurrentIndex(dialog.format_box.findData("eaf"))
+        dialog.per_second.setText(str(out))
+        dialog._path_chosen = True  # as typed
+        dialog.accept()
+
+    QTimer.singleShot(0, first_export)
+    window.ask_export()
+    written = sorted(p.name for p in out.iterdir())
+    assert set(n.replace(".mp4", ".eaf") for n in names) <= set(written)
+
+    def answer_no():
+        box = window.export_dialog.confirm_box
+        seen["question"] = box.text()
+        box.button(QMessageBox.No).click()
+
+    def second_export():
+        dialog = window.export_dialog
+        seen["choice"] = dialog.choice()
+        QTimer.singleShot(0, answer_no)
+        dialog.accept()  # every video's ELAN file exists: the question names each one
+        seen["open after no"] = dialog.isVisible()
+        dialog.format_box.setCurrentIndex(dialog.format_box.findData("labelstudio"))
+        seen["followed"] = dialog.choice().path
+        dialog.reject()
+
+    QTimer.singleShot(0, second_export)
+    window.ask_export()
+    choice = seen["choice"]
+    assert (choice.format, choice.path, choice.scope) == ("eaf", out, "all")  # remembered
+    for name in written:
+        assert str(out / name) in seen["question"]
+    assert seen["open after no"]
+    assert seen["followed"] == tmp_path / "for-elan.json"  # the name follows the format
