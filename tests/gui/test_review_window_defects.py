@@ -374,7 +374,7 @@ def test_export_names_each_file_it_replaces_and_remembers_the_choice(
     make_window, samples, tmp_path, qtbot
 ):
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QMessageBox
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
     window = make_window(samples)
     _probed(window, qtbot)
@@ -385,35 +385,44 @@ def test_export_names_each_file_it_replaces_and_remembers_the_choice(
     out = tmp_path / "for-elan"
     seen = {}
 
-    def first_export():
-        dialog = window.export_dialog
+    def on_dialog(act):
+        """Run `act` on the export dialog once it is open; it is closed whatever happens."""
+
+        def run():
+            dialog = QApplication.activeModalWidget()
+            try:
+                act(dialog)
+            finally:
+                if dialog.isVisible():
+                    dialog.reject()
+
+        QTimer.singleShot(0, run)
+
+    def first_export(dialog):
         dialog.scope_buttons.button(2).setChecked(True)  # all videos
         dialog.format_box.setCurrentIndex(dialog.format_box.findData("eaf"))
         dialog.per_second.setText(str(out))
-        dialog._path_chosen = True  # as typed
         dialog.accept()
 
-    QTimer.singleShot(0, first_export)
+    on_dialog(first_export)
     window.ask_export()
     written = sorted(p.name for p in out.iterdir())
     assert set(n.replace(".mp4", ".eaf") for n in names) <= set(written)
 
     def answer_no():
-        box = window.export_dialog.confirm_box
+        box = QApplication.activeModalWidget()
         seen["question"] = box.text()
         box.button(QMessageBox.No).click()
 
-    def second_export():
-        dialog = window.export_dialog
+    def second_export(dialog):
         seen["choice"] = dialog.choice()
         QTimer.singleShot(0, answer_no)
         dialog.accept()  # every video's ELAN file exists: the question names each one
         seen["open after no"] = dialog.isVisible()
         dialog.format_box.setCurrentIndex(dialog.format_box.findData("labelstudio"))
         seen["followed"] = dialog.choice().path
-        dialog.reject()
 
-    QTimer.singleShot(0, second_export)
+    on_dialog(second_export)
     window.ask_export()
     choice = seen["choice"]
     assert (choice.format, choice.path, choice.scope) == ("eaf", out, "all")  # remembered
