@@ -207,6 +207,8 @@ class TrainDialog(QDialog):
         self._set_running(True)
         self.result.setText("")
         self._say("Starting…", 0, 0)
+        if self.leave_question is None:  # built now, so closing mid-run only has to show it
+            self.leave_question = self._make_leave_question()
         self.run.start()
         return True
 
