@@ -318,6 +318,7 @@ def familiar_and_novel(tmp_path_factory, samples_source):
     return folder
 
 
+@pytest.mark.slow  # annotates four clips
 def test_the_unfamiliar_warning_follows_its_video_and_hover_reads_a_second(
     make_window, familiar_and_novel, tmp_path, qtbot, annotate_all
 ):
