@@ -15,6 +15,7 @@ from pathlib import Path
 from ..core.errors import AnnotatorError
 from ..ml.model_types import model_type_names
 from ..core.locations import exports_dir, shipped_dir
+from . import review, similar
 
 log = logging.getLogger("annotator")
 
@@ -250,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_other(sub)
     _add_interchange(sub)
+    review.add_parser(sub)
+    similar.add_parser(sub)
     return parser
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from PySide6.QtCore import QObject, Signal
 
 from ...core.conventions import BACKGROUND
+from ...core.doubt import doubt_scores, doubtful
 from .. import refcount_guard
 
 DEFAULT_THRESHOLD = 0.5
@@ -156,15 +157,13 @@ class TimelineState(QObject):
         return float(self.unfamiliar().mean()) if self.seconds else 0.0
 
     def doubtful_seconds(self) -> list[int]:
-        """Seconds no person has labelled whose predicted confidence is below the threshold or
-        that are unlike anything the model was trained on."""
-        confidence = self.column("confidence")
-        unfamiliar = self.unfamiliar()
-        return [
-            s
-            for s in range(len(confidence))
-            if (confidence[s] < self.threshold or unfamiliar[s]) and s not in self.human
-        ]
+        """Seconds no person has labelled that the doubt score (core.doubt) puts past the
+        threshold: below it in confidence, or above it yet doubted for disagreeing heads, for
+        being unlike the training data or for sitting on a label change."""
+        if self.predictions is None:
+            return []
+        doubt = doubt_scores(self.predictions, self.familiarity, self.human)
+        return [int(s) for s in np.flatnonzero(doubtful(doubt, self.threshold))]
 
     def disagreement_seconds(self) -> list[int]:
         """Seconds where the audio and the visual heads name different labels."""
