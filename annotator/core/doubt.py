@@ -142,7 +142,7 @@ def second_doubt(
         {
             "second": seconds,
             "label": _text(predictions["label"]),
-            "confidence": 1.0 - signs.wrong,
+            "confidence": np.clip(_number(predictions["confidence"], 0.5), 0.0, 1.0),
             "doubt": doubt,
             "reason": reasons,
         }
