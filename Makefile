@@ -31,6 +31,6 @@ test: $(CLUSTER_STAMP)
 	$(PY) -m ruff format --check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
-## Rebuild the shipped bundles and samples from scratch (see README: "Reproducing the models")
+## Rebuild the shipped bundles and samples from scratch (docs/accuracy.md: "Reproducing the shipped models")
 models: install
 	bash scripts/train_shipped_models.sh

@@ -48,7 +48,7 @@ class ProgressBar:
 
 def _add_annotate(sub) -> None:
     p = sub.add_parser("annotate", help="label every second of videos (files or folders)")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="video files and folders to label")
     p.add_argument(
         "--model",
         default=None,
@@ -81,8 +81,16 @@ def _add_annotate(sub) -> None:
 
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a model type on a SPEC and save a bundle")
-    p.add_argument("--data", required=True, metavar="SPEC")
-    p.add_argument("--arch", required=True, choices=model_type_names())
+    p.add_argument(
+        "--data",
+        required=True,
+        metavar="SPEC",
+        help="labelled data: a demo-data folder, a per-second CSV, a project folder, an AVE "
+        "root or a folder of feature files",
+    )
+    p.add_argument(
+        "--arch", required=True, choices=model_type_names(), help="the model type to train"
+    )
     p.add_argument("--out", required=True, help="bundle folder, e.g. models/NAME")
     p.add_argument(
         "--epochs",
@@ -90,22 +98,33 @@ def _add_train(sub) -> None:
         default=None,
         help="default 40; 50 with --video-level (the research's)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the split, weights and windows (default 0)"
+    )
     p.add_argument(
         "--batch-size",
         type=int,
         default=None,
         help="default 32; 64 with --video-level (the research's)",
     )
-    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument(
+        "--learning-rate", type=float, default=1e-3, help="initial learning rate (default 0.001)"
+    )
     p.add_argument(
         "--visual-fps", type=int, default=1, help="frames per second fed to the backbone"
     )
     p.add_argument("--hidden", type=int, default=None, help="visual/audio/fusion hidden width")
-    p.add_argument("--recurrent", choices=["gru", "lstm"], default=None)
-    p.add_argument("--recurrent-units", type=int, default=None)
-    p.add_argument("--dropout", type=float, default=None)
-    p.add_argument("--version", default="1.0.0")
+    p.add_argument(
+        "--recurrent",
+        choices=["gru", "lstm"],
+        default=None,
+        help="recurrent layer over the seconds (default gru)",
+    )
+    p.add_argument(
+        "--recurrent-units", type=int, default=None, help="units per direction (default 64)"
+    )
+    p.add_argument("--dropout", type=float, default=None, help="dropout rate (default 0.3)")
+    p.add_argument("--version", default="1.0.0", help="version written in the card (default 1.0.0)")
     p.add_argument(
         "--video-level",
         action="store_true",
@@ -144,8 +163,13 @@ def _add_trust_pickles(parser) -> None:
 
 def _add_other(sub) -> None:
     p = sub.add_parser("evaluate", help="per-second accuracy of a bundle on a SPEC")
-    p.add_argument("--data", required=True, metavar="SPEC")
-    p.add_argument("--model", required=True)
+    p.add_argument(
+        "--data",
+        required=True,
+        metavar="SPEC",
+        help="labelled data to score on (its test split where it has one, as AVE)",
+    )
+    p.add_argument("--model", required=True, help="bundle name under models/ or a path")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.add_argument(
         "--record",
@@ -166,7 +190,9 @@ def _add_other(sub) -> None:
         "summary on held-out data (no retraining)",
     )
     p.add_argument("--data", required=True, metavar="SPEC", help="labelled held-out data")
-    p.add_argument("--model", required=True)
+    p.add_argument(
+        "--model", required=True, help="bundle name under models/ or a path (rewritten in place)"
+    )
     p.add_argument(
         "--familiar-data",
         metavar="SPEC",
@@ -177,9 +203,11 @@ def _add_other(sub) -> None:
     p.add_argument("--note", default="", help="recorded in the card, e.g. how --data was made")
     p.set_defaults(func=_cmd_calibrate)
     p = sub.add_parser("demo-data", help="render demo clips with per-second truth")
-    p.add_argument("out_dir", metavar="OUT_DIR")
-    p.add_argument("--clips", type=int, default=400)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("out_dir", metavar="OUT_DIR", help="folder for the clips and labels.csv")
+    p.add_argument("--clips", type=int, default=400, help="number of clips (default 400)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="the same seed renders the same clips (default 0)"
+    )
     p.add_argument(
         "--class-set",
         choices=["demo", "novel"],
@@ -189,11 +217,13 @@ def _add_other(sub) -> None:
     )
     p.set_defaults(func=_cmd_demo_data)
     p = sub.add_parser("models", help="installed bundles and their cards")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print every card as JSON")
     p.set_defaults(func=_cmd_models)
     p = sub.add_parser("bench", help="measure speed and memory against the research pipeline")
-    p.add_argument("--clips", type=int, default=8)
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--clips", type=int, default=8, help="clips of 10 s to render and time (default 8)"
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--model", default=None, help="bundle to time (default: the default bundle)")
     p.add_argument(
         "--ray",
@@ -202,7 +232,9 @@ def _add_other(sub) -> None:
     )
     p.set_defaults(func=_cmd_bench)
     p = sub.add_parser("gui", help="open the desktop app")
-    p.add_argument("folder", nargs="?", default=None)
+    p.add_argument(
+        "folder", nargs="?", default=None, help="folder of videos (default: the samples)"
+    )
     p.set_defaults(func=_cmd_gui)
 
 
@@ -213,8 +245,10 @@ def _add_interchange(sub) -> None:
     p = sub.add_parser(
         "export", help="write a project's labels (or a per-second CSV's) in another tool's format"
     )
-    p.add_argument("source", metavar="FOLDER_OR_CSV")
-    p.add_argument("--format", required=True, choices=FORMAT_NAMES, dest="fmt")
+    p.add_argument("source", metavar="FOLDER_OR_CSV", help="a project folder or a per-second CSV")
+    p.add_argument(
+        "--format", required=True, choices=FORMAT_NAMES, dest="fmt", help="the format to write"
+    )
     p.add_argument(
         "--out",
         required=True,
@@ -223,8 +257,10 @@ def _add_interchange(sub) -> None:
     )
     p.set_defaults(func=_cmd_export)
     p = sub.add_parser("import", help="read label files into a project folder as human labels")
-    p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--into", required=True, metavar="FOLDER")
+    p.add_argument("files", nargs="+", metavar="FILE", help="label files to read")
+    p.add_argument(
+        "--into", required=True, metavar="FOLDER", help="the project folder (its videos)"
+    )
     p.add_argument(
         "--format",
         default=None,
@@ -385,7 +421,8 @@ def _print_epoch(report) -> None:
 
 def _cmd_train(args) -> int:
     from ..core.errors import DataSpecError
-    from ..core.feature_sets import feature_folder_kind, open_feature_set
+    from ..core.feature_set_readers import open_feature_set
+    from ..core.feature_sets import feature_folder_kind
 
     sizes = {
         key: value
@@ -451,7 +488,8 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from ..core.feature_sets import feature_folder_kind, open_feature_set
+    from ..core.feature_set_readers import open_feature_set
+    from ..core.feature_sets import feature_folder_kind
     from ..ml.bundle import load_bundle
 
     if feature_folder_kind(args.data):

@@ -146,7 +146,7 @@ def test_research_presets_on_its_pickles_beat_chance(architecture, pickles_dir, 
         )
 
 
-# Parameters of the research's notebook models on its own shapes, layer by layer (SEED.md).
+# Parameters of the research's notebook models on its own shapes, layer by layer (docs/research.md).
 def _LSTM(inputs: int) -> int:  # noqa: N802  (reads as the layer it counts)
     return 4 * (inputs * 64 + 64 * 64 + 64)
 
