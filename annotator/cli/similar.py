@@ -74,6 +74,10 @@ def run(args) -> int:
     library = library_embeddings(
         videos, FeatureCache(), compute=True, progress=ProgressBar("features")
     )
+    for name, reason in library.failed:
+        print(f"not searched: {name}: {reason}", file=sys.stderr)
+    if args.video in dict(library.failed):
+        raise AnnotatorError(f"{args.video}: {dict(library.failed)[args.video]}")
     matches, used = find_similar(library, args.video, seconds, args.stream, args.top)
     labels = _labels(args.folder, matches)
     if args.stream == "both" and len(used) == 1:

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 # Weights of each sign beside the chance of being wrong (1 - confidence). Disagreement between
-# the heads is the strongest sign the fused confidence misses (DESIGN.md: top probability minus
-# head disagreement ranks right against wrong far better than the probability alone).
+# the heads is the strongest sign a saturated fused confidence misses: a user's bundle that gives
+# most seconds one confidence still has heads that differ where it errs (docs/review.md).
 DISAGREEMENT_WEIGHT = 0.5
 # A second beyond the familiarity boundary is doubtful on that alone (UNFAMILIAR_WEIGHT keeps
 # `N` visiting every one, as it did before this score), and more the further out it lies.

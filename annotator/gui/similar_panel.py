@@ -141,6 +141,8 @@ class SimilarPanel(QWidget):
             if video in library.missing:
                 self.library = None  # its features may be cached by the next run
                 return self._say(f"{video}: no features cached yet; annotate it first")
+            if video in dict(library.failed):
+                return self._say(f"{video}: {dict(library.failed)[video]}")
             self.matches, used = find_similar(
                 library, video, seconds, self.search.currentData(), self.top.value()
             )

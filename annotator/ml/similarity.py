@@ -24,7 +24,7 @@ from ..core.conventions import (
     frames_decoded_for,
     visual_extraction,
 )
-from ..core.errors import AnnotatorError
+from ..core.errors import AnnotatorError, Cancelled
 from ..core.feature_cache import FeatureCache
 from ..core.features import VideoFeatures
 from .extract import probe_cached
@@ -60,6 +60,7 @@ class LibraryEmbeddings:
     vectors: dict[str, np.ndarray]  # stream -> (seconds, dims), zero rows where absent
     present: dict[str, np.ndarray]  # stream -> (seconds,) bool
     missing: list[str] = field(default_factory=list)  # videos without cached features
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (video, why it is unreadable)
 
     def rows_of(self, video: str, seconds) -> np.ndarray:
         index = {key: row for row, key in enumerate(self.keys)}
@@ -128,27 +129,33 @@ def library_embeddings(
     `compute`, features not cached yet are extracted (and cached) first, else those videos are
     listed in `missing`. `progress(done, total, name)` after each video."""
     cache = cache or FeatureCache()
-    keys, parts, missing = [], {s: [] for s in STREAMS}, []
+    keys, parts, missing, failed = [], {s: [] for s in STREAMS}, [], []
     for done, (name, path) in enumerate(videos.items(), start=1):
-        features, lacking = cached_features(path, cache, visual_fps)
-        if lacking and compute:
-            features = _computed(path, lacking, cache, visual_fps, cancel)
-        elif lacking:
+        if progress is not None:
+            progress(done, len(videos), name)
+        try:
+            features, lacking = cached_features(path, cache, visual_fps)
+            if lacking and compute:
+                features = _computed(path, lacking, cache, visual_fps, cancel)
+        except Cancelled:
+            raise
+        except AnnotatorError as exc:  # one unreadable file never ends the search
+            failed.append((name, getattr(exc, "reason", str(exc))))
+            continue
+        if lacking and not compute:
             missing.append(name)
             continue
         seconds = features.seconds
         keys.extend((name, s) for s in range(seconds))
         for stream in STREAMS:
             parts[stream].append(_fit(stream_embeddings(features, stream), seconds))
-        if progress is not None:
-            progress(done, len(videos), name)
     vectors, present = {}, {}
     for stream in STREAMS:
         dims = max((x.shape[1] for x, _p in parts[stream] if x.shape[1]), default=1)
         x = np.concatenate([_widen(x, dims) for x, _p in parts[stream]] or [np.zeros((0, dims))])
         mask = np.concatenate([p for _x, p in parts[stream]] or [np.zeros(0, bool)])
         vectors[stream], present[stream] = _unit_rows(x, mask), mask
-    return LibraryEmbeddings(keys, vectors, present, missing)
+    return LibraryEmbeddings(keys, vectors, present, missing, failed)
 
 
 def _fit(described, seconds: int) -> tuple[np.ndarray, np.ndarray]:

@@ -49,7 +49,10 @@ def test_the_queue_follows_accepts_corrects_and_skips(make_window, annotated, qt
     assert panel.queue.estimate.accuracy >= before  # the most doubtful second left the rest
 
     second = panel.current()  # the next most doubtful is shown at once
-    assert (second.video, second.second) == (panel.queue.items[0].video, panel.queue.items[0].second)
+    assert (second.video, second.second) == (
+        panel.queue.items[0].video,
+        panel.queue.items[0].second,
+    )
     assert window.timeline.video == second.video
     assert window.timeline.cursor_second() == second.second
     qtbot.keyClick(panel.list, Qt.Key_0)  # correct: background
