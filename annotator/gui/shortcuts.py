@@ -38,7 +38,8 @@ SHORTCUTS = [
     (
         "next_doubtful",
         "N",
-        "Next doubtful second (below the threshold or unfamiliar), on into the next videos",
+        "Next doubtful second (low confidence, heads disagreeing, unlike the training data or at a "
+        "label change: the review queue's doubt), on into the next videos",
         "Navigation",
     ),
     (
