@@ -86,6 +86,7 @@ class ReviewQueuePanel(QWidget):
         self.queue: ReviewQueue | None = None
         self._skipped: list[tuple[str, int]] = []
         self._rows: dict[tuple[str, int], QTreeWidgetItem] = {}
+        self.dock: QDockWidget | None = None
         self.thumbnails = SecondThumbnails(self)
         self.thumbnails.ready.connect(self._show_thumbnail)
         self._build()
@@ -274,6 +275,15 @@ class ReviewQueuePanel(QWidget):
             self.refresh(select_first=True)
         self.list.setFocus()
 
+    def show_and_focus(self) -> None:
+        """The key (Q): bring the queue forward, its most doubtful second shown, keys to it."""
+        if self.dock is not None:
+            self.dock.show()
+            self.dock.raise_()
+        self.refresh(select_first=self.current() is None)
+        self._follow(self.list.currentItem())
+        self.list.setFocus()
+
 
 def install_review_queue(window) -> ReviewQueuePanel:
     """The review queue as a dock on the right of the main window (View → Review queue)."""
@@ -289,6 +299,7 @@ def install_review_queue(window) -> ReviewQueuePanel:
     dock.setObjectName("reviewQueueDock")
     dock.setWidget(panel)
     window.addDockWidget(Qt.RightDockWidgetArea, dock)
+    panel.dock = dock
     window.review_queue, window.review_queue_dock = panel, dock
     add_to_view_menu(window, dock, "Review queue")
     window.project.folderOpened.connect(lambda *_: panel.refresh())

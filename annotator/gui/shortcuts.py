@@ -66,6 +66,18 @@ SHORTCUTS = [
         "Label next: the second, in any video, where a label would help most",
         "Navigation",
     ),
+    (
+        "review_queue",
+        "Q",
+        "Review queue: the folder's most doubtful seconds (in it: A accept, 1–9 class, N skip)",
+        "Navigation",
+    ),
+    (
+        "find_similar",
+        "F",
+        "Find similar: the seconds anywhere in the folder most like the selection or cursor",
+        "Navigation",
+    ),
     ("next_segment", "Ctrl+Right", "Start of the next segment", "Navigation"),
     ("previous_segment", "Ctrl+Left", "Start of the previous segment", "Navigation"),
     ("zoom_in", "Ctrl++", "Zoom in (or Ctrl+wheel)", "Navigation"),

@@ -7,7 +7,7 @@ one step, one undoable edit (one transaction in the store, undone together by Ct
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap, QUndoCommand
+from PySide6.QtGui import QIcon, QPixmap, QUndoCommand
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -64,6 +64,7 @@ class SimilarPanel(QWidget):
         self.library: LibraryEmbeddings | None = None
         self.matches: list[Match] = []
         self._rows: dict = {}
+        self.dock: QDockWidget | None = None
         self.thumbnails = SecondThumbnails(self)
         self.thumbnails.ready.connect(self._show_thumbnail)
         self._build()
@@ -130,6 +131,13 @@ class SimilarPanel(QWidget):
             videos = {name: self.project.entry(name).path for name in self.project.names()}
             self.library = library_embeddings(videos, FeatureCache(self.cache_dir))
         return self.library
+
+    def show_and_find(self) -> bool:
+        """The key (F): bring the panel forward and search from the selection or cursor."""
+        if self.dock is not None:
+            self.dock.show()
+            self.dock.raise_()
+        return self.find()
 
     def find(self) -> bool:
         query = self.query()
@@ -267,7 +275,7 @@ class SimilarPanel(QWidget):
 
 
 def install_find_similar(window) -> SimilarPanel:
-    """Find similar as a dock beside the review queue, and its key (F) in the window."""
+    """Find similar as a dock beside the review queue (its key, F, is in the window's table)."""
     panel = SimilarPanel(
         window.project,
         window.timeline,
@@ -284,10 +292,7 @@ def install_find_similar(window) -> SimilarPanel:
     if queue_dock is not None:
         window.tabifyDockWidget(queue_dock, dock)
     window.annotation.videoAnnotated.connect(lambda *_: panel.features_changed())
-    action = QAction("Find similar seconds", window)
-    action.setShortcut(QKeySequence(FIND_KEY))
-    action.triggered.connect(lambda: (dock.show(), dock.raise_(), panel.find()))
-    window.addAction(action)
+    panel.dock = dock
     window.find_similar, window.find_similar_dock = panel, dock
     add_to_view_menu(window, dock, "Find similar")
     return panel

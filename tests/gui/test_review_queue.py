@@ -15,17 +15,17 @@ pytestmark = pytest.mark.gui
 
 
 def _queue(window, qtbot):
+    """Q, as a user presses it: the queue comes forward with its first second shown."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    qtbot.keyClick(window, Qt.Key_Q)
     panel = window.review_queue
-    window.review_queue_dock.show()
-    panel.refresh(select_first=True)
-    panel.focus()
-    qtbot.waitUntil(lambda: panel.list.hasFocus() or not window.isActiveWindow(), timeout=5_000)
+    qtbot.waitUntil(panel.list.hasFocus, timeout=5_000)
     return panel
 
 
 def test_the_queue_follows_accepts_corrects_and_skips(make_window, annotated, qtbot):
     window = make_window(annotated)
-    window.activateWindow()
     panel = _queue(window, qtbot)
     queue = panel.queue
     assert queue.items and queue.reviewed_seconds == 0
@@ -36,7 +36,6 @@ def test_the_queue_follows_accepts_corrects_and_skips(make_window, annotated, qt
 
     first = panel.current()
     assert (first.video, first.second) == (queue.items[0].video, queue.items[0].second)
-    panel._follow(panel.list.currentItem())
     assert window.timeline.video == first.video
     assert window.timeline.cursor_second() == first.second  # the cursor (and player) follow
 
@@ -98,7 +97,11 @@ def test_find_similar_lists_labels_in_one_edit_and_undoes_it(make_window, annota
     window.timeline.seek(3.0)
     panel = window.find_similar
     panel.top.setValue(6)
-    assert panel.find(), panel.note.text()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    with qtbot.waitSignal(panel.searched, timeout=30_000):
+        qtbot.keyClick(window, Qt.Key_F)  # F, as a user presses it
+    assert window.find_similar_dock.isVisible()
     assert len(panel.matches) == 6
     assert (names[0], 3) not in [(m.video, m.second) for m in panel.matches]
     similarity = [m.similarity for m in panel.matches]
