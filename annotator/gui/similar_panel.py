@@ -21,11 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import AnnotatorError
+from ..core.errors import AnnotatorError, Cancelled
 from ..core.feature_cache import FeatureCache
 from ..ml.similarity import LibraryEmbeddings, Match, find_similar, library_embeddings
 from .review_queue import add_to_view_menu
 from .second_thumbnails import HEIGHT, WIDTH, SecondThumbnails
+from .workers import BackgroundTasks, TaskSignals, _Task
 
 SEARCH_CHOICES = [("Sound and picture", "both"), ("Sound", "audio"), ("Picture", "visual")]
 COLUMNS = ["Video", "Time", "Similarity", "Label now"]
@@ -54,6 +55,22 @@ class BulkLabelEdit(QUndoCommand):
         self.panel.swap(self.before, self.after, f"undo: {self.text()}")
 
 
+class _ReadLibrary(_Task):
+    """The folder's per-second embeddings from the feature cache: `done("", LibraryEmbeddings)`."""
+
+    def __init__(self, videos: dict, cache: FeatureCache, signals: TaskSignals):
+        super().__init__(signals)
+        self.videos, self.cache = videos, cache
+
+    def work(self) -> None:
+        try:
+            library = library_embeddings(self.videos, self.cache, cancel=self.cancelled.is_set)
+        except Cancelled:
+            return
+        if not self.cancelled.is_set():
+            self.signals.done.emit("", library)
+
+
 class SimilarPanel(QWidget):
     searched = Signal()
 
@@ -65,6 +82,11 @@ class SimilarPanel(QWidget):
         self.matches: list[Match] = []
         self._rows: dict = {}
         self.dock: QDockWidget | None = None
+        self.tasks = BackgroundTasks()
+        self._read_signals = TaskSignals(self)
+        self._read_signals.done.connect(self._library_read)
+        self._reading: _ReadLibrary | None = None
+        self._query: tuple[str, list[int]] | None = None
         self.thumbnails = SecondThumbnails(self)
         self.thumbnails.ready.connect(self._show_thumbnail)
         self._build()
@@ -110,10 +132,21 @@ class SimilarPanel(QWidget):
         """Another folder (or new features): the embeddings are read again on the next search."""
         self.library, self.matches, self._rows = None, [], {}
         self.list.clear()
+        self._drop_reading()
 
     def features_changed(self) -> None:
         """An annotation run cached new features: read them on the next search."""
         self.library = None
+        self._drop_reading()
+
+    def _drop_reading(self) -> None:
+        """A read under way is for the old folder or features: its answer is not waited for."""
+        if self._reading is not None:
+            self._reading.cancel()
+            self._read_signals.done.disconnect()
+            self._read_signals = TaskSignals(self)
+            self._read_signals.done.connect(self._library_read)
+            self._reading = None
 
     # ---- searching ---------------------------------------------------------------------------
 
@@ -126,12 +159,6 @@ class SimilarPanel(QWidget):
             return self.timeline.video, list(range(start, end))
         return self.timeline.video, [self.timeline.cursor_second()]
 
-    def _library(self) -> LibraryEmbeddings:
-        if self.library is None:
-            videos = {name: self.project.entry(name).path for name in self.project.names()}
-            self.library = library_embeddings(videos, FeatureCache(self.cache_dir))
-        return self.library
-
     def show_and_find(self) -> bool:
         """The key (F): bring the panel forward and search from the selection or cursor."""
         if self.dock is not None:
@@ -140,17 +167,37 @@ class SimilarPanel(QWidget):
         return self.find()
 
     def find(self) -> bool:
+        """Search from the selection or cursor. The folder's features are read from the cache
+        once, on the thread pool (a hundred videos take seconds); the search follows."""
         query = self.query()
         if query is None:
             return self._say("Open a video first")
-        video, seconds = query
+        self._query = query
+        if self.library is not None:
+            return self._search(*query)
+        if self._reading is None:
+            videos = {name: self.project.entry(name).path for name in self.project.names()}
+            self._reading = self.tasks.start(
+                _ReadLibrary(videos, FeatureCache(self.cache_dir), self._read_signals)
+            )
+            self.note.setText(f"Reading the cached features of {len(videos)} video(s)…")
+        return True
+
+    def _library_read(self, _name: str, library) -> None:
+        self._reading = None
+        self.library = library
+        if self._query is not None:
+            self._search(*self._query)
+
+    def _search(self, video: str, seconds: list[int]) -> bool:
+        library = self.library
+        self._query = None
+        if video in library.missing:
+            self.library = None  # its features may be cached by the next run
+            return self._say(f"{video}: no features cached yet; annotate it first")
+        if video in dict(library.failed):
+            return self._say(f"{video}: {dict(library.failed)[video]}")
         try:
-            library = self._library()
-            if video in library.missing:
-                self.library = None  # its features may be cached by the next run
-                return self._say(f"{video}: no features cached yet; annotate it first")
-            if video in dict(library.failed):
-                return self._say(f"{video}: {dict(library.failed)[video]}")
             self.matches, used = find_similar(
                 library, video, seconds, self.search.currentData(), self.top.value()
             )

@@ -131,6 +131,8 @@ def library_embeddings(
     cache = cache or FeatureCache()
     keys, parts, missing, failed = [], {s: [] for s in STREAMS}, [], []
     for done, (name, path) in enumerate(videos.items(), start=1):
+        if cancel is not None and cancel():
+            raise Cancelled("find similar: reading the features cancelled")
         if progress is not None:
             progress(done, len(videos), name)
         try:

@@ -38,6 +38,9 @@ def test_the_queue_follows_accepts_corrects_and_skips(make_window, annotated, qt
     assert (first.video, first.second) == (queue.items[0].video, queue.items[0].second)
     assert window.timeline.video == first.video
     assert window.timeline.cursor_second() == first.second  # the cursor (and player) follow
+    row = panel.list.topLevelItem(0)
+    assert row.text(4) == first.reason and row.text(3) == f"{first.confidence:.2f}"
+    qtbot.waitUntil(lambda: not panel.list.topLevelItem(0).icon(0).isNull(), timeout=30_000)
 
     before = queue.estimate.accuracy
     qtbot.keyClick(panel.list, Qt.Key_A)  # accept: the model's label becomes the person's
@@ -135,9 +138,7 @@ def test_find_similar_says_what_it_cannot_do(make_window, annotated, qtbot, tmp_
     window = make_window(annotated, cache_dir=tmp_path / "empty-cache")
     panel = window.find_similar
     window.folder_view.select(window.project.names()[0])
-    assert not panel.find()
-    assert (
-        panel.note.text()
-        == f"{window.project.names()[0]}: no features cached yet; annotate it first"
-    )
+    panel.find()  # reads the (empty) cache on the thread pool, then says why it cannot search
+    said = f"{window.project.names()[0]}: no features cached yet; annotate it first"
+    qtbot.waitUntil(lambda: panel.note.text() == said, timeout=30_000)
     assert panel.list.topLevelItemCount() == 0
