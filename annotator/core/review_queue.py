@@ -69,6 +69,11 @@ class AccuracyEstimate:
     high: float | None
     seconds: int
 
+    @property
+    def mean(self) -> float | None:
+        """The same number by its statistical name: the mean calibrated confidence."""
+        return self.accuracy
+
     def describe(self) -> str:
         if self.accuracy is None:
             return "estimated accuracy of the unreviewed seconds: none left"

@@ -29,7 +29,7 @@ def test_estimate_is_the_mean_confidence_of_the_unreviewed_seconds():
     a = VideoSeconds("a.mp4", _table([(2, 0.9), (2, 0.5), (2, 0.7)]), human={1: "background"})
     estimate = build_queue([a]).estimate
     assert estimate.seconds == 2
-    assert estimate.accuracy == pytest.approx(0.8)
+    assert estimate.accuracy == estimate.mean == pytest.approx(0.8)
     assert estimate.low < 0.8 < estimate.high
     assert "2 unreviewed seconds: 80.0 %" in estimate.describe()
 
