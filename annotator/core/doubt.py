@@ -17,15 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# Weights of each sign beside the chance of being wrong (1 - confidence). Disagreement between
-# the heads is the strongest sign a saturated fused confidence misses: a user's bundle that gives
-# most seconds one confidence still has heads that differ where it errs (docs/review.md).
-DISAGREEMENT_WEIGHT = 0.5
-# A second beyond the familiarity boundary is doubtful on that alone (UNFAMILIAR_WEIGHT keeps
-# `N` visiting every one, as it did before this score), and more the further out it lies.
-UNFAMILIAR_WEIGHT = 0.5
-STRANGENESS_WEIGHT = 0.5  # times (1 - familiarity): 0.25 more for a second twice as far out
-BOUNDARY_WEIGHT = 0.1
+# Confidence is the calibrated probability that the label is right, already lowered for
+# unfamiliar seconds (and, for bundles calibrated out of fold, already reading the heads and the
+# label's steadiness), so `1 - confidence` leads. The other signs add little: enough to order
+# the seconds a saturated confidence leaves tied (a user's bundle gave 99 % of 867 seconds one
+# value), too little to overturn a confidence that ranks. Measured on that bundle
+# (docs/review.md): confidence alone AUROC 0.50, with these signs 0.86; an edge weight at or above
+# the disagreement's lost 0.05 of it, larger weights gained nothing.
+DISAGREEMENT_WEIGHT = 0.1  # times (0.5 + 0.5 x how sure both heads are): 0.05..0.1
+UNFAMILIAR_WEIGHT = 0.1  # beyond the familiarity boundary
+STRANGENESS_WEIGHT = 0.1  # times (1 - familiarity): more the further out
+BOUNDARY_WEIGHT = 0.05  # the label changes next to the second
 # A sign is named in the reason once it adds at least this much doubt; confidence is named
 # always (it is the number the reviewer compares with the threshold).
 REASON_FLOOR = 0.05
@@ -163,7 +165,22 @@ def doubt_scores(
 
 
 def doubtful(doubt: np.ndarray, threshold: float) -> np.ndarray:
-    """Which seconds count as doubtful at a confidence threshold: those whose doubt is at least
-    what a confidence just below the threshold alone would give (so with no other sign, exactly
-    the seconds below the threshold; with one, also confident seconds the other signs doubt)."""
+    """Which seconds the doubt puts past a confidence threshold: those doubted at least as much
+    as a second just below the threshold with no other sign."""
     return np.asarray(doubt, float) > 1.0 - float(threshold)
+
+
+def doubtful_seconds(
+    predictions: pd.DataFrame,
+    familiarity: np.ndarray | None,
+    human: dict[int, str],
+    threshold: float,
+) -> list[int]:
+    """The seconds `N` visits: no person's label, and doubted past the threshold or unlike the
+    training data (a second the model is out of its depth on is worth a look at any threshold)."""
+    if predictions is None or not len(predictions):
+        return []
+    signs = doubt_signs(predictions, familiarity, human)
+    reviewed = np.isin(predictions["second"].to_numpy(int), list(human))
+    visit = (doubtful(signs.total(), threshold) | (signs.strangeness > 0)) & ~reviewed
+    return [int(s) for s in predictions["second"].to_numpy(int)[visit]]

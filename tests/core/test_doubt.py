@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from annotator.core.doubt import doubt_scores, doubtful, second_doubt
+from annotator.core.doubt import doubt_scores, doubtful, doubtful_seconds, second_doubt
 from annotator.core.table import build_table
 
 CLASSES = ["Church bell", "Frog chorus", "background"]
@@ -36,7 +36,12 @@ def test_disagreeing_heads_outrank_the_same_confidence_and_say_what_each_hears()
     assert doubts["reason"][1].startswith(
         "heads disagree: sound says Church bell, picture says Frog chorus"
     )
-    assert doubtful(doubts["doubt"].to_numpy(), 0.5)[1]  # confident, yet N visits it
+    # a tie-breaker, not an override: the confident second stays above the threshold
+    assert not doubtful(doubts["doubt"].to_numpy(), 0.5)[1]
+    assert (
+        doubtful(doubts["doubt"].to_numpy(), 0.85)[1]
+        and not doubtful(doubts["doubt"].to_numpy(), 0.85)[0]
+    )
 
 
 def test_unfamiliar_seconds_are_doubted_the_more_the_further_out():
@@ -45,7 +50,8 @@ def test_unfamiliar_seconds_are_doubted_the_more_the_further_out():
     assert doubts["doubt"][2] > doubts["doubt"][1] > doubts["doubt"][0]
     assert "unlike the training data" in doubts["reason"][1]
     assert "unlike the training data" not in doubts["reason"][0]
-    assert list(doubtful(doubts["doubt"].to_numpy(), 0.5)) == [False, True, True]
+    assert doubtful_seconds(table, np.array([1.0, 0.9, 0.4]), {}, 0.5) == [1, 2]  # N visits both
+    assert doubtful_seconds(table, np.array([1.0, 0.9, 0.4]), {2: "background"}, 0.5) == [1]
 
 
 def test_a_label_change_adds_doubt_on_both_sides_and_person_labels_end_it():

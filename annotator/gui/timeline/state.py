@@ -13,7 +13,7 @@ import pandas as pd
 from PySide6.QtCore import QObject, Signal
 
 from ...core.conventions import BACKGROUND
-from ...core.doubt import doubt_scores, doubtful
+from ...core.doubt import doubtful_seconds
 from .. import refcount_guard
 
 DEFAULT_THRESHOLD = 0.5
@@ -157,13 +157,9 @@ class TimelineState(QObject):
         return float(self.unfamiliar().mean()) if self.seconds else 0.0
 
     def doubtful_seconds(self) -> list[int]:
-        """Seconds no person has labelled that the doubt score (core.doubt) puts past the
-        threshold: below it in confidence, or above it yet doubted for disagreeing heads, for
-        being unlike the training data or for sitting on a label change."""
-        if self.predictions is None:
-            return []
-        doubt = doubt_scores(self.predictions, self.familiarity, self.human)
-        return [int(s) for s in np.flatnonzero(doubtful(doubt, self.threshold))]
+        """Seconds no person has labelled that the doubt score puts past the threshold, or
+        that are unlike the training data (core.doubt.doubtful_seconds)."""
+        return doubtful_seconds(self.predictions, self.familiarity, self.human, self.threshold)
 
     def disagreement_seconds(self) -> list[int]:
         """Seconds where the audio and the visual heads name different labels."""
