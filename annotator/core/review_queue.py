@@ -167,39 +167,88 @@ def _seconds_of(video: VideoSeconds) -> int:
     return len(video.human)
 
 
+@dataclass
+class VideoPart:
+    """One video's share of the queue, so a change to one video recomputes only its part."""
+
+    items: list[QueueItem]
+    confidences: np.ndarray  # of its unreviewed seconds, in time order
+    labels: np.ndarray
+    seconds: int
+    reviewed: int
+    annotated: bool
+
+
+def video_part(video: VideoSeconds) -> VideoPart:
+    """The video's part of the queue (empty for a video with neither predictions nor labels)."""
+    predicted = video.predictions is not None and len(video.predictions) > 0
+    if not predicted and not video.human:
+        return VideoPart([], np.zeros(0), np.zeros(0), 0, 0, False)
+    items, confidences, labels = _items_of(video) if predicted else ([], np.zeros(0), np.zeros(0))
+    return VideoPart(items, confidences, labels, _seconds_of(video), len(video.human), predicted)
+
+
+def combine(parts: dict[str, VideoPart]) -> ReviewQueue:
+    """The queue of a library from its videos' parts: most doubtful first (ties: by video, then
+    second), progress, and the estimated accuracy of the rest."""
+    items = [item for part in parts.values() for item in part.items]
+    items.sort(key=lambda item: (-item.doubt, item.video, item.second))
+    estimate = estimate_accuracy(
+        [p.confidences for p in parts.values()], [p.labels for p in parts.values()]
+    )
+    return ReviewQueue(
+        items,
+        sum(p.reviewed for p in parts.values()),
+        sum(p.seconds for p in parts.values()),
+        estimate,
+        [name for name, part in parts.items() if not part.annotated],
+    )
+
+
 def build_queue(videos: Iterable[VideoSeconds]) -> ReviewQueue:
     """The review queue of a library: every unreviewed predicted second, most doubtful first
     (ties: by video, then second), progress and the estimated accuracy of the rest."""
-    items: list[QueueItem] = []
-    confidences, labels, unannotated = [], [], []
-    reviewed = total = 0
-    for video in videos:
-        predicted = video.predictions is not None and len(video.predictions) > 0
-        if not predicted:
-            unannotated.append(video.video)
-        if not predicted and not video.human:
-            continue
-        total += _seconds_of(video)
-        reviewed += len(video.human)
-        if predicted:
-            found, confidence, label = _items_of(video)
-            items.extend(found)
-            confidences.append(confidence)
-            labels.append(label)
-    items.sort(key=lambda item: (-item.doubt, item.video, item.second))
-    return ReviewQueue(items, reviewed, total, estimate_accuracy(confidences, labels), unannotated)
+    return combine({video.video: video_part(video) for video in videos})
+
+
+class LibraryQueue:
+    """The queue of a project store kept up to date video by video: after an edit or a new
+    run only the videos it touched are read again (a 90-video library takes seconds to read
+    whole, and the app rebuilds the queue after every key)."""
+
+    def __init__(self, store):
+        self.store = store
+        self.parts: dict[str, VideoPart] = {}
+
+    def reload(self) -> ReviewQueue:
+        self.parts = {video.video: video_part(video) for video in store_videos(self.store)}
+        return self.queue()
+
+    def update(self, names: Iterable[str]) -> ReviewQueue:
+        for name in names:
+            self.parts[name] = video_part(_video_seconds(self.store, name, None))
+        return self.queue()
+
+    def queue(self) -> ReviewQueue:
+        return combine(self.parts)
+
+
+def _video_seconds(store, name: str, duration: float | None) -> VideoSeconds:
+    if duration is None:
+        duration = store.video(name)["duration"]
+    return VideoSeconds(
+        name,
+        store.predictions(name),
+        store.familiarity(name),
+        store.human_labels(name),
+        None if duration is None or pd.isna(duration) else float(duration),
+    )
 
 
 def store_videos(store) -> Iterator[VideoSeconds]:
     """Each video of a project store (core.store.ProjectStore) as the queue reads it."""
     for row in store.videos().itertuples(index=False):
-        yield VideoSeconds(
-            row.video,
-            store.predictions(row.video),
-            store.familiarity(row.video),
-            store.human_labels(row.video),
-            None if pd.isna(row.duration) else float(row.duration),
-        )
+        yield _video_seconds(store, row.video, row.duration)
 
 
 def queue_from_store(store) -> ReviewQueue:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.conventions import BACKGROUND
-from ..core.review_queue import QueueItem, ReviewQueue, queue_from_store
+from ..core.review_queue import LibraryQueue, QueueItem, ReviewQueue
 from .second_thumbnails import HEIGHT, WIDTH, SecondThumbnails
 
 SHOWN_ROWS = 200  # the queue is longer; the list shows its head
@@ -90,12 +90,29 @@ class ReviewQueuePanel(QWidget):
         self.thumbnails = SecondThumbnails(self)
         self.thumbnails.ready.connect(self._show_thumbnail)
         self._build()
+        self.library: LibraryQueue | None = None
+        self._stale: set[str] | None = set()  # videos to read again; None: all of them
         self._later = QTimer(self, singleShot=True, interval=150)
         self._later.timeout.connect(self.refresh)
-        for signal in (project.labelsChanged, project.videosChanged, project.storeChanged):
-            signal.connect(lambda *_: self._later.start())
+        project.labelsChanged.connect(self._video_changed)
+        project.videosChanged.connect(self._all_changed)
+        project.storeChanged.connect(self._all_changed)
         if annotation is not None:  # an annotation run or a retrained model: new confidences
-            annotation.videoAnnotated.connect(lambda *_: self._later.start())
+            annotation.videoAnnotated.connect(self._video_changed)
+
+    def _video_changed(self, name: str) -> None:
+        if self._stale is not None:
+            self._stale.add(name)
+        self._later.start()
+
+    def _all_changed(self, *_args) -> None:
+        self._stale = None
+        self._later.start()
+
+    def reload(self) -> None:
+        """Read every video again (another folder, another window's writes)."""
+        self._stale = None
+        self.refresh()
 
     def _build(self) -> None:
         self.progress = QLabel("Open a folder and annotate it to review it here")
@@ -141,11 +158,10 @@ class ReviewQueuePanel(QWidget):
     def refresh(self, select_first: bool = False) -> None:
         """Rebuild the queue from the store; keep the current row if it is still queued."""
         self._later.stop()
+        if not self.isVisible():  # a closed panel reads nothing; showEvent catches up
+            return
         current = self.current()
-        if self.project.store is None:
-            self.queue = None
-        else:
-            self.queue = queue_from_store(self.project.store)
+        self.queue = self._read()
         self._show_summary()
         self.list.blockSignals(True)
         self.list.clear()
@@ -163,6 +179,25 @@ class ReviewQueuePanel(QWidget):
             self.list.blockSignals(False)
         self._ask_thumbnails()
         self.queueChanged.emit()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.library is None or self._stale != set():
+            self._later.start()
+
+    def _read(self) -> ReviewQueue | None:
+        """The queue, reading again only the videos changed since the last time."""
+        store = self.project.store
+        if store is None:
+            self.library = None
+            return None
+        if self.library is None or self.library.store is not store or self._stale is None:
+            self.library = LibraryQueue(store)
+            queue = self.library.reload()
+        else:
+            queue = self.library.update(sorted(self._stale))
+        self._stale = set()
+        return queue
 
     def _row(self, item: QueueItem) -> QTreeWidgetItem:
         row = QTreeWidgetItem(
@@ -266,6 +301,7 @@ class ReviewQueuePanel(QWidget):
             {item.second: label}, f"{verb} {item.video} {item.second} s as {label} (review queue)"
         )
         if done:
+            self._video_changed(item.video)  # labelsChanged says so too; read it now
             self.refresh(select_first=True)
             self._follow(self.list.currentItem())
         return done
@@ -302,7 +338,7 @@ def install_review_queue(window) -> ReviewQueuePanel:
     panel.dock = dock
     window.review_queue, window.review_queue_dock = panel, dock
     add_to_view_menu(window, dock, "Review queue")
-    window.project.folderOpened.connect(lambda *_: panel.refresh())
+    window.project.folderOpened.connect(lambda *_: panel.reload())
     return panel
 
 

@@ -43,3 +43,27 @@ def test_interval_narrows_with_more_seconds_and_counts_runs_together():
     sure = estimate_accuracy([np.ones(5)], [np.zeros(5)])
     assert sure.accuracy == sure.low == sure.high == 1.0
     assert estimate_accuracy([], []).accuracy is None
+
+
+def test_the_library_queue_reads_again_only_the_videos_that_changed(tmp_path):
+    from annotator.core.review_queue import LibraryQueue, queue_from_store
+    from annotator.core.store import ProjectStore
+
+    store = ProjectStore.for_folder(tmp_path)
+    store.add_videos({"a.mp4": 3.0, "b.mp4": 2.0, "c.mp4": 4.0})
+    a = _table([(2, 0.95), (2, 0.4), (2, 0.95)])
+    store.save_predictions("a.mp4", a)
+    store.save_predictions("b.mp4", _table([(2, 0.6), (2, 0.95)]).assign(video="b.mp4"))
+    library = LibraryQueue(store)
+    queue = library.reload()
+    assert queue.unannotated == ["c.mp4"] and queue.total_seconds == 5
+    store.set_labels("a.mp4", {1: "background"}, "accept")
+    assert library.queue().reviewed_seconds == 0  # not read again yet
+    updated = library.update(["a.mp4"])
+    whole = queue_from_store(store)
+    assert [(i.video, i.second, i.doubt) for i in updated.items] == [
+        (i.video, i.second, i.doubt) for i in whole.items
+    ]
+    assert updated.reviewed_seconds == whole.reviewed_seconds == 1
+    assert updated.estimate == whole.estimate
+    store.close()
