@@ -26,6 +26,12 @@ from annotator.core.review_queue import queue_from_store  # noqa: E402
 from annotator.core.store import ProjectStore  # noqa: E402
 
 
+def _name(video: str) -> str:
+    """labels.csv names a clip by its file name; the store by its path from the folder (a
+    folder of links to the clips gives ../clips/clip_0001.mp4)."""
+    return Path(video).name
+
+
 def auroc(score: np.ndarray, wrong: np.ndarray) -> float:
     """P(score of a wrong second > score of a right one), ties counting half."""
     ranks = pd.Series(score).rank().to_numpy()
@@ -61,7 +67,10 @@ def main(argv=None) -> int:
         scores["doubt"].append(signs.total())
         wrong.append(
             np.array(
-                [truth[(video, int(s))] != label for s, label in zip(table.second, table.label)]
+                [
+                    truth[(_name(video), int(s))] != label
+                    for s, label in zip(table.second, table.label)
+                ]
             )
         )
     wrong = np.concatenate(wrong)
