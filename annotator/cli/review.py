@@ -52,7 +52,7 @@ def annotate_missing(store, videos: dict, model: str) -> list[str]:
     from ..core.feature_cache import FeatureCache
     from ..ml.batch import annotate_batch
     from ..ml.bundle import load_bundle
-    from . import ProgressBar
+    from .progress import ProgressBar
 
     bundle = load_bundle(model)
     names = {str(path): name for name, path in videos.items()}

@@ -31,7 +31,7 @@ def add_parser(sub) -> None:
 def _labels(folder, matches: list[Match]) -> dict:
     """The reviewed label (a person's, else the model's) of each match, where a store has one."""
     from ..core.store import ProjectStore
-    from . import _has_store
+    from .interchange import _has_store
 
     if not _has_store(Path(folder)):  # a folder never opened as a project gets no store from this
         return {}
@@ -62,7 +62,7 @@ def _query_seconds(args) -> list[int]:
 def run(args) -> int:
     from ..core.feature_cache import FeatureCache
     from ..ml.similarity import find_similar, library_embeddings, video_paths
-    from . import ProgressBar
+    from .progress import ProgressBar
 
     if args.top < 1:
         print("error: --top must be 1 or more", file=sys.stderr)

@@ -376,12 +376,14 @@ class MainWindow(QMainWindow):
             if choice.format == CSV_FORMAT:
                 self.export(choice.scope, choice.path, choice.segments)
             else:
-                self.export_in_format(choice.scope, choice.format, choice.path)
+                self.export_in_format(
+                    choice.scope, choice.format, choice.path, choice.literal_labels
+                )
 
-    def export_in_format(self, scope: str, fmt: str, out: Path) -> bool:
+    def export_in_format(self, scope: str, fmt: str, out: Path, literal_labels=False) -> bool:
         """Another label format (core.formats), written by the interchange module's exporter."""
         try:
-            result = export_for_window(self, scope, fmt, out)
+            result = export_for_window(self, scope, fmt, out, literal_labels)
         except AnnotatorError as exc:
             self.show_error(f"Export failed: {exc}")
             return False

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from label_studio_converter import Converter
 
 from annotator.core.conventions import BACKGROUND
+from annotator.core.formats.base import ExportOptions
 from annotator.core.formats import FORMATS, LabelFileError, VideoCatalog, VideoLabels, guess_format
 from annotator.core.formats.boris import HEADER as BORIS_HEADER
 from annotator.core.formats.base import event_runs, runs
@@ -199,7 +200,8 @@ def test_eaf_written_by_pympi_is_read(tmp_path):
 
 def test_dcase_list_loads_in_sed_eval(tmp_path):
     videos = _sample(tmp_path)
-    path = FORMATS["dcase"].write(videos, tmp_path / "events.tsv")[0]
+    literal = ExportOptions(literal_labels=True)
+    path = FORMATS["dcase"].write_with(videos, tmp_path / "events.tsv", literal)[0]
     loaded = sed_eval.io.load_event_list(
         str(path), file_format="CSV", delimiter="\t", csv_header=True
     )
@@ -250,7 +252,8 @@ def test_labelstudio_export_reads_in_label_studio_converter(tmp_path):
 
 def test_boris_export_has_borises_columns(tmp_path):
     videos = _sample(tmp_path)
-    path = FORMATS["boris"].write(videos, tmp_path / "aggregated.tsv")[0]
+    literal = ExportOptions(literal_labels=True)
+    path = FORMATS["boris"].write_with(videos, tmp_path / "aggregated.tsv", literal)[0]
     frame = pd.read_csv(path, sep="\t", keep_default_na=False)
     # The field list BORIS's export_observation writes for one media file, without modifiers.
     assert list(frame.columns) == BORIS_HEADER
@@ -325,3 +328,23 @@ def test_overlapping_events_are_reported(tmp_path):
     result = FORMATS["dcase"].read(path, catalog)
     assert result.videos["a.mp4"].labels == ["dog", "dog", "dog", "cat", BACKGROUND]
     assert any("overlaps" in n and "line 3" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("fmt_name", ["dcase", "boris"])
+def test_tsv_exports_are_spreadsheet_safe_unless_asked(tmp_path, fmt_name):
+    """A label like '=x' is written behind an apostrophe (as in the CSVs) and read back as it
+    was; --literal-labels writes it as it is."""
+    videos = _sample(tmp_path)
+    fmt = FORMATS[fmt_name]
+    safe = fmt.write(videos, tmp_path / "safe.tsv")[0]
+    literal = fmt.write_with(videos, tmp_path / "literal.tsv", ExportOptions(True))[0]
+    cells = [row.split("\t") for row in safe.read_text(encoding="utf-8").splitlines()]
+    assert not any(c.startswith(("=", "+", "-", "@")) for row in cells for c in row[:1] + row[3:])
+    assert "'=x" in safe.read_text(encoding="utf-8")
+    assert '\t"=x' in literal.read_text(encoding="utf-8")
+    catalog = VideoCatalog(
+        {v.path.name: v.path for v in videos}, {v.path.name: v.duration for v in videos}
+    )
+    assert {k: v.labels for k, v in fmt.read(safe, catalog).videos.items()} == {
+        k: v.labels for k, v in fmt.read(literal, catalog).videos.items()
+    }
