@@ -119,3 +119,16 @@ def test_similar_in_a_folder_of_one_video_and_odd_files(demo_dir, odd_clips, tmp
     assert json.loads(captured.out)["streams"] == ["audio"]
     assert main(["similar", str(odd), "--video", "seven_four.mp4", "--second", "9"]) == 2
     assert "second out of range (0..7)" in capsys.readouterr().err
+
+
+def test_review_of_a_folder_of_one_video_and_a_model_that_is_not_there(demo_dir, tmp_path, capsys):
+    if not (SHIPPED_ATTENTION / "model.keras").exists():
+        pytest.skip("the shipped bundles are not built here (scripts/train_shipped_models.sh)")
+    one = _copy(demo_dir, tmp_path / "one", names={"clip_0002.mp4"})
+    assert main(["review", str(one), "--model", "no-such-bundle"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1  # one line, and nothing written
+    report = _json(capsys, ["review", str(one), "--model", str(SHIPPED_ATTENTION), "--json"])
+    assert {item["video"] for item in report["items"]} == {"clip_0002.mp4"}
+    assert report["total_seconds"] == report["queued_seconds"] > 0
+    assert main(["review", str(one)]) == 0
+    assert "a folder of one video" in capsys.readouterr().err
