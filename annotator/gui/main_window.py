@@ -47,7 +47,8 @@ from .review_status import ReviewStatus, predictions_line
 from .similar_panel import install_find_similar
 from .timeline.view import TimelineView
 from .window_actions import build_actions
-from .workers import BackgroundTasks, PreviewTask, ProbeTask, TaskSignals
+from .timeline.preview_task import PreviewLoader
+from .workers import BackgroundTasks, ProbeTask, TaskSignals
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,9 @@ class MainWindow(QMainWindow):
             self.project, self.timeline, self, open_video=lambda name: self.folder_view.select(name)
         )
         self.annotation = AnnotationController(self.project, cache_dir, self)
-        self._preview_signals, self._probe_signals = TaskSignals(self), TaskSignals(self)
-        self._preview_task: PreviewTask | None = None  # the shown video's, cancelled on a switch
+        self._probe_signals = TaskSignals(self)
+        # The shown video's pictures and sound, from its tile pyramid (built once, then cached).
+        self.preview_loader = PreviewLoader(self.timeline, cache_dir, self)
         self.tasks = BackgroundTasks()
         self._message_box: QMessageBox | None = None
         self._build_widgets()
@@ -164,8 +166,7 @@ class MainWindow(QMainWindow):
         self.timeline_view.canvas.edgeMoved.connect(self.review.resize_segment)
         self.threshold.valueChanged.connect(self.timeline.set_threshold)
         self.timeline.thresholdChanged.connect(self._show_threshold)
-        self._preview_signals.done.connect(self._on_preview)
-        self._preview_signals.failed.connect(
+        self.preview_loader.failed.connect(
             lambda name, reason: self.status(f"{name}: cannot show pictures or sound ({reason})")
         )
         self._probe_signals.done.connect(self.project.record_duration)
@@ -258,9 +259,7 @@ class MainWindow(QMainWindow):
         self.timeline.show_video(**data)
         unreadable = entry.status == "failed" and entry.duration is None
         self.player.set_source(None if unreadable else entry.path)
-        if self._preview_task is not None:
-            self._preview_task.cancel()
-            self._preview_task = None
+        self.preview_loader.cancel()
         if entry.status == "failed":
             self.status(f"{name}: {entry.reason}")
         elif self.timeline.unfamiliar_share() >= UNFAMILIAR_WARNING_SHARE:
@@ -269,9 +268,7 @@ class MainWindow(QMainWindow):
                 "is unlike the model's training data"
             )
         if not unreadable:
-            self._preview_task = self.tasks.start(
-                PreviewTask(name, entry.path, self._preview_signals)
-            )
+            self.preview_loader.load(name, entry.path)
         self._show_predicted_by()
 
     def _show_predicted_by(self) -> None:
@@ -306,10 +303,6 @@ class MainWindow(QMainWindow):
         ):
             self._on_video_annotated(name)
         self._show_predicted_by()
-
-    def _on_preview(self, name: str, preview) -> None:
-        if name == self.timeline.video:
-            self.timeline.set_preview(preview.thumbnails, preview.waveform, preview.spectrogram)
 
     def _on_video_annotated(self, name: str) -> None:
         if name == self.timeline.video:
@@ -454,6 +447,7 @@ class MainWindow(QMainWindow):
 
     def _cancel_tasks(self) -> None:
         self.tasks.cancel_all()
+        self.preview_loader.cancel()
 
     def closeEvent(self, event) -> None:
         self.save_settings()
