@@ -49,8 +49,10 @@ from .project import ProjectState
 from .settings import AppSettings
 from .shortcuts import ShortcutsDialog
 from .timeline.state import TimelineState
+from .review_queue import install_review_queue
 from .review_status import ReviewStatus, predictions_line
 from .second_readout import TimelineNotes
+from .similar_panel import install_find_similar
 from .timeline.view import TimelineView
 from .window_actions import build_actions, set_editing_enabled
 from .window_fit import first_size, available_area, fit_to_screen, folder_panel_width
@@ -89,6 +91,8 @@ class MainWindow(QMainWindow):
         self.learning = LearningActions(self, cache_dir)
         self.actions: dict[str, QAction] = build_actions(self)
         install_interchange_actions(self)  # File → Import labels…
+        install_review_queue(self)  # the library's review queue and find similar: docks
+        install_find_similar(self)
         self._connect()
         self._restore_settings()
         self.bundle_panel.reload(self.settings.value("bundle"))

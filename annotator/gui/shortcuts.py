@@ -39,7 +39,8 @@ SHORTCUTS = [
     (
         "next_doubtful",
         "N",
-        "Next doubtful second (below the threshold or unfamiliar), on into the next videos",
+        "Next doubtful second (low confidence, heads disagreeing, unlike the training data or at a "
+        "label change: the review queue's doubt), on into the next videos",
         "Navigation",
     ),
     (
@@ -68,6 +69,18 @@ SHORTCUTS = [
     ),
     ("previous_video", "Ctrl+PgUp", "Previous video in the list", "Navigation"),
     ("next_video", "Ctrl+PgDown", "Next video in the list", "Navigation"),
+    (
+        "review_queue",
+        "Q",
+        "Review queue: the folder's most doubtful seconds (in it: A accept, 1–9 class, N skip)",
+        "Navigation",
+    ),
+    (
+        "find_similar",
+        "F",
+        "Find similar: the seconds anywhere in the folder most like the selection or cursor",
+        "Navigation",
+    ),
     ("next_segment", "Ctrl+Right", "Start of the next segment", "Navigation"),
     ("previous_segment", "Ctrl+Left", "Start of the previous segment", "Navigation"),
     ("zoom_in", "Ctrl++", "Zoom in (or Ctrl+wheel)", "Navigation"),
