@@ -40,7 +40,9 @@ def _walk(folder: Path, recursive: bool):
         return
     # followlinks=False: a symlink loop inside the folder cannot trap the walk.
     for root, dirs, files in os.walk(folder, followlinks=False):
-        dirs.sort()
+        # Hidden folders are not walked: the app's own (.av-annotator, a batch's journal
+        # .out.csv.videos) and other tools' caches and trash.
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             yield Path(root) / name
 
