@@ -104,10 +104,13 @@ def write_summaries(db: sqlite3.Connection, videos, counts: dict[str, int] | Non
 
 
 def write_empty_summaries(db: sqlite3.Connection, videos) -> None:
-    """A newly registered video's summary: nothing known yet (no labels, worth a look)."""
+    """The summary of a video with neither predictions nor human labels (a newly registered
+    one): nothing known yet, worth a look. A video with either keeps its missing summary."""
     db.executemany(
-        "INSERT OR IGNORE INTO video_summary VALUES (?, '', ?, 0)",
-        [(video, UNANNOTATED_WORTH) for video in videos],
+        "INSERT OR IGNORE INTO video_summary SELECT ?, '', ?, 0 "
+        "WHERE NOT EXISTS (SELECT 1 FROM predictions WHERE video=?) "
+        "AND NOT EXISTS (SELECT 1 FROM human_labels WHERE video=?)",
+        [(video, UNANNOTATED_WORTH, video, video) for video in videos],
     )
 
 
