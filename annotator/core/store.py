@@ -284,7 +284,8 @@ class ProjectStore(OneWriter):
         with self._transaction(content=False) as db:
             missing = summaries.missing_summaries(db, limit if videos is None else None)
             if videos is not None:
-                missing = [v for v in missing if v in set(videos)]
+                wanted = set(videos)
+                missing = [v for v in missing if v in wanted]
             if missing:
                 summaries.write_summaries(db, missing)
         return missing

@@ -24,8 +24,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..core.class_list import ProjectClass
 from ..core.errors import AnnotatorError
-from ..core.media_files import MEDIA_EXTENSIONS, folder_entries
-from ..core.store import LabelChange, ProjectStore, relative_video_name
+from ..core.media_files import videos_below
+from ..core.store import LabelChange, ProjectStore
 from ..core.writer_lease import HEARTBEAT_SECONDS
 from . import refcount_guard
 
@@ -102,7 +102,7 @@ class ProjectState(QObject):
             include_subfolders = store.preference(SUBFOLDERS_PREFERENCE, "1") == "1"
         else:
             store.set_preference(SUBFOLDERS_PREFERENCE, "1" if include_subfolders else "0")
-        names, skipped = _videos_below(folder, include_subfolders)
+        names, skipped = videos_below(folder, include_subfolders)
         self.close()
         store.claim_writer(WRITER_NAME)
         if not store.read_only:
@@ -390,21 +390,3 @@ def _single_shot(parent: QObject, milliseconds: int, slot) -> QTimer:
     timer.setInterval(milliseconds)
     timer.timeout.connect(slot)
     return timer
-
-
-def _videos_below(folder: Path, recursive: bool) -> tuple[dict[str, Path], list[str]]:
-    """{store key: path} of the media files below `folder`, and the other files skipped. A
-    plain file's key is its path from the folder as the walk found it; only a symbolic link
-    needs the store's full rule, which resolves it (system calls per folder level: seconds
-    for 2,000 files on a busy disk)."""
-    names, skipped = {}, []
-    for path, is_folder, is_link in folder_entries(folder, recursive):
-        if is_folder or path.name.startswith("."):
-            continue
-        if path.suffix.lower() not in MEDIA_EXTENSIONS:
-            skipped.append(str(path))
-        elif is_link:
-            names[relative_video_name(folder, path)] = path
-        else:
-            names[path.relative_to(folder).as_posix()] = path
-    return names, skipped
