@@ -27,6 +27,7 @@ from .project import ProjectState
 from .workers import DEFAULT_JOBS, AnnotationJob, AnnotationRun
 
 RESULTS_FLUSH_MS = 100
+RESULTS_PER_FLUSH = 16
 
 
 class AnnotationController(QObject):
@@ -113,13 +114,21 @@ class AnnotationController(QObject):
         familiarity = self._familiarity.pop(name, None)
         self._results.append((name, table, attention, familiarity, warnings))
         if not self._flush_timer.isActive():
-            self._flush_timer.start()
+            self._flush_timer.start(RESULTS_FLUSH_MS)
 
-    def flush_results(self) -> None:
-        """Store the results that arrived since the last flush, in one transaction."""
-        results, self._results = self._results, []
-        if not results:
-            return
+    def flush_results(self, everything: bool = False) -> None:
+        """Store the results that arrived since the last flush, RESULTS_PER_FLUSH at a time
+        in one transaction each (the rest on the next turn of the event loop)."""
+        while self._results:
+            self._store_results()
+            if not everything:
+                break
+        if self._results:
+            self._flush_timer.start(0)
+
+    def _store_results(self) -> None:
+        results = self._results[:RESULTS_PER_FLUSH]
+        self._results = self._results[RESULTS_PER_FLUSH:]
         try:
             self.project.record_annotations([r[:4] for r in results])
         except Exception as exc:  # a full disk, a store taken away: say so, keep going
@@ -141,7 +150,7 @@ class AnnotationController(QObject):
 
     def _on_finished(self, cancelled: bool) -> None:
         self._flush_timer.stop()
-        self.flush_results()
+        self.flush_results(everything=True)
         total = self.run.total
         for name, entry in self.project.entries.items():
             if entry.status == "running":
