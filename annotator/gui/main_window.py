@@ -160,6 +160,9 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.folder_view.videoSelected.connect(self.show_video)
+        self.folder_view.subfoldersToggled.connect(
+            lambda on: self.open_folder(self.project.folder, include_subfolders=on)
+        )
         self.bundle_panel.bundleChanged.connect(self._on_bundle)
         self.annotation_panel.annotateAllClicked.connect(self.annotate_all)
         self.annotation_panel.annotateSelectedClicked.connect(self.annotate_selected)
@@ -223,14 +226,15 @@ class MainWindow(QMainWindow):
         if folder:
             self.open_folder(folder)
 
-    def open_folder(self, folder, annotate: bool = False) -> bool:
-        """Open a folder (its store is created or reopened); optionally annotate what is pending."""
+    def open_folder(self, folder, annotate: bool = False, include_subfolders=None) -> bool:
+        """Open a folder (its store is created or reopened); optionally annotate what is pending.
+        `include_subfolders` changes the folder's remembered choice (None: keep it)."""
         self._cancel_tasks()
         if self.annotation.is_running():
             self.annotation.cancel()
             self.annotation.wait()
         try:
-            self.project.open_folder(folder)
+            self.project.open_folder(folder, include_subfolders)
         except AnnotatorError as exc:
             self.settings.forget_folder(str(folder))
             self._refresh_recent()
