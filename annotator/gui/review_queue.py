@@ -343,7 +343,9 @@ def install_review_queue(window) -> ReviewQueuePanel:
 
 
 def add_to_view_menu(window, dock: QDockWidget, text: str) -> None:
-    """A dock's show/hide entry at the end of the window's View menu."""
+    """A dock's show/hide entry at the end of the window's View menu. The dock starts closed
+    (its key or the menu opens it), so a laptop's screen keeps the timeline's width."""
+    dock.hide()
     action = dock.toggleViewAction()
     action.setText(text)
     for entry in window.menuBar().actions():
