@@ -66,6 +66,7 @@ def apply_for_window(window, plan: ImportPlan, add_classes: bool) -> str:
     for name in plan.labels:
         if name in project.entries:
             project._refresh(name)
+            project.labelsChanged.emit(name)
     if plan.new_classes:
         window.project.add_classes(list(plan.new_classes))
     if window.timeline.video in plan.labels:
