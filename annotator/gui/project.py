@@ -66,6 +66,7 @@ class ProjectState(QObject):
     folderOpened = Signal(str)
     videosChanged = Signal()  # the list itself changed (new folder, new files)
     videoUpdated = Signal(str)  # one video's status, duration or labels changed
+    labelsChanged = Signal(str)  # a video's human labels changed (an edit, undo or redo)
     writerChanged = Signal(str)  # '' when this window edits, else who does and why not here
     storeChanged = Signal()  # another window or process wrote: shown data may be stale
     classesChanged = Signal()  # the project's class list changed (names, colours, order)
