@@ -23,8 +23,10 @@ from ..core.conventions import (
     frames_decoded_for,
     visual_extraction,
 )
+from ..core.decode import KeyframesMismatch
 from ..core.feature_cache import FeatureCache
 from ..core.features import VideoFeatures, absent_audio, extract_audio
+from ..core.keyframes import visual_decoding
 from ..core.media import MediaInfo, probe
 from ..core.table import count_seconds
 from .visual_features import extract_visual
@@ -140,17 +142,25 @@ def _visual_job(path, seconds: int, visual_fps: int, info: MediaInfo, cache, use
     if not info.has_video:
         return lambda cancel: _absent_visual(seconds)
 
-    decoding = frames_decoded_for(info.fps)
+    decoding, plan = visual_decoding(path, seconds, visual_fps, info.fps)
 
-    def job(cancel) -> dict:
-        return _cached(
+    def extract(decoding, plan, cancel) -> dict:
+        arrays = _cached(
             cache,
             path,
             "visual",
             visual_extraction(visual_fps, decoding),
-            lambda: extract_visual(path, seconds, visual_fps, cancel, decoding),
+            lambda: extract_visual(path, seconds, visual_fps, cancel, decoding, plan),
             use_cache,
         )
+        return {**arrays, "decoding": decoding}
+
+    def job(cancel) -> dict:
+        try:
+            return extract(decoding, plan, cancel)
+        except KeyframesMismatch as exc:  # the index and the decoder disagree: decode it all
+            log.warning("%s; decoding every frame instead", exc)
+            return extract(frames_decoded_for(info.fps), None, cancel)
 
     return job
 
@@ -181,4 +191,5 @@ def video_features(
     if "visual" in arrays:
         features.visual = arrays["visual"]["visual"]
         features.visual_present = arrays["visual"]["visual_present"]
+        features.visual_decoding = arrays["visual"].get("decoding", "")
     return features, info

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.conventions import VISUAL_EMBEDDING_SIZE, VISUAL_FRAMES_DECODED
-from ..core.decode import iter_frame_seconds
+from ..core.decode import iter_frame_seconds, iter_keyframe_seconds
 from ..core.errors import Cancelled
 
 BACKBONE_BATCH_FRAMES = 32
@@ -32,19 +32,23 @@ def extract_visual(
     frames_per_second: int,
     cancel=None,
     frames_decoded: str = VISUAL_FRAMES_DECODED,
+    plan=None,
 ) -> dict:
     """{'visual': (seconds, 1280), 'visual_present': (seconds,)} from the first video stream.
 
-    Seconds the stream does not reach (it ended early) repeat its last embedding but are marked
-    absent only if the stream yielded nothing at all.
+    With a keyframe `plan` (core/keyframes.py) only keyframes are decoded, else `frames_decoded`
+    says which frames are. Seconds the stream does not reach (it ended early) repeat its last
+    embedding but are marked absent only if the stream yielded nothing at all.
     """
     visual = np.zeros((seconds, VISUAL_EMBEDDING_SIZE), np.float32)
     present = np.zeros(seconds, np.float32)
     pending: list = []
     pending_frames = 0
-    for second, frames in enumerate(
-        iter_frame_seconds(path, frames_per_second, frames_decoded=frames_decoded)
-    ):
+    if plan is not None:
+        frame_seconds = iter_keyframe_seconds(path, plan)
+    else:
+        frame_seconds = iter_frame_seconds(path, frames_per_second, frames_decoded=frames_decoded)
+    for second, frames in enumerate(frame_seconds):
         if cancel is not None and cancel():
             raise Cancelled(f"{path}: cancelled")
         if second >= seconds:
