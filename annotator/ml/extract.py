@@ -150,7 +150,7 @@ def _visual_job(path, seconds: int, visual_fps: int, info: MediaInfo, cache, use
             path,
             "visual",
             visual_extraction(visual_fps, decoding),
-            lambda: extract_visual(path, seconds, visual_fps, cancel, decoding, plan),
+            lambda: extract_visual(path, seconds, visual_fps, cancel, decoding, plan=plan),
             use_cache,
         )
         return {**arrays, "decoding": decoding}

@@ -32,6 +32,7 @@ def extract_visual(
     frames_per_second: int,
     cancel=None,
     frames_decoded: str = VISUAL_FRAMES_DECODED,
+    *,
     plan=None,
 ) -> dict:
     """{'visual': (seconds, 1280), 'visual_present': (seconds,)} from the first video stream.
