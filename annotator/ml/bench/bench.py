@@ -358,7 +358,7 @@ def _format_paths_report(report: dict, clip_seconds: float) -> str:
             f"machine: {machine_info['cpu']}, {machine_info['cores']} cores; load average "
             f"{machine_info['load_average'][0]} at start, {report['load_average_at_end'][0]} at end",
             "",
-            *format_paths(report, n, clip_seconds),
+            *format_paths(report),
         ]
     )
 

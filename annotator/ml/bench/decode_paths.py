@@ -16,9 +16,11 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import resource
 from pathlib import Path
 
 from ...core.keyframes import DECODE_ENV, KEYFRAMES
+from ...core.media import probe
 from ..bundle import PROJECT_ROOT, ModelBundle, list_bundles
 from .agreement import label_agreement, reencode_keyframe_every_second
 from .end_to_end import annotate_end_to_end
@@ -42,20 +44,44 @@ def csv_agreement(first_csv: str, second_csv: str) -> float:
     return sum(first[k] == second.get(k) for k in first) / max(1, len(first))
 
 
-def _one_path(name: str, count: int, seconds: float, bundle: ModelBundle, work: Path) -> dict:
-    folder = work / f"clips-{name}"
-    log.info("%s path: rendering %d clips", name, count)
-    clips = generate_bench_clips(folder, count, seconds, PATH_CLIPS[name])
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _annotate(folder: Path, bundle: ModelBundle, work: Path, name: str, environment=None) -> dict:
+    """annotate_end_to_end, with the CPU seconds the process and its ffmpeg children used."""
+    before = _children_cpu()
+    run = annotate_end_to_end(folder, bundle, work, name=name, environment=environment)
+    return {**run, "cpu_s": _children_cpu() - before}
+
+
+def _floor(clips: list[Path], bundle: ModelBundle, decoding: str) -> dict:
+    before = _children_cpu()
+    floor = decode_floor(clips, bundle, decoding)
+    # decode_floor runs every clip twice (alone, then two at a time): half is one pass's CPU.
+    return {**floor, "cpu_s": (_children_cpu() - before) / 2}
+
+
+def measure_path(name: str, folder: Path, bundle: ModelBundle, work: Path) -> dict:
+    """One decode path on the clips in `folder` (which must take it): a fresh annotate FOLDER,
+    the floor of the same path, a cold annotate of one clip; on the keyframes path also the
+    full decode of the same clips and the share of seconds whose labels agree."""
+    clips = sorted(folder.glob("*.mp4"))
+    video_seconds = sum(probe(clip).duration for clip in clips)
     log.info("%s path: annotate FOLDER, then the decode floor", name)
-    run = annotate_end_to_end(folder, bundle, work, name=name)
-    floor = decode_floor(clips, bundle, name)
+    run = _annotate(folder, bundle, work, name)
+    floor = _floor(clips, bundle, name)
     (work / f"cold-{name}").mkdir(exist_ok=True)
     cold = cold_start(clips[0], bundle, work / f"cold-{name}")
-    video_seconds = count * seconds
     result = {
+        "clips": len(clips),
+        "video_seconds": video_seconds,
         "annotate_wall_s": run["wall_s"],
+        "annotate_cpu_s": run["cpu_s"],
         "annotate_peak_memory_mb": run["peak_memory_mb"],
         "floor_wall_s": floor["folder_wall_s"],
+        "floor_cpu_s": floor["cpu_s"],
         "times_real_time": video_seconds / run["wall_s"],
         "floor_times_real_time": video_seconds / floor["folder_wall_s"],
         "times_floor": run["wall_s"] / floor["folder_wall_s"],
@@ -63,14 +89,14 @@ def _one_path(name: str, count: int, seconds: float, bundle: ModelBundle, work: 
         "csv": run["csv"],
     }
     if name == KEYFRAMES:
-        full = annotate_end_to_end(
-            folder, bundle, work, name="full", environment={DECODE_ENV: "full"}
-        )
-        full_floor = decode_floor(clips, bundle, "reference")
+        full = _annotate(folder, bundle, work, "full", {DECODE_ENV: "full"})
+        full_floor = _floor(clips, bundle, "reference")
         result["full_decode"] = {
             "annotate_wall_s": full["wall_s"],
+            "annotate_cpu_s": full["cpu_s"],
             "times_real_time": video_seconds / full["wall_s"],
             "floor_wall_s": full_floor["folder_wall_s"],
+            "floor_cpu_s": full_floor["cpu_s"],
             "labels_agree": csv_agreement(run["csv"], full["csv"]),
         }
     return result
@@ -100,45 +126,57 @@ def measure_paths(
     count: int, bundle: ModelBundle, seconds: float, work: Path, held_out: int | None = None
 ) -> dict:
     """The `bench --paths` report (plain numbers)."""
-    report = {name: _one_path(name, count, seconds, bundle, work) for name in PATH_CLIPS}
+    report = {}
+    for name, encoder_args in PATH_CLIPS.items():
+        log.info("%s path: rendering %d clips", name, count)
+        folder = work / f"clips-{name}"
+        generate_bench_clips(folder, count, seconds, encoder_args)
+        report[name] = measure_path(name, folder, bundle, work)
     if held_out is not None:
         report["agreement"] = held_out_agreement(held_out, work)
     report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return report
 
 
-def format_paths(report: dict, count: int, seconds: float) -> list[str]:
-    """The decode-path rows of the bench table."""
+def _path_row(label: str, part: dict, floor_cpu: float, floor_wall: float) -> str:
+    seconds = part["video_seconds"]
+    return (
+        f"  {label:<38}{seconds / part['annotate_wall_s']:>9.1f}{part['annotate_cpu_s']:>8.1f}"
+        f"{seconds / floor_wall:>11.1f}{floor_cpu:>8.1f}{part['annotate_wall_s'] / floor_wall:>9.2f}"
+    )
+
+
+def format_paths(report: dict) -> list[str]:
+    """The decode-path rows of the bench table: annotate and the floor of the same path, each
+    as times real time (wall) and CPU seconds (the process with its ffmpeg children)."""
     rows = [
-        f"  {'decode path (fresh annotate FOLDER, 2 jobs)':<46}{'x real time':>12}"
-        f"{'floor x rt':>12}{'x floor':>9}{'cold 1 clip':>13}",
+        f"  {'fresh annotate FOLDER, 2 jobs':<38}{'x real':>9}{'CPU s':>8}"
+        f"{'floor x rt':>11}{'CPU s':>8}{'x floor':>9}",
     ]
-    for name, gop in (("keyframes", "x264 -g 30"), ("reference", "x264 default GOP")):
+    for name, gop in ((KEYFRAMES, "x264 -g 30"), ("reference", "x264 default GOP")):
         part = report[name]
-        rows.append(
-            f"  {f'{name} ({gop})':<46}{part['times_real_time']:>12.1f}"
-            f"{part['floor_times_real_time']:>12.1f}{part['times_floor']:>9.2f}"
-            f"{part['cold_start_s']:>11.2f} s"
+        rows.append(_path_row(f"{name} ({gop})", part, part["floor_cpu_s"], part["floor_wall_s"]))
+    keyframes = report[KEYFRAMES]
+    full = keyframes["full_decode"]
+    as_full = {**keyframes, **{k: full[k] for k in ("annotate_wall_s", "annotate_cpu_s")}}
+    rows.append(
+        _path_row(
+            "full decode of the -g 30 clips", as_full, full["floor_cpu_s"], full["floor_wall_s"]
         )
-    full = report[KEYFRAMES]["full_decode"]
-    video_seconds = count * seconds
-    rows.append(
-        f"  {'full decode of the same -g 30 clips':<46}{full['times_real_time']:>12.1f}"
-        f"{video_seconds / full['floor_wall_s']:>12.1f}"
-        f"{full['annotate_wall_s'] / full['floor_wall_s']:>9.2f}"
     )
-    rows.append(
+    rows += [
+        f"  cold annotate of one clip: {keyframes['cold_start_s']:.2f} s (keyframes), "
+        f"{report['reference']['cold_start_s']:.2f} s (reference)",
         f"  labels, keyframes vs full decode on the -g 30 clips: "
-        f"{100 * full['labels_agree']:.1f} % of seconds agree"
-    )
+        f"{100 * full['labels_agree']:.1f} % of seconds agree",
+    ]
     agreement = report.get("agreement")
-    if agreement:
-        for tag, shares in agreement["bundles"].items():
-            visual = shares["visual_label"]
-            rows.append(
-                f"  labels on {agreement['clips']} samples + held-out clips (-g fps), {tag}: "
-                f"{100 * shares['label']:.1f} % agree"
-                + (f" (visual head {100 * visual:.1f} %)" if visual is not None else "")
-                + f" over {shares['seconds']} s"
-            )
+    for tag, shares in (agreement or {}).get("bundles", {}).items():
+        visual = shares["visual_label"]
+        rows.append(
+            f"  labels on {agreement['clips']} samples + held-out clips (-g fps), {tag}: "
+            f"{100 * shares['label']:.1f} % agree"
+            + (f" (visual head {100 * visual:.1f} %)" if visual is not None else "")
+            + f" over {shares['seconds']} s"
+        )
     return rows
