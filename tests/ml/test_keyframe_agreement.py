@@ -41,3 +41,13 @@ def test_labels_agree_between_the_paths_on_the_re_encoded_samples(bundle, keyfra
     agreement = label_agreement(keyframe_samples, load_bundle(bundle))
     assert agreement["seconds"] >= 50
     assert agreement["label"] >= 0.98, agreement
+
+
+def test_the_annotation_says_which_path_decoded_its_pictures(keyframe_samples):
+    from annotator.core.feature_cache import FeatureCache
+    from annotator.ml.pipeline import annotate_video
+
+    bundle = load_bundle("visual")
+    cache = FeatureCache(keyframe_samples[0].parent / "cache")
+    assert annotate_video(keyframe_samples[0], bundle, cache=cache).visual_decoding == "keyframes"
+    assert annotate_video(SAMPLES[0], bundle, cache=cache).visual_decoding == "all"
