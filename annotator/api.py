@@ -21,7 +21,8 @@ import pandas as pd
 
 from .core.errors import AnnotatorError
 from .core.feature_cache import FeatureCache
-from .core.feature_sets import feature_folder_kind, open_feature_set
+from .core.feature_set_readers import open_feature_set
+from .core.feature_sets import feature_folder_kind
 from .core.media_files import collect_videos
 from .core.paths import path_relative_to_folder
 from .core.table import PER_SECOND_COLUMNS

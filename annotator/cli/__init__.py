@@ -9,73 +9,18 @@ import argparse
 import json
 import logging
 import sys
-import time
-from pathlib import Path
 
 from ..core.errors import AnnotatorError
+from . import interchange
 from ..ml.model_types import model_type_names
 from ..core.locations import exports_dir, shipped_dir
+from . import annotate, cache
+from .progress import ProgressBar
 
 log = logging.getLogger("annotator")
 
 SAMPLES_DIR = shipped_dir("samples")
 EXPORTS_DIR = exports_dir()
-
-
-class ProgressBar:
-    """A one-line progress bar on stderr (a line per step when stderr is not a terminal)."""
-
-    def __init__(self, label: str, stream=None):
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.started = time.time()
-        self.tty = self.stream.isatty()
-
-    def __call__(self, done: int, total: int, item="") -> None:
-        width = 24
-        filled = int(width * done / max(total, 1))
-        bar = "#" * filled + "-" * (width - filled)
-        elapsed = time.time() - self.started
-        name = Path(str(item)).name[:40]
-        line = f"{self.label} [{bar}] {done}/{total} {elapsed:5.1f}s {name}"
-        if self.tty:
-            self.stream.write("\r" + line.ljust(100) + ("\n" if done >= total else ""))
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-
-def _add_annotate(sub) -> None:
-    p = sub.add_parser("annotate", help="label every second of videos (files or folders)")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="video files and folders to label")
-    p.add_argument(
-        "--model",
-        default=None,
-        help="bundle name under models/ or a path (default: the best installed bundle)",
-    )
-    p.add_argument(
-        "--out",
-        default=str(EXPORTS_DIR / "annotations.csv"),
-        help="per-second CSV to write (default: exports/annotations.csv)",
-    )
-    p.add_argument("--segments", default=None, help="also write merged segments to this CSV")
-    p.add_argument("--recursive", action="store_true", help="descend into sub-folders")
-    p.add_argument("--jobs", type=int, default=2, help="videos decoded in parallel (default 2)")
-    p.add_argument("--no-cache", action="store_true", help="recompute features (honest timing)")
-    p.add_argument(
-        "--engine",
-        choices=["local", "ray"],
-        default="local",
-        help="local: this machine (default); ray: a Ray cluster (pip install .[cluster])",
-    )
-    p.add_argument(
-        "--address",
-        default=None,
-        metavar="RAY_ADDRESS",
-        help="with --engine ray: join this cluster (HOST:PORT, ray://HOST:PORT or "
-        "auto); without it a local cluster of --jobs CPUs runs the batch",
-    )
-    p.set_defaults(func=_cmd_annotate)
 
 
 def _add_train(sub) -> None:
@@ -249,157 +194,18 @@ def _add_other(sub) -> None:
     p.set_defaults(func=_cmd_gui)
 
 
-FORMAT_NAMES = ("csv", "segments", "dcase", "audacity", "eaf", "boris", "labelstudio")
-
-
-def _add_interchange(sub) -> None:
-    p = sub.add_parser(
-        "export", help="write a project's labels (or a per-second CSV's) in another tool's format"
-    )
-    p.add_argument("source", metavar="FOLDER_OR_CSV", help="a project folder or a per-second CSV")
-    p.add_argument(
-        "--format", required=True, choices=FORMAT_NAMES, dest="fmt", help="the format to write"
-    )
-    p.add_argument(
-        "--out",
-        required=True,
-        metavar="PATH",
-        help="file to write (a folder for audacity and eaf: one file per video)",
-    )
-    p.set_defaults(func=_cmd_export)
-    p = sub.add_parser("import", help="read label files into a project folder as human labels")
-    p.add_argument("files", nargs="+", metavar="FILE", help="label files to read")
-    p.add_argument(
-        "--into", required=True, metavar="FOLDER", help="the project folder (its videos)"
-    )
-    p.add_argument(
-        "--format",
-        default=None,
-        choices=FORMAT_NAMES,
-        dest="fmt",
-        help="the files' format (default: guessed from each file)",
-    )
-    p.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
-    p.add_argument(
-        "--add-classes",
-        action="store_true",
-        help="accept labels the project does not know yet as new classes",
-    )
-    p.set_defaults(func=_cmd_import)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Label every second of local videos from sound and picture."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details")
     sub = parser.add_subparsers(dest="command", required=True)
-    _add_annotate(sub)
+    annotate.add_parser(sub)
+    cache.add_parser(sub)
     _add_train(sub)
     _add_other(sub)
-    _add_interchange(sub)
+    interchange.add_parser(sub)
     return parser
-
-
-def _run_batch(args, files, bundle, out: Path):
-    """The chosen engine over the files: (BatchResult, the ray engine's finished videos or None)."""
-    from ..core.feature_cache import FeatureCache
-    from ..core.paths import video_path_relative_to
-
-    common = {
-        "cache": FeatureCache(),
-        "use_cache": not args.no_cache,
-        "progress": ProgressBar("annotate"),
-        "name_for": lambda p: video_path_relative_to(p, out),
-    }
-    if args.engine == "ray":
-        from ..core.finished_videos import FinishedVideos, journal_folder
-        from ..ml.engines.ray_engine import annotate_batch_ray
-
-        journal = FinishedVideos(journal_folder(out), bundle.tag)
-        return annotate_batch_ray(
-            files, bundle, address=args.address, cpus=args.jobs, journal=journal, **common
-        ), journal
-    from ..ml.batch import annotate_batch
-
-    return annotate_batch(files, bundle, jobs=args.jobs, **common), None
-
-
-def _cmd_annotate(args) -> int:
-    import pandas as pd
-
-    from ..core.csv_io import write_per_second_csv, write_segments_csv
-    from ..core.media_files import collect_videos
-    from ..core.table import PER_SECOND_COLUMNS, segments_from_table
-    from ..ml.bundle import default_bundle_name, load_bundle
-
-    if args.address and args.engine != "ray":
-        print("error: --address needs --engine ray", file=sys.stderr)
-        return 2
-    bundle = load_bundle(args.model or default_bundle_name())
-    files, failures, skipped = collect_videos(args.paths, args.recursive)
-    out = Path(args.out)
-    print(
-        f"annotating {len(files)} file(s) with {bundle.tag} ({bundle.architecture})",
-        file=sys.stderr,
-    )
-    result, journal = _run_batch(args, files, bundle, out)
-    result.failures = failures + result.failures
-    tables = [a.table for a in result.annotations]
-    table = (
-        pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=PER_SECOND_COLUMNS)
-    )
-    write_per_second_csv(table, out)
-    if journal is not None:  # every finished video's rows are in the CSV now
-        journal.remove()
-    if args.segments:
-        write_segments_csv(segments_from_table(table), args.segments)
-    _print_annotate_summary(result, table, out, args.segments, skipped)
-    return 0 if result.ok else 1
-
-
-def _print_annotate_summary(result, table, out, segments, skipped) -> None:
-    from ..core.table import main_label
-
-    for annotation in result.annotations:
-        for warning in annotation.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-    print(f"wrote {len(table)} rows for {len(result.annotations)} video(s) to {out}")
-    if segments:
-        print(f"wrote segments to {segments}")
-    for annotation in result.annotations:
-        events = annotation.table[annotation.table["label"] != "background"]
-        main = main_label(annotation.table["label"])
-        print(
-            f"  {annotation.table['video'].iloc[0]}: {len(annotation.table)} s, "
-            f"mostly {main} ({len(events)} event seconds)"
-        )
-    print(familiarity_summary(result.annotations))
-    if skipped:
-        print(f"skipped {len(skipped)} non-media file(s) by extension", file=sys.stderr)
-    if result.failures:
-        print(f"{len(result.failures)} input(s) failed:", file=sys.stderr)
-        for path, reason in result.failures:
-            print(f"  {path}: {reason}", file=sys.stderr)
-    if result.cancelled:
-        print("cancelled: the rows above are the videos finished before the stop", file=sys.stderr)
-
-
-def familiarity_summary(annotations) -> str:
-    """One line: how much of the batch is unlike the model's training data."""
-    scored = [a for a in annotations if a.familiarity is not None]
-    if not scored:
-        return "familiarity: not scored (the bundle has no familiarity summary; run `calibrate`)"
-    seconds = sum(len(a.familiarity) for a in scored)
-    unfamiliar = sum(int((a.familiarity < 1.0).sum()) for a in scored)
-    warned = sum(
-        1 for a in scored if any("unlike the model's training data" in w for w in a.warnings)
-    )
-    share = 100 * unfamiliar / max(seconds, 1)
-    return (
-        f"familiarity: {unfamiliar} of {seconds} s ({share:.0f} %) unlike the model's "
-        f"training data; {warned} of {len(scored)} video(s) warned"
-    )
 
 
 def _hyperparameters(args) -> dict:
@@ -650,50 +456,6 @@ def _print_report(report: dict) -> None:
             print(f"    {truth} -> {said}: {count}")
     for failure in report["failures"]:
         print(f"  failed: {failure}", file=sys.stderr)
-
-
-def _cmd_export(args) -> int:
-    from ..core.label_export import export_labels
-
-    result = export_labels(args.source, args.fmt, args.out)
-    print(result.summary())
-    for path in result.files:
-        print(f"  {path}")
-    return 0
-
-
-def _cmd_import(args) -> int:
-    from ..core.label_import import apply_import, plan_import
-    from ..core.store import ProjectStore, relative_video_name
-    from ..core.media_files import collect_videos
-
-    folder = Path(args.into)
-    if args.dry_run and not _has_store(folder):
-        # A dry run leaves no trace: a folder without a project is planned against an empty one.
-        store = ProjectStore(":memory:", folder)
-    else:
-        store = ProjectStore.for_folder(folder)
-    try:
-        files, _problems, _skipped = collect_videos([folder], recursive=False)
-        videos = {relative_video_name(folder, path): path for path in files}
-        plan = plan_import(store, videos, args.files, args.fmt)
-        print("\n".join(plan.summary()))
-        if args.dry_run:
-            print("dry run: nothing changed")
-            return 0
-        edits = apply_import(store, plan, add_classes=args.add_classes)
-        print(f"imported into {store.path} ({len(edits)} edit(s), one per video)")
-    finally:
-        store.close()
-    return 0
-
-
-def _has_store(folder: Path) -> bool:
-    from ..core.store import PROJECT_DIR_NAME, STORE_FILE_NAME, fallback_store_path
-
-    return (folder / PROJECT_DIR_NAME / STORE_FILE_NAME).exists() or fallback_store_path(
-        folder
-    ).exists()
 
 
 def _cmd_demo_data(args) -> int:

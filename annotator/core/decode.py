@@ -58,6 +58,37 @@ def frame_decoder_args(frames_decoded: str = VISUAL_FRAMES_DECODED) -> list[str]
     return list(_FRAMES_DECODED_ARGS[frames_decoded])
 
 
+# Audio of a chunk is decoded from this long before it: ffmpeg's seek in a compressed audio stream
+# can land a part of a frame off (measured: 512 samples late on AAC), while trimming on the
+# decoded samples' own timestamps afterwards is exact.
+AUDIO_SEEK_PREROLL_SECONDS = 2.0
+
+
+def span_args(span: tuple[float, float | None] | None, preroll: float = 0.0) -> list[str]:
+    """Input options decoding only `span` = (start, length) seconds of the file (length None: to
+    its end), starting `preroll` seconds early. ffmpeg seeks to the keyframe before the start
+    and drops what precedes it, so a chunk of a long video costs its own length, not everything
+    before it."""
+    if span is None:
+        return []
+    start, length = span
+    seek = max(0.0, start - preroll)
+    args = ["-ss", f"{seek:.3f}"] if seek > 0 else []
+    # With a preroll the trim filter cuts the exact end, so reading may run a second over.
+    read = start - seek + length + (1.0 if preroll else 0.0) if length is not None else None
+    return args + (["-t", f"{read:.3f}"] if read is not None else [])
+
+
+def _audio_trim(span) -> list[str]:
+    """The filter cutting a chunk's exact samples out of what span_args decodes."""
+    if span is None:
+        return []
+    start, length = span
+    offset = start - max(0.0, start - AUDIO_SEEK_PREROLL_SECONDS)
+    end = "" if length is None else f":end={offset + length:.6f}"
+    return ["-af", f"atrim=start={offset:.6f}{end},asetpts=PTS-STARTPTS"]
+
+
 def audio_output_args(sample_rate: int = AUDIO_SAMPLE_RATE) -> list[str]:
     """The first audio stream as mono float32 at `sample_rate` (ffmpeg resamples and mixes)."""
     return [
@@ -181,12 +212,15 @@ class _FfmpegPipe:
         self.close()
 
 
-def iter_audio_seconds(path, sample_rate: int = AUDIO_SAMPLE_RATE) -> Iterator[np.ndarray]:
-    """Mono float32 audio, one second (sample_rate samples) at a time; the last may be shorter."""
-    args = audio_output_args(sample_rate)
+def iter_audio_seconds(
+    path, sample_rate: int = AUDIO_SAMPLE_RATE, span=None
+) -> Iterator[np.ndarray]:
+    """Mono float32 audio, one second (sample_rate samples) at a time; the last may be shorter.
+    `span` = (start, length) decodes only that part (see span_args)."""
+    args = [*audio_output_args(sample_rate), *_audio_trim(span)]
     second_bytes = sample_rate * 4
     yielded = False
-    with _FfmpegPipe(path, args) as pipe:
+    with _FfmpegPipe(path, args, span_args(span, AUDIO_SEEK_PREROLL_SECONDS)) as pipe:
         for data in pipe.chunks(second_bytes):
             usable = len(data) - len(data) % 4
             if usable:
@@ -204,18 +238,21 @@ def iter_frame_seconds(
     frames_per_second: int = 1,
     size: int = FRAME_SIZE,
     frames_decoded: str = VISUAL_FRAMES_DECODED,
+    span=None,
 ) -> Iterator[np.ndarray]:
     """uint8 frames (k, size, size, 3), k = frames_per_second, one second at a time.
 
     ffmpeg picks the frames (fps filter: the decoded frame nearest each sample time) and scales
     them (the whole picture squashed to a square, so nothing at the edges is cropped away);
     rotation metadata is applied by ffmpeg. `frames_decoded` says which frames are decoded to
-    pick from (see conventions.VISUAL_FRAMES_DECODED).
+    pick from (see conventions.VISUAL_FRAMES_DECODED); `span` = (start, length) decodes only
+    that part (see span_args).
     """
     args = frame_output_args(frames_per_second, size)
     frame_bytes = size * size * 3
     yielded = False
-    with _FfmpegPipe(path, args, frame_decoder_args(frames_decoded)) as pipe:
+    decoder_args = [*frame_decoder_args(frames_decoded), *span_args(span)]
+    with _FfmpegPipe(path, args, decoder_args) as pipe:
         for data in pipe.chunks(frame_bytes * frames_per_second):
             whole = len(data) // frame_bytes
             if whole:
@@ -255,29 +292,49 @@ def keyframe_output_args(size: int = FRAME_SIZE) -> list[str]:
     ]
 
 
-def iter_keyframe_seconds(path, plan, size: int = FRAME_SIZE) -> Iterator[np.ndarray]:
+def _keyframe_seek(plan, first_second: int) -> tuple[int, list[str]]:
+    """(position of the first keyframe decoded, input options) for a chunk from `first_second`.
+
+    ffmpeg seeks to the keyframe at or before the time asked and drops frames before it; asking
+    for a millisecond before the chunk's first keyframe makes that keyframe the first one out."""
+    times = plan.layout.times
+    first = int(np.searchsorted(times, first_second)) if first_second > 0 else 0
+    if first == 0 or first >= len(times):
+        return 0, []
+    return first, ["-ss", f"{max(0.0, float(times[first]) - 0.001):.6f}"]
+
+
+def iter_keyframe_seconds(path, plan, size: int = FRAME_SIZE, span=None) -> Iterator[np.ndarray]:
     """uint8 frames (k, size, size, 3) per second, as iter_frame_seconds, decoding keyframes only
     (`-skip_frame nokey`): each second gets the keyframes `plan` (a keyframes.KeyframePlan)
-    chose for it. Raises KeyframesMismatch if ffmpeg's keyframes are not the index's."""
-    wanted = {index: second for second, picks in enumerate(plan.chosen) for index in picks}
+    chose for it. `span` = (first second, seconds or None to the end) decodes one chunk of a
+    long video. Raises KeyframesMismatch if ffmpeg's keyframes are not the index's."""
+    first_second = int(span[0]) if span else 0
+    last = len(plan.chosen) if not span or span[1] is None else first_second + int(span[1])
+    chosen = plan.chosen[first_second:last]
+    first, seek = _keyframe_seek(plan, first_second)
+    wanted = {index - first: second for second, picks in enumerate(chosen) for index in picks}
     frame_bytes = size * size * 3
     seconds: dict[int, list] = {}
     done = decoded = 0
-    with _FfmpegPipe(path, keyframe_output_args(size), ["-skip_frame:v", "nokey"]) as pipe:
+    with _FfmpegPipe(path, keyframe_output_args(size), ["-skip_frame:v", "nokey", *seek]) as pipe:
         for data in pipe.chunks(frame_bytes):
             if len(data) < frame_bytes:
                 break
             if decoded in wanted:
                 seconds.setdefault(wanted[decoded], []).append(np.frombuffer(data, np.uint8))
             decoded += 1
-            while done in seconds and len(seconds[done]) == len(plan.chosen[done]):
+            while done in seconds and len(seconds[done]) == len(chosen[done]):
                 yield np.stack(seconds.pop(done)).reshape(-1, size, size, 3)
                 done += 1
+            if last < len(plan.chosen) and done == len(chosen):
+                return  # a chunk before the last: the rest of the file is another chunk's
         returncode = pipe.process.wait()
-        if decoded != plan.layout.count:
+        expected = plan.layout.count - first
+        if decoded != expected:
             reason = pipe.error_text() if returncode != 0 else "the index lists"
             raise KeyframesMismatch(
-                path, f"{decoded} keyframes decoded, {plan.layout.count} in the index ({reason})"
+                path, f"{decoded} keyframes decoded, {expected} in the index ({reason})"
             )
 
 

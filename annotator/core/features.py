@@ -45,10 +45,11 @@ def absent_audio(seconds: int) -> dict:
     }
 
 
-def extract_audio(path, seconds: int, cancel=None) -> dict:
-    """Log-mel patches for each of `seconds`, streamed from the file's first audio stream."""
+def extract_audio(path, seconds: int, cancel=None, span=None) -> dict:
+    """Log-mel patches for each of `seconds`, streamed from the file's first audio stream
+    (from `span` = (start, length) only, when given: a chunk of a long video)."""
     features = absent_audio(seconds)
-    for index, chunk in enumerate(iter_audio_seconds(path)):
+    for index, chunk in enumerate(iter_audio_seconds(path, span=span)):
         if cancel is not None and cancel():
             from .errors import Cancelled
 

@@ -485,6 +485,15 @@ class ProjectStore(OneWriter):
                 )
         return edit_ids
 
+    def note(self, key: str) -> str | None:
+        """A project note (a value an interchange format keeps between import and export)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (f"note:{key}",)).fetchone()
+        return row[0] if row else None
+
+    def set_note(self, key: str, value: str) -> None:
+        with self._transaction(content=False) as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"note:{key}", value))
+
     def label_names(self) -> set[str]:
         """Every label the project's predictions and human labels use."""
         rows = self._db.execute(

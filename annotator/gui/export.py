@@ -67,6 +67,7 @@ class ExportChoice:
     format: str  # CSV_FORMAT or a name from interchange_formats()
     path: Path  # the per-second CSV, or the file of the other format
     segments: Path | None  # CSV only: the segments file, if wanted
+    literal_labels: bool = False  # .tsv formats: labels as they are, not spreadsheet-safe
 
     def files(self) -> list[Path]:
         return [self.path] + ([self.segments] if self.segments else [])
@@ -183,11 +184,14 @@ class ExportDialog(QDialog):
         self.with_segments = QCheckBox("Also write segments")
         self.with_segments.setChecked(True)
         self.with_segments.toggled.connect(self.segments.setEnabled)
+        self.literal = QCheckBox("Write labels literally (no apostrophe before = + - @)")
+        self.literal.setEnabled(False)  # only the .tsv formats quote labels for spreadsheets
         form = QFormLayout()
         form.addRow("Videos", scopes)
         form.addRow("Format", self.format_box)
         form.addRow("Write to", self._with_browse(self.per_second, segments=False))
         form.addRow(self.with_segments, self._with_browse(self.segments, segments=True))
+        form.addRow(self.literal)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -231,6 +235,8 @@ class ExportDialog(QDialog):
             )
         self.with_segments.setEnabled(csv)
         self.segments.setEnabled(csv and self.with_segments.isChecked())
+        chosen = self._chosen_format()
+        self.literal.setEnabled(chosen is not None and chosen.suffix == ".tsv")
 
     def choice(self) -> ExportChoice:
         scope = self.SCOPES[self.scope_buttons.checkedId()]
@@ -240,7 +246,8 @@ class ExportDialog(QDialog):
             if form == CSV_FORMAT and self.with_segments.isChecked()
             else None
         )
-        return ExportChoice(scope, form, Path(self.per_second.text()), segments)
+        literal = self.literal.isEnabled() and self.literal.isChecked()
+        return ExportChoice(scope, form, Path(self.per_second.text()), segments, literal)
 
     def accept(self) -> None:
         """OK: ask before replacing files that exist; No keeps the dialog open to change them."""

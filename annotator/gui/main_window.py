@@ -45,7 +45,8 @@ from .timeline.state import TimelineState
 from .review_status import ReviewStatus, predictions_line
 from .timeline.view import TimelineView
 from .window_actions import build_actions
-from .workers import BackgroundTasks, PreviewTask, ProbeTask, TaskSignals
+from .timeline.preview_task import PreviewLoader
+from .workers import BackgroundTasks, ProbeTask, TaskSignals
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,9 @@ class MainWindow(QMainWindow):
             self.project, self.timeline, self, open_video=lambda name: self.folder_view.select(name)
         )
         self.annotation = AnnotationController(self.project, cache_dir, self)
-        self._preview_signals, self._probe_signals = TaskSignals(self), TaskSignals(self)
-        self._preview_task: PreviewTask | None = None  # the shown video's, cancelled on a switch
+        self._probe_signals = TaskSignals(self)
+        # The shown video's pictures and sound, from its tile pyramid (built once, then cached).
+        self.preview_loader = PreviewLoader(self.timeline, cache_dir, self)
         self.tasks = BackgroundTasks()
         self._message_box: QMessageBox | None = None
         self._build_widgets()
@@ -160,8 +162,7 @@ class MainWindow(QMainWindow):
         self.timeline_view.canvas.edgeMoved.connect(self.review.resize_segment)
         self.threshold.valueChanged.connect(self.timeline.set_threshold)
         self.timeline.thresholdChanged.connect(self._show_threshold)
-        self._preview_signals.done.connect(self._on_preview)
-        self._preview_signals.failed.connect(
+        self.preview_loader.failed.connect(
             lambda name, reason: self.status(f"{name}: cannot show pictures or sound ({reason})")
         )
         self._probe_signals.done.connect(self.project.record_duration)
@@ -254,9 +255,7 @@ class MainWindow(QMainWindow):
         self.timeline.show_video(**data)
         unreadable = entry.status == "failed" and entry.duration is None
         self.player.set_source(None if unreadable else entry.path)
-        if self._preview_task is not None:
-            self._preview_task.cancel()
-            self._preview_task = None
+        self.preview_loader.cancel()
         if entry.status == "failed":
             self.status(f"{name}: {entry.reason}")
         elif self.timeline.unfamiliar_share() >= UNFAMILIAR_WARNING_SHARE:
@@ -265,9 +264,7 @@ class MainWindow(QMainWindow):
                 "is unlike the model's training data"
             )
         if not unreadable:
-            self._preview_task = self.tasks.start(
-                PreviewTask(name, entry.path, self._preview_signals)
-            )
+            self.preview_loader.load(name, entry.path)
         self._show_predicted_by()
 
     def _show_predicted_by(self) -> None:
@@ -302,10 +299,6 @@ class MainWindow(QMainWindow):
         ):
             self._on_video_annotated(name)
         self._show_predicted_by()
-
-    def _on_preview(self, name: str, preview) -> None:
-        if name == self.timeline.video:
-            self.timeline.set_preview(preview.thumbnails, preview.waveform, preview.spectrogram)
 
     def _on_video_annotated(self, name: str) -> None:
         if name == self.timeline.video:
@@ -372,12 +365,14 @@ class MainWindow(QMainWindow):
             if choice.format == CSV_FORMAT:
                 self.export(choice.scope, choice.path, choice.segments)
             else:
-                self.export_in_format(choice.scope, choice.format, choice.path)
+                self.export_in_format(
+                    choice.scope, choice.format, choice.path, choice.literal_labels
+                )
 
-    def export_in_format(self, scope: str, fmt: str, out: Path) -> bool:
+    def export_in_format(self, scope: str, fmt: str, out: Path, literal_labels=False) -> bool:
         """Another label format (core.formats), written by the interchange module's exporter."""
         try:
-            result = export_for_window(self, scope, fmt, out)
+            result = export_for_window(self, scope, fmt, out, literal_labels)
         except AnnotatorError as exc:
             self.show_error(f"Export failed: {exc}")
             return False
@@ -448,6 +443,7 @@ class MainWindow(QMainWindow):
 
     def _cancel_tasks(self) -> None:
         self.tasks.cancel_all()
+        self.preview_loader.cancel()
 
     def closeEvent(self, event) -> None:
         self.save_settings()

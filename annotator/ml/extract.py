@@ -29,7 +29,8 @@ from ..core.features import VideoFeatures, absent_audio, extract_audio
 from ..core.keyframes import visual_decoding
 from ..core.media import MediaInfo, probe
 from ..core.table import count_seconds
-from .visual_features import extract_visual
+from .feature_chunks import cached_in_chunks, save_quietly
+from .visual_features import extract_visual, fill_tail
 
 log = logging.getLogger(__name__)
 
@@ -57,24 +58,6 @@ def _absent_visual(seconds: int) -> dict:
     }
 
 
-def _save(cache, path, modality: str, settings: dict, arrays: dict) -> None:
-    try:
-        cache.save(path, modality, settings, arrays)
-    except OSError as exc:  # a full or read-only cache slows the next run, nothing more
-        log.warning("%s: feature cache not written (%s)", path, exc)
-
-
-def _cached(cache, path, modality, settings, compute, use_cache: bool) -> dict:
-    if cache is not None and use_cache:
-        hit = cache.load(path, modality, settings)
-        if hit is not None:
-            return hit
-    arrays = compute()
-    if cache is not None:
-        _save(cache, path, modality, settings, arrays)
-    return arrays
-
-
 def _media_info_from(arrays: dict | None, path) -> MediaInfo | None:
     try:
         fields = json.loads(str(arrays["media_info"]))
@@ -92,7 +75,7 @@ def probe_cached(path, cache: FeatureCache | None = None, use_cache: bool = True
     info = probe(path)
     if cache is not None:
         record = np.array(json.dumps(dataclasses.asdict(info)))  # text, so no pickle on load
-        _save(cache, path, "media", _MEDIA_RECORD, {"media_info": record})
+        save_quietly(cache, path, "media", _MEDIA_RECORD, {"media_info": record})
     return info
 
 
@@ -121,38 +104,46 @@ def _run_together(jobs: dict, cancel) -> dict:
     return results
 
 
-def _audio_job(path, seconds: int, info: MediaInfo, cache, use_cache: bool):
+def _audio_job(path, seconds: int, info: MediaInfo, cache, use_cache: bool, skipped):
     if not info.has_audio:
         return lambda cancel: absent_audio(seconds)
 
     def job(cancel) -> dict:
-        return _cached(
+        return cached_in_chunks(
             cache,
             path,
             "audio",
             audio_settings(),
-            lambda: extract_audio(path, seconds, cancel),
+            seconds,
+            lambda count, span: extract_audio(path, count, cancel, span),
             use_cache,
+            skipped,
         )
 
     return job
 
 
-def _visual_job(path, seconds: int, visual_fps: int, info: MediaInfo, cache, use_cache: bool):
+def _visual_job(path, seconds: int, visual_fps: int, info: MediaInfo, cache, use_cache, skipped):
     if not info.has_video:
         return lambda cancel: _absent_visual(seconds)
 
     decoding, plan = visual_decoding(path, seconds, visual_fps, info.fps)
 
     def extract(decoding, plan, cancel) -> dict:
-        arrays = _cached(
+        arrays = cached_in_chunks(
             cache,
             path,
             "visual",
             visual_extraction(visual_fps, decoding),
-            lambda: extract_visual(path, seconds, visual_fps, cancel, decoding, plan=plan),
+            seconds,
+            lambda count, span: extract_visual(
+                path, count, visual_fps, cancel, decoding, span, plan=plan
+            ),
             use_cache,
+            skipped,
         )
+        # A stream a frame short of the container's end, seen across a chunk boundary.
+        fill_tail(arrays["visual"], arrays["visual_present"])
         return {**arrays, "decoding": decoding}
 
     def job(cancel) -> dict:
@@ -173,17 +164,22 @@ def video_features(
     use_cache: bool = True,
     cancel=None,
     info: MediaInfo | None = None,
+    skipped=None,
 ):
-    """(VideoFeatures, MediaInfo) for the modalities a model needs; absent streams are zeros."""
+    """(VideoFeatures, MediaInfo) for the modalities a model needs; absent streams are zeros.
+
+    Each stream is extracted in chunks cached as they finish (feature_chunks.py); `skipped(n)`
+    is told of every n seconds of a stream found in the cache, `cancel()` is asked once per
+    second decoded."""
     _one_blas_thread()
     info = info or probe_cached(path, cache, use_cache)
     seconds = count_seconds(info.duration)
     features = VideoFeatures(video=str(path), duration=info.duration)
     jobs = {}
     if "audio" in modalities:
-        jobs["audio"] = _audio_job(path, seconds, info, cache, use_cache)
+        jobs["audio"] = _audio_job(path, seconds, info, cache, use_cache, skipped)
     if "visual" in modalities:
-        jobs["visual"] = _visual_job(path, seconds, visual_fps, info, cache, use_cache)
+        jobs["visual"] = _visual_job(path, seconds, visual_fps, info, cache, use_cache, skipped)
     arrays = _run_together(jobs, cancel) if jobs else {}
     if "audio" in arrays:
         features.log_mel = arrays["audio"]["log_mel"]

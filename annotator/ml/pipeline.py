@@ -120,13 +120,16 @@ def check_decoded_length(features: VideoFeatures, info: MediaInfo, path) -> None
 class _Stop:
     """The cancel check handed to the extractors: the caller's cancel or the file's deadline.
 
-    The extractors ask it once per decoded second of each stream, so counting the calls also
-    measures progress (a video whose features are cached finishes at once)."""
+    The extractors ask it once per decoded second of each stream, and tell it of the seconds
+    found in the cache, so counting also measures progress: `progress(fraction)` and
+    `seconds_progress(seconds done, seconds in the video)`."""
 
-    def __init__(self, cancel, limit: float, expected_polls: int, progress):
+    def __init__(self, cancel, limit: float, streams: int, duration: float, progress, seconds):
         self.cancel, self.limit, self.progress = cancel, limit, progress
+        self.seconds_progress, self.duration = seconds, duration
         self.deadline = time.monotonic() + limit
-        self.expected, self.polls = max(1, expected_polls), 0
+        self.streams = max(1, streams)
+        self.expected, self.polls = max(1, count_seconds(duration) * streams), 0
 
     def timed_out(self) -> bool:
         return time.monotonic() > self.deadline
@@ -134,10 +137,21 @@ class _Stop:
     def cancelled(self) -> bool:
         return self.cancel is not None and bool(self.cancel())
 
+    def skip(self, seconds: int) -> None:
+        """`seconds` of one stream came from the cache."""
+        self.polls += seconds
+        self._report()
+
+    def _report(self) -> None:
+        share = min(1.0, self.polls / self.expected)
+        if self.progress is not None:
+            self.progress(min(0.95, share))
+        if self.seconds_progress is not None:
+            self.seconds_progress(share * self.duration, self.duration)
+
     def __call__(self) -> bool:
         self.polls += 1
-        if self.progress is not None:
-            self.progress(min(0.95, self.polls / self.expected))
+        self._report()
         return self.timed_out() or self.cancelled()
 
 
@@ -159,12 +173,14 @@ def prepare_video(
     use_cache: bool = True,
     cancel=None,
     progress=None,
+    seconds_progress=None,
 ) -> PreparedVideo:
     """Probe (through the cache), check the streams, and extract the features `needs` reads.
 
     `needs` is a ModelBundle or a FeatureNeeds. `cancel()` stops at the next second of video
-    (raising Cancelled); `progress(fraction)` follows the decoding. Raises MediaError for a file
-    that cannot be labelled, with the reason.
+    (raising Cancelled); `progress(fraction)` and `seconds_progress(done, duration)` (seconds of
+    video) follow the decoding, seconds found in the cache counting as done. Raises MediaError
+    for a file that cannot be labelled, with the reason.
     """
     refusal = feature_file_refusal(getattr(needs, "card", {}), str(getattr(needs, "path", "model")))
     if refusal:  # its features come from an extractor this install does not run
@@ -176,11 +192,16 @@ def prepare_video(
     limit = TIME_LIMIT_SECONDS + TIME_LIMIT_PER_VIDEO_SECOND * info.duration
     streams = streams_to_extract(needs)
     stop = _Stop(
-        cancel, limit, count_seconds(info.duration) * _streams_to_decode(streams, info), progress
+        cancel,
+        limit,
+        _streams_to_decode(streams, info),
+        info.duration,
+        progress,
+        seconds_progress,
     )
     try:
         features, info = video_features(
-            path, streams, needs.visual_fps, cache, use_cache, stop, info
+            path, streams, needs.visual_fps, cache, use_cache, stop, info, skipped=stop.skip
         )
     except Cancelled:
         if stop.timed_out() and not stop.cancelled():
@@ -210,11 +231,14 @@ def unfamiliar_warning(path, share: float) -> str | None:
     return f"{path}: {share * 100:.0f} % of this video is unlike the model's training data"
 
 
-def label_video(prepared: PreparedVideo, bundle, video_name: str | None = None) -> VideoAnnotation:
+def label_video(
+    prepared: PreparedVideo, bundle, video_name: str | None = None, seconds_progress=None
+) -> VideoAnnotation:
     """The per-second table of a prepared video (the CSV's `video` column is `video_name` or
     the path). Probabilities are calibrated with the bundle's temperatures, and the confidences
-    of seconds unlike its training data are lowered (see calibration.py)."""
-    outputs = predict_features(bundle, prepared.features)
+    of seconds unlike its training data are lowered (see calibration.py).
+    `seconds_progress(done, duration)` follows a long video through the model."""
+    outputs = predict_features(bundle, prepared.features, seconds_progress)
     probabilities = calibrated_probabilities(
         bundle, head_probabilities(bundle, outputs, prepared.info)
     )

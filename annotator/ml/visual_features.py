@@ -32,10 +32,12 @@ def extract_visual(
     frames_per_second: int,
     cancel=None,
     frames_decoded: str = VISUAL_FRAMES_DECODED,
+    span=None,
     *,
     plan=None,
 ) -> dict:
-    """{'visual': (seconds, 1280), 'visual_present': (seconds,)} from the first video stream.
+    """{'visual': (seconds, 1280), 'visual_present': (seconds,)} from the first video stream
+    (from `span` = (start, length) only, when given: a chunk of a long video).
 
     With a keyframe `plan` (core/keyframes.py) only keyframes are decoded, else `frames_decoded`
     says which frames are. Seconds the stream does not reach (it ended early) repeat its last
@@ -46,9 +48,11 @@ def extract_visual(
     pending: list = []
     pending_frames = 0
     if plan is not None:
-        frame_seconds = iter_keyframe_seconds(path, plan)
+        frame_seconds = iter_keyframe_seconds(path, plan, span=span)
     else:
-        frame_seconds = iter_frame_seconds(path, frames_per_second, frames_decoded=frames_decoded)
+        frame_seconds = iter_frame_seconds(
+            path, frames_per_second, frames_decoded=frames_decoded, span=span
+        )
     for second, frames in enumerate(frame_seconds):
         if cancel is not None and cancel():
             raise Cancelled(f"{path}: cancelled")
@@ -61,11 +65,11 @@ def extract_visual(
             pending, pending_frames = [], 0
     if pending:
         _embed_pending(pending, visual, present)
-    _fill_tail(visual, present)
+    fill_tail(visual, present)
     return {"visual": visual, "visual_present": present}
 
 
-def _fill_tail(visual: np.ndarray, present: np.ndarray) -> None:
+def fill_tail(visual: np.ndarray, present: np.ndarray) -> None:
     """A stream a frame short of the container's end still describes that last second."""
     seen = np.flatnonzero(present)
     if len(seen) and seen[-1] < len(present) - 1 and len(present) - 1 - seen[-1] <= 1:

@@ -138,3 +138,23 @@ def test_the_path_taken_keys_the_cache_and_is_recorded(clips, tmp_path, monkeypa
     assert full.visual_decoding == "all"  # 10 fps: every frame is decoded on the full path
     assert cache.load(path, "visual", visual_extraction(1, "all")) is not None
     assert features.visual_present.all() and full.visual_present.all()
+
+
+def test_a_long_video_decoded_in_chunks_gets_the_same_keyframes(clips, tmp_path, monkeypatch):
+    from annotator.ml import feature_chunks
+
+    path = clips["every_second"]
+    plan = keyframe_plan(path, SECONDS, 1)
+    whole = list(iter_keyframe_seconds(path, plan))
+    for spans in ([(0.0, 2.0), (2.0, None)], [(0.0, 1.0), (1.0, 2.0), (3.0, None)]):
+        parts = [
+            frames for span in spans for frames in iter_keyframe_seconds(path, plan, span=span)
+        ]
+        assert len(parts) == len(whole) == SECONDS
+        for got, expected in zip(parts, whole):
+            np.testing.assert_array_equal(got, expected)
+    in_one, _info = video_features(path, ("visual",), 1, FeatureCache(tmp_path / "one"))
+    monkeypatch.setattr(feature_chunks, "CHUNK_SECONDS", 2)
+    chunked, _info = video_features(path, ("visual",), 1, FeatureCache(tmp_path / "chunks"))
+    assert chunked.visual_decoding == in_one.visual_decoding == "keyframes"
+    np.testing.assert_allclose(chunked.visual, in_one.visual, atol=1e-5)

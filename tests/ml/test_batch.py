@@ -1,4 +1,5 @@
-"""Batch runs: a per-file time limit, and Ctrl-C stops promptly without writing half a CSV."""
+"""Batch runs: a per-file time limit, and Ctrl-C stops promptly without writing half a CSV,
+keeping the finished videos for the next run."""
 
 import shutil
 import signal
@@ -6,7 +7,11 @@ import subprocess
 import sys
 import time
 
+import pandas as pd
+import pytest
+
 from annotator.core.feature_cache import FeatureCache
+from annotator.core.finished_videos import journal_folder
 from annotator.ml import batch, pipeline
 from annotator.ml.bundle import load_bundle
 
@@ -28,7 +33,8 @@ def test_a_file_over_its_time_limit_is_reported_and_the_rest_go_on(monkeypatch, 
     ] * 2
 
 
-def test_ctrl_c_stops_the_batch_and_leaves_the_previous_csv(tmp_path):
+@pytest.mark.slow  # two fresh processes: about 10 s on a quiet machine
+def test_ctrl_c_stops_the_batch_keeps_the_finished_videos_and_a_rerun_does_the_rest(tmp_path):
     folder = tmp_path / "clips"
     shutil.copytree(SAMPLES, folder)
     # Four copies of the samples: once the first video's progress line is read, enough work is
@@ -57,3 +63,22 @@ def test_ctrl_c_stops_the_batch_and_leaves_the_previous_csv(tmp_path):
     assert time.monotonic() - started < 30
     assert "interrupted" in rest and "Traceback" not in rest
     assert out.read_text() == "previous export\n"
+    # The videos finished before the interrupt are kept beside the CSV ...
+    kept = len(list(journal_folder(out).glob("*.csv")))
+    videos = len(list(folder.glob("*.mp4")))
+    assert 1 <= kept < videos
+    assert f"{kept} finished video(s) kept in {journal_folder(out)}" in rest
+    # ... and the same command again labels only the rest, every row once.
+    again = subprocess.run(
+        [sys.executable, "main.py", "annotate", str(folder), "--no-cache", "--out", str(out)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"resumed: {kept} video(s) finished by an interrupted run were kept; " in again.stdout
+    assert f"the model ran on {videos - kept}" in again.stdout
+    table = pd.read_csv(out)
+    assert table["video"].nunique() == videos and not table.duplicated(["video", "second"]).any()
+    assert not journal_folder(out).exists()

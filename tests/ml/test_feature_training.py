@@ -20,6 +20,9 @@ from annotator.ml.model_types import (
 from conftest import PROJECT_ROOT
 from feature_fixtures import write_ave_features, write_research_pickles
 
+# Every test here trains heads on feature files (the training tier).
+pytestmark = pytest.mark.training
+
 # Small heads and many small steps: the fixtures are tiny, and the time goes into tracing.
 SMALL = [
     "--hidden",

@@ -32,6 +32,12 @@ from annotator.ml.bundle import load_bundle
 
 from conftest import PROJECT_ROOT
 
+# Ray is the `cluster` extra: without it these tests skip with the reason, never error.
+pytest.importorskip(
+    "ray", reason="the cluster engine's tests need Ray: pip install -e '.[cluster]'"
+)
+pytestmark = pytest.mark.cluster
+
 SAMPLES = PROJECT_ROOT / "resources" / "samples"
 
 
@@ -94,10 +100,15 @@ def test_ray_writes_the_local_csv_and_lists_the_same_failures(
 ):
     local, ray_csv = tmp_path / "local.csv", tmp_path / "ray.csv"
     assert main(["annotate", str(mixed_folder), "--out", str(local)]) == 1
-    local_failures = _failure_lines(capsys.readouterr().err)
+    printed = capsys.readouterr()
+    local_failures, local_summary = _failure_lines(printed.err), printed.out.splitlines()
     assert main(["annotate", str(mixed_folder), "--engine", "ray", "--out", str(ray_csv)]) == 1
-    ray_failures = _failure_lines(capsys.readouterr().err)
+    printed = capsys.readouterr()
+    ray_failures, ray_summary = _failure_lines(printed.err), printed.out.splitlines()
     assert ray_csv.read_bytes() == local.read_bytes()
+    # The same closing report, familiarity included (the records carry it from the workers).
+    assert ray_summary[1:] == local_summary[1:]  # the first line names the CSV
+    assert ray_summary[-1].startswith("familiarity: ") and "not scored" not in ray_summary[-1]
     assert ray_failures == local_failures and len(ray_failures) == 3  # header + 2 bad files
     assert not journal_folder(ray_csv).exists()  # the finished videos are in the CSV
     table = pd.read_csv(ray_csv)

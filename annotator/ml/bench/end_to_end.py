@@ -16,9 +16,10 @@ from pathlib import Path
 
 from ...core.feature_cache import CACHE_ENV
 from ..bundle import ModelBundle
+from ..engines import engine_names
 from .measures import ANNOTATE_JOBS, MAIN_SCRIPT, MemoryWatch
 
-ENGINES = ("local", "ray")
+ENGINES = tuple(engine_names())
 
 
 def ray_available() -> bool:

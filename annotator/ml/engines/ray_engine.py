@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ...core.errors import EngineError
 from ...core.feature_cache import FeatureCache
-from ...core.finished_videos import FinishedVideos
+from ...core.finished_videos import FinishedVideos, VideoSummary
 from ..batch import BatchResult, failure_reason
 from ..bundle import ModelBundle, load_bundle
 from ..pipeline import FeatureNeeds, label_video, prepare_video
@@ -248,13 +248,14 @@ def annotate_batch_ray(
     cache = cache or FeatureCache()
     outcomes: dict[int, tuple] = {}  # input index -> ("ok", annotation) or ("failed", reason)
     todo = []
+    names = [name_for(path) for path in files]
     for index, path in enumerate(files):
-        name = name_for(path)
-        table = journal.load(name, path) if journal is not None else None
+        summary = journal.summary(names[index], path) if journal is not None else None
+        table = journal.load(names[index], path) if summary is not None else None
         if table is not None:
-            outcomes[index] = ("ok", _resumed(table, path))
+            outcomes[index] = ("resumed", (_resumed(table, path), summary))
         else:
-            todo.append({"index": index, "path": str(path), "name": name})
+            todo.append({"index": index, "path": str(path), "name": names[index]})
     done = len(outcomes)
     if todo:
         connected = connect(address, cpus)
@@ -274,7 +275,7 @@ def annotate_batch_ray(
                 import ray
 
                 ray.shutdown()
-    return _in_input_order(files, outcomes)
+    return _in_input_order(files, names, outcomes)
 
 
 def _outcome(row: dict, journal: FinishedVideos | None) -> tuple:
@@ -282,8 +283,14 @@ def _outcome(row: dict, journal: FinishedVideos | None) -> tuple:
         return ("failed", row["failure"])
     annotation = unpack_annotation(row["annotation"])
     if journal is not None:
-        journal.save(row["name"], row["path"], annotation.table)
+        journal.save(row["name"], row["path"], annotation.table, _summary(row["name"], annotation))
     return ("ok", annotation)
+
+
+def _summary(name: str, annotation) -> VideoSummary:
+    return VideoSummary.of(
+        name, annotation.info.path, annotation.table, annotation.warnings, annotation.familiarity
+    )
 
 
 def _resumed(table, path):
@@ -296,12 +303,21 @@ def _resumed(table, path):
     return VideoAnnotation(table, MediaInfo(str(path), duration, True, True))
 
 
-def _in_input_order(files: list, outcomes: dict) -> BatchResult:
+def _in_input_order(files: list, names: list, outcomes: dict) -> BatchResult:
     result = BatchResult()
     for index, path in enumerate(files):
         kind, value = outcomes[index]
-        if kind == "ok":
-            result.annotations.append(value)
-        else:
+        if kind == "failed":
             result.failures.append((str(path), value))
+            continue
+        annotation, summary = value if kind == "resumed" else (value, None)
+        result.annotations.append(annotation)
+        result.videos.append(summary or _summary(names[index], annotation))
     return result
+
+
+def run(files, bundle, *, jobs: int = 1, address=None, video_progress=None, **options):
+    """The engine interface (engines/__init__.py): `jobs` CPUs for a local cluster. Progress
+    inside a video is not reported from the workers."""
+    del video_progress
+    return annotate_batch_ray(files, bundle, address=address, cpus=jobs, **options)

@@ -1,5 +1,6 @@
 """What a cluster engine sends between its stages: a prepared video's per-second features, and a
-labelled video's per-second rows, as plain data (npz arrays and JSON; no pickle).
+labelled video's per-second rows with its familiarity, attention and head outputs, as plain data
+(npz arrays and JSON; no pickle).
 
 Only these cross the object store, never decoded frames or audio: a 10 s video's features are
 about 300 kB (log-mel patches and embeddings), its rows a few kB.
@@ -64,18 +65,49 @@ def table_from_json(columns: dict) -> pd.DataFrame:
     return table
 
 
-def pack_annotation(annotation: VideoAnnotation) -> str:
-    return json.dumps(
-        {
-            "table": table_to_json(annotation.table),
-            "info": dataclasses.asdict(annotation.info),
-            "warnings": list(annotation.warnings),
-        }
+def _array_to_json(values):
+    """An array as JSON, every value exact (Python floats hold float32 and float64 values)."""
+    if values is None:
+        return None
+    values = np.asarray(values)
+    return {"dtype": str(values.dtype), "values": values.tolist()}
+
+
+def _array_from_json(data):
+    return None if data is None else np.asarray(data["values"], dtype=data["dtype"])
+
+
+def annotation_to_record(annotation: VideoAnnotation) -> dict:
+    """A labelled video as plain JSON data: its per-second rows, media info and warnings, and
+    every per-second array the local engine gives (familiarity, attention, the calibrated
+    probabilities and confidences of each head), so no engine's result is poorer than another's.
+    """
+    return {
+        "table": table_to_json(annotation.table),
+        "info": dataclasses.asdict(annotation.info),
+        "warnings": list(annotation.warnings),
+        "familiarity": _array_to_json(annotation.familiarity),
+        "attention": _array_to_json(annotation.attention),
+        "probabilities": {k: _array_to_json(v) for k, v in annotation.probabilities.items()},
+        "confidences": {k: _array_to_json(v) for k, v in annotation.confidences.items()},
+    }
+
+
+def annotation_from_record(record: dict) -> VideoAnnotation:
+    return VideoAnnotation(
+        table_from_json(record["table"]),
+        MediaInfo(**record["info"]),
+        attention=_array_from_json(record.get("attention")),
+        warnings=record["warnings"],
+        probabilities={k: _array_from_json(v) for k, v in record.get("probabilities", {}).items()},
+        familiarity=_array_from_json(record.get("familiarity")),
+        confidences={k: _array_from_json(v) for k, v in record.get("confidences", {}).items()},
     )
+
+
+def pack_annotation(annotation: VideoAnnotation) -> str:
+    return json.dumps(annotation_to_record(annotation))
 
 
 def unpack_annotation(text: str) -> VideoAnnotation:
-    record = json.loads(text)
-    return VideoAnnotation(
-        table_from_json(record["table"]), MediaInfo(**record["info"]), warnings=record["warnings"]
-    )
+    return annotation_from_record(json.loads(text))
