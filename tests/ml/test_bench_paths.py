@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from annotator.ml.bench.bench import _format_paths_report, run_bench
+from annotator.ml.bench.bench import run_bench
+from annotator.ml.bench.decode_paths import format_paths_report
 
 PATHS = ("keyframes", "reference")
 
@@ -36,7 +37,7 @@ def test_each_path_is_timed_beside_its_own_decode_floor(report):
 
 @pytest.mark.slow
 def test_the_table_shows_every_path(report):
-    text = _format_paths_report(report, 2)
+    text = format_paths_report(report, 2)
     for row in ("keyframes (x264 -g 30)", "reference (x264 default GOP)", "full decode of the"):
         assert row in text
     assert "% of seconds agree" in text and "cold annotate of one clip" in text

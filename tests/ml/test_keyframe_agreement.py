@@ -51,3 +51,16 @@ def test_the_annotation_says_which_path_decoded_its_pictures(keyframe_samples):
     cache = FeatureCache(keyframe_samples[0].parent / "cache")
     assert annotate_video(keyframe_samples[0], bundle, cache=cache).visual_decoding == "keyframes"
     assert annotate_video(SAMPLES[0], bundle, cache=cache).visual_decoding == "all"
+
+
+def test_annotate_reports_the_videos_whose_pictures_came_from_keyframes(
+    keyframe_samples, tmp_path, capsys
+):
+    from annotator.cli import main
+
+    out = tmp_path / "labels.csv"
+    clips = [str(keyframe_samples[0]), str(SAMPLES[0])]
+    assert main(["annotate", *clips, "--model", "visual", "--out", str(out), "--no-cache"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if " s, mostly " in line]
+    assert len(lines) == 2
+    assert "pictures from keyframes" in lines[0] and "pictures from keyframes" not in lines[1]

@@ -338,31 +338,6 @@ def format_report(report: dict) -> str:
     )
 
 
-def _run_paths(clips: int, bundle: ModelBundle, clip_seconds: float, held_out: int | None) -> dict:
-    from .decode_paths import measure_paths
-
-    with tempfile.TemporaryDirectory(prefix="av-annotator-bench-paths-") as folder:
-        report = {"machine": machine(), "model": bundle.tag, "clips": clips}
-        report.update(measure_paths(clips, bundle, clip_seconds, Path(folder), held_out))
-    return report
-
-
-def _format_paths_report(report: dict, clip_seconds: float) -> str:
-    from .decode_paths import format_paths
-
-    machine_info, n = report["machine"], report["clips"]
-    return "\n".join(
-        [
-            f"bench --paths: {n} clips of {clip_seconds:g} s (640x360, 30 fps, H.264 + AAC) per "
-            f"path; model {report['model']}",
-            f"machine: {machine_info['cpu']}, {machine_info['cores']} cores; load average "
-            f"{machine_info['load_average'][0]} at start, {report['load_average_at_end'][0]} at end",
-            "",
-            *format_paths(report),
-        ]
-    )
-
-
 def run_bench(
     clips: int = 8,
     as_json: bool = False,
@@ -384,10 +359,12 @@ def run_bench(
         print("error: --ray needs the cluster extra (pip install -e '.[cluster]')", file=sys.stderr)
         return 2
     bundle = load_bundle(model or default_bundle_name())
-    if paths:  # the decode paths alone (decode_paths.py)
-        report = _run_paths(clips, bundle, clip_seconds, held_out)
+    if paths:  # the decode paths alone
+        from .decode_paths import format_paths_report, paths_report
+
+        report = paths_report(clips, bundle, clip_seconds, held_out)
         print(
-            json.dumps(report, indent=2) if as_json else _format_paths_report(report, clip_seconds)
+            json.dumps(report, indent=2) if as_json else format_paths_report(report, clip_seconds)
         )
         return 0
     report = measure(clips, bundle, clip_seconds, ray)

@@ -17,6 +17,7 @@ import csv
 import logging
 import os
 import resource
+import tempfile
 from pathlib import Path
 
 from ...core.keyframes import DECODE_ENV, KEYFRAMES
@@ -24,7 +25,7 @@ from ...core.media import probe
 from ..bundle import PROJECT_ROOT, ModelBundle, list_bundles
 from .agreement import label_agreement, reencode_keyframe_every_second
 from .end_to_end import annotate_end_to_end
-from .measures import CLIP_FPS, cold_start, decode_floor, generate_bench_clips
+from .measures import CLIP_FPS, cold_start, decode_floor, generate_bench_clips, machine
 
 log = logging.getLogger(__name__)
 
@@ -180,3 +181,25 @@ def format_paths(report: dict) -> list[str]:
             + f" over {shares['seconds']} s"
         )
     return rows
+
+
+def paths_report(count: int, bundle: ModelBundle, seconds: float, held_out: int | None) -> dict:
+    """`bench --paths`: the machine, then measure_paths in a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="av-annotator-bench-paths-") as folder:
+        report = {"machine": machine(), "model": bundle.tag, "clips": count}
+        report.update(measure_paths(count, bundle, seconds, Path(folder), held_out))
+    return report
+
+
+def format_paths_report(report: dict, seconds: float) -> str:
+    machine_info, count = report["machine"], report["clips"]
+    return "\n".join(
+        [
+            f"bench --paths: {count} clips of {seconds:g} s (640x360, 30 fps, H.264 + AAC) per "
+            f"path; model {report['model']}",
+            f"machine: {machine_info['cpu']}, {machine_info['cores']} cores; load average "
+            f"{machine_info['load_average'][0]} at start, {report['load_average_at_end'][0]} at end",
+            "",
+            *format_paths(report),
+        ]
+    )
