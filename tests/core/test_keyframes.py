@@ -158,3 +158,22 @@ def test_a_long_video_decoded_in_chunks_gets_the_same_keyframes(clips, tmp_path,
     chunked, _info = video_features(path, ("visual",), 1, FeatureCache(tmp_path / "chunks"))
     assert chunked.visual_decoding == in_one.visual_decoding == "keyframes"
     np.testing.assert_allclose(chunked.visual, in_one.visual, atol=1e-5)
+
+
+def test_a_decoder_that_disagrees_with_the_index_sends_the_video_to_the_full_path(
+    clips, tmp_path, monkeypatch
+):
+    from annotator.core.decode import KeyframesMismatch
+    from annotator.ml import extract
+
+    path = clips["every_second"]
+    listed = keyframe_plan(path, SECONDS, 1).layout
+    # An index listing one keyframe more than the file holds (as a damaged index would).
+    wrong = plan_from_layout(
+        KeyframeLayout(np.append(listed.times, 3.95), listed.last_frame), SECONDS, 1
+    )
+    with pytest.raises(KeyframesMismatch):
+        list(iter_keyframe_seconds(path, wrong))
+    monkeypatch.setattr(extract, "visual_decoding", lambda *_args: ("keyframes", wrong))
+    features, _info = video_features(path, ("visual",), 1, FeatureCache(tmp_path / "cache"))
+    assert features.visual_decoding == "all" and features.visual_present.all()
