@@ -28,7 +28,6 @@ from .conventions import frames_decoded_for
 log = logging.getLogger(__name__)
 
 _MP4_SUFFIXES = {".mp4", ".m4v", ".mov", ".3gp", ".3g2"}
-_CONTAINER_BOXES = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts"}
 # A moov box larger than this is not read (one hour at 60 fps needs about 3 MB).
 _MOOV_LIMIT_BYTES = 200 * 2**20
 
@@ -194,6 +193,8 @@ def _read_layout(path: Path) -> KeyframeLayout | None:
     if moov_bytes is None:
         return None
     moov = _children(moov_bytes, 8, len(moov_bytes))
+    if b"mvex" in moov:  # the frames are listed in fragments after it, not in this index
+        raise _NotFollowed("fragmented mp4")
     movie_scale, _ = _timescale(moov_bytes, moov[b"mvhd"])
     track = _video_track(moov_bytes, (8, len(moov_bytes)))
     if track is None:

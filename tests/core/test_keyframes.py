@@ -107,6 +107,13 @@ def test_a_file_the_reader_does_not_follow_takes_the_full_path(clips, tmp_path):
         check=True,
     )
     assert read_keyframe_layout(mkv) is None
+    fragmented = tmp_path / "fragmented.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(clips["every_second"]), "-c", "copy"]
+        + ["-movflags", "frag_keyframe+empty_moov", str(fragmented)],
+        check=True,
+    )
+    assert read_keyframe_layout(fragmented) is None
     not_a_video = tmp_path / "fake.mp4"
     not_a_video.write_bytes(b"\x00\x00\x00\x10moovgarbage!" + bytes(100))
     assert read_keyframe_layout(not_a_video) is None
