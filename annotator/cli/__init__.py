@@ -174,6 +174,18 @@ def _add_other(sub) -> None:
         action="store_true",
         help="also time `annotate --engine ray` on a local cluster (cluster extra)",
     )
+    p.add_argument(
+        "--paths",
+        action="store_true",
+        help="time only the decode paths (keyframes, reference frames) beside their decode floors",
+    )
+    p.add_argument(
+        "--held-out",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --paths, also compare the paths' labels on the samples and N held-out demo clips",
+    )
     p.set_defaults(func=_cmd_bench)
     p = sub.add_parser("gui", help="open the desktop app")
     p.add_argument(
@@ -491,7 +503,14 @@ def _cmd_models(args) -> int:
 def _cmd_bench(args) -> int:
     from ..ml.bench.bench import run_bench
 
-    return run_bench(clips=args.clips, as_json=args.json, model=args.model, ray=args.ray)
+    return run_bench(
+        clips=args.clips,
+        as_json=args.json,
+        model=args.model,
+        ray=args.ray,
+        paths=args.paths,
+        held_out=args.held_out,
+    )
 
 
 def has_display() -> bool:

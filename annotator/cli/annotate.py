@@ -132,6 +132,8 @@ def print_summary(result, rows: int, out, segments, skipped) -> None:
         print(f"wrote segments to {segments}")
     for video in result.videos:
         earlier = ", finished by an earlier run" if video.resumed else ""
+        if video.visual_decoding == "keyframes":  # docs/decoding.md
+            earlier += ", pictures from keyframes"
         print(
             f"  {video.name}: {video.seconds} s, mostly {video.main_label} "
             f"({video.event_seconds} event seconds{earlier})"

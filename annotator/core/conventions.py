@@ -29,7 +29,12 @@ VISUAL_EMBEDDING_SIZE = 1280
 # other's features: the choice keys the feature cache but is not checked against a model card.
 VISUAL_FRAMES_DECODED = "reference"
 REFERENCE_FRAMES_MIN_FPS = 20.0
-FRAMES_DECODED_POLICY = f"reference frames at {REFERENCE_FRAMES_MIN_FPS:g} fps and above, else all"
+# Before either, keyframes only where the index shows one in every sampling interval
+# (core/keyframes.py, docs/decoding.md): "keyframes" then keys the cache.
+FRAMES_DECODED_POLICY = (
+    "keyframes where every sampling interval holds one, else reference frames at "
+    f"{REFERENCE_FRAMES_MIN_FPS:g} fps and above, else all"
+)
 
 
 BACKGROUND = "background"

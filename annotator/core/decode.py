@@ -267,6 +267,77 @@ def iter_frame_seconds(
             log.warning("%s: video decoded with errors: %s", path, pipe.error_text()[:300])
 
 
+class KeyframesMismatch(MediaError):
+    """ffmpeg decoded another number of keyframes than the index lists: the frames cannot be
+    matched to their times, so the caller decodes the pictures again the full way."""
+
+
+def keyframe_output_args(size: int = FRAME_SIZE) -> list[str]:
+    """Every decoded keyframe (select=key drops an I-frame the index does not call a keyframe)
+    as one rgb24 size x size frame, none repeated or dropped to fit a frame rate."""
+    return [
+        "-map",
+        "0:v:0",
+        "-an",
+        "-sn",
+        "-dn",
+        "-vf",
+        f"select=key,scale={size}:{size}:flags=area",
+        "-fps_mode",
+        "passthrough",
+        "-pix_fmt",
+        "rgb24",
+        "-f",
+        "rawvideo",
+    ]
+
+
+def _keyframe_seek(plan, first_second: int) -> tuple[int, list[str]]:
+    """(position of the first keyframe decoded, input options) for a chunk from `first_second`.
+
+    ffmpeg seeks to the keyframe at or before the time asked and drops frames before it; asking
+    for a millisecond before the chunk's first keyframe makes that keyframe the first one out."""
+    times = plan.layout.times
+    first = int(np.searchsorted(times, first_second)) if first_second > 0 else 0
+    if first == 0 or first >= len(times):
+        return 0, []
+    return first, ["-ss", f"{max(0.0, float(times[first]) - 0.001):.6f}"]
+
+
+def iter_keyframe_seconds(path, plan, size: int = FRAME_SIZE, span=None) -> Iterator[np.ndarray]:
+    """uint8 frames (k, size, size, 3) per second, as iter_frame_seconds, decoding keyframes only
+    (`-skip_frame nokey`): each second gets the keyframes `plan` (a keyframes.KeyframePlan)
+    chose for it. `span` = (first second, seconds or None to the end) decodes one chunk of a
+    long video. Raises KeyframesMismatch if ffmpeg's keyframes are not the index's."""
+    first_second = int(span[0]) if span else 0
+    last = len(plan.chosen) if not span or span[1] is None else first_second + int(span[1])
+    chosen = plan.chosen[first_second:last]
+    first, seek = _keyframe_seek(plan, first_second)
+    wanted = {index - first: second for second, picks in enumerate(chosen) for index in picks}
+    frame_bytes = size * size * 3
+    seconds: dict[int, list] = {}
+    done = decoded = 0
+    with _FfmpegPipe(path, keyframe_output_args(size), ["-skip_frame:v", "nokey", *seek]) as pipe:
+        for data in pipe.chunks(frame_bytes):
+            if len(data) < frame_bytes:
+                break
+            if decoded in wanted:
+                seconds.setdefault(wanted[decoded], []).append(np.frombuffer(data, np.uint8))
+            decoded += 1
+            while done in seconds and len(seconds[done]) == len(chosen[done]):
+                yield np.stack(seconds.pop(done)).reshape(-1, size, size, 3)
+                done += 1
+            if last < len(plan.chosen) and done == len(chosen):
+                return  # a chunk before the last: the rest of the file is another chunk's
+        returncode = pipe.process.wait()
+        expected = plan.layout.count - first
+        if decoded != expected:
+            reason = pipe.error_text() if returncode != 0 else "the index lists"
+            raise KeyframesMismatch(
+                path, f"{decoded} keyframes decoded, {expected} in the index ({reason})"
+            )
+
+
 def frame_at(path, seconds: float, width: int, height: int) -> np.ndarray | None:
     """The picture shown at `seconds` as a (height, width, 3) uint8 array, or None when the
     video has no frame there (past its end). ffmpeg seeks to the keyframe before and decodes

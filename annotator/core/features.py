@@ -26,6 +26,8 @@ class VideoFeatures:
     audio_present: np.ndarray | None = None  # (seconds,) float32 0/1
     visual: np.ndarray | None = None  # (seconds, embedding) float32
     visual_present: np.ndarray | None = None  # (seconds,) float32 0/1
+    # How the pictures were decoded: "keyframes", "reference" or "all" (core/keyframes.py).
+    visual_decoding: str = ""
 
     @property
     def seconds(self) -> int:

@@ -54,9 +54,11 @@ class VideoSummary:
     # Seconds unlike the model's training data; None when the bundle scores no familiarity.
     unfamiliar_seconds: int | None = None
     resumed: bool = False  # taken from an earlier, interrupted run's rows
+    # How its pictures were decoded: "keyframes", "reference", "all" (docs/decoding.md).
+    visual_decoding: str = ""
 
     @classmethod
-    def of(cls, name: str, path, table: pd.DataFrame, warnings=(), familiarity=None):
+    def of(cls, name: str, path, table: pd.DataFrame, warnings=(), familiarity=None, decoding=""):
         labels = table["label"]
         unfamiliar = None if familiarity is None else int((np.asarray(familiarity) < 1.0).sum())
         return cls(
@@ -67,6 +69,7 @@ class VideoSummary:
             int((labels != BACKGROUND).sum()),
             list(warnings),
             unfamiliar,
+            visual_decoding=decoding,
         )
 
 

@@ -197,7 +197,12 @@ def _finish(item: _Work, result: BatchResult, bundle, sinks) -> None:
     annotation = label_video(item.future.result(), bundle, item.name, labelling)
     item.future = None  # the features are not needed any more
     summary = VideoSummary.of(
-        item.name, item.path, annotation.table, annotation.warnings, annotation.familiarity
+        item.name,
+        item.path,
+        annotation.table,
+        annotation.warnings,
+        annotation.familiarity,
+        annotation.visual_decoding,
     )
     if journal is not None:
         journal.save(item.name, item.path, annotation.table, summary)

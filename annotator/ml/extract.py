@@ -23,8 +23,10 @@ from ..core.conventions import (
     frames_decoded_for,
     visual_extraction,
 )
+from ..core.decode import KeyframesMismatch
 from ..core.feature_cache import FeatureCache
 from ..core.features import VideoFeatures, absent_audio, extract_audio
+from ..core.keyframes import visual_decoding
 from ..core.media import MediaInfo, probe
 from ..core.model_inputs import AUDIO_PRESENT, LOG_MEL, VISUAL, VISUAL_PRESENT
 from ..core.table import count_seconds
@@ -126,22 +128,31 @@ def _visual_job(path, seconds: int, visual_fps: int, info: MediaInfo, cache, use
     if not info.has_video:
         return lambda cancel: _absent_visual(seconds)
 
-    decoding = frames_decoded_for(info.fps)
+    decoding, plan = visual_decoding(path, seconds, visual_fps, info.fps)
 
-    def job(cancel) -> dict:
+    def extract(decoding, plan, cancel) -> dict:
         arrays = cached_in_chunks(
             cache,
             path,
             "visual",
             visual_extraction(visual_fps, decoding),
             seconds,
-            lambda count, span: extract_visual(path, count, visual_fps, cancel, decoding, span),
+            lambda count, span: extract_visual(
+                path, count, visual_fps, cancel, decoding, span, plan=plan
+            ),
             use_cache,
             skipped,
         )
         # A stream a frame short of the container's end, seen across a chunk boundary.
         fill_tail(arrays[VISUAL], arrays[VISUAL_PRESENT])
-        return arrays
+        return {**arrays, "decoding": decoding}
+
+    def job(cancel) -> dict:
+        try:
+            return extract(decoding, plan, cancel)
+        except KeyframesMismatch as exc:  # the index and the decoder disagree: decode it all
+            log.warning("%s; decoding every frame instead", exc)
+            return extract(frames_decoded_for(info.fps), None, cancel)
 
     return job
 
@@ -177,4 +188,5 @@ def video_features(
     if "visual" in arrays:
         features.visual = arrays["visual"][VISUAL]
         features.visual_present = arrays["visual"][VISUAL_PRESENT]
+        features.visual_decoding = arrays["visual"].get("decoding", "")
     return features, info

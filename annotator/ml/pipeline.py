@@ -75,6 +75,8 @@ class VideoAnnotation:
     # 'event', 'audio', 'visual': (T,) calibrated probability that the head's label is right,
     # before unfamiliar seconds are lowered (the table holds the lowered values).
     confidences: dict = field(default_factory=dict)
+    # How its pictures were decoded: "keyframes", "reference", "all" (docs/decoding.md).
+    visual_decoding: str = ""
 
     @property
     def unfamiliar_share(self) -> float:
@@ -269,6 +271,7 @@ def label_video(
         probabilities,
         familiarity,
         confidences,
+        prepared.features.visual_decoding,
     )
 
 

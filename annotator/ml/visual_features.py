@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.conventions import VISUAL_EMBEDDING_SIZE, VISUAL_FRAMES_DECODED
-from ..core.decode import iter_frame_seconds
+from ..core.decode import iter_frame_seconds, iter_keyframe_seconds
 from ..core.errors import Cancelled
 from ..core.model_inputs import VISUAL, VISUAL_PRESENT
 
@@ -34,20 +34,27 @@ def extract_visual(
     cancel=None,
     frames_decoded: str = VISUAL_FRAMES_DECODED,
     span=None,
+    *,
+    plan=None,
 ) -> dict:
     """{'visual': (seconds, 1280), 'visual_present': (seconds,)} from the first video stream
     (from `span` = (start, length) only, when given: a chunk of a long video).
 
-    Seconds the stream does not reach (it ended early) repeat its last embedding but are marked
-    absent only if the stream yielded nothing at all.
+    With a keyframe `plan` (core/keyframes.py) only keyframes are decoded, else `frames_decoded`
+    says which frames are. Seconds the stream does not reach (it ended early) repeat its last
+    embedding but are marked absent only if the stream yielded nothing at all.
     """
     visual = np.zeros((seconds, VISUAL_EMBEDDING_SIZE), np.float32)
     present = np.zeros(seconds, np.float32)
     pending: list = []
     pending_frames = 0
-    for second, frames in enumerate(
-        iter_frame_seconds(path, frames_per_second, frames_decoded=frames_decoded, span=span)
-    ):
+    if plan is not None:
+        frame_seconds = iter_keyframe_seconds(path, plan, span=span)
+    else:
+        frame_seconds = iter_frame_seconds(
+            path, frames_per_second, frames_decoded=frames_decoded, span=span
+        )
+    for second, frames in enumerate(frame_seconds):
         if cancel is not None and cancel():
             raise Cancelled(f"{path}: cancelled")
         if second >= seconds:

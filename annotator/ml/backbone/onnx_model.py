@@ -4,7 +4,8 @@ Reads only ``spec.py`` and ``weights.py``: this module never imports TensorFlow 
 embedding frames costs an application neither (an import-linter contract and a test hold it).
 
 One job: turn the installed ImageNet state dict into an ONNX graph (built in memory in about
-0.1 s, nothing downloaded or converted on disk) and run it with ONNX Runtime. On this project's
+0.1 s, nothing downloaded; the built graph is kept in the user's cache folder, so later runs
+need neither the `onnx` package nor the weights file) and run it with ONNX Runtime. On this project's
 2-core CPU it embeds a 224x224 frame in about 10 ms of CPU on one thread, where TensorFlow spends
 about 16 ms of CPU (over two threads); its embeddings match the Keras model's to within 1e-4
 (``tests/ml/test_backbone_runtime.py``).
@@ -17,11 +18,16 @@ Keras graph does; the input is uint8-range RGB, scaled as ``(x - 127) / 128`` in
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
+import os
 import threading
+from pathlib import Path
 
 import numpy as np
 
+from ...core.atomic import atomic_write
 from .spec import (
     BN_EPSILON,
     EMBEDDING_SIZE,
@@ -31,7 +37,7 @@ from .spec import (
     LITE0_STAGES,
     STEM_FILTERS,
 )
-from .weights import imagenet_state_dict
+from .weights import imagenet_state_dict, weights_path
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,8 @@ INTRA_OP_THREADS = 1
 # 380 MB, 4 frames 35 MB), while its cost per frame does not depend on the batch (about 9.4 ms
 # from 1 to 16 frames here): small runs keep an hour-long video's memory flat for free.
 FRAMES_PER_RUN = 4
+# Bump when the graph builder changes: graphs kept by earlier versions are then not read.
+GRAPH_VERSION = 1
 
 
 class _GraphBuilder:
@@ -167,6 +175,40 @@ def build_onnx_graph(state: dict[str, np.ndarray] | None = None) -> bytes:
     return model.SerializeToString()
 
 
+def _kept_graph_path() -> Path | None:
+    """Where the graph built from this weights file is kept between runs (None: nowhere)."""
+    try:
+        weights = weights_path()
+        stat = weights.stat()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    identity = json.dumps([str(weights.resolve()), stat.st_size, stat.st_mtime_ns, GRAPH_VERSION])
+    digest = hashlib.sha1(identity.encode("utf-8")).hexdigest()[:16]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "av-annotator" / "backbone" / f"efficientnet-lite0-{digest}.onnx"
+
+
+def kept_graph(rebuild: bool = False) -> bytes:
+    """The serialized graph, read from the copy an earlier run kept, else built and kept.
+
+    Building needs the `onnx` package, whose import alone took 0.3-3 s of a cold `annotate`
+    (ml_dtypes' extension among it); reading the kept copy needs nothing but the file."""
+    path = _kept_graph_path()
+    if path is not None and not rebuild:
+        try:
+            return path.read_bytes()
+        except OSError:
+            pass
+    graph = build_onnx_graph()
+    if path is not None:
+        try:
+            with atomic_write(path, binary=True) as handle:
+                handle.write(graph)
+        except OSError as exc:  # a read-only home: build it again next time, nothing more
+            log.info("backbone graph not kept (%s)", exc)
+    return graph
+
+
 class OnnxBackbone:
     """An ONNX Runtime session over the Lite0 graph; `embed` is safe to call from many threads."""
 
@@ -179,9 +221,15 @@ class OnnxBackbone:
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         # Idle worker threads must not spin: ffmpeg and the other videos need those cycles.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = onnxruntime.InferenceSession(
-            build_onnx_graph(), options, providers=["CPUExecutionProvider"]
-        )
+        try:
+            self.session = onnxruntime.InferenceSession(
+                kept_graph(), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime's own error types: the kept copy is damaged
+            log.warning("kept backbone graph unusable (%s); building it again", exc)
+            self.session = onnxruntime.InferenceSession(
+                kept_graph(rebuild=True), options, providers=["CPUExecutionProvider"]
+            )
 
     def embed(self, frames: np.ndarray) -> np.ndarray:
         """(N, 224, 224, 3) uint8 RGB -> (N, 1280) float32, FRAMES_PER_RUN frames per run."""

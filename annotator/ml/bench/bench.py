@@ -349,6 +349,8 @@ def run_bench(
     model: str | None = None,
     clip_seconds: float = CLIP_SECONDS,
     ray: bool = False,
+    paths: bool = False,
+    held_out: int | None = None,
 ) -> int:
     """The `bench` command: measure, print the table (or JSON); 0 once measured.
 
@@ -362,6 +364,14 @@ def run_bench(
         print("error: --ray needs the cluster extra (pip install -e '.[cluster]')", file=sys.stderr)
         return 2
     bundle = load_bundle(model or default_bundle_name())
+    if paths:  # the decode paths alone
+        from .decode_paths import format_paths_report, paths_report
+
+        report = paths_report(clips, bundle, clip_seconds, held_out)
+        print(
+            json.dumps(report, indent=2) if as_json else format_paths_report(report, clip_seconds)
+        )
+        return 0
     report = measure(clips, bundle, clip_seconds, ray)
     report["targets_met"] = all(_meets(k, v) for k, v in report["ratios"].items())
     print(json.dumps(report, indent=2) if as_json else format_report(report))

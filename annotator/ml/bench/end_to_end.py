@@ -35,11 +35,18 @@ def ray_available() -> bool:
 
 
 def annotate_end_to_end(
-    folder: Path, bundle: ModelBundle, work: Path, engine: str = "local"
+    folder: Path,
+    bundle: ModelBundle,
+    work: Path,
+    engine: str = "local",
+    name: str | None = None,
+    environment: dict | None = None,
 ) -> dict:
     """Wall seconds and peak memory of a fresh `annotate FOLDER --no-cache` (2 jobs, or a local
-    2-CPU Ray cluster), and its CSV's path (to compare the engines' rows)."""
-    out_csv = work / f"end-to-end-{engine}.csv"
+    2-CPU Ray cluster), and its CSV's path (to compare the engines' rows). `name` tells runs on
+    one engine apart; `environment` is added to the process's (e.g. the decode path)."""
+    name = name or engine
+    out_csv = work / f"end-to-end-{name}.csv"
     command = [
         sys.executable,
         str(MAIN_SCRIPT),
@@ -55,8 +62,8 @@ def annotate_end_to_end(
         "--engine",
         engine,
     ]
-    env = {**os.environ, CACHE_ENV: str(work / f"end-to-end-cache-{engine}")}
-    log_path = work / f"end-to-end-{engine}.log"
+    env = {**os.environ, **(environment or {}), CACHE_ENV: str(work / f"end-to-end-cache-{name}")}
+    log_path = work / f"end-to-end-{name}.log"
     with open(log_path, "wb") as log_file:
         started = time.perf_counter()
         process = subprocess.Popen(

@@ -19,7 +19,6 @@ import cv2
 import numpy as np
 
 from ...core.audio_features import log_mel_patch
-from ...core.conventions import frames_decoded_for
 from ...core.csv_io import write_per_second_csv
 from ...core.decode import (
     audio_output_args,
@@ -28,12 +27,16 @@ from ...core.decode import (
     input_args,
     iter_audio_seconds,
     iter_frame_seconds,
+    iter_keyframe_seconds,
+    keyframe_output_args,
 )
 from ...core.demo.encode import encode_clip, frame_count, sample_count
 from ...core.feature_cache import CACHE_ENV
 from ...core.features import VideoFeatures, absent_audio
+from ...core.keyframes import KEYFRAMES, visual_decoding
 from ...core.media import probe
 from ...core.model_inputs import AUDIO_PRESENT, LOG_MEL
+from ...core.table import count_seconds
 from ..backbone.embedding import embed_frames
 from ..bundle import PROJECT_ROOT, ModelBundle
 from ..pipeline import PreparedVideo, label_video
@@ -77,8 +80,11 @@ def _clip_audio(rng, seconds: float) -> np.ndarray:
     return np.stack([left, right], axis=1).astype(np.float32)
 
 
-def generate_bench_clips(folder: Path, count: int, seconds: float) -> list[Path]:
-    """`count` clips of 640x360, 30 fps, H.264 (x264 defaults) + AAC 44.1 kHz stereo."""
+def generate_bench_clips(
+    folder: Path, count: int, seconds: float, encoder_args: tuple = ()
+) -> list[Path]:
+    """`count` clips of 640x360, 30 fps, H.264 (x264 defaults, then `encoder_args`, e.g. a GOP
+    of ["-g", "30"]) + AAC 44.1 kHz stereo."""
 
     def render(index: int) -> Path:
         rng = np.random.default_rng([2024, index])
@@ -88,6 +94,7 @@ def generate_bench_clips(folder: Path, count: int, seconds: float) -> list[Path]
             _clip_audio(rng, seconds),
             CLIP_FPS,
             CLIP_SAMPLE_RATE,
+            extra_args=encoder_args,
         )
 
     with ThreadPoolExecutor(ANNOTATE_JOBS) as pool:
@@ -219,6 +226,16 @@ def _visual_arrays(seconds_of_frames: list, seconds: int) -> tuple[np.ndarray, n
     return visual, present
 
 
+def _frame_seconds(clip: Path, bundle: ModelBundle, info):
+    """The frames the pipeline would decode for `clip`, by the path it would take."""
+    decoding, plan = visual_decoding(
+        clip, count_seconds(info.duration), bundle.visual_fps, info.fps
+    )
+    if plan is not None:
+        return iter_keyframe_seconds(clip, plan)
+    return iter_frame_seconds(clip, bundle.visual_fps, frames_decoded=decoding)
+
+
 def ours_stages(clip: Path, bundle: ModelBundle, out_dir: Path) -> dict:
     """Seconds per stage for one clip, each stage run to the end before the next begins."""
     lap, stages = time.perf_counter(), {}
@@ -231,13 +248,7 @@ def ours_stages(clip: Path, bundle: ModelBundle, out_dir: Path) -> dict:
     info = probe(clip)
     hears, sees = "audio" in bundle.modalities, "visual" in bundle.modalities
     sound = list(iter_audio_seconds(clip)) if hears and info.has_audio else []
-    pictures = (
-        list(
-            iter_frame_seconds(clip, bundle.visual_fps, frames_decoded=frames_decoded_for(info.fps))
-        )
-        if sees and info.has_video
-        else []
-    )
+    pictures = list(_frame_seconds(clip, bundle, info)) if sees and info.has_video else []
     stage("decode")
     features = VideoFeatures(str(clip), info.duration)
     if hears:
@@ -259,12 +270,16 @@ def ours_stages(clip: Path, bundle: ModelBundle, out_dir: Path) -> dict:
 
 def _floor_command(clip: Path, bundle: ModelBundle, frames_decoded: str = "all") -> list[str]:
     """One ffmpeg decoding what the pipeline decodes, into the null device: no model, no pipe.
-    The floor proper decodes every frame; "reference" shows what skipping the others saves."""
-    command = [*input_args(clip, frame_decoder_args(frames_decoded)), "-y"]
+    The floor proper decodes every frame; "reference" shows what skipping the others saves,
+    "keyframes" what decoding keyframes only costs (every keyframe, as the pipeline decodes)."""
+    keyframes = frames_decoded == KEYFRAMES
+    decoder = ["-skip_frame:v", "nokey"] if keyframes else frame_decoder_args(frames_decoded)
+    command = [*input_args(clip, decoder), "-y"]
     if "audio" in bundle.modalities:
         command += [*audio_output_args(), os.devnull]
     if "visual" in bundle.modalities:
-        command += [*frame_output_args(bundle.visual_fps), os.devnull]
+        pictures = keyframe_output_args() if keyframes else frame_output_args(bundle.visual_fps)
+        command += [*pictures, os.devnull]
     return command
 
 
