@@ -463,7 +463,8 @@ class ProjectStore(OneWriter):
         db, video: str, labels: Mapping[int, str | None], before: dict, description: str
     ) -> int:
         """Log the edit and write its labels, inside the caller's transaction: the one way a
-        person's labels reach the store (set_labels, change_labels and import_labels)."""
+        person's labels reach the store (set_labels, change_labels, change_labels_of_videos and
+        import_labels)."""
         changes = {int(s): [before.get(int(s)), label] for s, label in labels.items()}
         cursor = db.execute(
             "INSERT INTO edits (video, made_at, description, changes) VALUES (?, ?, ?, ?)",
