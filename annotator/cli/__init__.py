@@ -9,13 +9,12 @@ import argparse
 import json
 import logging
 import sys
-from pathlib import Path
 
 from ..core.errors import AnnotatorError
 from . import interchange
 from ..ml.model_types import model_type_names
 from ..core.locations import exports_dir, shipped_dir
-from . import annotate, cache
+from . import annotate, cache, review, similar
 from .progress import ProgressBar
 
 log = logging.getLogger("annotator")
@@ -194,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_other(sub)
     interchange.add_parser(sub)
+    review.add_parser(sub)
+    similar.add_parser(sub)
     return parser
 
 

@@ -23,7 +23,7 @@ from .conventions import BACKGROUND
 from .formats import LabelFileError, ReadOptions, ReadResult, VideoCatalog, format_named
 from .formats import guess_format
 from .formats.base import HUMAN
-from .formats.seconds import min_cover_text
+from .formats.seconds import min_cover_text, read_labels
 from .store import ProjectStore
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ def plan_import(
     for file in files:
         file = Path(file)
         form = format_named(fmt) if fmt else guess_format(file)
-        result = form.read(file, catalog, options)
+        result = read_labels(form, file, catalog, options)
         plan.files.append((file, form.name))
         plan.reads.append(result)
         plan.sound_videos |= result.sound

@@ -37,6 +37,7 @@ from .errors import AnnotatorError
 from .conventions import BACKGROUND
 from .paths import path_relative_to_folder
 from .table import PER_SECOND_COLUMNS, count_seconds, main_label, per_second_table
+from . import video_summaries as summaries
 from .writer_lease import OneWriter
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,14 @@ class LabelChange:
     changed_elsewhere: dict[int, str | None] = field(default_factory=dict)
 
 
+class _Refused(Exception):
+    """Rolls back a several-video edit when one of its seconds was changed elsewhere."""
+
+    def __init__(self, changes: dict):
+        super().__init__("changed elsewhere")
+        self.changes = changes
+
+
 def user_data_dir() -> Path:
     if os.environ.get(DATA_HOME_ENV):
         return Path(os.environ[DATA_HOME_ENV])
@@ -147,6 +156,7 @@ class ProjectStore(OneWriter):
             # Each CREATE ... IF NOT EXISTS is atomic on its own; a second process opening the
             # same store at once just finds the tables there.
             self._db.executescript(_SCHEMA)
+            self._db.executescript(summaries.SUMMARY_SCHEMA + summaries.SUMMARY_TRIGGERS)
             self._db.executescript(writer_lease.LEASE_SCHEMA)
             with self._transaction(content=False):
                 self._db.execute(
@@ -232,13 +242,16 @@ class ProjectStore(OneWriter):
     def add_videos(self, durations: Mapping[str, float | None]) -> None:
         """Register videos (name -> duration or None when not yet probed); known ones keep state."""
         with self._transaction() as db:
-            for video, duration in durations.items():
-                db.execute(
-                    "INSERT OR IGNORE INTO videos (video, duration, updated_at) VALUES (?, ?, ?)",
-                    (video, duration, time.time()),
-                )
-                if duration is not None:
-                    db.execute("UPDATE videos SET duration=? WHERE video=?", (duration, video))
+            now = time.time()
+            db.executemany(
+                "INSERT OR IGNORE INTO videos (video, duration, updated_at) VALUES (?, ?, ?)",
+                [(video, duration, now) for video, duration in durations.items()],
+            )
+            db.executemany(
+                "UPDATE videos SET duration=? WHERE video=?",
+                [(d, video) for video, d in durations.items() if d is not None],
+            )
+            summaries.write_empty_summaries(db, durations)
 
     def set_status(self, video: str, status: str, reason: str = "") -> None:
         if status not in STATUSES:
@@ -251,33 +264,49 @@ class ProjectStore(OneWriter):
             )
 
     def videos(self) -> pd.DataFrame:
-        """One row per video: video, duration, status, reason, model, main_label, edited_seconds."""
-        rows = self._db.execute(
-            "SELECT video, duration, status, reason, model FROM videos ORDER BY video"
-        ).fetchall()
-        frame = pd.DataFrame(rows, columns=["video", "duration", "status", "reason", "model"])
-        frame["main_label"] = [self.main_label(v) for v in frame["video"]]
-        edited = dict(self._db.execute("SELECT video, COUNT(*) FROM human_labels GROUP BY video"))
-        frame["edited_seconds"] = [int(edited.get(v, 0)) for v in frame["video"]]
-        return frame
+        """One row per video: video, duration, status, reason, model, main_label,
+        edited_seconds, label_next (from the kept summaries; see video_summaries)."""
+        return pd.DataFrame(self.video_summaries(), columns=list(summaries.SUMMARY_FIELDS))
+
+    def video_summaries(self, fill_missing: bool = True) -> list[dict]:
+        """Every video's row of `videos()` as dicts, in one query. Without `fill_missing`, a
+        summary a writer left missing stays None (the caller fills them with
+        `fill_summaries`, a few at a time)."""
+        if fill_missing:
+            self.fill_summaries()
+        return summaries.summary_rows(self._db)
 
     def video(self, video: str) -> dict:
         """One video's row of `videos()`."""
-        row = self._db.execute(
-            "SELECT video, duration, status, reason, model FROM videos WHERE video=?", (video,)
-        ).fetchone()
-        if row is None:
+        rows = summaries.summary_rows(self._db, video)
+        if not rows:
             raise StoreError(f"{video}: not in this project")
-        summary = dict(zip(("video", "duration", "status", "reason", "model"), row))
-        summary["main_label"] = self.main_label(video)
-        summary["edited_seconds"] = self._db.execute(
-            "SELECT COUNT(*) FROM human_labels WHERE video=?", (video,)
-        ).fetchone()[0]
-        return summary
+        if rows[0]["main_label"] is None:
+            self.fill_summaries([video])
+            rows = summaries.summary_rows(self._db, video)
+        return rows[0]
+
+    def fill_summaries(self, videos=None, limit: int | None = None) -> list[str]:
+        """Compute the missing summaries (of `videos`, or any, at most `limit`); returns the
+        videos filled. Derived data: any window may write it, and it moves no revision."""
+        with self._transaction(content=False) as db:
+            missing = summaries.missing_summaries(db, limit if videos is None else None)
+            if videos is not None:
+                wanted = set(videos)
+                missing = [v for v in missing if v in wanted]
+            if missing:
+                summaries.write_summaries(db, missing)
+        return missing
 
     def _require_video(self, db, video: str) -> None:
         if db.execute("SELECT 1 FROM videos WHERE video=?", (video,)).fetchone() is None:
             raise StoreError(f"{video}: not in this project")
+
+    def forget_summaries(self) -> None:
+        """Drop every kept summary (they are filled again by `fill_summaries`): after a change
+        that rescores every video, such as new class counts from a trained model."""
+        with self._transaction(content=False) as db:
+            db.execute("DELETE FROM video_summary")
 
     # ---- predictions -------------------------------------------------------------------------
 
@@ -286,53 +315,27 @@ class ProjectStore(OneWriter):
     ) -> None:
         """Replace a video's predictions with a per-second table (and attention weights and
         familiarity, if any) and mark it done; human labels are kept."""
-        seconds = len(table)
-        familiarity = None if familiarity is None else np.asarray(familiarity, dtype=float)
-        if familiarity is not None and familiarity.shape != (seconds,):
-            raise ValueError(
-                f"{video}: familiarity has shape {familiarity.shape}, expected ({seconds},)"
-            )
-        attention = None if attention is None else np.asarray(attention, dtype=float)
-        if attention is not None and attention.shape != (seconds, 2):
-            raise ValueError(
-                f"{video}: attention has shape {attention.shape}, expected ({seconds}, 2)"
-            )
-        rows = []
-        for index, row in enumerate(table.itertuples(index=False)):
-            weights = (None, None) if attention is None else tuple(map(float, attention[index]))
-            rows.append(
-                (
-                    video,
-                    int(row.second),
-                    float(row.start),
-                    float(row.end),
-                    row.label,
-                    float(row.confidence),
-                    row.audio_label or "",
-                    _float_or_none(row.audio_confidence),
-                    row.visual_label or "",
-                    _float_or_none(row.visual_confidence),
-                    row.model,
-                    *weights,
-                )
-            )
-        duration = float(table["end"].iloc[-1]) if seconds else None
-        model = str(table["model"].iloc[0]) if seconds else ""
+        self.save_annotations([(video, table, attention, familiarity)])
+
+    def save_annotations(self, annotations) -> None:
+        """`save_predictions` for several videos, (video, table, attention, familiarity)
+        each, in one transaction: a batch's results cost one commit, not one per video."""
+        prepared = [_prediction_rows(*annotation) for annotation in annotations]
         with self._transaction() as db:
-            db.execute("INSERT OR IGNORE INTO videos (video) VALUES (?)", (video,))
-            db.execute("DELETE FROM predictions WHERE video=?", (video,))
-            db.executemany("INSERT INTO predictions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-            db.execute("DELETE FROM familiarity WHERE video=?", (video,))
-            if familiarity is not None:
-                db.executemany(
-                    "INSERT INTO familiarity VALUES (?,?,?)",
-                    [(video, int(s), float(v)) for s, v in zip(table["second"], familiarity)],
+            counts = summaries.labelled_seconds(db)
+            for video, rows, familiarity, duration, model in prepared:
+                db.execute("INSERT OR IGNORE INTO videos (video) VALUES (?)", (video,))
+                db.execute("DELETE FROM predictions WHERE video=?", (video,))
+                db.executemany("INSERT INTO predictions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                db.execute("DELETE FROM familiarity WHERE video=?", (video,))
+                if familiarity:
+                    db.executemany("INSERT INTO familiarity VALUES (?,?,?)", familiarity)
+                db.execute(
+                    "UPDATE videos SET status='done', reason='', model=?, duration=?, "
+                    "updated_at=? WHERE video=?",
+                    (model, duration, time.time(), video),
                 )
-            db.execute(
-                "UPDATE videos SET status='done', reason='', model=?, duration=?, "
-                "updated_at=? WHERE video=?",
-                (model, duration, time.time(), video),
-            )
+                summaries.write_summaries(db, [video], counts)
 
     def predictions(self, video: str) -> pd.DataFrame:
         """The stored per-second table of a video (contract columns, source=model); may be empty."""
@@ -376,7 +379,9 @@ class ProjectStore(OneWriter):
         self._check_labels(video, labels)
         with self._transaction() as db:
             before = self._human_labels(db, video)
-            return self._write_labels(db, video, labels, before, description)
+            edit_id = self._write_labels(db, video, labels, before, description)
+            summaries.write_summaries(db, [video])
+            return edit_id
 
     def change_labels(
         self,
@@ -391,21 +396,54 @@ class ProjectStore(OneWriter):
         it is and reported (with `all_or_nothing`, nothing is written then). One transaction;
         the edit logs only the seconds it changed."""
         self._check_labels(video, labels)
-        labels = {int(s): label for s, label in labels.items()}
         with self._transaction() as db:
-            current = self._human_labels(db, video)
-            before = {s: current.get(s) for s in labels}
-            elsewhere = {
-                s: before[s]
-                for s in labels
-                if before[s] != expected.get(s) and before[s] != labels[s]
+            return self._change(db, video, labels, description, expected, all_or_nothing)
+
+    def change_labels_of_videos(
+        self,
+        labels: Mapping[str, Mapping[int, str | None]],
+        description: str,
+        expected: Mapping[str, Mapping[int, str | None]],
+        all_or_nothing: bool = True,
+    ) -> dict[str, LabelChange]:
+        """`change_labels` over several videos in one transaction. All or nothing: if someone
+        else changed any of the seconds, nothing is written (each video's change reports
+        them); otherwise (an undo) those seconds are left as they are and the rest written.
+        One edit per video in the log, all with the same description."""
+        for video, seconds in labels.items():
+            self._check_labels(video, seconds)
+        try:
+            with self._transaction() as db:
+                changes = {
+                    video: self._change(
+                        db, video, seconds, description, expected.get(video, {}), all_or_nothing
+                    )
+                    for video, seconds in labels.items()
+                }
+                if all_or_nothing and any(c.changed_elsewhere for c in changes.values()):
+                    raise _Refused(changes)  # rolls back the videos already written
+        except _Refused as refused:
+            return {
+                video: LabelChange(None, change.before, change.changed_elsewhere)
+                for video, change in refused.changes.items()
             }
-            todo = {
-                s: label for s, label in labels.items() if s not in elsewhere and before[s] != label
-            }
-            if elsewhere and all_or_nothing:
-                todo = {}
-            edit_id = self._write_labels(db, video, todo, current, description) if todo else None
+        return changes
+
+    def _change(self, db, video, labels, description, expected, all_or_nothing) -> LabelChange:
+        labels = {int(s): label for s, label in labels.items()}
+        current = self._human_labels(db, video)
+        before = {s: current.get(s) for s in labels}
+        elsewhere = {
+            s: before[s] for s in labels if before[s] != expected.get(s) and before[s] != labels[s]
+        }
+        todo = {
+            s: label for s, label in labels.items() if s not in elsewhere and before[s] != label
+        }
+        if elsewhere and all_or_nothing:
+            todo = {}
+        edit_id = self._write_labels(db, video, todo, current, description) if todo else None
+        if todo:
+            summaries.write_summaries(db, [video])
         return LabelChange(edit_id, before, elsewhere)
 
     def _check_labels(self, video: str, labels: Mapping[int, str | None]) -> None:
@@ -483,6 +521,7 @@ class ProjectStore(OneWriter):
                     "INSERT OR REPLACE INTO human_labels VALUES (?, ?, ?, ?)",
                     [(video, int(s), x, edit_ids[video]) for s, x in seconds.items()],
                 )
+            summaries.write_summaries(db, list(labels))
         return edit_ids
 
     def note(self, key: str) -> str | None:
@@ -567,6 +606,59 @@ class ProjectStore(OneWriter):
 
     def integrity_check(self) -> str:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0]
+
+    # ---- the project's own choices -----------------------------------------------------------
+
+    def preference(self, key: str, default: str | None = None) -> str | None:
+        """A choice remembered for this project (e.g. whether sub-folders are listed)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (f"pref:{key}",)).fetchone()
+        return row[0] if row else default
+
+    def set_preference(self, key: str, value: str) -> None:
+        """Remember a choice; a view setting, not content, so a read-only window may too."""
+        with self._transaction(content=False) as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"pref:{key}", str(value)))
+
+
+def _prediction_rows(video: str, table: pd.DataFrame, attention=None, familiarity=None):
+    """(video, prediction rows, familiarity rows, duration, model) of one video's table,
+    checked before any transaction opens."""
+    seconds = len(table)
+    familiarity = None if familiarity is None else np.asarray(familiarity, dtype=float)
+    if familiarity is not None and familiarity.shape != (seconds,):
+        raise ValueError(
+            f"{video}: familiarity has shape {familiarity.shape}, expected ({seconds},)"
+        )
+    attention = None if attention is None else np.asarray(attention, dtype=float)
+    if attention is not None and attention.shape != (seconds, 2):
+        raise ValueError(f"{video}: attention has shape {attention.shape}, expected ({seconds}, 2)")
+    rows = []
+    for index, row in enumerate(table.itertuples(index=False)):
+        weights = (None, None) if attention is None else tuple(map(float, attention[index]))
+        rows.append(
+            (
+                video,
+                int(row.second),
+                float(row.start),
+                float(row.end),
+                row.label,
+                float(row.confidence),
+                row.audio_label or "",
+                _float_or_none(row.audio_confidence),
+                row.visual_label or "",
+                _float_or_none(row.visual_confidence),
+                row.model,
+                *weights,
+            )
+        )
+    familiarity_rows = (
+        []
+        if familiarity is None
+        else [(video, int(s), float(v)) for s, v in zip(table["second"], familiarity)]
+    )
+    duration = float(table["end"].iloc[-1]) if seconds else None
+    model = str(table["model"].iloc[0]) if seconds else ""
+    return video, rows, familiarity_rows, duration, model
 
 
 def _float_or_none(value) -> float | None:

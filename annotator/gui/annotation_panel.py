@@ -1,15 +1,17 @@
 """Annotating a folder: the run controller (no widgets) and its panel (buttons and progress).
 
-The controller starts a background run over the chosen videos, records each result in the
-project store the moment it arrives (so a crash mid-run keeps every finished video), and skips
-videos already done unless asked to annotate them again.
+The controller starts a background run over the chosen videos, records the results in the
+project store as they arrive (so a crash mid-run keeps every finished video), and skips videos
+already done unless asked to annotate them again. Results that arrive together are stored in
+one transaction at most every RESULTS_FLUSH_MS, so the window's thread spends a commit per
+flush, not per video, and stays free for the user.
 """
 
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -22,7 +24,10 @@ from PySide6.QtWidgets import (
 
 from ..ml.bundle import ModelBundle
 from .project import ProjectState
-from .workers import AnnotationJob, AnnotationRun
+from .workers import DEFAULT_JOBS, AnnotationJob, AnnotationRun
+
+RESULTS_FLUSH_MS = 100
+RESULTS_PER_FLUSH = 16
 
 
 class AnnotationController(QObject):
@@ -41,7 +46,13 @@ class AnnotationController(QObject):
         self._finished = self._failed = 0
         self._started_at = 0.0
         self._tag = ""
+        self.jobs = DEFAULT_JOBS  # videos prepared in parallel, as `annotate --jobs`
         self._familiarity: dict = {}  # name -> per-second familiarity, until its videoDone
+        self._results: list[tuple] = []  # (name, table, attention, familiarity, warnings)
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(RESULTS_FLUSH_MS)
+        self._flush_timer.timeout.connect(self.flush_results)
 
     def is_running(self) -> bool:
         return self.run is not None
@@ -65,7 +76,7 @@ class AnnotationController(QObject):
             )
             return False
         jobs = [AnnotationJob(name, self.project.entry(name).path) for name in todo]
-        self.run = AnnotationRun(bundle.path, jobs, self.cache_dir, self)
+        self.run = AnnotationRun(bundle.path, jobs, self.cache_dir, self, parallel=self.jobs)
         self._tag = bundle.tag
         self.run.modelLoaded.connect(lambda tag: self.message.emit(f"Annotating with {tag}"))
         self.run.videoStarted.connect(self.project.mark_running)
@@ -100,16 +111,35 @@ class AnnotationController(QObject):
         self._familiarity[name] = familiarity
 
     def _on_done(self, name: str, table, attention, warnings: list) -> None:
+        familiarity = self._familiarity.pop(name, None)
+        self._results.append((name, table, attention, familiarity, warnings))
+        if not self._flush_timer.isActive():
+            self._flush_timer.start(RESULTS_FLUSH_MS)
+
+    def flush_results(self, everything: bool = False) -> None:
+        """Store the results that arrived since the last flush, RESULTS_PER_FLUSH at a time
+        in one transaction each (the rest on the next turn of the event loop)."""
+        while self._results:
+            self._store_results()
+            if not everything:
+                break
+        if self._results:
+            self._flush_timer.start(0)
+
+    def _store_results(self) -> None:
+        results = self._results[:RESULTS_PER_FLUSH]
+        self._results = self._results[RESULTS_PER_FLUSH:]
         try:
-            self.project.record_predictions(
-                name, table, attention, familiarity=self._familiarity.pop(name, None)
-            )
+            self.project.record_annotations([r[:4] for r in results])
         except Exception as exc:  # a full disk, a store taken away: say so, keep going
-            self.message.emit(f"{name}: predictions not saved ({exc})")
-        for warning in warnings:
-            self.message.emit(warning)
-        self._step()
-        self.videoAnnotated.emit(name)
+            names = ", ".join(r[0] for r in results[:3]) + ("…" if len(results) > 3 else "")
+            self.message.emit(f"{names}: predictions not saved ({exc})")
+        for name, *_rest, warnings in results:
+            for warning in warnings:
+                self.message.emit(warning)
+            self._finished += 1
+            self.videoAnnotated.emit(name)
+        self.overallProgress.emit(self._finished, self.run.total if self.run else self._finished)
 
     def _on_failed(self, name: str, reason: str) -> None:
         # The video keeps the predictions of an earlier run, if any; the reason names the model
@@ -119,6 +149,8 @@ class AnnotationController(QObject):
         self._step()
 
     def _on_finished(self, cancelled: bool) -> None:
+        self._flush_timer.stop()
+        self.flush_results(everything=True)
         total = self.run.total
         for name, entry in self.project.entries.items():
             if entry.status == "running":

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 log = logging.getLogger(__name__)
 
 CANCEL_GRACE_MS = 15_000
+EVENTS_PER_TURN = 8
 
 
 def child_environment() -> QProcessEnvironment:
@@ -86,8 +87,15 @@ class ChildProcessRun(QObject):
             return self.process.waitForFinished(5_000)
         return True
 
-    def _read_events(self) -> None:
+    def _read_events(self, drain: bool = False) -> None:
+        """Handle the lines that arrived, EVENTS_PER_TURN at a time: a burst (a step of the
+        batch ends) is spread over turns of the event loop, so a click between is served."""
+        handled = 0
         while self.process.canReadLine():
+            if handled == EVENTS_PER_TURN and not drain:
+                QTimer.singleShot(0, self, self._read_events)
+                return
+            handled += 1
             line = bytes(self.process.readLine()).decode("utf-8", errors="replace").strip()
             if not line.startswith("{"):
                 if line:
@@ -114,7 +122,7 @@ class ChildProcessRun(QObject):
             self._finish()
 
     def _on_exit(self, code: int, status) -> None:
-        self._read_events()
+        self._read_events(drain=True)
         self._read_errors()
         if (status != QProcess.NormalExit or code != 0) and not self.cancelled:
             detail = next((line for line in reversed(self._errors) if line.strip()), "")

@@ -26,13 +26,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.conventions import UNFAMILIAR_WARNING_SHARE
 from ..core.errors import AnnotatorError
 from . import refcount_guard
 from .annotation_panel import AnnotationController, AnnotationPanel
 from .bundle_panel import BundlePanel
 from .edits import ReviewActions
-from .export import CSV_FORMAT, ExportDialog, export_csv, interchange_formats
+from ..core.project_preferences import read_preference, write_preference
+from .export import (
+    CSV_FORMAT,
+    EXPORT_KEY,
+    ExportDialog,
+    export_csv,
+    export_videos,
+    interchange_formats,
+)
 from .folder_view import FolderView
 from .interchange import export_for_window, install_interchange_actions
 from .label_palette import LabelPalette
@@ -42,9 +49,13 @@ from .project import ProjectState
 from .settings import AppSettings
 from .shortcuts import ShortcutsDialog
 from .timeline.state import TimelineState
+from .review_queue import install_review_queue
 from .review_status import ReviewStatus, predictions_line
+from .second_readout import TimelineNotes
+from .similar_panel import install_find_similar
 from .timeline.view import TimelineView
-from .window_actions import build_actions
+from .window_actions import build_actions, set_editing_enabled
+from .window_fit import first_size, available_area, fit_to_screen, folder_panel_width
 from .timeline.preview_task import PreviewLoader
 from .workers import BackgroundTasks, ProbeTask, TaskSignals
 
@@ -80,6 +91,8 @@ class MainWindow(QMainWindow):
         self.learning = LearningActions(self, cache_dir)
         self.actions: dict[str, QAction] = build_actions(self)
         install_interchange_actions(self)  # File → Import labels…
+        install_review_queue(self)  # the library's review queue and find similar: docks
+        install_find_similar(self)
         self._connect()
         self._restore_settings()
         self.bundle_panel.reload(self.settings.value("bundle"))
@@ -125,11 +138,16 @@ class MainWindow(QMainWindow):
         review_bar.addWidget(self.threshold)
         review_bar.addSpacing(12)
         review_bar.addWidget(self.predicted_by, 1)
+        self.timeline_notes = TimelineNotes(self.timeline, self.timeline_view.canvas, self)
         timeline_panel = QWidget()
         timeline_layout = QVBoxLayout(timeline_panel)
         timeline_layout.setContentsMargins(4, 2, 4, 2)
+        self.review_status = ReviewStatus(self.statusBar(), self.player.sound_notice)
+        timeline_layout.addWidget(self.review_status.read_only_notice)
         timeline_layout.addLayout(review_bar)
+        timeline_layout.addWidget(self.timeline_notes.warning)
         timeline_layout.addWidget(self.palette)
+        timeline_layout.addWidget(self.timeline_notes.readout)
         timeline_layout.addWidget(self.timeline_view, 1)
         self.splitter = QSplitter(Qt.Vertical)
         self.splitter.setObjectName("playerTimelineSplitter")
@@ -138,11 +156,13 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)  # the timeline keeps its height; the picture grows
         self.setCentralWidget(self.splitter)
-        self.review_status = ReviewStatus(self.statusBar(), self.player.sound_notice)
         self.statusBar().showMessage("Open a folder of videos (Ctrl+O)")
 
     def _connect(self) -> None:
         self.folder_view.videoSelected.connect(self.show_video)
+        self.folder_view.subfoldersToggled.connect(
+            lambda on: self.open_folder(self.project.folder, include_subfolders=on)
+        )
         self.bundle_panel.bundleChanged.connect(self._on_bundle)
         self.annotation_panel.annotateAllClicked.connect(self.annotate_all)
         self.annotation_panel.annotateSelectedClicked.connect(self.annotate_selected)
@@ -156,6 +176,7 @@ class MainWindow(QMainWindow):
         self.player.message.connect(self.status)
         self.review.saved.connect(self.review_status.show_saved)
         self.review.errorOccurred.connect(self.review_status.show_not_saved)
+        self.review.readOnlyRefused.connect(self.review_status.show_refused)
         self.project.writerChanged.connect(self._on_writer)
         self.project.storeChanged.connect(self._on_store_changed)
         self.timeline_view.canvas.rangePainted.connect(self.review.paint)
@@ -205,14 +226,15 @@ class MainWindow(QMainWindow):
         if folder:
             self.open_folder(folder)
 
-    def open_folder(self, folder, annotate: bool = False) -> bool:
-        """Open a folder (its store is created or reopened); optionally annotate what is pending."""
+    def open_folder(self, folder, annotate: bool = False, include_subfolders=None) -> bool:
+        """Open a folder (its store is created or reopened); optionally annotate what is pending.
+        `include_subfolders` changes the folder's remembered choice (None: keep it)."""
         self._cancel_tasks()
         if self.annotation.is_running():
             self.annotation.cancel()
             self.annotation.wait()
         try:
-            self.project.open_folder(folder)
+            self.project.open_folder(folder, include_subfolders)
         except AnnotatorError as exc:
             self.settings.forget_folder(str(folder))
             self._refresh_recent()
@@ -256,13 +278,8 @@ class MainWindow(QMainWindow):
         unreadable = entry.status == "failed" and entry.duration is None
         self.player.set_source(None if unreadable else entry.path)
         self.preview_loader.cancel()
-        if entry.status == "failed":
+        if entry.status == "failed":  # (the unfamiliar-data warning is above the timeline)
             self.status(f"{name}: {entry.reason}")
-        elif self.timeline.unfamiliar_share() >= UNFAMILIAR_WARNING_SHARE:
-            self.status(
-                f"{name}: {self.timeline.unfamiliar_share() * 100:.0f} % of this video "
-                "is unlike the model's training data"
-            )
         if not unreadable:
             self.preview_loader.load(name, entry.path)
         self._show_predicted_by()
@@ -278,6 +295,7 @@ class MainWindow(QMainWindow):
     def _on_writer(self, reason: str, quiet: bool = False) -> None:
         """This window became the folder's editor, or read-only: say so where it shows."""
         self.review_status.show_writer(reason)
+        set_editing_enabled(self, not reason)
         title = f"AV Annotator — {self.project.folder}" if self.project.folder else "AV Annotator"
         self.setWindowTitle(title + (" (read-only)" if reason else ""))
         if not quiet and self.project.folder:
@@ -359,15 +377,26 @@ class MainWindow(QMainWindow):
             len(self.folder_view.selected_names()),
             self,
             formats=interchange_formats(),
+            videos=export_videos(self),
+            remembered=read_preference(self.project.store, EXPORT_KEY),
         )
+        self.export_dialog = dialog  # (tests answer it)
         if dialog.exec():
             choice = dialog.choice()
+            write_preference(self.project.store, EXPORT_KEY, choice.remembered())
             if choice.format == CSV_FORMAT:
                 self.export(choice.scope, choice.path, choice.segments)
             else:
                 self.export_in_format(
                     choice.scope, choice.format, choice.path, choice.literal_labels
                 )
+
+    def export_names(self, scope: str) -> list[str]:
+        return {
+            "current": [self.timeline.video] if self.timeline.video else [],
+            "selected": self.folder_view.selected_names(),
+            "all": self.project.names(),
+        }[scope]
 
     def export_in_format(self, scope: str, fmt: str, out: Path, literal_labels=False) -> bool:
         """Another label format (core.formats), written by the interchange module's exporter."""
@@ -380,11 +409,7 @@ class MainWindow(QMainWindow):
         return True
 
     def export(self, scope: str, per_second: Path, segments: Path | None = None) -> bool:
-        names = {
-            "current": [self.timeline.video] if self.timeline.video else [],
-            "selected": self.folder_view.selected_names(),
-            "all": self.project.names(),
-        }[scope]
+        names = self.export_names(scope)
         try:
             result = export_csv(self.project, names, per_second, segments)
         except AnnotatorError as exc:
@@ -397,6 +422,7 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        fit_to_screen(self)  # now that the window manager's frame is known
         if not getattr(self, "_splitter_restored", True):
             self._splitter_restored = True
             QTimer.singleShot(0, self._give_the_timeline_its_height)  # after the first layout
@@ -418,10 +444,12 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1360, 860)
+            self.resize(first_size(available_area(self)))
+            self.resizeDocks([self.folder_dock], [folder_panel_width(self.width())], Qt.Horizontal)
         state = self.settings.value("window_state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
+        fit_to_screen(self)  # a size remembered from a larger screen is brought onto this one
         splitter = self.settings.value("splitter")
         self._splitter_restored = isinstance(splitter, QByteArray) and not splitter.isEmpty()
         if self._splitter_restored:
@@ -447,8 +475,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.save_settings()
-        if self.learning.train_dialog is not None:
-            self.learning.train_dialog.close()  # cancels a training run: nothing half-written
+        self.learning.stop_training()  # a run still going stops: nothing half-written
         self.player.stop()
         self.annotation.cancel()
         self.annotation.wait()

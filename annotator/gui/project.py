@@ -24,16 +24,18 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..core.class_list import ProjectClass
 from ..core.errors import AnnotatorError
-from ..core.media_files import collect_videos
-from ..core.store import LabelChange, ProjectStore, relative_video_name
+from ..core.media_files import videos_below
+from ..core.store import LabelChange, ProjectStore
 from ..core.writer_lease import HEARTBEAT_SECONDS
-from ..core.suggestions import video_worth
 from . import refcount_guard
 
 log = logging.getLogger(__name__)
 
 WRITER_NAME = "AV Annotator"
 POLL_MS = 1000
+SUBFOLDERS_PREFERENCE = "include_subfolders"
+DURATION_FLUSH_MS = 300  # probed durations reach the store together, one commit per flush
+SUMMARIES_PER_TICK = 20  # missing summaries filled a few at a time, between events
 
 
 @dataclass
@@ -56,6 +58,7 @@ _UNKNOWN_ROW = {
     "model": "",
     "main_label": "",
     "edited_seconds": 0,
+    "label_next": None,
 }
 
 
@@ -75,54 +78,75 @@ class ProjectState(QObject):
         self.store: ProjectStore | None = None
         self.entries: dict[str, VideoEntry] = {}
         self.skipped: list[str] = []
+        self.include_subfolders = True
         self._last_heartbeat = 0.0
         self.poll_timer = QTimer(self)
         self.poll_timer.setInterval(POLL_MS)
         self.poll_timer.timeout.connect(self.poll)
+        self._durations: dict[str, float] = {}  # probed, not yet in the store
+        self._duration_timer = _single_shot(self, DURATION_FLUSH_MS, self.flush_durations)
+        self._summary_timer = _single_shot(self, 0, self._fill_summaries)
 
     # ---- folder ------------------------------------------------------------------------------
 
-    def open_folder(self, folder) -> None:
-        """List the folder's videos and open (or create) its store; AnnotatorError if unusable."""
+    def open_folder(self, folder, include_subfolders: bool | None = None) -> None:
+        """List the folder's videos (with its sub-folders' unless the project says not) and
+        open (or create) its store; AnnotatorError if unusable. `include_subfolders` changes
+        the project's remembered choice. Reads one summary row per video, never predictions,
+        so opening costs the same whether the videos are annotated or not."""
         folder = Path(folder).expanduser()
         if not folder.is_dir():
             raise AnnotatorError(f"{folder}: not a folder (moved or deleted?)")
         store = ProjectStore.for_folder(folder)
-        files, _problems, skipped = collect_videos([folder], recursive=False)
-        names = {relative_video_name(folder, path): path for path in files}
+        if include_subfolders is None:
+            include_subfolders = store.preference(SUBFOLDERS_PREFERENCE, "1") == "1"
+        else:
+            store.set_preference(SUBFOLDERS_PREFERENCE, "1" if include_subfolders else "0")
+        names, skipped = videos_below(folder, include_subfolders)
         self.close()
         store.claim_writer(WRITER_NAME)
         if not store.read_only:
             store.add_videos({name: None for name in names})
         self._last_heartbeat = time.monotonic()
         self.folder, self.store, self.skipped = folder.resolve(), store, skipped
-        self.entries = {}
-        summary = store.videos().set_index("video")
-        for name, path in names.items():
-            row = summary.loc[name].to_dict() if name in summary.index else _UNKNOWN_ROW
-            self.entries[name] = self._entry_from(name, path, row)
+        self.include_subfolders = include_subfolders
+        rows = {row["video"]: row for row in store.video_summaries(fill_missing=False)}
+        self.entries = {
+            name: self._entry_from(name, path, rows.get(name, _UNKNOWN_ROW))
+            for name, path in names.items()
+        }
         self.poll_timer.start()
-        self.refresh_label_next()
+        self._summary_timer.start()
         self.videosChanged.emit()
         self.folderOpened.emit(str(self.folder))
         self.writerChanged.emit(self.read_only_reason())
 
     @staticmethod
-    def _entry_from(name: str, path: Path, row: dict) -> VideoEntry:
-        duration = None if pd.isna(row["duration"]) else float(row["duration"])
+    def _entry_from(name: str, path: Path, row: dict, earlier: VideoEntry | None = None):
+        """A list entry from a store row; a summary the store has not filled yet keeps what
+        the entry showed before (filled a few at a time, see _fill_summaries)."""
+        duration = row["duration"]
+        if duration is None or pd.isna(duration):
+            duration = earlier.duration if earlier else None
+        missing = row["main_label"] is None
         return VideoEntry(
             name,
             path,
-            duration,
+            None if duration is None else float(duration),
             row["status"],
             row["reason"],
             row["model"],
-            row["main_label"],
-            int(row["edited_seconds"]),
+            (earlier.main_label if earlier else "") if missing else row["main_label"],
+            (earlier.edited_seconds if earlier else 0) if missing else int(row["edited_seconds"]),
+            (earlier.label_next if earlier else None) if missing else row["label_next"],
         )
 
     def close(self) -> None:
         self.poll_timer.stop()
+        self._summary_timer.stop()
+        if self.store is not None and not self.read_only:
+            self.flush_durations()
+        self._durations = {}
         if self.store is not None:
             self.store.close()
         self.store, self.folder, self.entries = None, None, {}
@@ -164,18 +188,33 @@ class ProjectState(QObject):
             self.reload()
 
     def reload(self) -> None:
-        """Read every video's summary again (another window or process wrote)."""
-        summary = self.store.videos().set_index("video")
+        """Read every video's summary again (another window or process wrote): one query."""
+        rows = {row["video"]: row for row in self.store.video_summaries(fill_missing=False)}
         for name, entry in list(self.entries.items()):
-            if name not in summary.index or entry.status == "running":
+            if name not in rows or entry.status == "running":
                 continue
-            fresh = self._entry_from(name, entry.path, summary.loc[name].to_dict())
-            if fresh.duration is None:
-                fresh.duration = entry.duration
+            fresh = self._entry_from(name, entry.path, rows[name], entry)
             if fresh != entry:
                 self.entries[name] = fresh
                 self.videoUpdated.emit(name)
+        self._summary_timer.start()
         self.storeChanged.emit()
+
+    def _fill_summaries(self) -> None:
+        """Compute a few summaries the store lacks (an older store, a class renamed, a model
+        trained) and show them; again on the next turn of the event loop until none is left."""
+        if self.store is None:
+            return
+        try:
+            filled = self.store.fill_summaries(limit=SUMMARIES_PER_TICK)
+        except sqlite3.Error as exc:  # busy: try again on the next change
+            log.warning("%s: could not fill video summaries (%s)", self.store.path, exc)
+            return
+        for name in filled:
+            if name in self.entries:
+                self._refresh(name)
+        if filled:
+            self._summary_timer.start()
 
     def names(self) -> list[str]:
         return list(self.entries)
@@ -189,10 +228,23 @@ class ProjectState(QObject):
     # ---- results arriving from workers -------------------------------------------------------
 
     def record_duration(self, name: str, duration: float) -> None:
+        """A probed duration: shown at once, stored with the others probed meanwhile."""
+        if name not in self.entries:
+            return  # a late probe of a folder no longer open
         if not self.read_only:  # a read-only window keeps it in memory; the writer stores it
-            self.store.add_videos({name: duration})
+            self._durations[name] = duration
+            if not self._duration_timer.isActive():
+                self._duration_timer.start()
         self.entries[name].duration = duration
         self.videoUpdated.emit(name)
+
+    def flush_durations(self) -> None:
+        durations, self._durations = self._durations, {}
+        if durations and self.store is not None and not self.read_only:
+            try:
+                self.store.add_videos(durations)
+            except AnnotatorError as exc:  # lost the lease meanwhile: the writer probes them
+                log.warning("%s", exc)
 
     def mark_running(self, name: str) -> None:
         self.entries[name].status, self.entries[name].reason = "running", ""
@@ -213,32 +265,32 @@ class ProjectState(QObject):
     def record_predictions(
         self, name: str, table: pd.DataFrame, attention, familiarity=None
     ) -> None:
-        self.store.save_predictions(name, table, attention, familiarity)
-        self._refresh(name)
+        self.record_annotations([(name, table, attention, familiarity)])
+
+    def record_annotations(self, annotations: list[tuple]) -> None:
+        """Store several videos' results, (name, table, attention, familiarity) each, in one
+        transaction, then refresh only their rows."""
+        self.store.save_annotations(annotations)
+        for name, *_rest in annotations:
+            if name in self.entries:
+                self._refresh(name)
 
     def _refresh(self, name: str) -> None:
+        """Read one video's row (its kept summary) again and tell the views."""
         entry = self.entries[name]
         try:
             row = self.store.video(name)
         except AnnotatorError:  # read-only, and the writer has not registered this file yet
             return
-        self.entries[name] = self._entry_from(name, entry.path, row)
-        if self.entries[name].duration is None:
-            self.entries[name].duration = entry.duration
-        self.entries[name].label_next = self._label_next(
-            name, self.store.classes.labelled_seconds()
-        )
+        self.entries[name] = self._entry_from(name, entry.path, row, entry)
         self.videoUpdated.emit(name)
 
-    def _label_next(self, name: str, counts: dict) -> float:
-        return video_worth(self.store.predictions(name), self.store.human_labels(name), counts)
-
     def refresh_label_next(self) -> None:
-        """Recompute every video's 'label next' worth (class counts change with every edit)."""
-        counts = self.store.classes.labelled_seconds()
-        for name, entry in self.entries.items():
-            entry.label_next = self._label_next(name, counts)
-            self.videoUpdated.emit(name)
+        """Score every video's 'label next' worth again (a model was trained: the class counts
+        it was scored with are old). The summaries are recomputed a few at a time between
+        events, so the window stays responsive on a library of thousands."""
+        self.store.forget_summaries()
+        self._summary_timer.start()
 
     # ---- what the timeline and the edits need ------------------------------------------------
 
@@ -257,6 +309,7 @@ class ProjectState(QObject):
     def set_labels(self, name: str, labels: dict[int, str | None], description: str) -> int:
         """Write an edit to the store at once (one transaction), then tell the views. A label
         the project's class list lacks (a model's class, accepted) joins the list."""
+        self.flush_durations()  # the store checks the seconds against the video's duration
         edit_id = self.store.set_labels(name, labels, description)
         added = self.store.classes.ensure(label for label in labels.values() if label)
         self._refresh(name)
@@ -274,10 +327,25 @@ class ProjectState(QObject):
         all_or_nothing: bool = False,
     ) -> LabelChange:
         """Compare-and-swap an edit into the store (see ProjectStore.change_labels)."""
+        self.flush_durations()
         change = self.store.change_labels(name, labels, description, expected, all_or_nothing)
         self._refresh(name)
         self.labelsChanged.emit(name)
         return change
+
+    def change_labels_of_videos(
+        self,
+        labels: dict[str, dict],
+        description: str,
+        expected: dict[str, dict],
+        all_or_nothing: bool = True,
+    ) -> dict[str, LabelChange]:
+        """One edit over several videos (see ProjectStore.change_labels_of_videos)."""
+        changes = self.store.change_labels_of_videos(labels, description, expected, all_or_nothing)
+        for name in labels:
+            self._refresh(name)
+            self.labelsChanged.emit(name)
+        return changes
 
     def video_data(self, name: str) -> dict:
         """What the timeline shows of a video, as keyword arguments of TimelineState.show_video
@@ -321,11 +389,18 @@ class ProjectState(QObject):
         to the store; every view hears of it. Returns the seconds relabelled, if any."""
         method = getattr(self.store.classes, change)
         result = method(*arguments)
-        for name in self.entries:
-            self._refresh(name)
+        self._summary_timer.start()  # the relabelled videos' summaries are missing now
         self.classesChanged.emit()
         return result if isinstance(result, int) else 0
 
     def to_annotate(self, names: list[str], again: bool) -> list[str]:
         """The videos of `names` a run should process: done ones only when asked `again`."""
         return [n for n in names if again or self.entries[n].status not in ("done", "running")]
+
+
+def _single_shot(parent: QObject, milliseconds: int, slot) -> QTimer:
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(milliseconds)
+    timer.timeout.connect(slot)
+    return timer

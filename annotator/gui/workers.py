@@ -22,7 +22,7 @@ from PySide6.QtCore import (
 )
 
 from ..core.errors import AnnotatorError
-from .annotation_process import table_from_json
+from .annotation_process import DEFAULT_JOBS, table_from_json
 from .child_process import ChildProcessRun
 
 log = logging.getLogger(__name__)
@@ -43,19 +43,28 @@ class AnnotationRun(ChildProcessRun):
 
     modelLoaded = Signal(str)
     videoStarted = Signal(str)
-    videoProgress = Signal(str, float)  # name, fraction of this video done
+    videoProgress = Signal(str, float)  # name, fraction of this video done (1: labelled,
+    # its rows follow with its step of the batch)
     videoDone = Signal(str, object, object, list)  # name, per-second table, attention, warnings
     videoFailed = Signal(str, str)  # name, reason
     videoFamiliarity = Signal(str, object)  # name, per-second familiarity or None;
     # sent just before that video's videoDone
     runFailed = Signal(str)  # the run as a whole could not go on
 
-    def __init__(self, bundle_path: Path, jobs: list[AnnotationJob], cache_dir=None, parent=None):
+    def __init__(
+        self,
+        bundle_path: Path,
+        jobs: list[AnnotationJob],
+        cache_dir=None,
+        parent=None,
+        parallel: int = DEFAULT_JOBS,
+    ):
         super().__init__(
             {
                 "bundle": str(bundle_path),
                 "cache_dir": str(cache_dir) if cache_dir else None,
                 "videos": [[job.name, str(job.path)] for job in jobs],
+                "jobs": parallel,
             },
             parent,
         )

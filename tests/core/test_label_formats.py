@@ -25,6 +25,7 @@ from annotator.core.formats.base import ExportOptions
 from annotator.core.formats import FORMATS, LabelFileError, VideoCatalog, VideoLabels, guess_format
 from annotator.core.formats.boris import HEADER as BORIS_HEADER
 from annotator.core.formats.base import event_runs, runs
+from annotator.core.formats.seconds import read_labels
 from annotator.core.table import count_seconds
 
 EXACT = ("csv", "eaf", "labelstudio")  # carry sources and unlabelled seconds
@@ -77,7 +78,7 @@ def _read_all(fmt, files, catalog) -> dict:
         if path.suffix == ".xml":
             continue
         assert guess_format(path).name == fmt.name, path  # the guess finds it too
-        got.update(fmt.read(path, catalog).videos)
+        got.update(read_labels(fmt, path, catalog).videos)
     return got
 
 
@@ -112,7 +113,7 @@ def test_round_trip(tmp_path_factory, fmt_name, data):
     if not named:
         if files:
             with pytest.raises(LabelFileError, match="names no video"):
-                fmt.read(files[0], catalog)
+                read_labels(fmt, files[0], catalog)
         return
     got = _read_all(fmt, files, catalog)
     assert set(got) == {v.path.name for v in named}
@@ -186,7 +187,7 @@ def test_eaf_written_by_pympi_is_read(tmp_path):
     path = tmp_path / "talk.eaf"
     pympi.Elan.to_eaf(str(path), eaf)
     catalog = VideoCatalog({"talk.mp4": tmp_path / "talk.mp4"}, {"talk.mp4": 5.0})
-    result = FORMATS["eaf"].read(path, catalog)
+    result = read_labels(FORMATS["eaf"], path, catalog)
     assert result.videos["talk.mp4"].labels == [
         "laughter",
         "laughter",
@@ -277,7 +278,7 @@ def test_boris_older_export_with_point_events_is_read(tmp_path):
     path.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
     assert guess_format(path).name == "boris"
     catalog = VideoCatalog({"geese.mp4": tmp_path / "geese.mp4"}, {"geese.mp4": 12.0})
-    result = FORMATS["boris"].read(path, catalog)
+    result = read_labels(FORMATS["boris"], path, catalog)
     # 1.8-5.2 s covers most of seconds 2, 3 and 4 only
     assert result.videos["geese.mp4"].labels == [
         BACKGROUND,
@@ -312,7 +313,7 @@ def test_audacity_file_follows_audacitys_layout(tmp_path):
         encoding="utf-8",
     )
     catalog = VideoCatalog({"rain.wav": tmp_path / "rain.wav"}, {"rain.wav": 3.0})
-    result = FORMATS["audacity"].read(path, catalog)
+    result = read_labels(FORMATS["audacity"], path, catalog)
     assert result.videos["rain.wav"].labels == ["rain", "rain", "thunder clap"]
     assert any("point label" in n for n in result.notes)
     assert any("tie" in n for n in result.notes)  # second 2: background 0.5, thunder 0.5
@@ -325,7 +326,7 @@ def test_overlapping_events_are_reported(tmp_path):
         encoding="utf-8",
     )
     catalog = VideoCatalog({"a.mp4": tmp_path / "a.mp4"}, {"a.mp4": 5.0})
-    result = FORMATS["dcase"].read(path, catalog)
+    result = read_labels(FORMATS["dcase"], path, catalog)
     assert result.videos["a.mp4"].labels == ["dog", "dog", "dog", "cat", BACKGROUND]
     assert any("overlaps" in n and "line 3" in n for n in result.notes)
 
@@ -345,6 +346,6 @@ def test_tsv_exports_are_spreadsheet_safe_unless_asked(tmp_path, fmt_name):
     catalog = VideoCatalog(
         {v.path.name: v.path for v in videos}, {v.path.name: v.duration for v in videos}
     )
-    assert {k: v.labels for k, v in fmt.read(safe, catalog).videos.items()} == {
-        k: v.labels for k, v in fmt.read(literal, catalog).videos.items()
+    assert {k: v.labels for k, v in read_labels(fmt, safe, catalog).videos.items()} == {
+        k: v.labels for k, v in read_labels(fmt, literal, catalog).videos.items()
     }

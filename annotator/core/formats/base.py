@@ -158,13 +158,6 @@ class LabelFormat:
         """`parse`, for formats whose reading takes options (ELAN's tiers); see ReadOptions."""
         return self.parse(path)
 
-    def read(self, path, catalog, options=None):
-        """Per-second labels (with their source) of each video the file names, matched to
-        `catalog`'s videos, with every event accounted for. See seconds.read_labels."""
-        from .seconds import read_labels
-
-        return read_labels(self, Path(path), catalog, options)
-
     def write(self, videos: list[VideoLabels], out: Path) -> list[Path]:
         """Write the videos' labels to `out` (a file, or a folder for one file per video);
         returns the files written."""

@@ -101,7 +101,9 @@ class ReadResult:
 def read_labels(
     fmt: LabelFormat, path: Path, catalog: VideoCatalog, options: ReadOptions | None = None
 ) -> ReadResult:
-    """Parse `path` with `fmt` and lay its events over the seconds of the videos it names."""
+    """Parse `path` with `fmt` and lay its events over the seconds of the videos it names, with
+    every event accounted for (what was kept, merged or lost)."""
+    path = Path(path)
     options = options or ReadOptions()
     parsed = fmt.parse_with(path, options)
     if not parsed.videos:

@@ -13,6 +13,7 @@ import pandas as pd
 from PySide6.QtCore import QObject, Signal
 
 from ...core.conventions import BACKGROUND
+from ...core.doubt import doubtful_seconds
 from .. import refcount_guard
 from .tiles import PreviewTiles
 
@@ -195,15 +196,9 @@ class TimelineState(QObject):
         return float(self.unfamiliar().mean()) if self.seconds else 0.0
 
     def doubtful_seconds(self) -> list[int]:
-        """Seconds no person has labelled whose predicted confidence is below the threshold or
-        that are unlike anything the model was trained on."""
-        confidence = self.column("confidence")
-        unfamiliar = self.unfamiliar()
-        return [
-            s
-            for s in range(len(confidence))
-            if (confidence[s] < self.threshold or unfamiliar[s]) and s not in self.human
-        ]
+        """Seconds no person has labelled that the doubt score puts past the threshold, or
+        that are unlike the training data (core.doubt.doubtful_seconds)."""
+        return doubtful_seconds(self.predictions, self.familiarity, self.human, self.threshold)
 
     def disagreement_seconds(self) -> list[int]:
         """Seconds where the audio and the visual heads name different labels."""
