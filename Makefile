@@ -25,15 +25,20 @@ $(CLUSTER_STAMP): $(STAMP)
 run: install
 	$(PY) main.py
 
+# Test processes: one per core of the 2-core machines the project is measured on; each takes a
+# whole test file, so a file's shared fixtures (trained bundles, a Ray cluster) are made once.
+TEST_WORKERS ?= 2
+PYTEST := QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
 ## Lint (ruff), then the whole test suite (offscreen Qt)
 test: $(CLUSTER_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	$(PYTEST)
 
 ## The fast tier for a change in progress: every test not marked slow, training or cluster
 test-fast: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow and not training and not cluster"
+	$(PYTEST) -m "not slow and not training and not cluster"
 
 ## Rebuild the shipped bundles and samples from scratch (docs/accuracy.md: "Reproducing the shipped models")
 models: install

@@ -145,6 +145,7 @@ def annotate(video: Path, model: str | None, work: Path) -> dict:
 
 TEST_SOURCE_SIZE, TEST_SOURCE_FPS = "96x54", 5
 STEP_LIMIT_MS, WINDOW_MEMORY_LIMIT_MB = 100.0, 600.0
+LANES_WIDTH = 834  # pixels: the lanes of a 1400-pixel window before the library dock came
 
 
 def make_test_recording(path: Path, seconds: float) -> Path:
@@ -239,6 +240,17 @@ def _zoom_and_scroll(app, window) -> dict:
     }
 
 
+def _widen_lanes(app, window, width: int) -> None:
+    """Make the window wide enough for lanes `width` pixels wide (docks beside the timeline
+    take their share of the window), so runs measure the same number of pixel columns."""
+    for _ in range(3):
+        app.processEvents()
+        missing = width - window.timeline_view.canvas.lane_width()
+        if missing <= 0:
+            return
+        window.resize(window.width() + int(missing), window.height())
+
+
 def measure_window(video: Path | None, minutes: float, annotate: bool = True) -> int:
     """Annotate a long recording in the real window, then time fit, zoom and scroll."""
     from PySide6.QtCore import QSettings
@@ -270,6 +282,7 @@ def measure_window(video: Path | None, minutes: float, annotate: bool = True) ->
     if annotate and window.project.entry(name).status != "done":
         window.annotate_all()
         annotate_s = _wait(app, lambda: finished, 4 * 3600, "the annotation run")
+    _widen_lanes(app, window, LANES_WIDTH)
     window.show_video(name)  # again: now from the tiles on disk
     reopen_s = _wait(app, window.timeline.preview_complete, 60, "the cached pyramid")
     report = {

@@ -195,7 +195,21 @@ class ProjectStore(OneWriter):
                 f"(schema {row[0]}, this one reads {SCHEMA_VERSION})"
             )
 
+    def writing_twin(self) -> "ProjectStore":
+        """Another connection to this store that writes under this store's writer lease (and
+        never releases it): for a thread of the same window that stores results, so a commit
+        waiting on the disk never holds up the window. Open it in the thread that uses it."""
+        twin = ProjectStore(self.path, self.folder)
+        twin._token, twin._holder, twin._shares_lease = self._token, self._holder, True
+        return twin
+
+    def saw_revision(self, revision: int) -> None:
+        """A twin's write is this window's own: `changed_elsewhere` does not report it."""
+        self._seen_revision = max(self._seen_revision, revision)
+
     def close(self) -> None:
+        if getattr(self, "_shares_lease", False):
+            self._token = None  # the lease is the window's: only its own store releases it
         try:
             self.release_writer()
         except sqlite3.Error as exc:  # the lease then goes stale on its own

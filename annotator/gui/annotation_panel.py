@@ -3,8 +3,8 @@
 The controller starts a background run over the chosen videos, records the results in the
 project store as they arrive (so a crash mid-run keeps every finished video), and skips videos
 already done unless asked to annotate them again. Results that arrive together are stored in
-one transaction at most every RESULTS_FLUSH_MS, so the window's thread spends a commit per
-flush, not per video, and stays free for the user.
+one transaction, by a thread of their own (result_writer: a commit can wait on the disk for
+most of a second), and the rows of the stored videos are refreshed every RESULTS_FLUSH_MS.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from ..ml.bundle import ModelBundle
 from .project import ProjectState
+from .result_writer import ResultWriter
 from .workers import DEFAULT_JOBS, AnnotationJob, AnnotationRun
 
 RESULTS_FLUSH_MS = 100
@@ -53,6 +54,10 @@ class AnnotationController(QObject):
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(RESULTS_FLUSH_MS)
         self._flush_timer.timeout.connect(self.flush_results)
+        self.writer: ResultWriter | None = None
+        self._stored_timer = QTimer(self)  # picks up what the writer stored, while a run goes
+        self._stored_timer.setInterval(RESULTS_FLUSH_MS)
+        self._stored_timer.timeout.connect(self._show_stored)
 
     def is_running(self) -> bool:
         return self.run is not None
@@ -88,6 +93,8 @@ class AnnotationController(QObject):
         self.run.finished.connect(self._on_finished)
         self._finished = self._failed = 0
         self._started_at = time.monotonic()
+        self.writer = ResultWriter(self.project.store)
+        self._stored_timer.start()
         self.runStarted.emit(len(jobs))
         self.overallProgress.emit(0, len(jobs))
         self.message.emit(f"Loading {bundle.tag} to annotate {len(jobs)} video(s)…")
@@ -129,17 +136,23 @@ class AnnotationController(QObject):
     def _store_results(self) -> None:
         results = self._results[:RESULTS_PER_FLUSH]
         self._results = self._results[RESULTS_PER_FLUSH:]
-        try:
-            self.project.record_annotations([r[:4] for r in results])
-        except Exception as exc:  # a full disk, a store taken away: say so, keep going
-            names = ", ".join(r[0] for r in results[:3]) + ("…" if len(results) > 3 else "")
-            self.message.emit(f"{names}: predictions not saved ({exc})")
-        for name, *_rest, warnings in results:
+        self.writer.submit([r[:4] for r in results])
+        for *_result, warnings in results:
             for warning in warnings:
                 self.message.emit(warning)
-            self._finished += 1
-            self.videoAnnotated.emit(name)
-        self.overallProgress.emit(self._finished, self.run.total if self.run else self._finished)
+
+    def _show_stored(self) -> None:
+        """The videos the writer has stored since the last look: their rows, the count."""
+        for names, revision, error in self.writer.stored() if self.writer else []:
+            if error:  # a full disk, a store taken away: say so, keep going
+                shown = ", ".join(names[:3]) + ("…" if len(names) > 3 else "")
+                self.message.emit(f"{shown}: predictions not saved ({error})")
+            else:
+                self.project.stored_elsewhere(names, revision)
+            for name in names:
+                self._finished += 1
+                self.videoAnnotated.emit(name)
+            self.overallProgress.emit(self._finished, self.run.total if self.run else 0)
 
     def _on_failed(self, name: str, reason: str) -> None:
         # The video keeps the predictions of an earlier run, if any; the reason names the model
@@ -151,6 +164,10 @@ class AnnotationController(QObject):
     def _on_finished(self, cancelled: bool) -> None:
         self._flush_timer.stop()
         self.flush_results(everything=True)
+        self.writer.close()  # everything submitted is stored
+        self._show_stored()
+        self._stored_timer.stop()
+        self.writer = None
         total = self.run.total
         for name, entry in self.project.entries.items():
             if entry.status == "running":

@@ -275,6 +275,17 @@ class ProjectState(QObject):
             if name in self.entries:
                 self._refresh(name)
 
+    def stored_elsewhere(self, names: list[str], revision: int) -> None:
+        """This window's own result writer stored `names` (see result_writer): show them, and
+        do not take that write for another window's."""
+        self.store.saw_revision(revision)
+        # Its transaction renewed the writer lease too: no heartbeat of our own is due (one
+        # would wait for the writer's commit on the window's thread).
+        self._last_heartbeat = time.monotonic()
+        for name in names:
+            if name in self.entries:
+                self._refresh(name)
+
     def _refresh(self, name: str) -> None:
         """Read one video's row (its kept summary) again and tell the views."""
         entry = self.entries[name]

@@ -219,6 +219,8 @@ def test_the_app_annotates_a_nested_folder_in_steps(
     assert "annotated 5 of 5" in summary, summary
     assert sorted(stored) == sorted(made)
     store = window.project.store
+    # The result writer's commits are this window's own: no other window is heard of.
+    assert not store.changed_elsewhere() and not window.project.read_only
     for name in made:
         table = store.predictions(name)
         assert len(table) and set(table["video"]) == {name}

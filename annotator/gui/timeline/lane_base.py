@@ -1,4 +1,5 @@
-"""What every lane shares: the time axis that maps seconds to pixels, and the Lane base class."""
+"""What every lane shares: the time axis that maps seconds to pixels, the Lane base class, and
+runs of equal per-second values (as blocks, or summarised per pixel column when zoomed out)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtGui import QColor, QPainter
 
 from .colors import TEXT_COLOR
 from .state import TimelineState
+from .summary import column_firsts, column_means, label_codes, summarise
 
 
 @dataclass(frozen=True)
@@ -61,3 +63,40 @@ def paint_note(painter, rect, axis, text: str) -> None:
         Qt.AlignVCenter | Qt.AlignLeft,
         text,
     )
+
+
+@dataclass(frozen=True)
+class Block:
+    start: int  # first second
+    end: int  # one past the last second
+    label: str
+    faint: bool = False
+
+
+def runs(values: list, key=lambda v: v) -> list[tuple[int, int, object]]:
+    """[(start, end, value)] of runs of equal key(value) in a per-second list."""
+    out, start = [], 0
+    for index in range(1, len(values) + 1):
+        if index == len(values) or key(values[index]) != key(values[start]):
+            out.append((start, index, values[start]))
+            start = index
+    return out
+
+
+# Below this zoom the label lanes draw one block per pixel column (see summary.py), not one
+# per run of seconds: a noisy hour would otherwise be thousands of sub-pixel blocks.
+COLUMNS_BELOW_PIXELS_PER_SECOND = 1.0
+
+
+def column_blocks(state, axis, kind: str, labels: list, low: np.ndarray | None) -> list[Block]:
+    """Blocks of whole pixel columns (times at column edges), each column's label summarised
+    from its seconds; faint where most of its seconds are `low`. Label None: no label."""
+    codes, names = state.derived(("codes", kind), lambda: label_codes(labels))
+    xs, firsts, stop = column_firsts(axis, len(labels), state.duration)
+    shown = summarise(codes, names, firsts, stop)
+    faint_ = (column_means(low, firsts, stop) > 0.5).tolist() if low is not None else None
+    pairs = list(zip(shown, faint_ or [False] * len(shown)))
+    return [
+        Block(axis.time(float(xs[start])), axis.time(float(xs[end - 1] + 1)), *value)
+        for start, end, value in runs(pairs)
+    ]

@@ -41,7 +41,9 @@ def settle_long_lived_objects() -> None:
     """Collect garbage once, then move every object alive now (the window, the shown video's
     table) out of the cyclic collector's sight. Without this, its full passes walked them all
     every few dozen zoom or scroll steps and took ~50 ms of such a step (measured on a 2-hour
-    recording: steps of 40 ms CPU with outliers of 90-110 ms, none with the collector off)."""
+    recording: steps of 40 ms CPU with outliers of 90-110 ms, none with the collector off).
+    What was frozen for the previous video is unfrozen first, so its garbage is collected."""
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 
