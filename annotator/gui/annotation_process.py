@@ -8,18 +8,18 @@ window stays responsive) and a crash during inference cannot take unsaved state 
 
 The videos go through the command line's own batch function (ml.batch.annotate_batch) with the
 same number of parallel jobs as `annotate` (2 unless the job says), so the app is as fast as
-the command line. That function returns its results when its files are done, so the child hands
-it the videos in steps of about STEP_SECONDS each (the first step one video per job, to show
-a result soon); each step's results go to the window as soon as it ends. It runs at the
-command line's priority: at nice 10, on a machine busy with other work, it got a fraction of
-a core and took 3.5 times the command line's time; the window stays responsive by doing little
-per result (results_flush in annotation_panel), not by starving the batch.
+the command line; each video's rows go to the window as soon as it is labelled, and its
+progress inside the video (decoding, then labelling) at most PROGRESS_PER_SECOND times a
+second. It runs at the command line's priority: at nice 10, on a machine busy with other work,
+it got a fraction of a core and took 3.5 times the command line's time; the window stays
+responsive by doing little per result (results_flush in annotation_panel), not by starving
+the batch.
 
 Protocol (the app's AnnotationRun speaks it): the first line on stdin is the job as JSON,
 {"bundle": PATH, "videos": [[NAME, PATH], ...], "cache_dir": PATH or null, "jobs": N}; a later
 line "cancel" (or stdin closing because the app went away) stops at the next second of video.
-Each event goes to stdout as one JSON line: loaded, started (a step's videos are under way),
-progress (a video is labelled; its rows follow with its step), done, failed, error, finished.
+Each event goes to stdout as one JSON line: loaded, started (a video is being decoded),
+progress (its fraction done), done (its rows), failed, error, finished.
 This module imports no Qt.
 """
 
@@ -38,8 +38,9 @@ log = logging.getLogger(__name__)
 _write_lock = threading.Lock()
 
 DEFAULT_JOBS = 2  # as `annotate --jobs`
-STEP_SECONDS = 2.0  # how long a step of the batch should take, at the rate seen so far
-MAX_STEP_VIDEOS = 64
+PROGRESS_PER_SECOND = 4  # progress lines per video and second, at most
+# Decoding and feature extraction take most of a video's time; labelling the rest.
+DECODING_SHARE = 0.9
 
 
 def emit(event: str, **fields) -> None:
@@ -98,40 +99,38 @@ def _emit_annotation(annotation) -> None:
     )
 
 
-def next_step_size(done: int, seconds: float, jobs: int) -> int:
-    """Videos in the next step: about STEP_SECONDS at the rate seen so far, never fewer than
-    one per job (the pool stays full) nor more than MAX_STEP_VIDEOS."""
-    if done == 0 or seconds <= 0:
-        return jobs
-    return max(jobs, min(MAX_STEP_VIDEOS, round(STEP_SECONDS * done / seconds)))
+class _VideoProgress:
+    """Turns the batch's per-video progress into started/progress lines, a few a second."""
 
+    def __init__(self, names: dict):
+        self.names = names
+        self.last: dict[str, float] = {}  # video -> when its last line went out
+        self.lock = threading.Lock()
 
-def _annotate_step(videos: list, bundle, cache, jobs: int, cancel) -> bool:
-    """One step of the batch through annotate_batch; False when cancelled."""
-    from ..ml.batch import annotate_batch
-
-    names = {str(Path(path)): name for name, path in videos}
-    for name, _path in videos:
-        emit("started", video=name)
-    result = annotate_batch(
-        [Path(path) for _name, path in videos],
-        bundle,
-        jobs=jobs,
-        cache=cache,
-        cancel=cancel.is_set,
-        progress=lambda _done, _total, path: emit("progress", video=names[str(path)], fraction=1.0),
-        name_for=lambda path: names[str(path)],
-    )
-    for annotation in result.annotations:
-        _emit_annotation(annotation)
-    for path, reason in result.failures:
-        emit("failed", video=names.get(path, path), reason=reason)
-    return not result.cancelled
+    def __call__(self, path, done: int, total: int, stage: str) -> None:
+        name = self.names[str(path)]
+        now = time.monotonic()
+        with self.lock:  # decoding reports from the worker threads
+            first = name not in self.last
+            stage_done = done >= total  # always said: the end of decoding, of labelling
+            if not first and not stage_done and now - self.last[name] < 1 / PROGRESS_PER_SECOND:
+                return
+            self.last[name] = now
+        if first:
+            emit("started", video=name)
+        share = done / max(total, 1)
+        fraction = (
+            DECODING_SHARE * share
+            if stage == "decoding"
+            else DECODING_SHARE + (1 - DECODING_SHARE) * share
+        )
+        emit("progress", video=name, fraction=round(min(fraction, 1.0), 3))
 
 
 def run(job: dict, cancel: threading.Event) -> None:
     from ..core.errors import AnnotatorError
     from ..core.feature_cache import FeatureCache
+    from ..ml.batch import annotate_batch
     from ..ml.bundle import load_bundle
     from ..ml.prediction import load_head
 
@@ -145,14 +144,20 @@ def run(job: dict, cancel: threading.Event) -> None:
     emit("loaded", model=bundle.tag)
     cache = FeatureCache(job.get("cache_dir"))
     jobs = max(1, int(job.get("jobs") or DEFAULT_JOBS))
-    videos, done, started = list(job["videos"]), 0, time.monotonic()
-    while videos and not cancel.is_set():
-        size = next_step_size(done, time.monotonic() - started, jobs)
-        step, videos = videos[:size], videos[size:]
-        if not _annotate_step(step, bundle, cache, jobs, cancel):
-            break
-        done += len(step)
-    emit("finished", cancelled=cancel.is_set())
+    names = {str(Path(path)): name for name, path in job["videos"]}
+    result = annotate_batch(
+        [Path(path) for _name, path in job["videos"]],
+        bundle,
+        jobs=jobs,
+        cache=cache,
+        cancel=cancel.is_set,
+        name_for=lambda path: names[str(path)],
+        keep_annotations=False,  # each video's rows go out as it finishes
+        on_annotation=lambda _path, annotation: _emit_annotation(annotation),
+        on_failure=lambda path, reason: emit("failed", video=names[str(path)], reason=reason),
+        video_progress=_VideoProgress(names),
+    )
+    emit("finished", cancelled=result.cancelled or cancel.is_set())
 
 
 def main() -> int:

@@ -109,7 +109,12 @@ class VideoListModel(QAbstractTableModel):
 
     def flush(self) -> None:
         """One dataChanged over the changed rows' span: the view repaints what is visible."""
-        rows = [self._rows[name] for name in self._changed if name in self._rows]
+        # A video no longer in the project (its folder was closed, the window is going) is not
+        # repainted: its row is about to go.
+        entries = self.project.entries
+        rows = [
+            self._rows[name] for name in self._changed if name in self._rows and name in entries
+        ]
         self._changed = set()
         if rows:
             last = len(COLUMNS) - 1
@@ -158,7 +163,7 @@ class VideoListModel(QAbstractTableModel):
         return None
 
     def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid():
+        if not index.isValid() or self._names[index.row()] not in self.project.entries:
             return None
         entry = self.project.entry(self._names[index.row()])
         column = index.column()

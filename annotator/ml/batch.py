@@ -93,6 +93,7 @@ class _Sinks:
     keep: bool
     on_annotation: object
     video_progress: object
+    on_failure: object = None
 
 
 def _prepare(path: Path, settings: _Settings):
@@ -133,9 +134,11 @@ def annotate_batch(
     keep_annotations: bool = True,
     on_annotation=None,
     video_progress=None,
+    on_failure=None,
 ) -> BatchResult:
     """Annotate every file; `progress(done, total, path)` after each; `name_for(path)` names rows;
-    `on_annotation(path, annotation)` receives each video labelled by this run, in input order.
+    `on_annotation(path, annotation)` receives each video labelled by this run, in input order,
+    and `on_failure(path, reason)` each one that failed, as it fails.
 
     On Ctrl-C the workers stop at their next second (the chunks of features already done stay
     in the cache, the finished videos in the journal) and the interrupt is raised again, so the
@@ -147,7 +150,7 @@ def annotate_batch(
         bundle, cache or FeatureCache(), use_cache, cancel, threading.Event(), video_progress
     )
     load_head(bundle)  # load once, before the workers start
-    sinks = _Sinks(journal, keep_annotations, on_annotation, video_progress)
+    sinks = _Sinks(journal, keep_annotations, on_annotation, video_progress, on_failure)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         pending: deque[_Work] = deque()
         work = _schedule(pool, files, settings, name_for, journal)
@@ -182,6 +185,8 @@ def _collect(work, pending: deque, ahead: int, result, bundle, sinks, progress, 
             if not isinstance(exc, AnnotatorError):
                 log.exception("unexpected error on %s", item.path)
             result.failures.append((str(item.path), failure_reason(exc)))
+            if sinks.on_failure is not None:
+                sinks.on_failure(item.path, result.failures[-1][1])
         done += 1
         if progress:
             progress(done, total, item.path)

@@ -228,12 +228,3 @@ def test_the_app_annotates_a_nested_folder_in_steps(
             window.project.entries[name].main_label
             == video_summaries.summarise(store._db, name, {})[0]
         )
-
-
-def test_a_batch_step_lasts_about_two_seconds():
-    from annotator.gui.annotation_process import MAX_STEP_VIDEOS, next_step_size
-
-    assert next_step_size(0, 0.0, jobs=2) == 2  # the first results come soon
-    assert next_step_size(10, 2.0, jobs=2) == 10  # five videos a second: ten in two seconds
-    assert next_step_size(2, 60.0, jobs=2) == 2  # long videos: one per job
-    assert next_step_size(1000, 1.0, jobs=2) == MAX_STEP_VIDEOS
