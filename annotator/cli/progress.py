@@ -48,7 +48,19 @@ class _Video:
 
     def __init__(self, stage: str, now: float, done: float):
         self.stage, self.stage_started, self.done_then = stage, now, done
+        self.last_done = done
         self.shown = None  # when its last line was shown
+
+    def count(self, done: float) -> None:
+        """Leave out of the rate what came at once (a minute of features found in the cache)."""
+        if done - self.last_done > _JUMP_SECONDS:
+            self.done_then += done - self.last_done
+        self.last_done = done
+
+
+# A step in seconds done larger than this is features read from the cache, not work done (one
+# call reports at most a second of one stream, half a second of the video's progress).
+_JUMP_SECONDS = 20
 
 
 class VideoProgress:
@@ -77,6 +89,8 @@ class VideoProgress:
                 shown = video.shown if video is not None else None
                 video = self._videos[str(path)] = _Video(stage, now, done)
                 video.shown = shown
+            if stage == "decoding":
+                video.count(done)
             if stage == "labelling" and done >= total:
                 del self._videos[str(path)]
             since = now - (video.stage_started if video.shown is None else video.shown)
