@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # The tests also run the cluster engine on a local Ray cluster: the `cluster` extra, for tests only.
 CLUSTER_STAMP := $(VENV)/.installed-cluster-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test install samples models bench clean-cache
+.PHONY: run test test-fast install samples models bench clean-cache
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: $(CLUSTER_STAMP)
 	$(PY) -m ruff format --check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
-## Rebuild the shipped bundles and samples from scratch (see README: "Reproducing the models")
+## The fast tier for a change in progress: every test not marked slow, training or cluster
+test-fast: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow and not training and not cluster"
+
+## Rebuild the shipped bundles and samples from scratch (docs/accuracy.md: "Reproducing the shipped models")
 models: install
 	bash scripts/train_shipped_models.sh

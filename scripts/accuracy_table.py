@@ -1,4 +1,4 @@
-"""Print the README's accuracy and calibration tables from `evaluate --json` reports.
+"""Print docs/accuracy.md's accuracy and calibration tables from `evaluate --json` reports.
 
 Usage: python scripts/accuracy_table.py docs/evaluation/*.json
 Reports of one model on several held-out sets become one row per set, each accuracy with its

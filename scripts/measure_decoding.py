@@ -8,8 +8,8 @@ With `--evaluate MODEL...` and a demo-data folder (videos + labels.csv), it also
 for each model once per decoding (each with a fresh feature cache) and reports the held-out
 per-second accuracy of both and of each head: the effect on labels.
 
-    .venv/bin/python main.py demo-data /tmp/heldout --clips 60 --seed 31337
-    .venv/bin/python scripts/measure_decoding.py /tmp/heldout --evaluate attention fusion visual
+    .venv/bin/python main.py demo-data data/heldout --clips 60 --seed 31337
+    .venv/bin/python scripts/measure_decoding.py data/heldout --evaluate attention fusion visual
 """
 
 from __future__ import annotations

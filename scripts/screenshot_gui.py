@@ -64,7 +64,7 @@ def take(
         _wait(app, lambda: bool(finished), 600)
         name = video or _most_eventful(window)
         window.folder_view.select(name)
-        _wait(app, lambda: bool(window.timeline.thumbnails), 60)
+        _wait(app, window.timeline.preview_complete, 60)
         _review_a_little(window)
         _wait(app, lambda: window.player.still.time == window.timeline.cursor, 30)
         _wait(app, lambda: False, 0.5)

@@ -20,6 +20,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/gui drives the real window: it carries the `gui` marker without
+    each module having to say so (the other tiers are marked where the cost is)."""
+    gui_tests = PROJECT_ROOT / "tests" / "gui"
+    for item in items:
+        if gui_tests in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.gui)
+
+
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:
     """A dozen demo clips with their labels.csv and clips.csv (seed never used for shipping)."""

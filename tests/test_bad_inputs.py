@@ -18,6 +18,9 @@ from corpus import ANNOTATED, FAILED, build_corpus
 
 from conftest import PROJECT_ROOT
 
+# The whole messy library goes through a real `annotate` (and a kill -9 run): minutes on 2 cores.
+pytestmark = pytest.mark.slow
+
 SAMPLES = PROJECT_ROOT / "resources" / "samples"
 GOOD = ["clip_0000.mp4", "clip_0002.mp4", "clip_0005.mp4"]
 

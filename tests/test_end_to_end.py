@@ -10,6 +10,9 @@ from annotator.cli import main
 from annotator.core.table import PER_SECOND_COLUMNS, SEGMENT_COLUMNS, count_seconds
 from annotator.core.media import probe
 
+# Every test here uses bundles the real `train` command makes (the training tier).
+pytestmark = pytest.mark.training
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, demo_dir):

@@ -9,9 +9,12 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from conftest import PROJECT_ROOT
 
 
+@pytest.mark.slow
 def test_the_wheel_carries_the_command_and_the_shipped_bundles_and_samples(tmp_path):
     source = tmp_path / "source"
     # Built from a copy, so the build leaves nothing in the checkout.

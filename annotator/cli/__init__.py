@@ -9,12 +9,12 @@ import argparse
 import json
 import logging
 import sys
-from pathlib import Path
 
 from ..core.errors import AnnotatorError
+from . import interchange
 from ..ml.model_types import model_type_names
 from ..core.locations import exports_dir, shipped_dir
-from . import annotate, cache
+from . import annotate, cache, review, similar
 from .progress import ProgressBar
 
 log = logging.getLogger("annotator")
@@ -25,8 +25,16 @@ EXPORTS_DIR = exports_dir()
 
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a model type on a SPEC and save a bundle")
-    p.add_argument("--data", required=True, metavar="SPEC")
-    p.add_argument("--arch", required=True, choices=model_type_names())
+    p.add_argument(
+        "--data",
+        required=True,
+        metavar="SPEC",
+        help="labelled data: a demo-data folder, a per-second CSV, a project folder, an AVE "
+        "root or a folder of feature files",
+    )
+    p.add_argument(
+        "--arch", required=True, choices=model_type_names(), help="the model type to train"
+    )
     p.add_argument("--out", required=True, help="bundle folder, e.g. models/NAME")
     p.add_argument(
         "--epochs",
@@ -34,22 +42,33 @@ def _add_train(sub) -> None:
         default=None,
         help="default 40; 50 with --video-level (the research's)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the split, weights and windows (default 0)"
+    )
     p.add_argument(
         "--batch-size",
         type=int,
         default=None,
         help="default 32; 64 with --video-level (the research's)",
     )
-    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument(
+        "--learning-rate", type=float, default=1e-3, help="initial learning rate (default 0.001)"
+    )
     p.add_argument(
         "--visual-fps", type=int, default=1, help="frames per second fed to the backbone"
     )
     p.add_argument("--hidden", type=int, default=None, help="visual/audio/fusion hidden width")
-    p.add_argument("--recurrent", choices=["gru", "lstm"], default=None)
-    p.add_argument("--recurrent-units", type=int, default=None)
-    p.add_argument("--dropout", type=float, default=None)
-    p.add_argument("--version", default="1.0.0")
+    p.add_argument(
+        "--recurrent",
+        choices=["gru", "lstm"],
+        default=None,
+        help="recurrent layer over the seconds (default gru)",
+    )
+    p.add_argument(
+        "--recurrent-units", type=int, default=None, help="units per direction (default 64)"
+    )
+    p.add_argument("--dropout", type=float, default=None, help="dropout rate (default 0.3)")
+    p.add_argument("--version", default="1.0.0", help="version written in the card (default 1.0.0)")
     p.add_argument(
         "--video-level",
         action="store_true",
@@ -88,8 +107,13 @@ def _add_trust_pickles(parser) -> None:
 
 def _add_other(sub) -> None:
     p = sub.add_parser("evaluate", help="per-second accuracy of a bundle on a SPEC")
-    p.add_argument("--data", required=True, metavar="SPEC")
-    p.add_argument("--model", required=True)
+    p.add_argument(
+        "--data",
+        required=True,
+        metavar="SPEC",
+        help="labelled data to score on (its test split where it has one, as AVE)",
+    )
+    p.add_argument("--model", required=True, help="bundle name under models/ or a path")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.add_argument(
         "--record",
@@ -110,7 +134,9 @@ def _add_other(sub) -> None:
         "summary on held-out data (no retraining)",
     )
     p.add_argument("--data", required=True, metavar="SPEC", help="labelled held-out data")
-    p.add_argument("--model", required=True)
+    p.add_argument(
+        "--model", required=True, help="bundle name under models/ or a path (rewritten in place)"
+    )
     p.add_argument(
         "--familiar-data",
         metavar="SPEC",
@@ -121,9 +147,11 @@ def _add_other(sub) -> None:
     p.add_argument("--note", default="", help="recorded in the card, e.g. how --data was made")
     p.set_defaults(func=_cmd_calibrate)
     p = sub.add_parser("demo-data", help="render demo clips with per-second truth")
-    p.add_argument("out_dir", metavar="OUT_DIR")
-    p.add_argument("--clips", type=int, default=400)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("out_dir", metavar="OUT_DIR", help="folder for the clips and labels.csv")
+    p.add_argument("--clips", type=int, default=400, help="number of clips (default 400)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="the same seed renders the same clips (default 0)"
+    )
     p.add_argument(
         "--class-set",
         choices=["demo", "novel"],
@@ -133,11 +161,13 @@ def _add_other(sub) -> None:
     )
     p.set_defaults(func=_cmd_demo_data)
     p = sub.add_parser("models", help="installed bundles and their cards")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print every card as JSON")
     p.set_defaults(func=_cmd_models)
     p = sub.add_parser("bench", help="measure speed and memory against the research pipeline")
-    p.add_argument("--clips", type=int, default=8)
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--clips", type=int, default=8, help="clips of 10 s to render and time (default 8)"
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--model", default=None, help="bundle to time (default: the default bundle)")
     p.add_argument(
         "--ray",
@@ -146,43 +176,10 @@ def _add_other(sub) -> None:
     )
     p.set_defaults(func=_cmd_bench)
     p = sub.add_parser("gui", help="open the desktop app")
-    p.add_argument("folder", nargs="?", default=None)
+    p.add_argument(
+        "folder", nargs="?", default=None, help="folder of videos (default: the samples)"
+    )
     p.set_defaults(func=_cmd_gui)
-
-
-FORMAT_NAMES = ("csv", "segments", "dcase", "audacity", "eaf", "boris", "labelstudio")
-
-
-def _add_interchange(sub) -> None:
-    p = sub.add_parser(
-        "export", help="write a project's labels (or a per-second CSV's) in another tool's format"
-    )
-    p.add_argument("source", metavar="FOLDER_OR_CSV")
-    p.add_argument("--format", required=True, choices=FORMAT_NAMES, dest="fmt")
-    p.add_argument(
-        "--out",
-        required=True,
-        metavar="PATH",
-        help="file to write (a folder for audacity and eaf: one file per video)",
-    )
-    p.set_defaults(func=_cmd_export)
-    p = sub.add_parser("import", help="read label files into a project folder as human labels")
-    p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--into", required=True, metavar="FOLDER")
-    p.add_argument(
-        "--format",
-        default=None,
-        choices=FORMAT_NAMES,
-        dest="fmt",
-        help="the files' format (default: guessed from each file)",
-    )
-    p.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
-    p.add_argument(
-        "--add-classes",
-        action="store_true",
-        help="accept labels the project does not know yet as new classes",
-    )
-    p.set_defaults(func=_cmd_import)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,7 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_parser(sub)
     _add_train(sub)
     _add_other(sub)
-    _add_interchange(sub)
+    interchange.add_parser(sub)
+    review.add_parser(sub)
+    similar.add_parser(sub)
     return parser
 
 
@@ -227,7 +226,8 @@ def _print_epoch(report) -> None:
 
 def _cmd_train(args) -> int:
     from ..core.errors import DataSpecError
-    from ..core.feature_sets import feature_folder_kind, open_feature_set
+    from ..core.feature_set_readers import open_feature_set
+    from ..core.feature_sets import feature_folder_kind
 
     sizes = {
         key: value
@@ -293,7 +293,8 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from ..core.feature_sets import feature_folder_kind, open_feature_set
+    from ..core.feature_set_readers import open_feature_set
+    from ..core.feature_sets import feature_folder_kind
     from ..ml.bundle import load_bundle
 
     if feature_folder_kind(args.data):
@@ -445,50 +446,6 @@ def _print_report(report: dict) -> None:
             print(f"    {truth} -> {said}: {count}")
     for failure in report["failures"]:
         print(f"  failed: {failure}", file=sys.stderr)
-
-
-def _cmd_export(args) -> int:
-    from ..core.label_export import export_labels
-
-    result = export_labels(args.source, args.fmt, args.out)
-    print(result.summary())
-    for path in result.files:
-        print(f"  {path}")
-    return 0
-
-
-def _cmd_import(args) -> int:
-    from ..core.label_import import apply_import, plan_import
-    from ..core.store import ProjectStore, relative_video_name
-    from ..core.media_files import collect_videos
-
-    folder = Path(args.into)
-    if args.dry_run and not _has_store(folder):
-        # A dry run leaves no trace: a folder without a project is planned against an empty one.
-        store = ProjectStore(":memory:", folder)
-    else:
-        store = ProjectStore.for_folder(folder)
-    try:
-        files, _problems, _skipped = collect_videos([folder], recursive=False)
-        videos = {relative_video_name(folder, path): path for path in files}
-        plan = plan_import(store, videos, args.files, args.fmt)
-        print("\n".join(plan.summary()))
-        if args.dry_run:
-            print("dry run: nothing changed")
-            return 0
-        edits = apply_import(store, plan, add_classes=args.add_classes)
-        print(f"imported into {store.path} ({len(edits)} edit(s), one per video)")
-    finally:
-        store.close()
-    return 0
-
-
-def _has_store(folder: Path) -> bool:
-    from ..core.store import PROJECT_DIR_NAME, STORE_FILE_NAME, fallback_store_path
-
-    return (folder / PROJECT_DIR_NAME / STORE_FILE_NAME).exists() or fallback_store_path(
-        folder
-    ).exists()
 
 
 def _cmd_demo_data(args) -> int:

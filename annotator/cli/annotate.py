@@ -20,7 +20,7 @@ from .progress import ProgressBar, VideoProgress
 
 def add_parser(sub) -> None:
     p = sub.add_parser("annotate", help="label every second of videos (files or folders)")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="video files and folders to label")
     p.add_argument(
         "--model",
         default=None,

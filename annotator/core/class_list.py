@@ -18,7 +18,11 @@ from .conventions import BACKGROUND
 from .errors import AnnotatorError
 
 # Distinct hues that stay readable with white text on them and as faint tints (the timeline
-# draws with the same list, so a class keeps its colour everywhere).
+# draws with the same list, so a class keeps its colour everywhere). 24 of them, so a project of
+# 20 classes never repeats one: the first twelve as before (projects keep their colours), then
+# twelve picked one at a time as far as possible (CIELAB distance) from all before them and from
+# the background grey, among colours with at least 3:1 contrast for white text; the closest two
+# of the 24 are still 28 apart (tests/gui/test_review_window_defects.py checks 20).
 CLASS_COLOURS = (
     "#1f77b4",
     "#d62728",
@@ -32,6 +36,18 @@ CLASS_COLOURS = (
     "#7f7f7f",
     "#393b79",
     "#637939",
+    "#0a0acc",
+    "#cc0acc",
+    "#7f064d",
+    "#2e067f",
+    "#a57108",
+    "#08a57e",
+    "#04594b",
+    "#7f061a",
+    "#cc0a5a",
+    "#0a5acc",
+    "#284459",
+    "#594404",
 )
 MAX_NAME_LENGTH = 80
 

@@ -1,6 +1,6 @@
 """Constants that define the feature conventions. Every model card records them.
 
-Audio follows the public VGGish front end (SEED.md); visual follows EfficientNet-Lite0 at 224x224.
+Audio follows the public VGGish front end (docs/research.md); visual follows EfficientNet-Lite0 at 224x224.
 """
 
 AUDIO_SAMPLE_RATE = 16_000  # Hz, mono
@@ -20,8 +20,8 @@ VISUAL_EMBEDDING_SIZE = 1280
 # Which frames ffmpeg decodes to pick each sample from: "reference" skips the frames no other
 # frame depends on (ffmpeg's `-skip_frame noref`), so where a sample time falls on one of them
 # the reference frame next to it (one frame interval away) stands in; "all" decodes every frame.
-# The frames decoded are exact either way. Measured by scripts/measure_decoding.py (README,
-# "What made it fast"): a quarter less decoding on 30 fps H.264 with nearly always the same
+# The frames decoded are exact either way. Measured by scripts/measure_decoding.py (docs/performance.md,
+# "What makes it fast"): a quarter less decoding on 30 fps H.264 with nearly always the same
 # frames picked; forced on 10 fps demo clips (stand-ins 100 ms away) held-out accuracy moved at
 # most 0.35 points for the shipped models. It is used from 20 fps up (23.976, 25, 29.97, 30, 50,
 # 60 fps: stand-ins at most 50 ms away, half what was measured to hold); slower videos decode

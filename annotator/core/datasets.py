@@ -13,7 +13,6 @@ skips it. It is never counted as background, which is a label a person gives.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +21,12 @@ from .conventions import BACKGROUND
 from .csv_io import read_per_second_csv
 from .errors import DataSpecError
 from .feature_sets import feature_folder_kind
+from .labelled_set import LabelledSet, LabelledVideo, classes_of
+from .project_labels import load_project_labels, project_store_path
+
+# LabelledSet, LabelledVideo and classes_of live in labelled_set (project_labels needs them
+# without the SPEC readers); they are imported here too, where callers have always found them.
+__all__ = ["LabelledSet", "LabelledVideo", "classes_of", "load_spec"]
 
 log = logging.getLogger(__name__)
 
@@ -29,47 +34,8 @@ AVE_SPLIT_FILES = {"train": "trainSet.txt", "val": "valSet.txt", "test": "testSe
 AVE_HEADER = "Category&VideoID&Quality&StartTime&EndTime"
 
 
-@dataclass
-class LabelledVideo:
-    path: Path
-    labels: list[str | None]  # one per second, from second 0; None: not labelled
-    split: str | None = None
-    dropout: str = ""  # "audio", "visual" or "" (demo data's clips.csv)
-    # Complete truth (demo data, AVE): seconds past the labels are background. Reviewed labels
-    # (a CSV with sources, a project): seconds past them are not labelled.
-    complete: bool = True
-
-    def labels_for(self, seconds: int) -> list[str | None]:
-        """Exactly `seconds` labels: extra truth is cut; missing seconds are background for
-        complete truth, else unlabelled (None)."""
-        fill = BACKGROUND if self.complete else None
-        return (list(self.labels) + [fill] * seconds)[:seconds]
-
-    def labelled_seconds(self) -> int:
-        return sum(label is not None for label in self.labels)
-
-
-@dataclass
-class LabelledSet:
-    source: str
-    videos: list[LabelledVideo]
-    classes: list[str] = field(default_factory=list)
-
-    def split(self, name: str) -> list[LabelledVideo]:
-        return [v for v in self.videos if v.split == name]
-
-
-def classes_of(videos: list[LabelledVideo]) -> list[str]:
-    events = sorted(
-        {label for v in videos for label in v.labels if label is not None and label != BACKGROUND}
-    )
-    return events + [BACKGROUND]
-
-
 def load_spec(spec) -> LabelledSet:
     """Read any SPEC; DataSpecError with a clear reason if it is none of the three kinds."""
-    from .project_labels import load_project_labels, project_store_path
-
     spec = Path(spec)
     if not spec.exists():
         raise DataSpecError(f"{spec}: no such file or folder")

@@ -72,7 +72,9 @@ class Extractor:
     name: str
     description: str
     shape: tuple  # per second
-    multiply_adds_per_second: float  # of the extractor itself, for the card (SEED.md's table)
+    multiply_adds_per_second: (
+        float  # of the extractor itself, for the card (docs/research.md's table)
+    )
 
     def as_card(self) -> dict:
         return {
@@ -160,6 +162,28 @@ RESEARCH_PICKLE_SETS = {"train": "trainSet", "val": "valSet", "test": "testSet"}
 RESEARCH_STREAMS = ("visual", "audio", "target")
 
 
+def per_second_truth(split: FeatureSplit) -> np.ndarray:
+    """(N, T) truth: the files' own per-second labels, or, where they carry one label per video
+    (the research's pickles), that label on every second."""
+    if split.second_labels is not None:
+        return split.second_labels.astype(np.int32)
+    return np.repeat(split.video_labels[:, None], input_seconds(split), axis=1).astype(np.int32)
+
+
+def per_second_inputs(split: FeatureSplit, modalities) -> dict:
+    """Model inputs of the split: each stream's features, and its presence (all there)."""
+    inputs = {}
+    for modality in modalities:
+        array = getattr(split, modality)
+        inputs[modality] = array
+        inputs[f"{modality}_present"] = np.ones(array.shape[:2], np.float32)
+    return inputs
+
+
+def input_seconds(split: FeatureSplit) -> int:
+    return next(a for a in (split.audio, split.visual) if a is not None).shape[1]
+
+
 def feature_folder_kind(path) -> str | None:
     """'ave-features' or 'research-pickles' where the folder holds such files, else None.
 
@@ -173,23 +197,6 @@ def feature_folder_kind(path) -> str | None:
     if any(path.glob("*Set_*.p")):
         return "research-pickles"
     return None
-
-
-def open_feature_set(path, trust_pickles: bool = False) -> FeatureSet:
-    """The feature set in `path` (its classes and files checked; arrays read later)."""
-    from .ave_features import open_ave_features
-    from .research_pickles import open_research_pickles
-
-    path = Path(path)
-    kind = feature_folder_kind(path)
-    if kind == "ave-features":
-        return open_ave_features(path)
-    if kind == "research-pickles":
-        return open_research_pickles(path, trust_pickles)
-    raise DataSpecError(
-        f"{path}: holds no AVE feature files (labels.h5, *_feature.h5) and no "
-        "research pickles (trainSet_*.p)"
-    )
 
 
 def sorted_classes(names) -> list[str]:

@@ -15,7 +15,7 @@ import numpy as np
 from .csv_io import read_per_second_csv
 from .errors import AnnotatorError
 from .formats import LabelFileError, VideoLabels, format_named
-from .formats.base import HUMAN, MODEL, per_video_paths
+from .formats.base import HUMAN, MODEL, ExportOptions, per_video_paths
 from .store import ProjectStore, StoreError
 from .table import count_seconds
 
@@ -107,11 +107,15 @@ def videos_of_csv(csv_path: Path, result: ExportResult) -> list[VideoLabels]:
     return videos
 
 
-def export_labels(source, fmt: str, out, names: list[str] | None = None) -> ExportResult:
-    """Export a project folder's store (or a per-second CSV) to `out` in format `fmt`."""
+def export_labels(
+    source, fmt: str, out, names: list[str] | None = None, literal_labels: bool = False
+) -> ExportResult:
+    """Export a project folder's store (or a per-second CSV) to `out` in format `fmt`.
+    `literal_labels`: write labels starting with = + - @ as they are in .tsv files."""
     source, out = Path(source), Path(out)
     form = format_named(fmt)
     result = ExportResult()
+    options = ExportOptions(literal_labels=literal_labels)
     if source.is_dir():
         try:
             store = ProjectStore.for_folder(source)
@@ -120,23 +124,35 @@ def export_labels(source, fmt: str, out, names: list[str] | None = None) -> Expo
         try:
             names = names if names is not None else list(store.videos()["video"])
             videos = videos_of_store(store, names, {n: source / n for n in names}, result)
+            options = export_options(store, literal_labels)
         finally:
             store.close()
     elif source.is_file():
         videos = videos_of_csv(source, result)
     else:
         raise AnnotatorError(f"{source}: no such folder or CSV")
-    return write_videos(form.name, videos, out, result)
+    return write_videos(form.name, videos, out, result, options)
+
+
+def export_options(store: ProjectStore, literal_labels: bool = False) -> ExportOptions:
+    """The project's export options: its audio-region videos (see label_import)."""
+    from .label_import import audio_region_videos
+
+    return ExportOptions(literal_labels, frozenset(audio_region_videos(store)))
 
 
 def write_videos(
-    fmt: str, videos: list[VideoLabels], out: Path, result: ExportResult | None = None
+    fmt: str,
+    videos: list[VideoLabels],
+    out: Path,
+    result: ExportResult | None = None,
+    options: ExportOptions | None = None,
 ) -> ExportResult:
     result = result or ExportResult([], [v.path.name for v in videos])
     if not videos:
         raise AnnotatorError("nothing to export: no video has labels yet")
     form = format_named(fmt)
-    result.files = form.write(videos, Path(out))
+    result.files = form.write_with(videos, Path(out), options or ExportOptions())
     if form.one_file_per_video:
         written = set(result.files)
         result.not_written = [

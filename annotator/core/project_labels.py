@@ -11,7 +11,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
-from .datasets import LabelledSet, LabelledVideo, classes_of
+from .labelled_set import LabelledSet, LabelledVideo, classes_of
 from .errors import DataSpecError
 from .store import (
     PROJECT_DIR_NAME,

@@ -110,6 +110,14 @@ class LabelChange:
     changed_elsewhere: dict[int, str | None] = field(default_factory=dict)
 
 
+class _Refused(Exception):
+    """Rolls back a several-video edit when one of its seconds was changed elsewhere."""
+
+    def __init__(self, changes: dict):
+        super().__init__("changed elsewhere")
+        self.changes = changes
+
+
 def user_data_dir() -> Path:
     if os.environ.get(DATA_HOME_ENV):
         return Path(os.environ[DATA_HOME_ENV])
@@ -391,21 +399,52 @@ class ProjectStore(OneWriter):
         it is and reported (with `all_or_nothing`, nothing is written then). One transaction;
         the edit logs only the seconds it changed."""
         self._check_labels(video, labels)
-        labels = {int(s): label for s, label in labels.items()}
         with self._transaction() as db:
-            current = self._human_labels(db, video)
-            before = {s: current.get(s) for s in labels}
-            elsewhere = {
-                s: before[s]
-                for s in labels
-                if before[s] != expected.get(s) and before[s] != labels[s]
+            return self._change(db, video, labels, description, expected, all_or_nothing)
+
+    def change_labels_of_videos(
+        self,
+        labels: Mapping[str, Mapping[int, str | None]],
+        description: str,
+        expected: Mapping[str, Mapping[int, str | None]],
+        all_or_nothing: bool = True,
+    ) -> dict[str, LabelChange]:
+        """`change_labels` over several videos in one transaction. All or nothing: if someone
+        else changed any of the seconds, nothing is written (each video's change reports
+        them); otherwise (an undo) those seconds are left as they are and the rest written.
+        One edit per video in the log, all with the same description."""
+        for video, seconds in labels.items():
+            self._check_labels(video, seconds)
+        try:
+            with self._transaction() as db:
+                changes = {
+                    video: self._change(
+                        db, video, seconds, description, expected.get(video, {}), all_or_nothing
+                    )
+                    for video, seconds in labels.items()
+                }
+                if all_or_nothing and any(c.changed_elsewhere for c in changes.values()):
+                    raise _Refused(changes)  # rolls back the videos already written
+        except _Refused as refused:
+            return {
+                video: LabelChange(None, change.before, change.changed_elsewhere)
+                for video, change in refused.changes.items()
             }
-            todo = {
-                s: label for s, label in labels.items() if s not in elsewhere and before[s] != label
-            }
-            if elsewhere and all_or_nothing:
-                todo = {}
-            edit_id = self._write_labels(db, video, todo, current, description) if todo else None
+        return changes
+
+    def _change(self, db, video, labels, description, expected, all_or_nothing) -> LabelChange:
+        labels = {int(s): label for s, label in labels.items()}
+        current = self._human_labels(db, video)
+        before = {s: current.get(s) for s in labels}
+        elsewhere = {
+            s: before[s] for s in labels if before[s] != expected.get(s) and before[s] != labels[s]
+        }
+        todo = {
+            s: label for s, label in labels.items() if s not in elsewhere and before[s] != label
+        }
+        if elsewhere and all_or_nothing:
+            todo = {}
+        edit_id = self._write_labels(db, video, todo, current, description) if todo else None
         return LabelChange(edit_id, before, elsewhere)
 
     def _check_labels(self, video: str, labels: Mapping[int, str | None]) -> None:
@@ -484,6 +523,15 @@ class ProjectStore(OneWriter):
                     [(video, int(s), x, edit_ids[video]) for s, x in seconds.items()],
                 )
         return edit_ids
+
+    def note(self, key: str) -> str | None:
+        """A project note (a value an interchange format keeps between import and export)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (f"note:{key}",)).fetchone()
+        return row[0] if row else None
+
+    def set_note(self, key: str, value: str) -> None:
+        with self._transaction(content=False) as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"note:{key}", value))
 
     def label_names(self) -> set[str]:
         """Every label the project's predictions and human labels use."""

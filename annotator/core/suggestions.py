@@ -1,11 +1,11 @@
 """What to label next: the seconds, and the videos, where a person's label would help most.
 
-A second's worth is higher where the model is unsure (low confidence: the calibrated confidence
-is also lowered where a second is unlike anything the model was trained on, so novelty counts
-through it), where its audio and visual heads name different labels, and where the model names
-a class that has few human labels yet (so rare classes catch up). Seconds a person labelled are
-worth nothing more. A video's worth is the mean of its best few seconds, so one long video does
-not outrank many short ones by length alone. Arrays in, numbers out: no store, no Qt.
+A second's worth is its doubt (core.doubt: the one score behind `N` and the review queue —
+low calibrated confidence, disagreeing heads, unlike the training data, a label change next to
+it), raised where the model names a class that has few human labels yet (so rare classes catch
+up). Seconds a person labelled are worth nothing more. A video's worth is the mean of its best
+few seconds, so one long video does not outrank many short ones by length alone. Arrays in,
+numbers out: no store, no Qt.
 """
 
 from __future__ import annotations
@@ -16,25 +16,23 @@ import numpy as np
 import pandas as pd
 
 from .conventions import BACKGROUND
+from .doubt import doubt_scores
 
-DISAGREEMENT_WEIGHT = 0.5
 RARE_CLASS_WEIGHT = 0.5
 SECONDS_PER_VIDEO_SCORE = 5
 UNANNOTATED_WORTH = 0.5  # a video the model has not seen yet: worth a look, not first
 
 
 def second_worth(
-    predictions: pd.DataFrame, human: dict[int, str], labelled_seconds: dict[str, int]
+    predictions: pd.DataFrame,
+    human: dict[int, str],
+    labelled_seconds: dict[str, int],
+    familiarity: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per second of the predictions: how much a label there would help (0 where labelled)."""
     if predictions is None or not len(predictions):
         return np.zeros(0)
-    confidence = pd.to_numeric(predictions["confidence"], errors="coerce").fillna(0.0)
-    worth = 1.0 - confidence.to_numpy(float)
-    audio = predictions["audio_label"].fillna("").astype(str).to_numpy()
-    visual = predictions["visual_label"].fillna("").astype(str).to_numpy()
-    disagree = (audio != "") & (visual != "") & (audio != visual)
-    worth += DISAGREEMENT_WEIGHT * disagree
+    worth = doubt_scores(predictions, familiarity, human)
     labels = predictions["label"].astype(str).to_numpy()
     rarity = np.array(
         [
@@ -49,12 +47,15 @@ def second_worth(
 
 
 def video_worth(
-    predictions: pd.DataFrame, human: dict[int, str], labelled_seconds: dict[str, int]
+    predictions: pd.DataFrame,
+    human: dict[int, str],
+    labelled_seconds: dict[str, int],
+    familiarity: np.ndarray | None = None,
 ) -> float:
     """How much labelling this video would help; UNANNOTATED_WORTH before any prediction."""
     if predictions is None or not len(predictions):
         return UNANNOTATED_WORTH if not human else 0.0
-    worth = np.sort(second_worth(predictions, human, labelled_seconds))[::-1]
+    worth = np.sort(second_worth(predictions, human, labelled_seconds, familiarity))[::-1]
     return float(worth[:SECONDS_PER_VIDEO_SCORE].mean())
 
 

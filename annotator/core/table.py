@@ -1,4 +1,4 @@
-"""The per-second table: one row per second of a video, as contracted in DESIGN.md.
+"""The per-second table: one row per second of a video, as contracted in README.md ("Output files").
 
 A table is a pandas DataFrame with exactly PER_SECOND_COLUMNS. Functions here build it from
 model probabilities and merge it into segments; nothing here reads or writes files.

@@ -63,6 +63,7 @@ class BundlePanel(QWidget):
     """A combo box of installed bundles and the chosen one's card."""
 
     bundleChanged = Signal(object)  # the chosen ModelBundle, or None when none is installed
+    userChose = Signal(object)  # the reviewer picked this ModelBundle in the list
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -77,6 +78,7 @@ class BundlePanel(QWidget):
         self.bundles: list[ModelBundle] = []
         self.extra_dirs: list[Path] = []
         self.combo.currentIndexChanged.connect(self._on_choice)
+        self.combo.activated.connect(lambda _index: self.userChose.emit(self.current()))
 
     def set_extra_dirs(self, folders: list[Path]) -> None:
         """Also list the bundles in these folders (the open project's own models)."""

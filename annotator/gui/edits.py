@@ -38,6 +38,34 @@ def _seconds_text(seconds) -> str:
     return f"second{'s' if len(seconds) > 1 else ''} {shown}"
 
 
+RESTORED_STEPS = 200  # undo steps read back from the edit log per video (the newest)
+_CLASS_CHANGES = ("Rename class ", "Merge class ", "Remove class ")
+
+
+def undoable_edits(log, limit: int = RESTORED_STEPS) -> list[tuple[dict, dict, str]]:
+    """(before, after, text) of the edits an undo stack would hold now, oldest first, replayed
+    from an edit log: "undo: X" takes X off the stack, "redo: X" puts it back, anything else is
+    pushed. A class rename, merge or remove starts the history afresh (as it does in a session:
+    older steps name labels that may be gone)."""
+    done: list[tuple[dict, dict, str]] = []
+    undone: list[tuple[dict, dict, str]] = []
+    for description, changes in zip(log["description"], log["changes"]):
+        if description.startswith("undo: "):
+            if done and done[-1][2] == description[6:]:
+                undone.append(done.pop())
+        elif description.startswith("redo: "):
+            if undone and undone[-1][2] == description[6:]:
+                done.append(undone.pop())
+        elif description.startswith(_CLASS_CHANGES):
+            done, undone = [], []
+        else:
+            before = {int(s): change[0] for s, change in changes.items()}
+            after = {int(s): change[1] for s, change in changes.items()}
+            done.append((before, after, description))
+            undone = []
+    return done[-limit:]
+
+
 class LabelEdit(QUndoCommand):
     """Human labels of some seconds of one video before and after an edit (None: no label)."""
 
@@ -60,6 +88,7 @@ class ReviewActions(QObject):
     message = Signal(str)  # a line for the status bar
     errorOccurred = Signal(str)  # an edit could not be stored: the user must know
     saved = Signal(str)  # an edit (or undo, redo) is in the store: what it was
+    readOnlyRefused = Signal(str)  # an edit in a read-only window: why (said once, not boxed)
 
     def __init__(
         self, project: ProjectState, timeline: TimelineState, parent=None, open_video=None
@@ -70,6 +99,7 @@ class ReviewActions(QObject):
         self._stacks: dict[str, QUndoStack] = {}
         self.navigator = Navigator(project, timeline, open_video, self.message.emit)
         timeline.videoChanged.connect(self._activate_stack)
+        timeline.seekRequested.connect(self._drop_selection_left_behind)
 
     # ---- storage -----------------------------------------------------------------------------
 
@@ -80,7 +110,17 @@ class ReviewActions(QObject):
             return
         if video not in self._stacks:
             self._stacks[video] = QUndoStack(self.undo_group)
+            self._restore_history(video)
         self.undo_group.setActiveStack(self._stacks[video])
+
+    def _restore_history(self, video: str) -> None:
+        """The video's undo steps from the store's edit log, so Ctrl+Z reaches back past a
+        restart; undo stays compare-and-swap, so an old step never overwrites a newer edit."""
+        if self.project.store is None or video not in self.project.entries:
+            return
+        stack = self._stacks[video]
+        for before, after, text in undoable_edits(self.project.store.edit_log(video)):
+            stack.push(LabelEdit(self, video, before, after, text))
 
     def undo_stack(self) -> QUndoStack | None:
         return self.undo_group.activeStack()
@@ -91,7 +131,9 @@ class ReviewActions(QObject):
         """Compare-and-swap an edit into the store and show the store's labels; None (and an
         error message) if it could not be stored."""
         if self.project.read_only:
-            self.errorOccurred.emit(f"Edit not saved: {self.project.read_only_reason()}")
+            # Not an error box per key press: the window's read-only notice says it already.
+            self.message.emit(f"Edit not saved: {self.project.read_only_reason()}")
+            self.readOnlyRefused.emit(self.project.read_only_reason())
             return None
         try:
             change = self.project.change_labels(
@@ -144,10 +186,21 @@ class ReviewActions(QObject):
         self.saved.emit(line)
         self.message.emit(line)
 
+    # ---- where an edit acts ------------------------------------------------------------------
+
+    def _drop_selection_left_behind(self, seconds: float) -> None:
+        """The user moved the cursor out of the selection (a click on the ruler, a key): the
+        selection is done with, and the next edit acts at the cursor, where the user looks."""
+        selection = self.timeline.selection
+        if selection and not selection[0] <= seconds < selection[1]:
+            self.timeline.set_selection(None)
+
     # ---- the actions -------------------------------------------------------------------------
 
     def paint(self, start: int, end: int, label: str) -> bool:
-        """Label the seconds [start, end) (a drag on the human lane)."""
+        """Label the seconds [start, end) (a drag on the human lane; the user has moved on from
+        any selection, which goes)."""
+        self.timeline.set_selection(None)
         start, end = max(0, start), min(self.timeline.seconds, end)
         return self.apply(
             {s: label for s in range(start, end)}, f"Paint {label} {_span(start, end)}"
@@ -242,6 +295,7 @@ class ReviewActions(QObject):
     def resize_segment(self, start: int, end: int, edge: str, to: int) -> bool:
         """Move the `edge` ("start" or "end") of the human segment [start, end) to second
         boundary `to`: outwards it grows, inwards it shrinks (see timeline.edges)."""
+        self.timeline.set_selection(None)
         changes = resize_changes(self.timeline.human, start, end, edge, to, self.timeline.seconds)
         if not changes:
             return False

@@ -8,13 +8,17 @@ training SPEC wherever the two files are put. The segments file follows the per-
 
 The other label formats (core.formats: ELAN, Audacity, DCASE, BORIS, Label Studio) are chosen
 in the same dialog (`interchange_formats()`) and written by the caller; the place to write
-follows the format (a folder for the formats of one file per video) until the user picks one.
+follows the format (a folder for the formats of one file per video), and a name the user typed
+takes the new format's ending. Before replacing, the dialog names every file the export would
+overwrite (each video's file, for the formats of one file per video). The last choice (format,
+place, videos) is kept per folder by the caller (`EXPORT_KEY` in the project's preferences).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 from PySide6.QtWidgets import (
@@ -37,11 +41,13 @@ from PySide6.QtWidgets import (
 from ..core.csv_io import write_per_second_csv, write_segments_csv
 from ..core.errors import AnnotatorError
 from ..core.formats import FORMATS, LabelFormat
+from ..core.formats.base import per_video_paths
 from ..core.paths import video_path_relative_to
 from ..core.table import PER_SECOND_COLUMNS, segments_from_table
 from .project import ProjectState
 
 CSV_FORMAT = "csv"
+EXPORT_KEY = "export"  # the project preference holding the last export's choice
 
 
 @dataclass
@@ -67,9 +73,19 @@ class ExportChoice:
     format: str  # CSV_FORMAT or a name from interchange_formats()
     path: Path  # the per-second CSV, or the file of the other format
     segments: Path | None  # CSV only: the segments file, if wanted
+    literal_labels: bool = False  # .tsv formats: labels as they are, not spreadsheet-safe
 
     def files(self) -> list[Path]:
         return [self.path] + ([self.segments] if self.segments else [])
+
+    def remembered(self) -> dict:
+        """What the folder keeps of this choice for the next export (JSON)."""
+        return {
+            "scope": self.scope,
+            "format": self.format,
+            "path": str(self.path),
+            "segments": self.segments is not None,
+        }
 
 
 def segments_path_for(per_second: Path) -> Path:
@@ -91,6 +107,27 @@ def default_export_path(folder: Path, form: LabelFormat | None) -> Path:
     if form.one_file_per_video:
         return Path(folder) / f"labels-{form.name}"
     return Path(folder) / f"labels-{form.name}{form.suffix}"
+
+
+def follow_format(path: Path, form: LabelFormat | None) -> Path:
+    """A place the user chose, renamed for another format: labels.csv becomes labels.eaf, or a
+    folder `labels` for the formats of one file per video."""
+    path = Path(path)
+    stem = path.with_suffix("") if path.suffix else path
+    if form is None:
+        return stem.with_name(stem.name + ".csv")
+    if form.one_file_per_video:
+        return stem
+    return stem.with_name(stem.name + form.suffix)
+
+
+def files_to_write(choice: ExportChoice, form: LabelFormat | None, videos: list[Path]) -> list:
+    """Every file an export would write: each video's file in the folder for the formats of one
+    file per video (named as the format's writer names them), else the file(s) chosen."""
+    if form is not None and form.one_file_per_video:
+        named = [SimpleNamespace(path=Path(video)) for video in videos]
+        return per_video_paths(named, choice.path, form.suffix)
+    return choice.files()
 
 
 def _with_video_column(
@@ -152,8 +189,13 @@ class ExportDialog(QDialog):
         selected: int,
         parent=None,
         formats: dict[str, LabelFormat] | None = None,
+        videos: dict[str, list[Path]] | None = None,
+        remembered: dict | None = None,
     ):
+        """`videos`: the media files of each scope (to name the files a per-video format
+        would replace); `remembered`: the folder's last choice (ExportChoice.remembered)."""
         super().__init__(parent)
+        self.videos = dict(videos or {})
         self.setWindowTitle("Export labels")
         self.default_dir = Path(default_dir)
         self.formats = dict(formats or {})
@@ -183,18 +225,38 @@ class ExportDialog(QDialog):
         self.with_segments = QCheckBox("Also write segments")
         self.with_segments.setChecked(True)
         self.with_segments.toggled.connect(self.segments.setEnabled)
+        self.literal = QCheckBox("Write labels literally (no apostrophe before = + - @)")
+        self.literal.setEnabled(False)  # only the .tsv formats quote labels for spreadsheets
         form = QFormLayout()
         form.addRow("Videos", scopes)
         form.addRow("Format", self.format_box)
         form.addRow("Write to", self._with_browse(self.per_second, segments=False))
         form.addRow(self.with_segments, self._with_browse(self.segments, segments=True))
+        form.addRow(self.literal)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        if remembered:
+            self._restore(remembered)
         self.resize(620, self.sizeHint().height())
+
+    def _restore(self, remembered: dict) -> None:
+        """The folder's last export: its format, place and videos (where they still apply)."""
+        index = self.format_box.findData(remembered.get("format"))
+        if index >= 0:
+            self.format_box.setCurrentIndex(index)
+        if remembered.get("path"):
+            self.per_second.setText(str(remembered["path"]))
+            self._path_chosen = True
+        scope = remembered.get("scope")
+        if scope in self.SCOPES:
+            button = self.scope_buttons.button(self.SCOPES.index(scope))
+            if button.isEnabled():
+                button.setChecked(True)
+        self.with_segments.setChecked(bool(remembered.get("segments", True)))
 
     def _with_browse(self, line: QLineEdit, segments: bool) -> QWidget:
         box = QWidget()
@@ -225,12 +287,15 @@ class ExportDialog(QDialog):
 
     def _on_format(self) -> None:
         csv = self.format_box.currentData() == CSV_FORMAT
+        form = self._chosen_format()
         if not self._path_chosen:
-            self.per_second.setText(
-                str(default_export_path(self.default_dir, self._chosen_format()))
-            )
+            self.per_second.setText(str(default_export_path(self.default_dir, form)))
+        elif self.per_second.text().strip():  # the user's place, with this format's ending
+            self.per_second.setText(str(follow_format(Path(self.per_second.text()), form)))
         self.with_segments.setEnabled(csv)
         self.segments.setEnabled(csv and self.with_segments.isChecked())
+        chosen = self._chosen_format()
+        self.literal.setEnabled(chosen is not None and chosen.suffix == ".tsv")
 
     def choice(self) -> ExportChoice:
         scope = self.SCOPES[self.scope_buttons.checkedId()]
@@ -240,7 +305,8 @@ class ExportDialog(QDialog):
             if form == CSV_FORMAT and self.with_segments.isChecked()
             else None
         )
-        return ExportChoice(scope, form, Path(self.per_second.text()), segments)
+        literal = self.literal.isEnabled() and self.literal.isChecked()
+        return ExportChoice(scope, form, Path(self.per_second.text()), segments, literal)
 
     def accept(self) -> None:
         """OK: ask before replacing files that exist; No keeps the dialog open to change them."""
@@ -252,13 +318,17 @@ class ExportDialog(QDialog):
                 "The segments file and the per-second file must be different files.",
             )
             return
-        existing = [path for path in choice.files() if path.exists()]
+        videos = self.videos.get(choice.scope, [])
+        existing = [p for p in files_to_write(choice, self._chosen_format(), videos) if p.exists()]
         if existing and not self._confirm_replace(existing):
             return
         super().accept()
 
     def _confirm_replace(self, existing: list[Path]) -> bool:
-        names = "\n".join(str(path) for path in existing)
+        shown = existing[:20]
+        names = "\n".join(str(path) for path in shown) + (
+            f"\n… and {len(existing) - len(shown)} more" if len(existing) > len(shown) else ""
+        )
         self.confirm_box = QMessageBox(
             QMessageBox.Question,
             "Replace files?",
@@ -271,3 +341,11 @@ class ExportDialog(QDialog):
         answer = self.confirm_box.exec()
         self.confirm_box = None
         return answer == QMessageBox.Yes
+
+
+def export_videos(window) -> dict[str, list[Path]]:
+    """The media files of each scope the export dialog offers (current, selected, all)."""
+    return {
+        scope: [window.project.entry(name).path for name in window.export_names(scope)]
+        for scope in ExportDialog.SCOPES
+    }

@@ -71,7 +71,11 @@ class LabelPalette(QWidget):
             button.setText(f"{number} {label}" if number <= 9 else label)
             button.setToolTip(
                 f"Choose {label} as the label a drag paints"
-                + (f" (key {number} labels the second at the cursor)" if number <= 9 else "")
+                + (
+                    f" (key {number} labels the second at the cursor)"
+                    if number <= 9
+                    else " (no number key: press C and type its name to label with it)"
+                )
             )
             button.setCheckable(True)
             color = label_color(label, self.state.classes, self.state.class_colors)

@@ -14,7 +14,10 @@ from PySide6.QtCore import QObject, Signal
 
 from ..core.suggestions import best_seconds
 from .class_dialog import ClassDialog
+from .class_picker import ClassPicker, keyless_classes
+from .model_choice import folder_default, remember_model, remembered_model
 from .train_dialog import TrainDialog, project_models_dir
+from .training_status import TrainingStatus
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,13 @@ class LearningActions(QObject):
         self.window, self.cache_dir = window, cache_dir
         self.train_dialog: TrainDialog | None = None
         self._visited: set[tuple[str, int]] = set()
+        self._keyless: list[str] = []
+        self.class_picker: ClassPicker | None = None
         window.project.classesChanged.connect(self.apply_classes)
+        self.training_status = TrainingStatus()
+        window.statusBar().addPermanentWidget(self.training_status)
+        self.training_status.openRequested.connect(self.ask_train)
+        window.bundle_panel.userChose.connect(self._remember_model)
 
     @property
     def project(self):
@@ -43,11 +52,28 @@ class LearningActions(QObject):
         self.project.initialise_classes(bundle.classes if bundle else [])
         panel = self.window.bundle_panel
         panel.set_extra_dirs([project_models_dir(self.project)])
-        remembered = self.window.settings.value("bundle")
-        if remembered and (panel.current() is None or panel.current().name != remembered):
-            panel.choose(str(remembered))  # the project's own model, chosen last time
+        self._choose_folder_model()
         self._visited.clear()
         self.apply_classes()
+
+    def _choose_folder_model(self) -> None:
+        """The model this folder's reviewer chose here, else the folder's own default (see
+        model_choice): never the one chosen in another folder."""
+        panel = self.window.bundle_panel
+        chosen = remembered_model(self.project.store)
+        if chosen and panel.choose(chosen):
+            return
+        default = folder_default(
+            panel.bundles,
+            project_models_dir(self.project),
+            [c.name for c in self.project.classes()],
+        )
+        if default is not None:
+            panel.choose(str(default.path))
+
+    def _remember_model(self, bundle) -> None:
+        if bundle is not None and self.project.store is not None:
+            remember_model(self.project.store, bundle)
 
     def apply_classes(self) -> None:
         timeline = self.window.timeline
@@ -56,6 +82,30 @@ class LearningActions(QObject):
         self.window.palette.rebuild()
         if timeline.video is not None:
             timeline.set_human(self.project.human_labels(timeline.video))
+        self._say_which_classes_have_no_key()
+
+    def _say_which_classes_have_no_key(self) -> None:
+        """Number keys reach nine classes: when more arrive (an import, the class list), say
+        which have none and how to reach them."""
+        keyless = keyless_classes(self.window.timeline.classes)
+        if keyless and keyless != self._keyless:
+            shown = ", ".join(keyless[:4]) + (", …" if len(keyless) > 4 else "")
+            self.message.emit(
+                f"{len(keyless)} class(es) have no number key ({shown}): press C to label "
+                "with any class by typing its name"
+            )
+        self._keyless = keyless
+
+    def pick_class(self) -> ClassPicker | None:
+        """C: label the second at the cursor with a class found by name (any class, 10th on)."""
+        timeline = self.window.timeline
+        if timeline.video is None:
+            self.message.emit("Open a video first")
+            return None
+        self.class_picker = ClassPicker(timeline.classes, timeline.class_colors, self.window)
+        self.class_picker.picked.connect(self.window.review.assign)
+        self.class_picker.open()
+        return self.class_picker
 
     def show_classes(self) -> ClassDialog | None:
         if self.project.store is None:
@@ -77,14 +127,27 @@ class LearningActions(QObject):
         if self.project.store is None:
             self.message.emit("Open a folder first")
             return None
-        if self.train_dialog is not None and self.train_dialog.run is not None:
-            self.train_dialog.raise_()
-            return self.train_dialog
-        self.train_dialog = TrainDialog(self.project, self.cache_dir, self.window)
-        self.train_dialog.trained.connect(self._on_trained)
-        self.train_dialog.reannotateRequested.connect(self.reannotate)
-        self.train_dialog.show()
-        return self.train_dialog
+        dialog = self.train_dialog
+        # A run going on, or one that ended in the background and was not looked at yet: the
+        # same dialog comes back, with its progress or its result.
+        if dialog is None or (dialog.run is None and not self.training_status.isVisible()):
+            if dialog is not None:
+                dialog.deleteLater()
+            dialog = self.train_dialog = TrainDialog(self.project, self.cache_dir, self.window)
+            dialog.trained.connect(self._on_trained)
+            dialog.reannotateRequested.connect(self.reannotate)
+            self.training_status.follow(dialog)
+        self.training_status.dialog_shown()
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
+    def stop_training(self) -> None:
+        """The window is closing: a run still going is stopped (it would write nothing)."""
+        if self.train_dialog is not None:
+            self.train_dialog.stop_for_exit()
+            self.train_dialog.hide()
 
     def _on_trained(self, path: str) -> None:
         panel = self.window.bundle_panel
@@ -100,6 +163,7 @@ class LearningActions(QObject):
         if not panel.choose(bundle_path):
             self.message.emit(f"{bundle_path}: not found in the model list")
             return False
+        self._remember_model(panel.current())  # the reviewer asked for this model here
         names = [
             name
             for name, entry in self.project.entries.items()

@@ -26,13 +26,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.conventions import UNFAMILIAR_WARNING_SHARE
 from ..core.errors import AnnotatorError
 from . import refcount_guard
 from .annotation_panel import AnnotationController, AnnotationPanel
 from .bundle_panel import BundlePanel
 from .edits import ReviewActions
-from .export import CSV_FORMAT, ExportDialog, export_csv, interchange_formats
+from ..core.project_preferences import read_preference, write_preference
+from .export import (
+    CSV_FORMAT,
+    EXPORT_KEY,
+    ExportDialog,
+    export_csv,
+    export_videos,
+    interchange_formats,
+)
 from .folder_view import FolderView
 from .interchange import export_for_window, install_interchange_actions
 from .label_palette import LabelPalette
@@ -42,10 +49,15 @@ from .project import ProjectState
 from .settings import AppSettings
 from .shortcuts import ShortcutsDialog
 from .timeline.state import TimelineState
+from .review_queue import install_review_queue
 from .review_status import ReviewStatus, predictions_line
+from .second_readout import TimelineNotes
+from .similar_panel import install_find_similar
 from .timeline.view import TimelineView
-from .window_actions import build_actions
-from .workers import BackgroundTasks, PreviewTask, ProbeTask, TaskSignals
+from .window_actions import build_actions, set_editing_enabled
+from .window_fit import first_size, available_area, fit_to_screen, folder_panel_width
+from .timeline.preview_task import PreviewLoader
+from .workers import BackgroundTasks, ProbeTask, TaskSignals
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +82,17 @@ class MainWindow(QMainWindow):
             self.project, self.timeline, self, open_video=lambda name: self.folder_view.select(name)
         )
         self.annotation = AnnotationController(self.project, cache_dir, self)
-        self._preview_signals, self._probe_signals = TaskSignals(self), TaskSignals(self)
-        self._preview_task: PreviewTask | None = None  # the shown video's, cancelled on a switch
+        self._probe_signals = TaskSignals(self)
+        # The shown video's pictures and sound, from its tile pyramid (built once, then cached).
+        self.preview_loader = PreviewLoader(self.timeline, cache_dir, self)
         self.tasks = BackgroundTasks()
         self._message_box: QMessageBox | None = None
         self._build_widgets()
         self.learning = LearningActions(self, cache_dir)
         self.actions: dict[str, QAction] = build_actions(self)
         install_interchange_actions(self)  # File → Import labels…
+        install_review_queue(self)  # the library's review queue and find similar: docks
+        install_find_similar(self)
         self._connect()
         self._restore_settings()
         self.bundle_panel.reload(self.settings.value("bundle"))
@@ -123,11 +138,16 @@ class MainWindow(QMainWindow):
         review_bar.addWidget(self.threshold)
         review_bar.addSpacing(12)
         review_bar.addWidget(self.predicted_by, 1)
+        self.timeline_notes = TimelineNotes(self.timeline, self.timeline_view.canvas, self)
         timeline_panel = QWidget()
         timeline_layout = QVBoxLayout(timeline_panel)
         timeline_layout.setContentsMargins(4, 2, 4, 2)
+        self.review_status = ReviewStatus(self.statusBar(), self.player.sound_notice)
+        timeline_layout.addWidget(self.review_status.read_only_notice)
         timeline_layout.addLayout(review_bar)
+        timeline_layout.addWidget(self.timeline_notes.warning)
         timeline_layout.addWidget(self.palette)
+        timeline_layout.addWidget(self.timeline_notes.readout)
         timeline_layout.addWidget(self.timeline_view, 1)
         self.splitter = QSplitter(Qt.Vertical)
         self.splitter.setObjectName("playerTimelineSplitter")
@@ -136,7 +156,6 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)  # the timeline keeps its height; the picture grows
         self.setCentralWidget(self.splitter)
-        self.review_status = ReviewStatus(self.statusBar(), self.player.sound_notice)
         self.statusBar().showMessage("Open a folder of videos (Ctrl+O)")
 
     def _connect(self) -> None:
@@ -154,14 +173,14 @@ class MainWindow(QMainWindow):
         self.player.message.connect(self.status)
         self.review.saved.connect(self.review_status.show_saved)
         self.review.errorOccurred.connect(self.review_status.show_not_saved)
+        self.review.readOnlyRefused.connect(self.review_status.show_refused)
         self.project.writerChanged.connect(self._on_writer)
         self.project.storeChanged.connect(self._on_store_changed)
         self.timeline_view.canvas.rangePainted.connect(self.review.paint)
         self.timeline_view.canvas.edgeMoved.connect(self.review.resize_segment)
         self.threshold.valueChanged.connect(self.timeline.set_threshold)
         self.timeline.thresholdChanged.connect(self._show_threshold)
-        self._preview_signals.done.connect(self._on_preview)
-        self._preview_signals.failed.connect(
+        self.preview_loader.failed.connect(
             lambda name, reason: self.status(f"{name}: cannot show pictures or sound ({reason})")
         )
         self._probe_signals.done.connect(self.project.record_duration)
@@ -254,20 +273,11 @@ class MainWindow(QMainWindow):
         self.timeline.show_video(**data)
         unreadable = entry.status == "failed" and entry.duration is None
         self.player.set_source(None if unreadable else entry.path)
-        if self._preview_task is not None:
-            self._preview_task.cancel()
-            self._preview_task = None
-        if entry.status == "failed":
+        self.preview_loader.cancel()
+        if entry.status == "failed":  # (the unfamiliar-data warning is above the timeline)
             self.status(f"{name}: {entry.reason}")
-        elif self.timeline.unfamiliar_share() >= UNFAMILIAR_WARNING_SHARE:
-            self.status(
-                f"{name}: {self.timeline.unfamiliar_share() * 100:.0f} % of this video "
-                "is unlike the model's training data"
-            )
         if not unreadable:
-            self._preview_task = self.tasks.start(
-                PreviewTask(name, entry.path, self._preview_signals)
-            )
+            self.preview_loader.load(name, entry.path)
         self._show_predicted_by()
 
     def _show_predicted_by(self) -> None:
@@ -281,6 +291,7 @@ class MainWindow(QMainWindow):
     def _on_writer(self, reason: str, quiet: bool = False) -> None:
         """This window became the folder's editor, or read-only: say so where it shows."""
         self.review_status.show_writer(reason)
+        set_editing_enabled(self, not reason)
         title = f"AV Annotator — {self.project.folder}" if self.project.folder else "AV Annotator"
         self.setWindowTitle(title + (" (read-only)" if reason else ""))
         if not quiet and self.project.folder:
@@ -302,10 +313,6 @@ class MainWindow(QMainWindow):
         ):
             self._on_video_annotated(name)
         self._show_predicted_by()
-
-    def _on_preview(self, name: str, preview) -> None:
-        if name == self.timeline.video:
-            self.timeline.set_preview(preview.thumbnails, preview.waveform, preview.spectrogram)
 
     def _on_video_annotated(self, name: str) -> None:
         if name == self.timeline.video:
@@ -366,18 +373,31 @@ class MainWindow(QMainWindow):
             len(self.folder_view.selected_names()),
             self,
             formats=interchange_formats(),
+            videos=export_videos(self),
+            remembered=read_preference(self.project.store, EXPORT_KEY),
         )
+        self.export_dialog = dialog  # (tests answer it)
         if dialog.exec():
             choice = dialog.choice()
+            write_preference(self.project.store, EXPORT_KEY, choice.remembered())
             if choice.format == CSV_FORMAT:
                 self.export(choice.scope, choice.path, choice.segments)
             else:
-                self.export_in_format(choice.scope, choice.format, choice.path)
+                self.export_in_format(
+                    choice.scope, choice.format, choice.path, choice.literal_labels
+                )
 
-    def export_in_format(self, scope: str, fmt: str, out: Path) -> bool:
+    def export_names(self, scope: str) -> list[str]:
+        return {
+            "current": [self.timeline.video] if self.timeline.video else [],
+            "selected": self.folder_view.selected_names(),
+            "all": self.project.names(),
+        }[scope]
+
+    def export_in_format(self, scope: str, fmt: str, out: Path, literal_labels=False) -> bool:
         """Another label format (core.formats), written by the interchange module's exporter."""
         try:
-            result = export_for_window(self, scope, fmt, out)
+            result = export_for_window(self, scope, fmt, out, literal_labels)
         except AnnotatorError as exc:
             self.show_error(f"Export failed: {exc}")
             return False
@@ -385,11 +405,7 @@ class MainWindow(QMainWindow):
         return True
 
     def export(self, scope: str, per_second: Path, segments: Path | None = None) -> bool:
-        names = {
-            "current": [self.timeline.video] if self.timeline.video else [],
-            "selected": self.folder_view.selected_names(),
-            "all": self.project.names(),
-        }[scope]
+        names = self.export_names(scope)
         try:
             result = export_csv(self.project, names, per_second, segments)
         except AnnotatorError as exc:
@@ -402,6 +418,7 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        fit_to_screen(self)  # now that the window manager's frame is known
         if not getattr(self, "_splitter_restored", True):
             self._splitter_restored = True
             QTimer.singleShot(0, self._give_the_timeline_its_height)  # after the first layout
@@ -423,10 +440,12 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1360, 860)
+            self.resize(first_size(available_area(self)))
+            self.resizeDocks([self.folder_dock], [folder_panel_width(self.width())], Qt.Horizontal)
         state = self.settings.value("window_state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
+        fit_to_screen(self)  # a size remembered from a larger screen is brought onto this one
         splitter = self.settings.value("splitter")
         self._splitter_restored = isinstance(splitter, QByteArray) and not splitter.isEmpty()
         if self._splitter_restored:
@@ -448,11 +467,11 @@ class MainWindow(QMainWindow):
 
     def _cancel_tasks(self) -> None:
         self.tasks.cancel_all()
+        self.preview_loader.cancel()
 
     def closeEvent(self, event) -> None:
         self.save_settings()
-        if self.learning.train_dialog is not None:
-            self.learning.train_dialog.close()  # cancels a training run: nothing half-written
+        self.learning.stop_training()  # a run still going stops: nothing half-written
         self.player.stop()
         self.annotation.cancel()
         self.annotation.wait()

@@ -231,7 +231,10 @@ class ProjectState(QObject):
         self.videoUpdated.emit(name)
 
     def _label_next(self, name: str, counts: dict) -> float:
-        return video_worth(self.store.predictions(name), self.store.human_labels(name), counts)
+        store = self.store
+        return video_worth(
+            store.predictions(name), store.human_labels(name), counts, store.familiarity(name)
+        )
 
     def refresh_label_next(self) -> None:
         """Recompute every video's 'label next' worth (class counts change with every edit)."""
@@ -278,6 +281,20 @@ class ProjectState(QObject):
         self._refresh(name)
         self.labelsChanged.emit(name)
         return change
+
+    def change_labels_of_videos(
+        self,
+        labels: dict[str, dict],
+        description: str,
+        expected: dict[str, dict],
+        all_or_nothing: bool = True,
+    ) -> dict[str, LabelChange]:
+        """One edit over several videos (see ProjectStore.change_labels_of_videos)."""
+        changes = self.store.change_labels_of_videos(labels, description, expected, all_or_nothing)
+        for name in labels:
+            self._refresh(name)
+            self.labelsChanged.emit(name)
+        return changes
 
     def video_data(self, name: str) -> dict:
         """What the timeline shows of a video, as keyword arguments of TimelineState.show_video

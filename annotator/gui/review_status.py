@@ -20,6 +20,15 @@ class ReviewStatus:
     def __init__(self, bar: QStatusBar, sound_notice: str = ""):
         self.saved = QLabel("")
         self.writer = QLabel("")
+        # The one notice of a read-only window, above the timeline (the window places it): it
+        # stays while the window is read-only, instead of a box per refused edit.
+        self.read_only_notice = QLabel("")
+        self.read_only_notice.setWordWrap(True)
+        self.read_only_notice.setStyleSheet(
+            "QLabel { background: #fff4d6; color: #5c3d00; border: 1px solid #e0b84d;"
+            " border-radius: 3px; padding: 4px 8px; }"
+        )
+        self.read_only_notice.setVisible(False)
         self.sound = QLabel("no sound output" if sound_notice else "")
         self.sound.setToolTip(sound_notice)
         self.sound.setVisible(bool(sound_notice))
@@ -38,12 +47,25 @@ class ReviewStatus:
         self.saved.setToolTip(why)
         self.saved.setStyleSheet(_NOT_SAVED)
 
+    def show_refused(self, reason: str) -> None:
+        """An edit was refused because the window is read-only."""
+        self.show_not_saved(reason)
+        self.show_writer(reason)
+
     def show_writer(self, reason: str) -> None:
-        """'' when this window edits the folder, else why it is read-only."""
+        """'' when this window edits the folder, else why it is read-only. Taking over editing
+        clears what the read-only time left behind (the notice, "last edit not saved")."""
         self.writer.setText("read-only" if reason else "")
         self.writer.setToolTip(reason)
         self.writer.setStyleSheet(_READ_ONLY)
         self.writer.setVisible(bool(reason))
+        self.read_only_notice.setText(
+            f"{reason}. Edits, annotation and training are off here." if reason else ""
+        )
+        self.read_only_notice.setVisible(bool(reason))
+        if not reason and self.saved.text().startswith("✗"):
+            self.saved.setText("")
+            self.saved.setToolTip("")
 
 
 def predictions_line(entry, predictions, chosen_tag: str) -> str:

@@ -6,7 +6,8 @@ import html
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QVBoxLayout
 
-# (action id, keys, what it does, group) — the main window binds each id to its QAction.
+# (action id, keys, what it does, group) — the main window binds each id to its QAction; "A or B"
+# binds both keys.
 SHORTCUTS = [
     ("open", "Ctrl+O", "Open a folder of videos", "Project"),
     (
@@ -26,10 +27,10 @@ SHORTCUTS = [
     ),
     ("train", "Ctrl+T", "Train on my labels (a new model from the human labels)", "Project"),
     ("play", "Space", "Play or pause", "Playback"),
-    ("step_back", "Left", "One second back", "Playback"),
-    ("step_forward", "Right", "One second forward", "Playback"),
-    ("frame_back", ",", "One frame back (pauses)", "Playback"),
-    ("frame_forward", ".", "One frame forward (pauses)", "Playback"),
+    ("step_back", "Left", "One second back from the cursor (0:05.8 → 0:04.8)", "Playback"),
+    ("step_forward", "Right", "One second forward from the cursor", "Playback"),
+    ("frame_back", "Shift+Left or ,", "One frame back (pauses)", "Playback"),
+    ("frame_forward", "Shift+Right or .", "One frame forward (pauses)", "Playback"),
     ("slower", "<", "Slower (down to 0.25×)", "Playback"),
     ("faster", ">", "Faster (up to 4×)", "Playback"),
     ("mute", "Ctrl+M", "Mute or unmute", "Playback"),
@@ -38,7 +39,8 @@ SHORTCUTS = [
     (
         "next_doubtful",
         "N",
-        "Next doubtful second (below the threshold or unfamiliar), on into the next videos",
+        "Next doubtful second (low confidence, heads disagreeing, unlike the training data or at a "
+        "label change: the review queue's doubt), on into the next videos",
         "Navigation",
     ),
     (
@@ -65,6 +67,20 @@ SHORTCUTS = [
         "Label next: the second, in any video, where a label would help most",
         "Navigation",
     ),
+    ("previous_video", "Ctrl+PgUp", "Previous video in the list", "Navigation"),
+    ("next_video", "Ctrl+PgDown", "Next video in the list", "Navigation"),
+    (
+        "review_queue",
+        "Q",
+        "Review queue: the folder's most doubtful seconds (in it: A accept, 1–9 class, N skip)",
+        "Navigation",
+    ),
+    (
+        "find_similar",
+        "F",
+        "Find similar: the seconds anywhere in the folder most like the selection or cursor",
+        "Navigation",
+    ),
     ("next_segment", "Ctrl+Right", "Start of the next segment", "Navigation"),
     ("previous_segment", "Ctrl+Left", "Start of the previous segment", "Navigation"),
     ("zoom_in", "Ctrl++", "Zoom in (or Ctrl+wheel)", "Navigation"),
@@ -80,6 +96,13 @@ SHORTCUTS = [
         "Review",
     ),
     ("assign_background", "0", "Label the second at the cursor as background", "Review"),
+    (
+        "pick_class",
+        "C",
+        "Label the second at the cursor with any class, found by typing its name "
+        "(classes past 9 have no number key)",
+        "Review",
+    ),
     (
         "accept",
         "A",

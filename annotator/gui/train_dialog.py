@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -50,8 +51,15 @@ def _minutes(seconds: float) -> str:
 
 
 class TrainDialog(QDialog):
+    """Closing it (Close, Esc, the title bar) while a run goes on asks whether to keep training
+    in the background or stop it; neither waits for the child process, so the window never
+    freezes. A run kept in the background reports through `progressChanged` and `runEnded`."""
+
     trained = Signal(str)  # the new bundle's folder
     reannotateRequested = Signal(str)  # the bundle to re-annotate the unreviewed videos with
+    progressChanged = Signal(str, int, int)  # the status line, done, total (0, 0: unknown)
+    runEnded = Signal(str)  # the run is over: what became of it, in one line
+    backgrounded = Signal()  # hidden while its run goes on
 
     def __init__(self, project: ProjectState, cache_dir=None, parent=None):
         super().__init__(parent)
@@ -61,6 +69,7 @@ class TrainDialog(QDialog):
         self.bundle_path: str | None = None
         self.label_problems: list[str] = []
         self._blocked = True
+        self.leave_question: QMessageBox | None = None
         self.summary, self.problems = QLabel(), QLabel()
         self.problems.setStyleSheet("color: #b00020")
         for label in (self.summary, self.problems):
@@ -197,14 +206,21 @@ class TrainDialog(QDialog):
         self.run.finished.connect(self._on_finished)
         self._set_running(True)
         self.result.setText("")
-        self.status.setText("Starting…")
+        self._say("Starting…", 0, 0)
+        if self.leave_question is None:  # built now, so closing mid-run only has to show it
+            self.leave_question = self._make_leave_question()
         self.run.start()
         return True
 
     def cancel(self) -> None:
-        if self.run is not None:
+        """Ask the run to stop; returns at once (the child stops within a batch, or is killed)."""
+        if self.run is not None and not self.run.cancelled:
             self.run.cancel()
-            self.status.setText("Cancelling…")
+            self._say("Stopping training…", 0, 0)
+
+    def _say(self, text: str, done: int, total: int) -> None:
+        self.status.setText(text)
+        self.progressChanged.emit(text, done, total)
 
     def _set_running(self, running: bool) -> None:
         self.train_button.setEnabled(not running and not self._blocked)
@@ -218,7 +234,7 @@ class TrainDialog(QDialog):
     def _on_features(self, done: int, total: int, video: str) -> None:
         self.progress.setRange(0, total)
         self.progress.setValue(done)
-        self.status.setText(f"Reading features: {done} of {total} videos ({Path(video).name})")
+        self._say(f"Reading features: {done} of {total} videos ({Path(video).name})", done, total)
 
     def _on_epoch(self, report: dict) -> None:
         self.progress.setRange(0, int(report["epochs"]))
@@ -229,10 +245,12 @@ class TrainDialog(QDialog):
             if report.get("val_accuracy") is None
             else f", held-out accuracy {report['val_accuracy']:.0%}"
         )
-        self.status.setText(
+        self._say(
             f"{what} epoch {report['epoch']} of {report['epochs']}: loss "
             f"{report['loss']:.3f}{held_out}; at most "
-            f"{_minutes(report['seconds_left'])} left"
+            f"{_minutes(report['seconds_left'])} left",
+            int(report["epoch"]),
+            int(report["epochs"]),
         )
 
     def _on_trained(self, path: str, card: dict) -> None:
@@ -251,6 +269,7 @@ class TrainDialog(QDialog):
     def _on_finished(self, cancelled: bool) -> None:
         if cancelled:
             self.status.setText("Cancelled: no model was saved.")
+        self.runEnded.emit(self.status.text())
         self.run.deleteLater()
         self.run = None
         if self._taken(self.name.text().strip()):
@@ -320,8 +339,51 @@ class TrainDialog(QDialog):
         )
         self.confusion.setVisible(bool(names))
 
-    def closeEvent(self, event) -> None:
+    # ---- leaving while it trains -------------------------------------------------------------
+
+    def reject(self) -> None:
+        """Close, Esc and the title bar's close all come here (QDialog.closeEvent calls it)."""
+        if self.run is None or self.run.cancelled:
+            super().reject()
+            return
+        if self.leave_question is None:
+            self.leave_question = self._make_leave_question()
+        self.leave_question.open()
+
+    def _make_leave_question(self) -> QMessageBox:
+        box = QMessageBox(
+            QMessageBox.Question,
+            "Training is running",
+            "The model is still training. Keep training in the background (the status bar "
+            "shows its progress; click it to come back here), or stop it (nothing is saved)?",
+            QMessageBox.NoButton,
+            self,
+        )
+        self.keep_button = box.addButton("Keep training in the background", QMessageBox.AcceptRole)
+        self.stop_button = box.addButton("Stop training", QMessageBox.DestructiveRole)
+        box.addButton("Go on watching", QMessageBox.RejectRole)
+        box.setDefaultButton(self.keep_button)
+        box.buttonClicked.connect(self._on_leave_answer)
+        return box
+
+    def _on_leave_answer(self, button) -> None:
+        if self.run is None:  # it finished while the question was open
+            super().reject()
+        elif button is self.keep_button:
+            super().reject()
+            self.backgrounded.emit()
+        elif button is self.stop_button:
+            self.stop_and_close()
+
+    def stop_and_close(self) -> None:
+        """Stop the run without waiting for it, and hide: the window is never blocked."""
+        self.cancel()
+        super().reject()
+        if self.run is not None:
+            self.backgrounded.emit()  # the status bar says "Stopping…" until it has stopped
+
+    def stop_for_exit(self, milliseconds: int = 5_000) -> None:
+        """The app is quitting: stop the run and give it a moment to end (then it is killed)."""
         if self.run is not None:
             self.run.cancel()
-            self.run.wait()
-        super().closeEvent(event)
+            self.run.wait(milliseconds)

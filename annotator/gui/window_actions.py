@@ -36,6 +36,7 @@ MENUS = {
         "select_none",
         "-",
         "labels",
+        "pick_class",
         "classes",
     ],
     "Playback": [
@@ -59,6 +60,11 @@ MENUS = {
         "next_disagreement",
         "previous_disagreement",
         "label_next",
+        "review_queue",
+        "find_similar",
+        "-",
+        "previous_video",
+        "next_video",
         "-",
         "next_segment",
         "previous_segment",
@@ -90,8 +96,11 @@ def _handlers(window) -> dict:
         "annotate_selected": lambda: window.annotate_selected(),
         "cancel": window.annotation.cancel,
         "play": player.toggle_play,
-        "step_back": lambda: player.step_seconds(-1),
-        "step_forward": lambda: player.step_seconds(+1),
+        "step_back": lambda: step_from_cursor(timeline, -1.0),
+        "step_forward": lambda: step_from_cursor(timeline, +1.0),
+        "previous_video": lambda: step_video(window, -1),
+        "next_video": lambda: step_video(window, +1),
+        "pick_class": window.learning.pick_class,
         "frame_back": lambda: player.step_frames(-1),
         "frame_forward": lambda: player.step_frames(+1),
         "slower": player.slower,
@@ -106,6 +115,8 @@ def _handlers(window) -> dict:
         "next_segment": review.next_segment,
         "previous_segment": review.previous_segment,
         "label_next": window.learning.label_next,
+        "review_queue": lambda: window.review_queue.show_and_focus(),
+        "find_similar": lambda: window.find_similar.show_and_find(),
         "classes": window.learning.show_classes,
         "train": window.learning.ask_train,
         "zoom_in": view.zoom_in,
@@ -126,6 +137,30 @@ def _handlers(window) -> dict:
     }
 
 
+def step_from_cursor(timeline, seconds: float) -> None:
+    """Move the cursor by `seconds` from where it is (0:05.8 back one is 0:04.8), within the
+    video."""
+    end = max(timeline.duration - 0.001, 0.0)
+    timeline.seek(min(max(timeline.cursor + seconds, 0.0), end))
+
+
+def step_video(window, step: int) -> bool:
+    """Show the previous (-1) or next (+1) video in the list's order."""
+    model = window.folder_view.model
+    count = model.rowCount()
+    if not count:
+        window.status("Open a folder of videos first")
+        return False
+    shown = window.timeline.video
+    row = model.row_of(shown) if shown in window.project.entries else -1
+    target = row + step if row >= 0 else (0 if step > 0 else count - 1)
+    if not 0 <= target < count:
+        window.status("This is the last video" if step > 0 else "This is the first video")
+        return False
+    window.folder_view.select(model.name_at(target))
+    return True
+
+
 def build_actions(window) -> dict[str, QAction]:
     """Create every action with its key, add the menus, and return the actions by id."""
     handlers = _handlers(window)
@@ -143,7 +178,7 @@ def build_actions(window) -> dict[str, QAction]:
         else:
             action = QAction(text, window)
             action.triggered.connect(lambda _checked=False, handler=handlers[ident]: handler())
-        action.setShortcut(QKeySequence(keys))
+        action.setShortcuts([QKeySequence(k) for k in keys.split(" or ")])
         action.setToolTip(f"{text} ({keys})")
         window.addAction(action)
         actions[ident] = action
@@ -153,13 +188,38 @@ def build_actions(window) -> dict[str, QAction]:
     return actions
 
 
-def _label_actions(window, menu) -> None:
+# Actions that change the folder: off in a read-only window (another window edits it).
+EDITING_ACTIONS = (
+    "annotate_all",
+    "annotate_selected",
+    "train",
+    "classes",
+    "accept",
+    "split",
+    "merge",
+    "clear",
+    "assign_background",
+    "pick_class",
+    *(f"class_{number}" for number in range(1, 10)),
+)
+
+
+def set_editing_enabled(window, enabled: bool) -> None:
+    """Buttons and keys that cannot act in a read-only window are disabled, not refused."""
+    for ident in EDITING_ACTIONS:
+        if ident in window.actions:
+            window.actions[ident].setEnabled(enabled)
+    window.annotation_panel.setEnabled(enabled)
+
+
+def _label_actions(window, menu, actions: dict[str, QAction]) -> None:
     for number in range(1, 10):
         action = QAction(f"Class {number}", window)
         action.setShortcut(QKeySequence(str(number)))
         action.triggered.connect(lambda _checked=False, n=number: window.review.assign_number(n))
         window.addAction(action)
         menu.addAction(action)
+        actions[f"class_{number}"] = action
 
 
 def _add_menus(window, actions: dict[str, QAction]) -> None:
@@ -173,7 +233,7 @@ def _add_menus(window, actions: dict[str, QAction]) -> None:
                 window.recent_menu = menu.addMenu("Open recent")
             elif entry == "labels":
                 labels = menu.addMenu("Label at cursor")
-                _label_actions(window, labels)
+                _label_actions(window, labels, actions)
                 labels.addAction(actions["assign_background"])
             else:
                 menu.addAction(actions[entry])

@@ -1,9 +1,9 @@
-"""Background work: annotating videos, probing durations, decoding timeline pictures and sound.
+"""Background work: annotating videos and probing durations.
 
 Every worker reports by Qt signals and can be cancelled; none touches a widget or the store.
 Annotation runs in a child process (annotation_process: TensorFlow never enters the app's
-process), followed through QProcess; probing and preview decoding are short jobs on the global
-QThreadPool.
+process), followed through QProcess; probing is a short job on the global QThreadPool (the
+timeline's pictures and sound: timeline/preview_task.py).
 """
 
 from __future__ import annotations
@@ -21,14 +21,11 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from ..core.errors import AnnotatorError, Cancelled
+from ..core.errors import AnnotatorError
 from .annotation_process import table_from_json
 from .child_process import ChildProcessRun
 
 log = logging.getLogger(__name__)
-
-THUMBNAIL_HEIGHT = 72
-WAVEFORM_BINS_PER_SECOND = 100
 
 
 @dataclass(frozen=True)
@@ -161,70 +158,3 @@ class ProbeTask(_Task):
                 self.signals.done.emit(name, probe(path).duration)
             except AnnotatorError as exc:
                 self.signals.failed.emit(name, getattr(exc, "reason", str(exc)))
-
-
-@dataclass
-class MediaPreview:
-    thumbnails: list  # one (h, w, 3) uint8 picture per second
-    waveform: np.ndarray  # (bins, 2) min/max, WAVEFORM_BINS_PER_SECOND per second
-    spectrogram: np.ndarray  # (frames, 64) log-mel, as the audio model hears it
-
-
-class PreviewTask(_Task):
-    """Decodes a video's timeline pictures and sound picture: `done(name, MediaPreview)`."""
-
-    def __init__(self, name: str, path: Path, signals: TaskSignals):
-        super().__init__(signals)
-        self.name, self.path = name, path
-
-    def work(self) -> None:
-        from ..core.media import probe
-
-        try:
-            info = probe(self.path)
-            thumbnails = self._thumbnails(info) if info.has_video else []
-            waveform, spectrogram = (
-                self._sound() if info.has_audio else (np.zeros((0, 2), np.float32), None)
-            )
-        except Cancelled:
-            return
-        except AnnotatorError as exc:
-            self.signals.failed.emit(self.name, getattr(exc, "reason", str(exc)))
-            return
-        self.signals.done.emit(self.name, MediaPreview(thumbnails, waveform, spectrogram))
-
-    def _check(self) -> None:
-        if self.cancelled.is_set():
-            raise Cancelled(f"{self.path}: preview cancelled")
-
-    def _thumbnails(self, info) -> list:
-        from ..core.decode import iter_frame_seconds
-
-        # Frames arrive squashed to a square; resample them back to the video's shape.
-        aspect = info.width / info.height if info.width and info.height else 4 / 3
-        width = max(8, round(THUMBNAIL_HEIGHT * aspect))
-        out = []
-        for frames in iter_frame_seconds(self.path, 1, size=128):
-            self._check()
-            rows = np.linspace(0, 127, THUMBNAIL_HEIGHT).astype(int)
-            cols = np.linspace(0, 127, width).astype(int)
-            out.append(np.ascontiguousarray(frames[0][np.ix_(rows, cols)]))
-        return out
-
-    def _sound(self):
-        from ..core.audio_features import log_mel_patch
-        from ..core.conventions import AUDIO_SAMPLE_RATE
-        from ..core.decode import iter_audio_seconds
-
-        envelopes, patches = [], []
-        samples_per_bin = AUDIO_SAMPLE_RATE // WAVEFORM_BINS_PER_SECOND
-        for second in iter_audio_seconds(self.path):
-            self._check()
-            usable = len(second) - len(second) % samples_per_bin
-            if usable:
-                bins = second[:usable].reshape(-1, samples_per_bin)
-                envelopes.append(np.stack([bins.min(axis=1), bins.max(axis=1)], axis=1))
-            patches.append(log_mel_patch(second))
-        waveform = np.concatenate(envelopes) if envelopes else np.zeros((0, 2), np.float32)
-        spectrogram = np.concatenate(patches) if patches else None
-        return waveform, spectrogram

@@ -15,15 +15,20 @@ import numpy as np
 
 from ..core.conventions import BACKGROUND
 from ..core.errors import BundleError
-from ..core.feature_sets import NO_EVENT, FeatureSet, FeatureSplit
+from ..core.feature_sets import (
+    NO_EVENT,
+    FeatureSet,
+    FeatureSplit,
+    per_second_inputs,
+    per_second_truth,
+)
 from .bundle import ModelBundle
-from .feature_training import per_second_inputs, per_second_truth
 from .pipeline import head_probabilities
 from .prediction import context_windows, run_windows
 
-# The research's test accuracy, one label per video, AVE test split (402 videos); SEED.md.
+# The research's test accuracy, one label per video, AVE test split (402 videos); docs/research.md.
 RESEARCH_VIDEO_ACCURACY = {"visual": 0.731, "audio": 0.726, "fusion": 0.856, "attention": 0.517}
-# Published per-second accuracy on AVE's test split (supervised, 29-way); SEED.md.
+# Published per-second accuracy on AVE's test split (supervised, 29-way); docs/research.md.
 PUBLISHED_PER_SECOND = {
     "audio only (reported)": 0.59,
     "visual only (reported)": 0.55,

@@ -19,13 +19,21 @@ import numpy as np
 
 from ..core.conventions import BACKGROUND
 from ..core.errors import AnnotatorError
-from ..core.feature_sets import NO_EVENT, FeatureSet, FeatureSplit
+from ..core.feature_sets import (
+    NO_EVENT,
+    FeatureSet,
+    FeatureSplit,
+    input_seconds,
+    per_second_inputs,
+    per_second_truth,
+)
 from .architectures import DEFAULT_HYPERPARAMETERS
 from .bundle import ModelBundle, save_bundle
 from .cost import head_multiply_adds
 from .model_types import model_type
 from .research_heads import BATCH_SIZE as RESEARCH_BATCH_SIZE
 from .research_heads import EPOCHS as RESEARCH_EPOCHS
+from .feature_evaluation import evaluate_split
 from .feature_windows import fit_windows, windows_from_arrays, with_streams_removed
 from .training import CONTEXT_SECONDS
 
@@ -34,24 +42,6 @@ log = logging.getLogger(__name__)
 PER_SECOND_EPOCHS = 40
 PER_SECOND_BATCH_SIZE = 32
 RESEARCH_LEARNING_RATE = 1e-3  # Keras' Adam default, which the research's notebooks used
-
-
-def per_second_truth(split: FeatureSplit) -> np.ndarray:
-    """(N, T) truth: the files' own per-second labels, or, where they carry one label per video
-    (the research's pickles), that label on every second."""
-    if split.second_labels is not None:
-        return split.second_labels.astype(np.int32)
-    return np.repeat(split.video_labels[:, None], input_seconds(split), axis=1).astype(np.int32)
-
-
-def per_second_inputs(split: FeatureSplit, modalities) -> dict:
-    """Model inputs of the split: each stream's features, and its presence (all there)."""
-    inputs = {}
-    for modality in modalities:
-        array = getattr(split, modality)
-        inputs[modality] = array
-        inputs[f"{modality}_present"] = np.ones(array.shape[:2], np.float32)
-    return inputs
 
 
 def _per_second_data(feature_set: FeatureSet, split: FeatureSplit, modalities) -> dict:
@@ -197,8 +187,6 @@ def train_on_features(
     )
     bundle = save_bundle(model, card, out_dir)
     if evaluate:
-        from .feature_evaluation import evaluate_split  # it imports this module
-
         report = evaluate_split(feature_set, bundle, val_split)
         card["metrics"] = {
             key: report[key]
@@ -216,10 +204,6 @@ def train_on_features(
         )
         bundle = save_bundle(model, card, out_dir)
     return bundle
-
-
-def input_seconds(split: FeatureSplit) -> int:
-    return next(a for a in (split.audio, split.visual) if a is not None).shape[1]
 
 
 def _card(

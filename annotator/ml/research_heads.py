@@ -1,6 +1,6 @@
 """The research's four notebook models, rebuilt exactly: one label per video (`--video-level`).
 
-As in SEED.md, over (seconds, ...) features of one video:
+As in docs/research.md, over (seconds, ...) features of one video:
   visual     TD Dense(128, relu) -> LSTM(64) -> Dense(events, softmax)
   audio      TD Conv2D(32, 3x3, relu) -> TD MaxPool 2x2 -> TD Conv2D(64, 3x3, relu) -> TD Flatten
              -> LSTM(64) -> Dense(events, softmax)

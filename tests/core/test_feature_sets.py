@@ -14,8 +14,8 @@ from annotator.core.feature_sets import (
     NO_EVENT,
     RESEARCH_ORDER,
     feature_folder_kind,
-    open_feature_set,
 )
+from annotator.core.feature_set_readers import open_feature_set
 
 from feature_fixtures import FIXTURE_CLASSES, write_ave_features, write_research_pickles
 

@@ -21,9 +21,11 @@ from hypothesis import strategies as st
 from label_studio_converter import Converter
 
 from annotator.core.conventions import BACKGROUND
+from annotator.core.formats.base import ExportOptions
 from annotator.core.formats import FORMATS, LabelFileError, VideoCatalog, VideoLabels, guess_format
 from annotator.core.formats.boris import HEADER as BORIS_HEADER
 from annotator.core.formats.base import event_runs, runs
+from annotator.core.formats.seconds import read_labels
 from annotator.core.table import count_seconds
 
 EXACT = ("csv", "eaf", "labelstudio")  # carry sources and unlabelled seconds
@@ -76,7 +78,7 @@ def _read_all(fmt, files, catalog) -> dict:
         if path.suffix == ".xml":
             continue
         assert guess_format(path).name == fmt.name, path  # the guess finds it too
-        got.update(fmt.read(path, catalog).videos)
+        got.update(read_labels(fmt, path, catalog).videos)
     return got
 
 
@@ -111,7 +113,7 @@ def test_round_trip(tmp_path_factory, fmt_name, data):
     if not named:
         if files:
             with pytest.raises(LabelFileError, match="names no video"):
-                fmt.read(files[0], catalog)
+                read_labels(fmt, files[0], catalog)
         return
     got = _read_all(fmt, files, catalog)
     assert set(got) == {v.path.name for v in named}
@@ -185,7 +187,7 @@ def test_eaf_written_by_pympi_is_read(tmp_path):
     path = tmp_path / "talk.eaf"
     pympi.Elan.to_eaf(str(path), eaf)
     catalog = VideoCatalog({"talk.mp4": tmp_path / "talk.mp4"}, {"talk.mp4": 5.0})
-    result = FORMATS["eaf"].read(path, catalog)
+    result = read_labels(FORMATS["eaf"], path, catalog)
     assert result.videos["talk.mp4"].labels == [
         "laughter",
         "laughter",
@@ -199,7 +201,8 @@ def test_eaf_written_by_pympi_is_read(tmp_path):
 
 def test_dcase_list_loads_in_sed_eval(tmp_path):
     videos = _sample(tmp_path)
-    path = FORMATS["dcase"].write(videos, tmp_path / "events.tsv")[0]
+    literal = ExportOptions(literal_labels=True)
+    path = FORMATS["dcase"].write_with(videos, tmp_path / "events.tsv", literal)[0]
     loaded = sed_eval.io.load_event_list(
         str(path), file_format="CSV", delimiter="\t", csv_header=True
     )
@@ -250,7 +253,8 @@ def test_labelstudio_export_reads_in_label_studio_converter(tmp_path):
 
 def test_boris_export_has_borises_columns(tmp_path):
     videos = _sample(tmp_path)
-    path = FORMATS["boris"].write(videos, tmp_path / "aggregated.tsv")[0]
+    literal = ExportOptions(literal_labels=True)
+    path = FORMATS["boris"].write_with(videos, tmp_path / "aggregated.tsv", literal)[0]
     frame = pd.read_csv(path, sep="\t", keep_default_na=False)
     # The field list BORIS's export_observation writes for one media file, without modifiers.
     assert list(frame.columns) == BORIS_HEADER
@@ -274,7 +278,7 @@ def test_boris_older_export_with_point_events_is_read(tmp_path):
     path.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
     assert guess_format(path).name == "boris"
     catalog = VideoCatalog({"geese.mp4": tmp_path / "geese.mp4"}, {"geese.mp4": 12.0})
-    result = FORMATS["boris"].read(path, catalog)
+    result = read_labels(FORMATS["boris"], path, catalog)
     # 1.8-5.2 s covers most of seconds 2, 3 and 4 only
     assert result.videos["geese.mp4"].labels == [
         BACKGROUND,
@@ -309,7 +313,7 @@ def test_audacity_file_follows_audacitys_layout(tmp_path):
         encoding="utf-8",
     )
     catalog = VideoCatalog({"rain.wav": tmp_path / "rain.wav"}, {"rain.wav": 3.0})
-    result = FORMATS["audacity"].read(path, catalog)
+    result = read_labels(FORMATS["audacity"], path, catalog)
     assert result.videos["rain.wav"].labels == ["rain", "rain", "thunder clap"]
     assert any("point label" in n for n in result.notes)
     assert any("tie" in n for n in result.notes)  # second 2: background 0.5, thunder 0.5
@@ -322,6 +326,26 @@ def test_overlapping_events_are_reported(tmp_path):
         encoding="utf-8",
     )
     catalog = VideoCatalog({"a.mp4": tmp_path / "a.mp4"}, {"a.mp4": 5.0})
-    result = FORMATS["dcase"].read(path, catalog)
+    result = read_labels(FORMATS["dcase"], path, catalog)
     assert result.videos["a.mp4"].labels == ["dog", "dog", "dog", "cat", BACKGROUND]
     assert any("overlaps" in n and "line 3" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("fmt_name", ["dcase", "boris"])
+def test_tsv_exports_are_spreadsheet_safe_unless_asked(tmp_path, fmt_name):
+    """A label like '=x' is written behind an apostrophe (as in the CSVs) and read back as it
+    was; --literal-labels writes it as it is."""
+    videos = _sample(tmp_path)
+    fmt = FORMATS[fmt_name]
+    safe = fmt.write(videos, tmp_path / "safe.tsv")[0]
+    literal = fmt.write_with(videos, tmp_path / "literal.tsv", ExportOptions(True))[0]
+    cells = [row.split("\t") for row in safe.read_text(encoding="utf-8").splitlines()]
+    assert not any(c.startswith(("=", "+", "-", "@")) for row in cells for c in row[:1] + row[3:])
+    assert "'=x" in safe.read_text(encoding="utf-8")
+    assert '\t"=x' in literal.read_text(encoding="utf-8")
+    catalog = VideoCatalog(
+        {v.path.name: v.path for v in videos}, {v.path.name: v.duration for v in videos}
+    )
+    assert {k: v.labels for k, v in read_labels(fmt, safe, catalog).videos.items()} == {
+        k: v.labels for k, v in read_labels(fmt, literal, catalog).videos.items()
+    }

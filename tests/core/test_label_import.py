@@ -209,6 +209,7 @@ def test_bad_file_is_one_line_and_changes_nothing(project, case):
     assert _state(store) == before
 
 
+@pytest.mark.slow
 def test_fifty_megabytes_of_garbage(project):
     folder, store, videos = project
     random_bytes = folder / "garbage.bin"

@@ -35,7 +35,7 @@ window.show()
 window.bundle_panel.reload()
 opened = window.open_folder(folder)
 deadline = time.monotonic() + 120
-while time.monotonic() < deadline and (window.project.unprobed() or not window.timeline.thumbnails):
+while time.monotonic() < deadline and (window.project.unprobed() or not window.timeline.preview_complete()):
     app.processEvents()
     time.sleep(0.02)
 app.processEvents()
@@ -45,7 +45,7 @@ report = {
     "chosen": getattr(window.bundle_panel.current(), "name", None),
     "videos": window.project.names(),
     "unprobed": [e.name for e in window.project.unprobed()],
-    "thumbnails": len(window.timeline.thumbnails),
+    "thumbnails": window.timeline.preview.layout.seconds if window.timeline.preview_complete() else 0,
     "shown": window.timeline.video,
     "heavy": sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")),
 }

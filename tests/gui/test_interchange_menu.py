@@ -72,6 +72,7 @@ def test_the_export_dialog_offers_a_folder_for_per_video_formats(make_window, sa
     assert dialog.choice().path == samples / "labels-labelstudio.json"
     mine = str(samples / "for-the-lab.json")
     dialog.per_second.clear()
-    qtbot.keyClicks(dialog.per_second, mine)  # typed by the user: a format change keeps it
+    qtbot.keyClicks(dialog.per_second, mine)  # typed by the user: a format change keeps its
+    # place and name, with the new format's ending (issue 20)
     dialog.format_box.setCurrentIndex(dialog.format_box.findData("eaf"))
-    assert dialog.choice().path == samples / "for-the-lab.json"
+    assert dialog.choice().path == samples / "for-the-lab"  # ELAN: a folder, one file a video

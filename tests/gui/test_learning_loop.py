@@ -52,6 +52,7 @@ def _show(window, qtbot, name) -> None:
     )
 
 
+@pytest.mark.training
 def test_create_classes_label_train_and_reannotate(make_window, novel_folder, qtbot):
     folder, truth = novel_folder
     window = make_window(folder)

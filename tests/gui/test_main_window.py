@@ -61,7 +61,8 @@ def test_annotating_the_samples_fills_every_lane_with_the_runs_values(
     name = videos[-1]
     window.folder_view.select(name)
     qtbot.waitUntil(
-        lambda: window.timeline.video == name and bool(window.timeline.thumbnails), timeout=30_000
+        lambda: window.timeline.video == name and window.timeline.preview_complete(),
+        timeout=30_000,
     )
 
     bundle = load_bundle(window.bundle_panel.current().path)
@@ -85,9 +86,12 @@ def test_annotating_the_samples_fills_every_lane_with_the_runs_values(
         view.lane(FamiliarityLane).values(window.timeline), run.familiarity, rtol=1e-6
     )
     assert view.lane(HumanLane).blocks(window.timeline) == []
-    assert len(window.timeline.thumbnails) == seconds
-    assert window.timeline.waveform.shape[0] == pytest.approx(run.info.duration * 100, abs=100)
-    assert window.timeline.spectrogram.shape == (seconds * 96, 64)
+    preview = window.timeline.preview  # the pictures and sound, read from the tile pyramid
+    assert preview.layout.seconds == seconds
+    assert all(preview.picture(0, s) is not None for s in range(seconds))
+    envelope, mel = preview.sound(0, 0, seconds * 100)
+    assert len(envelope) == pytest.approx(run.info.duration * 100, abs=100)
+    assert mel.shape == (len(envelope), 64)
     assert isinstance(view.lane(AudioLane), AudioLane) and view.lane(ThumbnailLane)
     assert not window.grab().isNull()  # every lane paints with real data
 

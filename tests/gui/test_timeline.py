@@ -21,7 +21,8 @@ from annotator.gui.timeline.state import TimelineState
 from annotator.gui.timeline.view import TITLE_WIDTH, TimelineView
 
 CLASSES = ["Chess clock", "Sparkler", "background"]
-TALL_ENOUGH = 420  # every lane and the scroll bar, so no vertical scroll bar takes width
+# The overview strip, every lane and the scroll bar, so no vertical scroll bar takes width.
+TALL_ENOUGH = 500
 
 
 @pytest.fixture

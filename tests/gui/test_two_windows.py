@@ -51,8 +51,7 @@ def test_two_windows_on_one_folder_cannot_lose_an_edit(make_window, annotated, t
     assert second.timeline.human == {3: "Sparkler"}  # it shows A's edit, not a stale view
 
     second.timeline.seek(3.5)
-    assert not second.review.assign("Flat tyre")  # refused, and said
-    second._message_box.close()
+    assert not second.review.assign("Flat tyre")  # refused, and said (no box: see issue 20)
     assert "read-only" in second.statusBar().currentMessage().lower()
     assert second.review_status.saved.text() == "✗ last edit not saved"
     assert first.project.store.human_labels(name) == {3: "Sparkler"}

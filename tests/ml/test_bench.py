@@ -12,6 +12,9 @@ from annotator.ml.architectures import build_model
 from annotator.ml.bench.bench import STAGES, TARGETS, format_report, run_bench
 from annotator.ml.bundle import MODELS_ENV, save_bundle
 
+# The bench renders clips and times every stage.
+pytestmark = pytest.mark.slow
+
 CLASSES = ["bark", "bell", "background"]
 
 

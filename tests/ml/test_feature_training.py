@@ -20,6 +20,9 @@ from annotator.ml.model_types import (
 from conftest import PROJECT_ROOT
 from feature_fixtures import write_ave_features, write_research_pickles
 
+# Every test here trains heads on feature files (the training tier).
+pytestmark = pytest.mark.training
+
 # Small heads and many small steps: the fixtures are tiny, and the time goes into tracing.
 SMALL = [
     "--hidden",
@@ -146,7 +149,7 @@ def test_research_presets_on_its_pickles_beat_chance(architecture, pickles_dir, 
         )
 
 
-# Parameters of the research's notebook models on its own shapes, layer by layer (SEED.md).
+# Parameters of the research's notebook models on its own shapes, layer by layer (docs/research.md).
 def _LSTM(inputs: int) -> int:  # noqa: N802  (reads as the layer it counts)
     return 4 * (inputs * 64 + 64 * 64 + 64)
 

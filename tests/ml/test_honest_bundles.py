@@ -52,6 +52,7 @@ def test_shipped_bundles_call_real_footage_unfamiliar_and_stay_unsure(name, real
         assert any("unlike the model's training data" in w for w in annotation.warnings)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_bundles_find_held_out_demo_clips_familiar(name, demo_dir):
     bundle = load_bundle(name)
@@ -61,6 +62,7 @@ def test_shipped_bundles_find_held_out_demo_clips_familiar(name, demo_dir):
     assert flagged.mean() <= 0.03
 
 
+@pytest.mark.training
 def test_a_bundle_the_user_trains_carries_its_calibration_and_familiarity(
     demo_dir, tmp_path, real_clips, capsys
 ):

@@ -52,6 +52,7 @@ def _sample_batches(bundle) -> list[dict]:
     return batches
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_output_matches_keras_to_1e5(name):
     bundle = load_bundle(name)
@@ -72,6 +73,7 @@ def test_every_output_matches_keras_to_1e5(name):
             np.testing.assert_allclose(got[key], expected[key], rtol=0, atol=1e-5, err_msg=key)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED)
 def test_the_samples_csv_is_byte_identical_to_the_keras_run(name, tmp_path):
     outputs = []

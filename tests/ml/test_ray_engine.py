@@ -32,6 +32,12 @@ from annotator.ml.bundle import load_bundle
 
 from conftest import PROJECT_ROOT
 
+# Ray is the `cluster` extra: without it these tests skip with the reason, never error.
+pytest.importorskip(
+    "ray", reason="the cluster engine's tests need Ray: pip install -e '.[cluster]'"
+)
+pytestmark = pytest.mark.cluster
+
 SAMPLES = PROJECT_ROOT / "resources" / "samples"
 
 

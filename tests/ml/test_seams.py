@@ -49,6 +49,7 @@ def toy_type():
     unregister("toy-visual")
 
 
+@pytest.mark.training
 def test_a_fifth_model_type_trains_saves_loads_and_annotates(toy_type, demo_dir, tmp_path):
     bundle_dir = tmp_path / "toy"
     assert (

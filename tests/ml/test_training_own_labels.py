@@ -41,6 +41,7 @@ def _corrupt(labels: pd.DataFrame, classes: list[str]) -> pd.DataFrame:
     return table
 
 
+@pytest.mark.training
 def test_seconds_from_a_model_are_masked_and_training_matches_the_clean_labels(novel, tmp_path):
     clean = read_per_second_csv(novel / "train" / "labels.csv")
     classes = load_spec(novel / "train").classes
@@ -171,6 +172,7 @@ def test_a_bundle_name_that_exists_is_refused_and_left_alone(novel, tmp_path, ca
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
 
 
+@pytest.mark.training
 def test_cancelled_halfway_leaves_no_bundle(novel, tmp_path):
     reports = []
     with pytest.raises(Cancelled, match="no bundle was written"):

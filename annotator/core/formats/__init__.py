@@ -2,7 +2,9 @@
 
 Each format is one module with one `LabelFormat` (can_read / parse / read / write); this registry
 names them for `--format` and guesses a file's format from its first bytes. A new format is one
-new module and one line here.
+new module and one line here. Shared by all: `catalog` (which video a file means), `seconds` (from
+events to per-second labels, every event accounted for); some formats keep a helper beside them
+(`elan_tiers`, `boris_tabular`, `labelstudio_config`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from .dcase import DcaseEventList
 from .elan import ElanDocument
 from .labelstudio import LabelStudioJson
 from .per_second_csv import PerSecondCsv
-from .seconds import ReadResult, ReadVideo, VideoCatalog
+from .catalog import VideoCatalog
+from .seconds import ReadOptions, ReadResult, ReadVideo, parse_min_cover
 from .segments_csv import SegmentsCsv
 
 # The order is the order of guessing: the most particular first, Audacity's bare numbers last.
@@ -38,12 +41,14 @@ __all__ = [
     "FORMATS",
     "LabelFileError",
     "LabelFormat",
+    "ReadOptions",
     "ReadResult",
     "ReadVideo",
     "VideoCatalog",
     "VideoLabels",
     "format_named",
     "guess_format",
+    "parse_min_cover",
 ]
 
 

@@ -90,7 +90,7 @@ class AudacityLabels(LabelFormat):
         for video, path in zip(videos, per_video_paths(videos, folder, self.suffix)):
             events = event_runs(video)
             if not events:
-                continue  # an empty file would read as a mistake; see README
+                continue  # an empty file would read as a mistake; see the formats table in README.md
             lines = []
             for run in events:
                 if any(ch in run.label for ch in "\t\r\n"):

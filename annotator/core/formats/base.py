@@ -95,6 +95,15 @@ def event_runs(video: VideoLabels) -> list[Run]:
 
 
 @dataclass
+class ExportOptions:
+    """How to write: labels as they are (else spreadsheet-safe in .tsv files), and the videos
+    whose Label Studio regions are audio regions (they came in that way)."""
+
+    literal_labels: bool = False
+    audio_regions: frozenset[str] = frozenset()  # video file names
+
+
+@dataclass
 class Event:
     """A labelled interval (or one second, for per-second files) as a file states it."""
 
@@ -118,6 +127,7 @@ class ParsedFile:
     fill_sources: dict[str, str] = field(default_factory=dict)  # video -> source of that fill
     alternatives: dict[str, list[str]] = field(default_factory=dict)  # more references to try
     notes: list[str] = field(default_factory=list)
+    sound: set[str] = field(default_factory=set)  # references labelled as sound (audio regions)
 
     def name_video(self, reference: str, where: str) -> None:
         self.videos.setdefault(reference, where)
@@ -144,34 +154,50 @@ class LabelFormat:
         """The file's events; LabelFileError naming the line or element if it is malformed."""
         raise NotImplementedError
 
-    def read(self, path, catalog):
-        """Per-second labels (with their source) of each video the file names, matched to
-        `catalog`'s videos: {video name: ReadVideo}, plus notes. See seconds.read_labels."""
-        from .seconds import read_labels
-
-        return read_labels(self, Path(path), catalog)
+    def parse_with(self, path: Path, options) -> ParsedFile:
+        """`parse`, for formats whose reading takes options (ELAN's tiers); see ReadOptions."""
+        return self.parse(path)
 
     def write(self, videos: list[VideoLabels], out: Path) -> list[Path]:
         """Write the videos' labels to `out` (a file, or a folder for one file per video);
         returns the files written."""
         raise NotImplementedError
 
+    def write_with(self, videos: list[VideoLabels], out: Path, options) -> list[Path]:
+        """`write`, for formats whose writing takes ExportOptions."""
+        return self.write(videos, out)
+
 
 # ---- helpers shared by the format modules --------------------------------------------------------
 
 
+def decode_text(data: bytes, path: Path) -> str:
+    """UTF-8 (a BOM allowed), or UTF-16 when a BOM says so (spreadsheets save "Unicode text"
+    that way); LabelFileError naming the first undecodable byte otherwise."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise LabelFileError(
+                f"{path}: UTF-16 text with a broken character at byte {exc.start}"
+            ) from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise LabelFileError(
+            f"{path}: line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start}; Latin-1 or another legacy encoding?): save the file as UTF-8"
+        ) from exc
+
+
 def read_text(path: Path) -> str:
-    """The file as UTF-8 text (a BOM is allowed); LabelFileError if missing, empty or binary."""
+    """The file as text (see decode_text); LabelFileError if missing, empty or binary."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise LabelFileError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LabelFileError(
-            f"{path}: not UTF-8 text (undecodable byte at offset {exc.start})"
-        ) from exc
+    text = decode_text(data, path)
     if not text.strip():
         raise LabelFileError(f"{path}: empty file: no labels to import")
     return text
@@ -184,6 +210,8 @@ def sniff(path: Path) -> str:
             head = handle.read(SNIFF_BYTES)
     except OSError:
         return ""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return head[: len(head) // 2 * 2].decode("utf-16", errors="replace")
     return head.decode("utf-8-sig", errors="replace")
 
 

@@ -2,9 +2,13 @@
 
 Written: a tier of the seconds a person labelled and a tier of the model's labels, time slots in
 milliseconds, and a media descriptor pointing at the video (absolute URL and, where possible, the
-path relative to the .eaf file, as ELAN itself writes). Read: our two tiers, or else the first
-time-aligned tier of someone else's document (its other tiers are named in a note). The parser
-refuses any DTD, so no entity is ever expanded: no external entities, no billion laughs.
+path relative to the .eaf file, as ELAN itself writes). Read: the tiers the user names (--tier,
+repeatable), else our two tiers, else the first time-aligned tier of someone else's document
+(the others are named, with their annotation counts, in a note). Reference tiers (symbolic
+association and subdivision) take their parents' times, a subdivision's parts sharing the parent
+evenly, as ELAN draws them; unaligned time slots are placed evenly between their aligned
+neighbours. The parser refuses any DTD, so no entity is ever expanded: no external entities, no
+billion laughs.
 """
 
 from __future__ import annotations
@@ -15,13 +19,9 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
-
 from ..paths import video_path_relative_to
 from .base import (
     HUMAN,
-    MODEL,
     Event,
     LabelFileError,
     LabelFormat,
@@ -33,8 +33,8 @@ from .base import (
     sniff,
     write_text_atomic,
 )
+from .elan_tiers import HUMAN_TIER, MODEL_TIER, ElanTiers
 
-HUMAN_TIER, MODEL_TIER = "human labels", "model labels"
 LINGUISTIC_TYPE = "av-annotator-label"
 # XML 1.0 cannot hold these characters at all; \r would come back as \n.
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]")
@@ -63,49 +63,26 @@ class ElanDocument(LabelFormat):
     # ---- reading ---------------------------------------------------------------------------
 
     def parse(self, path: Path) -> ParsedFile:
+        return self.parse_with(path, None)
+
+    def parse_with(self, path: Path, options) -> ParsedFile:
         path = Path(path)
-        root = _parse_xml(path)
-        header = root.find("HEADER")
-        units = header.get("TIME_UNITS", "milliseconds") if header is not None else "milliseconds"
-        if units != "milliseconds":
-            raise LabelFileError(
-                f"{path}: <HEADER TIME_UNITS={units!r}>: only milliseconds are supported"
-            )
-        slots = {}
-        for slot in root.iter("TIME_SLOT"):
-            value = slot.get("TIME_VALUE")
-            slots[slot.get("TIME_SLOT_ID")] = None if value in (None, "") else value
+        document = ElanTiers(path)
         parsed = ParsedFile(path)
-        reference, alternatives = _media_references(header)
+        reference, alternatives = _media_references(document.header)
         parsed.name_video(reference, "MEDIA_DESCRIPTOR" if reference else "file name")
         parsed.alternatives[reference] = alternatives
-        for tier, source in self._chosen_tiers(root, parsed):
-            for annotation in tier.iter("ALIGNABLE_ANNOTATION"):
-                event = _event(annotation, tier.get("TIER_ID"), slots, source, path, reference)
-                if event is not None:
-                    parsed.add(event)
+        chosen = document.chosen(tuple(options.tiers) if options else (), parsed.notes)
+        for tier, source in chosen:
+            for ident, label, start, end in document.annotations(tier):
+                where = f"tier {tier.get('TIER_ID')!r}, annotation {ident}"
+                parsed.add(Event(reference, start, end, label, source, where))
         return parsed
 
     @staticmethod
-    def _chosen_tiers(root, parsed: ParsedFile):
-        tiers = root.findall("TIER")
-        ours = [
-            (t, HUMAN if t.get("TIER_ID") == HUMAN_TIER else MODEL)
-            for t in tiers
-            if t.get("TIER_ID") in (HUMAN_TIER, MODEL_TIER)
-        ]
-        if not ours:
-            aligned = [t for t in tiers if t.find("ANNOTATION/ALIGNABLE_ANNOTATION") is not None]
-            ours = [(aligned[0], HUMAN)] if aligned else []
-        chosen = {id(t) for t, _ in ours}
-        ignored = [t.get("TIER_ID", "?") for t in tiers if id(t) not in chosen]
-        if ignored:
-            parsed.notes.append(
-                f"{parsed.path.name}: read tier(s) "
-                f"{', '.join(repr(t.get('TIER_ID')) for t, _ in ours) or 'none'}; "
-                f"other tiers not imported: {', '.join(map(repr, ignored))}"
-            )
-        return ours
+    def tiers(path: Path) -> list[tuple[str, int]]:
+        """(tier, number of annotations with a value) of each tier, for choosing in the app."""
+        return ElanTiers(Path(path)).counts()
 
     # ---- writing ---------------------------------------------------------------------------
 
@@ -211,59 +188,3 @@ def _media_references(header) -> tuple[str, list[str]]:
     if not urls and header.get("MEDIA_FILE"):
         urls.append(header.get("MEDIA_FILE"))
     return (urls[0], urls[1:]) if urls else ("", [])
-
-
-def _event(annotation, tier_id, slots, source, path, reference) -> Event | None:
-    ident = annotation.get("ANNOTATION_ID", "?")
-    where = f"tier {tier_id!r}, annotation {ident}"
-    times = []
-    for ref in ("TIME_SLOT_REF1", "TIME_SLOT_REF2"):
-        slot = annotation.get(ref)
-        if slot not in slots:
-            raise LabelFileError(f"{path}: {where}: {ref}={slot!r} is not a TIME_SLOT")
-        if slots[slot] is None:
-            raise LabelFileError(f"{path}: {where}: time slot {slot} has no time (unaligned)")
-        try:
-            times.append(int(slots[slot]) / 1000.0)
-        except ValueError:
-            raise LabelFileError(
-                f"{path}: {where}: time slot {slot} has TIME_VALUE "
-                f"{slots[slot]!r}, not whole milliseconds"
-            ) from None
-    value = annotation.find("ANNOTATION_VALUE")
-    label = (value.text or "").strip() if value is not None else ""
-    if not label:
-        return None  # ELAN allows empty annotations; they say nothing about a second
-    return Event(reference, times[0], times[1], label, source, where)
-
-
-def _parse_xml(path: Path):
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LabelFileError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    if not data.strip():
-        raise LabelFileError(f"{path}: empty file: no labels to import")
-    try:
-        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except defusedxml.DTDForbidden as exc:
-        raise LabelFileError(
-            f"{path}: refused: the XML declares a document type "
-            f"({exc.name or 'DTD'}), where entities can hide; ELAN files never "
-            "do, and none was expanded"
-        ) from exc
-    except (defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden) as exc:
-        raise LabelFileError(
-            f"{path}: refused: the XML declares entities ({exc}); none was expanded"
-        ) from exc
-    except ET.ParseError as exc:
-        line, column = exc.position
-        raise LabelFileError(
-            f"{path}: line {line}, column {column + 1}: malformed XML ({str(exc).split(':')[0]})"
-        ) from exc
-    if root.tag != "ANNOTATION_DOCUMENT":
-        raise LabelFileError(
-            f"{path}: root element <{root.tag}>: not an ELAN document "
-            "(expected <ANNOTATION_DOCUMENT>)"
-        )
-    return root

@@ -3,8 +3,14 @@ prediction.
 
 Videos carry `TimelineLabels` ranges, counted in frames from 1 at the frame rate the labelling
 config gives the Video tag: 24 frames per second, Label Studio's default, written into each task
-as `fps` (the config written beside the JSON says `frameRate="$fps"`). Sound files carry audio
-`labels` regions in seconds. Reading takes `fps` from a task when present, else 24 (noted).
+as `fps` (the config written beside the JSON says `frameRate="$fps"`). Sound files, and videos
+whose labels came in as audio regions, carry audio `labels` regions in seconds.
+
+Reading takes the frame rate from the task's `fps`, else from the labelling config's Video tag
+(`frameRate="25.0"`), else 24 (noted). The config is the one beside the JSON (`<name>.label-config
+.xml`, `<name>.xml`, `label_config.xml`) or, in a webhook payload ({annotation, project, task}),
+the project's own; its Video and Audio tags also say which data key holds the media. JSON nested
+too deep or too big is refused in one line.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import json
 import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+from .labelstudio_config import LabelConfig, load_tasks
 
 from ..paths import video_path_relative_to
 from .base import (
@@ -49,37 +57,32 @@ class LabelStudioJson(LabelFormat):
 
     def parse(self, path: Path) -> ParsedFile:
         path = Path(path)
-        try:
-            tasks = json.loads(read_text(path))
-        except json.JSONDecodeError as exc:
-            raise LabelFileError(
-                f"{path}: line {exc.lineno}, column {exc.colno}: not JSON ({exc.msg})"
-            ) from exc
-        if isinstance(tasks, dict):
-            tasks = [tasks]
-        if not isinstance(tasks, list):
-            raise LabelFileError(f"{path}: expected a list of Label Studio tasks")
+        tasks, config = load_tasks(path, read_text(path))
         parsed = ParsedFile(path)
         for index, task in enumerate(tasks):
-            self._task(parsed, task, index)
+            self._task(parsed, task, index, config)
         return parsed
 
-    def _task(self, parsed: ParsedFile, task, index: int) -> None:
+    def _task(self, parsed: ParsedFile, task, index: int, config: LabelConfig) -> None:
         path = parsed.path
         where = f"task {task.get('id', index + 1) if isinstance(task, dict) else index + 1}"
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
             raise LabelFileError(f'{path}: {where}: not a Label Studio task (no "data")')
         data = task["data"]
-        key = next((k for k in _MEDIA_KEYS if isinstance(data.get(k), str)), None)
+        keys = [*config.media_keys, *_MEDIA_KEYS]
+        key = next((k for k in keys if isinstance(data.get(k), str)), None)
         media = data.get(key)
         if media is None:
             raise LabelFileError(
                 f"{path}: {where}: its data names no video or audio "
-                f"(looked for {', '.join(_MEDIA_KEYS)})"
+                f"(looked for {', '.join(dict.fromkeys(keys))})"
             )
         parsed.name_video(media, where)
         # Sound has no frames: its regions are in seconds.
-        fps = None if key.startswith("audio") else self._frame_rate(data, parsed, where)
+        sound = key in config.audio_keys or key.startswith("audio")
+        if sound:
+            parsed.sound.add(media)
+        fps = None if sound else self._frame_rate(data, parsed, where, config)
         for key, source in (("annotations", HUMAN), ("predictions", MODEL)):
             chosen = self._latest(
                 task.get(key) or task.get("completions" if key == "annotations" else "", []),
@@ -97,21 +100,24 @@ class LabelStudioJson(LabelFormat):
                     parsed.add(event)
 
     @staticmethod
-    def _frame_rate(data: dict, parsed: ParsedFile, where: str) -> float:
+    def _frame_rate(data: dict, parsed: ParsedFile, where: str, config=None) -> float:
         for key in ("fps", "frameRate", "frame_rate"):
             if key in data:
                 try:
                     fps = float(data[key])
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):
                     fps = math.nan
                 if not (math.isfinite(fps) and fps > 0):
                     raise LabelFileError(
                         f"{parsed.path}: {where}: {key} {data[key]!r} is not a frame rate"
                     )
                 return fps
+        rate = config.frame_rate(data, parsed.path, where) if config else None
+        if rate is not None:
+            return rate
         note = (
-            f"{parsed.path.name}: no fps in the tasks: video ranges read at {FRAME_RATE} "
-            "frames per second (Label Studio's default)"
+            f"{parsed.path.name}: no fps in the tasks and no frameRate in a labelling config: "
+            f"video ranges read at {FRAME_RATE} frames per second (Label Studio's default)"
         )
         if note not in parsed.notes:
             parsed.notes.append(note)
@@ -154,7 +160,9 @@ class LabelStudioJson(LabelFormat):
                     "timelinelabels and labels are)"
                 )
                 return []
-        except (KeyError, TypeError, ValueError) as exc:
+            if not all(math.isfinite(t) for span in spans for t in span):
+                raise ValueError("a time is not a finite number")
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise LabelFileError(f"{path}: {at}: malformed {kind} value ({exc!r})") from None
         if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
             raise LabelFileError(f"{path}: {at}: its labels are not a list of names")
@@ -168,15 +176,21 @@ class LabelStudioJson(LabelFormat):
     # ---- writing ---------------------------------------------------------------------------
 
     def write(self, videos: list[VideoLabels], out: Path) -> list[Path]:
+        return self.write_with(videos, out, None)
+
+    def write_with(self, videos: list[VideoLabels], out: Path, options) -> list[Path]:
         out = Path(out)
-        tasks = [self._task_of(video, number, out) for number, video in enumerate(videos, 1)]
+        audio = set(options.audio_regions) if options else set()
+        tasks = [
+            self._task_of(video, number, out, _is_sound(video, audio))
+            for number, video in enumerate(videos, 1)
+        ]
         written = [write_text_atomic(out, json.dumps(tasks, ensure_ascii=False, indent=1) + "\n")]
         config = out.with_name(f"{out.stem}.label-config.xml")
-        written.append(write_text_atomic(config, self.labelling_config(videos)))
+        written.append(write_text_atomic(config, self.labelling_config(videos, audio)))
         return written
 
-    def _task_of(self, video: VideoLabels, number: int, out: Path) -> dict:
-        audio = video.path.suffix.lower() in AUDIO_SUFFIXES
+    def _task_of(self, video: VideoLabels, number: int, out: Path, audio: bool) -> dict:
         media = video_path_relative_to(video.path, out)
         data = {"audio": media} if audio else {"video": media, "fps": FRAME_RATE}
         task: dict = {"id": number, "data": data, "annotations": [], "predictions": []}
@@ -222,10 +236,10 @@ class LabelStudioJson(LabelFormat):
         }
 
     @staticmethod
-    def labelling_config(videos: list[VideoLabels]) -> str:
+    def labelling_config(videos: list[VideoLabels], audio_regions=frozenset()) -> str:
         """The labelling config a Label Studio project needs to open these tasks."""
         labels = sorted({x for v in videos for x in v.labels if x is not None})
-        kinds = {v.path.suffix.lower() in AUDIO_SUFFIXES for v in videos}
+        kinds = {_is_sound(v, audio_regions) for v in videos}
         view = ET.Element("View")
         controls = []
         if False in kinds or not kinds:
@@ -243,3 +257,8 @@ class LabelStudioJson(LabelFormat):
                 ET.SubElement(control, "Label", {"value": label})
         ET.indent(view)
         return ET.tostring(view, "unicode") + "\n"
+
+
+def _is_sound(video: VideoLabels, audio_regions) -> bool:
+    """Sound files, and videos whose labels came in as audio regions, get audio regions."""
+    return video.path.suffix.lower() in AUDIO_SUFFIXES or video.path.name in audio_regions

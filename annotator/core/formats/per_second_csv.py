@@ -1,4 +1,4 @@
-"""The tool's own per-second CSV, as contracted in DESIGN.md.
+"""The tool's own per-second CSV, as contracted in README.md ("Output files").
 
 Writing goes through csv_io (atomic, formula-safe cells); reading here keeps line numbers so a
 bad row is named. Only rows a person gave (source=human) become human labels on import.

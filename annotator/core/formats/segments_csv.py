@@ -1,4 +1,4 @@
-"""The tool's own segments CSV (`video,label,start,end,confidence,source`), as in DESIGN.md.
+"""The tool's own segments CSV (`video,label,start,end,confidence,source`), as in README.md ("Output files").
 
 Runs of equal non-background labels; an event list, so on import the seconds between segments
 are background (a person's word only where every segment of that video is a person's).

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QPen, QPolygonF
 
 from ...core.conventions import BACKGROUND
 from .colors import (
@@ -25,28 +25,10 @@ from .colors import (
     label_color,
 )
 from .edges import resized
+from .lane_base import Lane, TimeAxis, paint_note
+from .media_lanes import AudioLane, ThumbnailLane
 from .state import TimelineState
-
-
-@dataclass(frozen=True)
-class TimeAxis:
-    """Maps time to x pixels: `left` is where the lanes start, `view_start` the time shown there."""
-
-    left: float
-    view_start: float
-    pixels_per_second: float
-    width: float
-
-    def x(self, seconds: float) -> float:
-        return self.left + (seconds - self.view_start) * self.pixels_per_second
-
-    def time(self, x: float) -> float:
-        return self.view_start + (x - self.left) / self.pixels_per_second
-
-    def visible_seconds(self, count: int) -> range:
-        first = max(0, int(math.floor(self.view_start)))
-        last = min(count, int(math.ceil(self.time(self.left + self.width))) + 1)
-        return range(first, max(first, last))
+from .summary import column_firsts, column_means, label_codes, summarise
 
 
 @dataclass(frozen=True)
@@ -67,41 +49,75 @@ def runs(values: list, key=lambda v: v) -> list[tuple[int, int, object]]:
     return out
 
 
-def spans(values: np.ndarray, axis: TimeAxis, duration: float):
-    """(x0, x1, value) to draw a per-second series: one per visible second when seconds are
-    wide enough, else one per pixel column holding the highest value of its seconds (an hour
-    fitted into a window stays as fast to draw as ten seconds)."""
+def span_arrays(values: np.ndarray, axis: TimeAxis, duration: float):
+    """(x0, x1, value) arrays to draw a per-second series: one per visible second when seconds
+    are wide enough, else one per pixel column holding the highest value of its seconds (an
+    hour fitted into a window stays as fast to draw as ten seconds)."""
     visible = axis.visible_seconds(len(values))
     if axis.pixels_per_second >= 2 or not len(visible):
-        for s in visible:
-            yield axis.x(s), axis.x(min(s + 1, duration)), float(values[s])
-        return
-    x_start = int(max(axis.left, axis.x(visible.start)))
-    x_end = int(min(axis.left + axis.width, axis.x(min(visible.stop, duration))))
-    for x in range(x_start, x_end):
-        first = max(0, int(axis.time(x)))
-        chunk = values[first : max(first + 1, int(axis.time(x + 1)))]
-        finite = chunk[~np.isnan(chunk)]
-        yield float(x), float(x + 1), float(finite.max()) if len(finite) else float("nan")
+        seconds = np.arange(visible.start, visible.stop)
+        x0 = axis.x(seconds.astype(float))
+        x1 = axis.x(np.minimum(seconds + 1.0, duration))
+        return x0, x1, np.asarray(values, float)[visible.start : visible.stop]
+    xs, firsts, stop = column_firsts(axis, len(values), min(visible.stop, duration))
+    if not len(xs):
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    # fmax skips NaN: a pixel shows the highest value among its seconds, NaN only if all are.
+    highest = np.fmax.reduceat(np.asarray(values[:stop], float), firsts)
+    return xs.astype(float), xs + 1.0, highest
+
+
+def spans(values: np.ndarray, axis: TimeAxis, duration: float):
+    """span_arrays as (x0, x1, value) tuples."""
+    return zip(*(array.tolist() for array in span_arrays(values, axis, duration)))
+
+
+def finite_pieces(x0, x1, values):
+    """The arrays of span_arrays cut where the value is NaN: [(x0, x1, values)] of each piece."""
+    finite = ~np.isnan(values)
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], finite, [False]]).astype(int)))
+    return [(x0[a:b], x1[a:b], values[a:b]) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def finite_runs(series) -> list[list[tuple[float, float, float]]]:
+    """The spans of `spans()` cut into runs without a NaN, neighbours of equal value merged
+    (a familiar hour is one rectangle, not one per pixel)."""
+    out, run = [], []
+    for x0, x1, value in series:
+        if value != value:  # NaN
+            if run:
+                out.append(run)
+            run = []
+        elif run and run[-1][2] == value and run[-1][1] == x0:
+            run[-1] = (run[-1][0], x1, value)
+        else:
+            run.append((x0, x1, value))
+    return out + [run] if run else out
+
+
+# Below this zoom the label lanes draw one block per pixel column (see summary.py), not one
+# per run of seconds: a noisy hour would otherwise be thousands of sub-pixel blocks.
+COLUMNS_BELOW_PIXELS_PER_SECOND = 1.0
+
+
+def column_blocks(state, axis, kind: str, labels: list, low: np.ndarray | None) -> list[Block]:
+    """Blocks of whole pixel columns (times at column edges), each column's label summarised
+    from its seconds; faint where most of its seconds are `low`. Label None: no label."""
+    codes, names = state.derived(("codes", kind), lambda: label_codes(labels))
+    xs, firsts, stop = column_firsts(axis, len(labels), state.duration)
+    shown = summarise(codes, names, firsts, stop)
+    faint_ = (column_means(low, firsts, stop) > 0.5).tolist() if low is not None else None
+    pairs = list(zip(shown, faint_ or [False] * len(shown)))
+    return [
+        Block(axis.time(float(xs[start])), axis.time(float(xs[end - 1] + 1)), *value)
+        for start, end, value in runs(pairs)
+    ]
 
 
 def _draw_polyline(painter, pen, points: list) -> None:
     if len(points) > 1:
         painter.setPen(pen)
         painter.drawPolyline(QPolygonF(points))
-
-
-class Lane:
-    title = ""
-    height = 40
-
-    def paint(self, painter: QPainter, rect: QRect, state: TimelineState, axis: TimeAxis) -> None:
-        raise NotImplementedError
-
-    def paint_title(self, painter: QPainter, rect: QRect) -> None:
-        """The lane's name in the title column (`rect` is that column's cell)."""
-        painter.setPen(TEXT_COLOR)
-        painter.drawText(rect.adjusted(6, 0, -4, 0), Qt.AlignVCenter | Qt.AlignLeft, self.title)
 
 
 def _paint_blocks(
@@ -140,8 +156,13 @@ class PredictionLane(Lane):
         return [Block(s + seconds.start, e + seconds.start, v[0], v[1]) for s, e, v in runs(pairs)]
 
     def paint(self, painter, rect, state, axis):
-        visible = axis.visible_seconds(len(state.predicted_labels()))
-        _paint_blocks(painter, rect, state, axis, self.blocks(state, visible))
+        labels = state.predicted_labels()
+        if axis.pixels_per_second < COLUMNS_BELOW_PIXELS_PER_SECOND:
+            low = state.column("confidence") < state.threshold
+            blocks = column_blocks(state, axis, "predicted", labels, low)
+        else:
+            blocks = self.blocks(state, axis.visible_seconds(len(labels)))
+        _paint_blocks(painter, rect, state, axis, blocks)
 
 
 class HumanLane(Lane):
@@ -154,20 +175,32 @@ class HumanLane(Lane):
     height = 34
 
     def blocks(self, state: TimelineState) -> list[Block]:
-        labels = state.human
         if state.edge_preview:  # an edge being dragged: show the segment as it will be
             labels = resized(state.human, *state.edge_preview, state.seconds)
-        human = [labels.get(s) for s in range(state.seconds)]
-        return [Block(s, e, v) for s, e, v in runs(human) if v is not None]
+            human = [labels.get(s) for s in range(state.seconds)]
+            return [Block(s, e, v) for s, e, v in runs(human) if v is not None]
+        return state.derived("human blocks", lambda: self._runs(state, labelled=True))
 
     def unlabelled(self, state: TimelineState) -> list[tuple[int, int]]:
         """[start, end) of each run of seconds nobody labelled."""
-        human = [state.human.get(s) for s in range(state.seconds)]
+        return state.derived("unlabelled runs", lambda: self._runs(state, labelled=False))
+
+    @staticmethod
+    def _runs(state: TimelineState, labelled: bool) -> list:
+        human = state.human_per_second()
+        if labelled:
+            return [Block(s, e, v) for s, e, v in runs(human) if v is not None]
         return [(s, e) for s, e, v in runs(human) if v is None]
 
     def paint(self, painter, rect, state, axis):
+        if axis.pixels_per_second < COLUMNS_BELOW_PIXELS_PER_SECOND and not state.edge_preview:
+            shown = column_blocks(state, axis, "human", state.human_per_second(), None)
+            unlabelled = [(b.start, b.end) for b in shown if b.label is None]
+            blocks = [b for b in shown if b.label is not None]
+        else:
+            unlabelled, blocks = self.unlabelled(state), self.blocks(state)
         hatch = QBrush(UNLABELLED_COLOR, Qt.BDiagPattern)
-        for start, end in self.unlabelled(state):
+        for start, end in unlabelled:
             x0, x1 = axis.x(start), axis.x(min(end, state.duration))
             if x1 < axis.left or x0 > axis.left + axis.width:
                 continue
@@ -178,7 +211,7 @@ class HumanLane(Lane):
                 painter.drawText(
                     box.adjusted(4, 0, -2, 0), Qt.AlignVCenter | Qt.AlignLeft, "not labelled"
                 )
-        _paint_blocks(painter, rect, state, axis, self.blocks(state), name_background=True)
+        _paint_blocks(painter, rect, state, axis, blocks, name_background=True)
         if state.paint_preview:
             start, end, label = state.paint_preview
             _paint_blocks(painter, rect, state, axis, [Block(start, end, label)])
@@ -203,9 +236,7 @@ class ConfidenceLane(Lane):
         return state.column(self.column)
 
     def labels(self, state: TimelineState) -> list[str]:
-        if state.predictions is None:
-            return []
-        return [str(v) for v in state.predictions[self.label_column].fillna("")]
+        return state.text_column(self.label_column)
 
     def paint(self, painter, rect, state, axis):
         values = self.values(state)
@@ -217,27 +248,38 @@ class ConfidenceLane(Lane):
             QPointF(axis.left + axis.width, y(state.threshold)),
         )
         if np.all(np.isnan(values)):
-            _paint_note(painter, rect, axis, "no value from this model or stream")
+            paint_note(painter, rect, axis, "no value from this model or stream")
             return
-        fill, points = faint(self.color, 45), []
-        pen = QPen(self.color, 1.6)
-        for x0, x1, value in spans(values, axis, state.duration):
-            if np.isnan(value):
-                _draw_polyline(painter, pen, points)
-                points = []
-                continue
-            painter.fillRect(QRectF(x0, y(value), x1 - x0, inner.bottom() - y(value)), fill)
-            points += [QPointF(x0, y(value)), QPointF(x1, y(value))]
-        _draw_polyline(painter, pen, points)
+        for x0, x1, value in finite_pieces(*span_arrays(values, axis, state.duration)):
+            self._draw_curve(painter, x0, x1, y(value), inner.bottom())
         self._paint_head_labels(painter, rect, state, axis)
+
+    def _draw_curve(self, painter, x0, x1, top, bottom: float) -> None:
+        """A piece of the step curve: filled faintly down to the bottom, outlined on top."""
+        x0, x1, top = x0.tolist(), x1.tolist(), top.tolist()
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(faint(self.color, 45))
+        painter.drawRects([QRectF(a, t, b - a, bottom - t) for a, b, t in zip(x0, x1, top)])
+        painter.setBrush(Qt.NoBrush)
+        points = [QPointF(x, t) for a, b, t in zip(x0, x1, top) for x in (a, b)]
+        # A 1-pixel pen is drawn directly; a wider one is stroked, which costs ~10 ms for a
+        # curve of one step per pixel column (an hour zoomed out): wide only when zoomed in.
+        _draw_polyline(painter, QPen(self.color, 1.6 if len(points) < 200 else 1.0), points)
 
     def _paint_head_labels(self, painter, rect, state, axis) -> None:
         metrics = painter.fontMetrics()
         labels = self.labels(state)
-        visible = axis.visible_seconds(len(labels))
-        for start, end, label in runs(labels[visible.start : visible.stop]):
-            start, end = start + visible.start, end + visible.start
-            if label in ("", BACKGROUND):
+        if axis.pixels_per_second < COLUMNS_BELOW_PIXELS_PER_SECOND:
+            shown = column_blocks(state, axis, ("head", self.label_column), labels, None)
+            named = [(b.start, b.end, b.label) for b in shown]
+        else:
+            visible = axis.visible_seconds(len(labels))
+            named = [
+                (start + visible.start, end + visible.start, label)
+                for start, end, label in runs(labels[visible.start : visible.stop])
+            ]
+        for start, end, label in named:
+            if label in ("", BACKGROUND, None):
                 continue
             x0, x1 = axis.x(start), axis.x(min(end, state.duration))
             if x1 - x0 < 30 or x1 < axis.left:
@@ -287,18 +329,27 @@ class AttentionLane(Lane):
     def paint(self, painter, rect, state, axis):
         weights = self.weights(state)
         if weights is None:
-            _paint_note(painter, rect, axis, "this model has no attention weights")
+            paint_note(painter, rect, axis, "this model has no attention weights")
             return
         inner = QRectF(rect).adjusted(0, 3, 0, -3)
         share = weights[:, 0] / np.maximum(weights.sum(axis=1), 1e-9)  # audio's share
-        for x0, x1, audio in spans(share, axis, state.duration):
-            if np.isnan(audio):
-                continue
-            split = inner.bottom() - audio * inner.height()
-            painter.fillRect(QRectF(x0, split, x1 - x0, inner.bottom() - split), AUDIO_COLOR)
+        bottom = inner.bottom()
+        painter.setPen(Qt.NoPen)
+        for x0, x1, audio in finite_pieces(*span_arrays(share, axis, state.duration)):
+            # Looking fills the piece; listening is drawn over it from the bottom.
+            left, right = float(x0[0]), float(x1[-1])
             painter.fillRect(
-                QRectF(x0, inner.top(), x1 - x0, split - inner.top()), faint(VISUAL_COLOR, 200)
+                QRectF(left, inner.top(), right - left, inner.height()), faint(VISUAL_COLOR, 200)
             )
+            splits = (bottom - audio * inner.height()).tolist()
+            painter.setBrush(AUDIO_COLOR)
+            painter.drawRects(
+                [
+                    QRectF(a, t, b - a, bottom - t)
+                    for a, b, t in zip(x0.tolist(), x1.tolist(), splits)
+                ]
+            )
+        painter.setBrush(Qt.NoBrush)
 
 
 UNFAMILIAR_COLOR = QColor("#b8323c")
@@ -320,7 +371,7 @@ class FamiliarityLane(Lane):
     def paint(self, painter, rect, state, axis):
         values = self.values(state)
         if values is None:
-            _paint_note(
+            paint_note(
                 painter,
                 rect,
                 axis,
@@ -331,9 +382,8 @@ class FamiliarityLane(Lane):
             return
         inner = QRectF(rect).adjusted(0, 3, 0, -3)
         # Drawn as strangeness (1 - familiarity), so the eye goes to the tall red bars.
-        for x0, x1, strangeness in spans(1.0 - values, axis, state.duration):
-            if np.isnan(strangeness):
-                continue
+        runs_ = finite_runs(spans(1.0 - values, axis, state.duration))
+        for x0, x1, strangeness in (span for run in runs_ for span in run):
             if strangeness <= 0:
                 painter.fillRect(QRectF(x0, inner.bottom() - 3, x1 - x0, 3), FAMILIAR_COLOR)
                 continue
@@ -347,104 +397,6 @@ class FamiliarityLane(Lane):
                 Qt.AlignRight | Qt.AlignVCenter,
                 f"{share * 100:.0f} % unlike the training data",
             )
-
-
-class ThumbnailLane(Lane):
-    """One picture per second; when zoomed out, every k-th so that pictures never overlap."""
-
-    title = "Pictures"
-    height = 58
-
-    def __init__(self):
-        self._images: dict[int, QImage] = {}
-        self._source = None
-
-    def image(self, state: TimelineState, second: int) -> QImage:
-        if self._source is not state.thumbnails:
-            self._images, self._source = {}, state.thumbnails
-        if second not in self._images:
-            frame = np.ascontiguousarray(state.thumbnails[second])
-            height, width = frame.shape[:2]
-            self._images[second] = QImage(
-                frame.data, width, height, 3 * width, QImage.Format_RGB888
-            ).copy()
-        return self._images[second]
-
-    def paint(self, painter, rect, state, axis):
-        if not state.thumbnails:
-            _paint_note(painter, rect, axis, "pictures loading…" if state.video else "")
-            return
-        thumb_height = rect.height() - 4
-        first = state.thumbnails[0]
-        thumb_width = thumb_height * first.shape[1] / max(first.shape[0], 1)
-        step = max(1, math.ceil((thumb_width + 2) / axis.pixels_per_second))
-        for s in axis.visible_seconds(len(state.thumbnails)):
-            if s % step:
-                continue
-            target = QRectF(axis.x(s), rect.top() + 2, thumb_width, thumb_height)
-            painter.drawImage(target, self.image(state, s))
-
-
-class AudioLane(Lane):
-    """The sound as a waveform (min/max per pixel) or as the log-mel spectrogram the model hears."""
-
-    title = "Sound"
-    height = 60
-
-    def __init__(self):
-        self._spectrogram_image: QImage | None = None
-        self._source = None
-
-    def paint(self, painter, rect, state, axis):
-        if state.audio_view == "spectrogram" and state.spectrogram is not None:
-            self._paint_spectrogram(painter, rect, state, axis)
-        elif state.waveform is not None:
-            self._paint_waveform(painter, rect, state, axis)
-        else:
-            _paint_note(painter, rect, axis, "sound loading…" if state.video else "")
-
-    def _paint_waveform(self, painter, rect, state, axis):
-        envelope = state.waveform
-        if len(envelope) == 0:
-            _paint_note(painter, rect, axis, "no audio stream")
-            return
-        bins_per_second = len(envelope) / max(state.duration, 1e-9)
-        middle, half = rect.center().y(), rect.height() / 2 - 3
-        peak = max(float(np.abs(envelope).max()), 1e-6)
-        painter.setPen(QPen(AUDIO_COLOR, 1))
-        x_start, x_end = (
-            int(max(axis.left, axis.x(0))),
-            int(min(axis.left + axis.width, axis.x(state.duration))),
-        )
-        for x in range(x_start, x_end):
-            first = int(axis.time(x) * bins_per_second)
-            last = max(first + 1, int(axis.time(x + 1) * bins_per_second))
-            chunk = envelope[first:last]
-            if len(chunk) == 0:
-                continue
-            low, high = chunk[:, 0].min() / peak, chunk[:, 1].max() / peak
-            painter.drawLine(QPointF(x, middle - high * half), QPointF(x, middle - low * half))
-
-    def _paint_spectrogram(self, painter, rect, state, axis):
-        if self._source is not state.spectrogram:
-            self._spectrogram_image, self._source = (
-                _heat_image(state.spectrogram),
-                state.spectrogram,
-            )
-        # One patch per whole second (the last one zero-padded), as the audio model hears it.
-        frames_per_second = self._spectrogram_image.width() / max(state.seconds, 1)
-        first, last = axis.time(axis.left), axis.time(axis.left + axis.width)
-        source = QRectF(
-            first * frames_per_second,
-            0,
-            (last - first) * frames_per_second,
-            self._spectrogram_image.height(),
-        )
-        painter.drawImage(
-            QRectF(axis.left, rect.top() + 1, axis.width, rect.height() - 2),
-            self._spectrogram_image,
-            source,
-        )
 
 
 class RulerLane(Lane):
@@ -480,39 +432,6 @@ def format_time(seconds: float) -> str:
     if rest == int(rest):
         return f"{int(minutes)}:{int(rest):02d}"
     return f"{int(minutes)}:{rest:04.1f}"
-
-
-def _paint_note(painter, rect, axis, text: str) -> None:
-    painter.setPen(QColor("#8a9099"))
-    painter.drawText(
-        QRectF(axis.left + 8, rect.top(), axis.width - 16, rect.height()),
-        Qt.AlignVCenter | Qt.AlignLeft,
-        text,
-    )
-
-
-MAX_SPECTROGRAM_COLUMNS = 20_000
-
-
-def _heat_image(values: np.ndarray) -> QImage:
-    """A spectrogram (frames, bands) as an image: time left to right, low bands at the bottom.
-
-    Long videos are averaged down to MAX_SPECTROGRAM_COLUMNS columns first: wider than any
-    screen at the fitted zoom, and quick to build.
-    """
-    pool = max(1, math.ceil(len(values) / MAX_SPECTROGRAM_COLUMNS))
-    if pool > 1:
-        usable = len(values) - len(values) % pool
-        values = values[:usable].reshape(-1, pool, values.shape[1]).mean(axis=1)
-    low, high = np.percentile(values, [2, 99.5])
-    scaled = np.clip((values - low) / max(high - low, 1e-6), 0, 1).T[::-1]
-    # A dark-blue to yellow ramp: loud is bright.
-    red = np.clip(scaled * 2.0 - 0.6, 0, 1)
-    green = np.clip(scaled * 1.4 - 0.2, 0, 1)
-    blue = np.clip(0.35 + scaled * 0.8 - np.clip(scaled * 2 - 1, 0, 1) * 1.1, 0, 1)
-    rgb = np.ascontiguousarray((np.stack([red, green, blue], axis=-1) * 255).astype(np.uint8))
-    height, width = rgb.shape[:2]
-    return QImage(rgb.data, width, height, 3 * width, QImage.Format_RGB888).copy()
 
 
 def default_lanes() -> list[Lane]:

@@ -13,11 +13,14 @@ import pandas as pd
 from PySide6.QtCore import QObject, Signal
 
 from ...core.conventions import BACKGROUND
+from ...core.doubt import doubtful_seconds
 from .. import refcount_guard
+from .tiles import PreviewTiles
 
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_PIXELS_PER_SECOND = 60.0
-MIN_PIXELS_PER_SECOND, MAX_PIXELS_PER_SECOND = 0.5, 400.0
+# The least zoom fits a 100-hour recording in 360 pixels: any video can be seen whole.
+MIN_PIXELS_PER_SECOND, MAX_PIXELS_PER_SECOND = 0.001, 400.0
 
 
 class TimelineState(QObject):
@@ -25,7 +28,7 @@ class TimelineState(QObject):
     durationChanged = Signal(float)  # the shown video's duration became known (probe, run)
     predictionsChanged = Signal()
     humanLabelsChanged = Signal()
-    previewChanged = Signal()  # thumbnails or audio picture arrived
+    previewChanged = Signal()  # pictures or sound arrived (more tiles built, or all of them)
     cursorChanged = Signal(float)
     seekRequested = Signal(float)  # the user moved the cursor; the player follows
     viewChanged = Signal()  # zoom, scroll or audio picture kind
@@ -50,14 +53,19 @@ class TimelineState(QObject):
         self.cursor = 0.0
         self.view_start = 0.0
         self.pixels_per_second = DEFAULT_PIXELS_PER_SECOND
+        # Zooming out stops where the whole video fits (the view keeps this up to date).
+        self.least_pixels_per_second = MIN_PIXELS_PER_SECOND
         self.selection: tuple[int, int] | None = None  # [start, end) in seconds
         self.active_label = BACKGROUND
         self.paint_preview: tuple[int, int, str] | None = None
         self.edge_preview: tuple[int, int, str, int] | None = None  # start, end, edge, to
-        self.thumbnails: list[np.ndarray] = []
-        self.waveform: np.ndarray | None = None  # (bins, 2) min/max, evenly in time
-        self.spectrogram: np.ndarray | None = None  # (frames, mel bands), evenly in time
+        # The pictures and sound, read tile by tile as the screen needs them (tiles.py).
+        self.preview: PreviewTiles | None = None
         self.audio_view = "waveform"
+        # Per-second arrays derived from the predictions and human labels, computed once for
+        # each table or labels (they are replaced, never changed in place): a paint of an
+        # hours-long video must not convert every second's column again.
+        self._derived: dict = {}
 
     # ---- what is shown -----------------------------------------------------------------------
 
@@ -82,11 +90,12 @@ class TimelineState(QObject):
         self.attention = attention
         self.familiarity = familiarity
         self.human = dict(human)
+        self._derived = {}
         self.cursor = 0.0
         self.view_start = 0.0
         self.selection = None
         self.paint_preview = self.edge_preview = None
-        self.thumbnails, self.waveform, self.spectrogram = [], None, None
+        self.preview = None
         self.videoChanged.emit()
 
     def set_duration(self, duration: float) -> None:
@@ -101,10 +110,12 @@ class TimelineState(QObject):
         self.predictions = predictions if predictions is not None and len(predictions) else None
         self.attention = attention
         self.familiarity = familiarity
+        self._derived = {}
         self.predictionsChanged.emit()
 
     def set_human(self, human: dict[int, str]) -> None:
         self.human = dict(human)
+        self._derived = {}
         self.humanLabelsChanged.emit()
 
     def set_classes(self, classes: list[str], colors: dict[str, str] | None = None) -> None:
@@ -115,9 +126,13 @@ class TimelineState(QObject):
         if self.active_label not in ordered:
             self.set_active_label(ordered[0])
 
-    def set_preview(self, thumbnails, waveform, spectrogram) -> None:
-        self.thumbnails, self.waveform, self.spectrogram = list(thumbnails), waveform, spectrogram
+    def set_preview(self, preview: PreviewTiles | None) -> None:
+        self.preview = preview
         self.previewChanged.emit()
+
+    def preview_complete(self) -> bool:
+        """Every picture and sound tile of the shown video is built."""
+        return self.preview is not None and self.preview.complete
 
     def set_audio_view(self, kind: str) -> None:
         if kind not in ("waveform", "spectrogram"):
@@ -127,14 +142,39 @@ class TimelineState(QObject):
 
     # ---- per-second values -------------------------------------------------------------------
 
+    def derived(self, key, compute):
+        """`compute()` once per predictions table and human labels (see _derived)."""
+        key = (key, self.seconds)
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
+
     def predicted_labels(self) -> list[str]:
-        return [] if self.predictions is None else list(self.predictions["label"])
+        """The model's label of every second (do not change the list: it is shared)."""
+        if self.predictions is None:
+            return []
+        return self.derived("labels", lambda: list(self.predictions["label"]))
+
+    def text_column(self, name: str) -> list[str]:
+        """A text column of the predictions ('' where empty), shared like predicted_labels."""
+        if self.predictions is None:
+            return []
+        return self.derived(
+            ("text", name), lambda: [str(v) for v in self.predictions[name].fillna("")]
+        )
 
     def column(self, name: str) -> np.ndarray:
         """A numeric column of the predictions as floats (NaN where the model has no value)."""
         if self.predictions is None:
             return np.full(self.seconds, np.nan)
-        return pd.to_numeric(self.predictions[name], errors="coerce").to_numpy(dtype=float)
+        return self.derived(
+            ("column", name),
+            lambda: pd.to_numeric(self.predictions[name], errors="coerce").to_numpy(dtype=float),
+        )
+
+    def human_per_second(self) -> list:
+        """The person's label of every second, None where nobody labelled it."""
+        return self.derived("human", lambda: [self.human.get(s) for s in range(self.seconds)])
 
     def label_at(self, second: int) -> str:
         """The reviewed label of a second: the person's if any, else the model's, else background."""
@@ -156,15 +196,9 @@ class TimelineState(QObject):
         return float(self.unfamiliar().mean()) if self.seconds else 0.0
 
     def doubtful_seconds(self) -> list[int]:
-        """Seconds no person has labelled whose predicted confidence is below the threshold or
-        that are unlike anything the model was trained on."""
-        confidence = self.column("confidence")
-        unfamiliar = self.unfamiliar()
-        return [
-            s
-            for s in range(len(confidence))
-            if (confidence[s] < self.threshold or unfamiliar[s]) and s not in self.human
-        ]
+        """Seconds no person has labelled that the doubt score puts past the threshold, or
+        that are unlike the training data (core.doubt.doubtful_seconds)."""
+        return doubtful_seconds(self.predictions, self.familiarity, self.human, self.threshold)
 
     def disagreement_seconds(self) -> list[int]:
         """Seconds where the audio and the visual heads name different labels."""
@@ -235,12 +269,18 @@ class TimelineState(QObject):
     ) -> None:
         """Zoom keeping time `anchor` at `anchor_x` pixels from the left edge of the lanes."""
         pixels_per_second = min(
-            max(pixels_per_second, MIN_PIXELS_PER_SECOND), MAX_PIXELS_PER_SECOND
+            max(pixels_per_second, self.least_pixels_per_second), MAX_PIXELS_PER_SECOND
         )
         if anchor is not None:
             self.view_start = max(0.0, anchor - anchor_x / pixels_per_second)
         self.pixels_per_second = pixels_per_second
         self.viewChanged.emit()
+
+    def set_least_zoom(self, pixels_per_second: float) -> None:
+        """The zoom that shows the whole video: zooming out goes no further."""
+        self.least_pixels_per_second = min(
+            max(pixels_per_second, MIN_PIXELS_PER_SECOND), MAX_PIXELS_PER_SECOND
+        )
 
     def scroll_to(self, view_start: float) -> None:
         view_start = min(max(0.0, view_start), max(self.duration, 0.0))

@@ -1,7 +1,7 @@
 """The research's pipeline, rebuilt as the reference the bench measures ours against.
 
 One job: run one clip through the seed research's feature extraction and fusion head, stage by
-stage, and say how long each stage took. As in SEED.md: DenseNet201 (ImageNet-sized, global
+stage, and say how long each stage took. As in docs/research.md: DenseNet201 (ImageNet-sized, global
 average pooled, 1920 values) on 16 frames per second averaged per second, VGGish's conv stack up
 to conv4 (the 12x8x512 map before the last pool) on one 96x64 log-mel patch per second, and the
 fusion head (TD Dense(256) -> LSTM(64) for pictures, TD Conv2D(32) -> MaxPool -> Conv2D(64) ->

@@ -52,8 +52,8 @@ def _import_ray():
         import ray.data
     except ImportError as exc:
         raise EngineError(
-            "the ray engine needs Ray: pip install '.[cluster]' "
-            "(or pip install -r requirements-cluster.txt)"
+            "the ray engine needs Ray: pip install 'av-annotator[cluster]' "
+            "(from a checkout: pip install -e '.[cluster]')"
         ) from exc
     return ray
 
