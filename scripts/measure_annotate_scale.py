@@ -229,9 +229,12 @@ def measure_seeded_rerun(work: Path, files: int, jobs: int, leave: int = 20) -> 
     }
 
 
-def _longest_gap(run: AnnotateRun, until: float) -> float:
-    times = [0.0] + [t for t, _line in run.lines if t <= until] + [until]
-    return round(max(b - a for a, b in zip(times, times[1:])), 1)
+def _longest_gap(run: AnnotateRun, until: float) -> dict:
+    """The longest time without a line on stderr, from the start to `until`, and the line that
+    ended it (None: the run's end)."""
+    marks = [(0.0, "(start)")] + [(t, ln) for t, ln in run.lines if t <= until] + [(until, None)]
+    gap, ended = max(((b[0] - a[0], b[1]) for a, b in zip(marks, marks[1:])), key=lambda g: g[0])
+    return {"seconds": round(gap, 1), "ended_by": ended}
 
 
 def measure_long(work: Path, minutes: float, full_run: bool = True) -> dict:
