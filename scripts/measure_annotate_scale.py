@@ -229,23 +229,25 @@ def measure_seeded_rerun(work: Path, files: int, jobs: int, leave: int = 20) -> 
     }
 
 
-def _longest_gap(run: AnnotateRun, until: float) -> float:
-    times = [0.0] + [t for t, _line in run.lines if t <= until] + [until]
-    return round(max(b - a for a, b in zip(times, times[1:])), 1)
+def _longest_gap(run: AnnotateRun, until: float) -> dict:
+    """The longest time without a line on stderr, from the start to `until`, and the line that
+    ended it (None: the run's end)."""
+    marks = [(0.0, "(start)")] + [(t, ln) for t, ln in run.lines if t <= until] + [(until, None)]
+    gap, ended = max(((b[0] - a[0], b[1]) for a, b in zip(marks, marks[1:])), key=lambda g: g[0])
+    return {"seconds": round(gap, 1), "ended_by": ended}
 
 
-def measure_long(work: Path, minutes: float) -> dict:
+def measure_long(work: Path, minutes: float, full_run: bool = True) -> dict:
     recording = work / "long recordings" / f"recording {minutes:g} min – ünïcode.mp4"
     if not recording.exists():
         recording = make_long_recording(work, sample_clips(SAMPLES), minutes)
-    cache = work / "cache-long-full"
-    run = AnnotateRun([str(recording), "--out", str(work / "long-full.csv")], cache)
-    full = run.wait()
-    progress = run.progress()
-    features_done = next((t for t, done, total in progress if done >= total), full["wall_s"])
-    full["longest_silence_s"] = _longest_gap(run, features_done)
-    full["progress_lines"] = len(progress)
-    full["cache"] = format_size(FeatureCache(cache).usage().bytes)
+    cache, full = work / "cache-long-full", {}
+    if full_run:
+        run = AnnotateRun([str(recording), "--out", str(work / "long-full.csv")], cache)
+        full = run.wait()
+        full["longest_silence_s"] = _longest_gap(run, full["wall_s"])
+        full["progress_lines"] = len(run.progress())
+        full["cache"] = format_size(FeatureCache(cache).usage().bytes)
 
     cache, out = work / "cache-long-resumed", work / "long-resumed.csv"
     run = AnnotateRun([str(recording), "--out", str(out)], cache)
@@ -253,19 +255,25 @@ def measure_long(work: Path, minutes: float) -> dict:
         time.sleep(0.2)
     run.interrupt()
     stopped = run.wait()
+    stopped["longest_silence_s"] = _longest_gap(run, stopped["wall_s"])
+    stopped["last_progress_lines"] = [ln for _t, ln in run.lines if _PROGRESS.search(ln)][-1:]
     chunks = {m: len(list(cache.glob(f"*/*.{m}.npz"))) for m in ("audio", "visual")}
     rerun = AnnotateRun([str(recording), "--out", str(out)], cache)
     again = rerun.wait()
-    first = rerun.progress()[:1]
+    lines = [line for _t, line in rerun.lines if _PROGRESS.search(line)]
     return {
         "minutes": minutes,
         "full": full,
         "interrupted": {**stopped, "chunks_cached": chunks},
         "rerun": {
             **again,
-            "first_progress_line": [line for _t, line in rerun.lines if _PROGRESS.search(line)][:1],
-            "first_progress": first,
-            "csv_identical_to_full_run": out.read_bytes() == (work / "long-full.csv").read_bytes(),
+            "longest_silence_s": _longest_gap(rerun, again["wall_s"]),
+            "progress_lines": len(lines),
+            "first_progress_lines": lines[:2],
+            "last_progress_lines": lines[-2:],
+            "rows": _rows(out),
+            "csv_identical_to_full_run": full_run
+            and out.read_bytes() == (work / "long-full.csv").read_bytes(),
         },
     }
 
@@ -354,6 +362,11 @@ def main(argv=None) -> int:
         metavar="CACHE",
         help="only re-run the long recording on this cache (left by an interrupted run)",
     )
+    parser.add_argument(
+        "--long-no-full",
+        action="store_true",
+        help="skip the long recording's uninterrupted run (only interrupted, then re-run)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="annotate-scale-"))
@@ -369,7 +382,7 @@ def main(argv=None) -> int:
         if args.long_rerun:
             report["long"] = measure_long_rerun(work, args.long_minutes, args.long_rerun)
         elif args.long_minutes:
-            report["long"] = measure_long(work, args.long_minutes)
+            report["long"] = measure_long(work, args.long_minutes, not args.long_no_full)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -48,7 +48,21 @@ class _Video:
 
     def __init__(self, stage: str, now: float, done: float):
         self.stage, self.stage_started, self.done_then = stage, now, done
+        self.last_done = done
         self.shown = None  # when its last line was shown
+
+    def count(self, done: float) -> None:
+        """Leave out of the rate what came at once (a minute of features found in the cache)."""
+        if done - self.last_done > _JUMP_SECONDS:
+            self.done_then += done - self.last_done
+        self.last_done = done
+
+
+# A video at least this long gets its first line at once.
+_LONG_SECONDS = 600
+# A step in seconds done larger than this is features read from the cache, not work done (one
+# call reports at most a second of one stream, half a second of the video's progress).
+_JUMP_SECONDS = 20
 
 
 class VideoProgress:
@@ -56,10 +70,11 @@ class VideoProgress:
     video at most every `every` seconds, e.g.
     `annotate: talk.mp4 1260/7200 s of video (decoding, 41 s/s, 2:25 left)`.
 
-    A video is shown once a stage ("decoding", then "labelling") has run `every` seconds, so a
-    folder of short clips keeps its one bar; a video shown once is then shown every `every`
-    seconds. The rate counts only seconds done by this stage in this run, so seconds resumed
-    from the cache do not make the time left look shorter than it is."""
+    A video is shown once a stage ("decoding", then "labelling") has run `every` seconds (a video
+    of ten minutes or more at once), so a folder of short clips keeps its one bar; a video shown
+    once is then shown every `every` seconds. The rate counts only seconds done by this stage in
+    this run, so seconds resumed from the cache do not make the time left look shorter than it
+    is."""
 
     def __init__(self, label: str = "annotate", stream=None, every: float = 3.0, clock=None):
         self.label, self.every = label, every
@@ -77,9 +92,13 @@ class VideoProgress:
                 shown = video.shown if video is not None else None
                 video = self._videos[str(path)] = _Video(stage, now, done)
                 video.shown = shown
+            if stage == "decoding":
+                video.count(done)
             if stage == "labelling" and done >= total:
                 del self._videos[str(path)]
-            since = now - (video.stage_started if video.shown is None else video.shown)
+            # A long video is shown at once: its first line says how long the wait will be.
+            started = video.stage_started - (self.every if total >= _LONG_SECONDS else 0.0)
+            since = now - (started if video.shown is None else video.shown)
             if since < self.every:
                 return
             video.shown = now

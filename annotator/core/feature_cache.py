@@ -7,8 +7,8 @@ entry is treated as a miss.
 The cache has a budget (default 20 GB, `AV_ANNOTATOR_CACHE_LIMIT` or the `limit` argument): a
 write that would pass it first evicts the least recently used entries (a hit refreshes an
 entry's modification time, to the hour) down to 90 % of the limit, so evicting is rare and the
-cache never grows past the limit. The running total is kept in a small ledger file, updated under
-a lock with each write, so several processes sharing the cache (two jobs, the app and
+cache never grows past the limit. The running total is kept in a small ledger file, updated
+under a lock with each write, so several processes sharing the cache (two jobs, the app and
 `annotate`, Ray workers on one machine) keep one count without each walking the whole folder.
 """
 

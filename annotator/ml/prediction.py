@@ -64,15 +64,12 @@ def load_head(bundle):
     return _compiled_call(model), list(model.input), True
 
 
-def _run_windows(call, batch: dict, pad: bool, progress=None) -> dict:
+def _run_windows(call, batch: dict, pad: bool) -> dict:
     """Model outputs for a stack of equal-length windows, in chunks of _MAX_WINDOWS_PER_CALL
-    windows (so an hour needs no more memory than a minute); for Keras padded to a power of two.
-    `progress(windows done, windows)` before each chunk (an hour takes a while on a CPU)."""
+    windows (so an hour needs no more memory than a minute); for Keras padded to a power of two."""
     count = len(next(iter(batch.values())))
     chunks = []
     for start in range(0, count, _MAX_WINDOWS_PER_CALL):
-        if progress is not None:
-            progress(start, count)
         part = {name: value[start : start + _MAX_WINDOWS_PER_CALL] for name, value in batch.items()}
         size = len(next(iter(part.values())))
         padded = 1 << (size - 1).bit_length() if pad else size
@@ -104,20 +101,20 @@ def predict_features(bundle, features: VideoFeatures, progress=None) -> dict:
         if name in inputs and getattr(features, name) is not None
     }
     windows = context_windows(features.seconds, bundle.context_seconds)
-    batch = {
-        name: np.stack([a[s:e] for s, e in windows]).astype(np.float32)
-        for name, a in arrays.items()
-    }
-
-    def windows_done(done: int, count: int) -> None:
-        progress(done * features.seconds / count, features.seconds)
-
-    outputs = _run_windows(call, batch, pad, None if progress is None else windows_done)
-    merged = {
-        name: np.zeros((features.seconds, value.shape[-1]), np.float32)
-        for name, value in outputs.items()
-    }
-    for index, (start, end) in enumerate(windows):
-        for name, value in outputs.items():
-            merged[name][start:end] = value[index]
+    merged: dict = {}
+    # The windows are stacked a call's worth at a time: a whole hour stacked at once would hold
+    # a second copy of its features.
+    for first in range(0, len(windows), _MAX_WINDOWS_PER_CALL):
+        if progress is not None:
+            progress(first * features.seconds / len(windows), features.seconds)
+        group = windows[first : first + _MAX_WINDOWS_PER_CALL]
+        batch = {
+            name: np.stack([a[s:e] for s, e in group]).astype(np.float32, copy=False)
+            for name, a in arrays.items()
+        }
+        for name, value in _run_windows(call, batch, pad).items():
+            if name not in merged:
+                merged[name] = np.zeros((features.seconds, value.shape[-1]), np.float32)
+            for index, (start, end) in enumerate(group):
+                merged[name][start:end] = value[index]
     return merged

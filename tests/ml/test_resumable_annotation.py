@@ -166,3 +166,22 @@ def test_annotate_resumes_from_the_journal_and_writes_each_row_once(tmp_path, ca
     ]
     assert len(again) == len(pd.read_csv(io.BytesIO(complete)))
     assert not journal_folder(out).exists()
+
+
+def test_the_rate_leaves_out_seconds_found_in_the_cache():
+    now = [0.0]
+    stream = io.StringIO()
+    progress = VideoProgress(stream=stream, every=1.0, clock=lambda: now[0])
+    for when, done in ((0.0, 0.0), (0.1, 30.0), (0.2, 60.0), (10.0, 70.0)):
+        now[0] = when
+        progress("a.mp4", done, 130.0)
+    assert stream.getvalue() == "annotate: a.mp4 70/130 s of video (decoding, 1 s/s, 1:00 left)\n"
+
+
+def test_a_long_video_is_shown_at_once_and_a_short_one_only_if_it_takes_long():
+    stream = io.StringIO()
+    progress = VideoProgress(stream=stream, every=60.0)
+    progress("two hours.mp4", 0.0, 7200.0)
+    progress("clip.mp4", 0.0, 10.0)
+    progress("clip.mp4", 10.0, 10.0)
+    assert stream.getvalue() == "annotate: two hours.mp4 0/7200 s of video (decoding)\n"
