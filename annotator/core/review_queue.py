@@ -1,0 +1,202 @@
+"""The library's review queue: the unreviewed seconds of every video, most doubtful first, and how
+good the unreviewed rest is estimated to be.
+
+The same queue drives the app's review panel, `review` and the simulated reviewer. A second is
+reviewed once a person has labelled it (accepting the model's label is labelling it). The
+estimated accuracy of the unreviewed seconds is their mean calibrated confidence — confidence is
+the probability that the label is right — with a 95 % interval. Wrong seconds come in runs (an
+event a second off, a clip the model misreads), so the interval treats each run of one predicted
+label in a video as moving together, not each second on its own: narrower than that would
+promise more than the data can. Plain Python: no Qt, no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from .doubt import second_doubt
+
+Z_95 = 1.959964
+
+
+@dataclass
+class VideoSeconds:
+    """What the queue needs of one video: its predicted per-second table (empty or None when not
+    annotated yet), the bundle's per-second familiarity (or None) and the person's labels."""
+
+    video: str
+    predictions: pd.DataFrame | None
+    familiarity: np.ndarray | None = None
+    human: dict[int, str] = field(default_factory=dict)
+    duration: float | None = None
+
+
+@dataclass
+class QueueItem:
+    video: str
+    second: int
+    label: str  # the model's
+    confidence: float
+    doubt: float
+    reason: str
+    audio_label: str = ""
+    visual_label: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "video": self.video,
+            "second": self.second,
+            "label": self.label,
+            "confidence": round(self.confidence, 4),
+            "doubt": round(self.doubt, 4),
+            "reason": self.reason,
+            "audio_label": self.audio_label,
+            "visual_label": self.visual_label,
+        }
+
+
+@dataclass
+class AccuracyEstimate:
+    """Estimated share of the unreviewed seconds whose label is right, with a 95 % interval."""
+
+    accuracy: float | None  # None when there is no unreviewed predicted second
+    low: float | None
+    high: float | None
+    seconds: int
+
+    def describe(self) -> str:
+        if self.accuracy is None:
+            return "estimated accuracy of the unreviewed seconds: none left"
+        return (
+            f"estimated accuracy of the {self.seconds} unreviewed seconds: "
+            f"{self.accuracy * 100:.1f} % (95 % interval {self.low * 100:.1f}–{self.high * 100:.1f})"
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "accuracy": self.accuracy,
+            "low": self.low,
+            "high": self.high,
+            "seconds": self.seconds,
+        }
+
+
+@dataclass
+class ReviewQueue:
+    items: list[QueueItem]  # every unreviewed predicted second, most doubtful first
+    reviewed_seconds: int
+    total_seconds: int  # seconds of the videos with predictions or human labels
+    estimate: AccuracyEstimate
+    unannotated: list[str]  # videos with no predictions yet (not in the queue)
+
+    def top(self, limit: int | None) -> list[QueueItem]:
+        return self.items if limit is None else self.items[: max(0, limit)]
+
+    def progress(self) -> str:
+        share = 100 * self.reviewed_seconds / max(self.total_seconds, 1)
+        return f"{self.reviewed_seconds} of {self.total_seconds} seconds reviewed ({share:.0f} %)"
+
+
+def _run_ids(labels: np.ndarray) -> np.ndarray:
+    if not len(labels):
+        return np.zeros(0, int)
+    return np.concatenate([[0], np.cumsum(labels[1:] != labels[:-1])])
+
+
+def estimate_accuracy(confidences: Iterable[np.ndarray], labels: Iterable[np.ndarray]):
+    """Mean confidence of the given seconds with a 95 % interval; each pair of arrays is one
+    video's unreviewed seconds (in time order) and their predicted labels."""
+    total, count, variance = 0.0, 0, 0.0
+    for confidence, label in zip(confidences, labels):
+        confidence = np.clip(np.asarray(confidence, float), 0.0, 1.0)
+        if not len(confidence):
+            continue
+        total += float(confidence.sum())
+        count += len(confidence)
+        spread = np.sqrt(confidence * (1.0 - confidence))
+        runs = _run_ids(np.asarray(label))
+        # A run's seconds are right or wrong together: their standard deviations add.
+        variance += float((np.bincount(runs, weights=spread) ** 2).sum())
+    if not count:
+        return AccuracyEstimate(None, None, None, 0)
+    mean = total / count
+    half = Z_95 * math.sqrt(variance) / count
+    return AccuracyEstimate(mean, max(0.0, mean - half), min(1.0, mean + half), count)
+
+
+def _items_of(video: VideoSeconds) -> tuple[list[QueueItem], np.ndarray, np.ndarray]:
+    """The unreviewed seconds of one video as queue items, and their confidences and labels."""
+    table = video.predictions
+    doubts = second_doubt(table, video.familiarity, video.human)
+    unreviewed = ~doubts["second"].isin(list(video.human)).to_numpy()
+    audio = table["audio_label"].fillna("").astype(str).to_numpy()
+    visual = table["visual_label"].fillna("").astype(str).to_numpy()
+    items = [
+        QueueItem(
+            video.video,
+            int(row.second),
+            str(row.label),
+            float(row.confidence),
+            float(row.doubt),
+            str(row.reason),
+            audio[i],
+            visual[i],
+        )
+        for i, row in enumerate(doubts.itertuples(index=False))
+        if unreviewed[i]
+    ]
+    kept = doubts[unreviewed]
+    return items, kept["confidence"].to_numpy(float), kept["label"].to_numpy()
+
+
+def _seconds_of(video: VideoSeconds) -> int:
+    if video.predictions is not None and len(video.predictions):
+        return len(video.predictions)
+    if video.duration:
+        return max(1, math.ceil(round(float(video.duration), 3)))
+    return len(video.human)
+
+
+def build_queue(videos: Iterable[VideoSeconds]) -> ReviewQueue:
+    """The review queue of a library: every unreviewed predicted second, most doubtful first
+    (ties: by video, then second), progress and the estimated accuracy of the rest."""
+    items: list[QueueItem] = []
+    confidences, labels, unannotated = [], [], []
+    reviewed = total = 0
+    for video in videos:
+        predicted = video.predictions is not None and len(video.predictions) > 0
+        if not predicted:
+            unannotated.append(video.video)
+        if not predicted and not video.human:
+            continue
+        total += _seconds_of(video)
+        reviewed += len(video.human)
+        if predicted:
+            found, confidence, label = _items_of(video)
+            items.extend(found)
+            confidences.append(confidence)
+            labels.append(label)
+    items.sort(key=lambda item: (-item.doubt, item.video, item.second))
+    return ReviewQueue(items, reviewed, total, estimate_accuracy(confidences, labels), unannotated)
+
+
+def store_videos(store) -> Iterator[VideoSeconds]:
+    """Each video of a project store (core.store.ProjectStore) as the queue reads it."""
+    for row in store.videos().itertuples(index=False):
+        yield VideoSeconds(
+            row.video,
+            store.predictions(row.video),
+            store.familiarity(row.video),
+            store.human_labels(row.video),
+            None if pd.isna(row.duration) else float(row.duration),
+        )
+
+
+def queue_from_store(store) -> ReviewQueue:
+    """The review queue of the videos in a project store, as the app and `review` show it."""
+    return build_queue(store_videos(store))
