@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-_FLOOR = 1e-12
+# Far below float32's smallest normal number: a saturated softmax still tells its runner-up's
+# probability (1e-20 beside 1e-30 is a different second), which ranks seconds the top
+# probability (1.0 for both) cannot.
+_FLOOR = 1e-38
 HEADS = ("event", "audio", "visual")
 CONFIDENCE_MAP_BINS = 40
 
@@ -81,9 +84,16 @@ def fit_confidence_map(
     }
 
 
-def head_confidence(probabilities: np.ndarray, confidence_map: dict | None) -> np.ndarray:
+def head_confidence(
+    probabilities: np.ndarray, confidence_map: dict | None, heads: dict | None = None
+) -> np.ndarray:
     """Per second: the probability that the head's label is right (its top probability where
-    the bundle has no map)."""
+    the bundle has no map). A map fitted on evidence (confidence_model.py) reads the other
+    heads' distributions in `heads` too."""
+    if confidence_map and confidence_map.get("kind") == "logistic":
+        from .confidence_model import apply_confidence_model
+
+        return apply_confidence_model(confidence_map, probabilities, heads or {})
     top = np.asarray(probabilities, np.float64).max(axis=1)
     if not confidence_map:
         return top
@@ -104,7 +114,9 @@ def calibrated_confidences(bundle, probabilities: dict) -> dict:
     """{'event', 'audio', 'visual'}: per second, the calibrated probability that the head's
     label is right, from temperature-scaled `probabilities`."""
     maps = bundle.card.get("calibration", {}).get("confidence_maps", {})
-    return {head: head_confidence(p, maps.get(head)) for head, p in probabilities.items()}
+    return {
+        head: head_confidence(p, maps.get(head), probabilities) for head, p in probabilities.items()
+    }
 
 
 def honest_confidence(confidence, familiarity) -> np.ndarray:
