@@ -67,9 +67,7 @@ def test_folds_cover_the_training_videos_once_and_stop_when_validation_is_enough
 
 
 @pytest.mark.training
-def test_a_trained_bundle_is_calibrated_out_of_fold_and_ranks_held_out_seconds(
-    demo_dir, tmp_path
-):
+def test_a_trained_bundle_is_calibrated_out_of_fold_and_ranks_held_out_seconds(demo_dir, tmp_path):
     from annotator.ml.evaluation import evaluate
     from annotator.ml.training import train
 
