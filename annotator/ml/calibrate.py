@@ -17,7 +17,7 @@ import numpy as np
 from ..core.datasets import LabelledVideo, load_spec
 from ..core.errors import AnnotatorError, DataSpecError
 from .bundle import ModelBundle, write_card
-from .calibration import HEADS, fit_temperature, scale_probabilities
+from .calibration import HEADS, MARGIN_FLOOR, fit_temperature, scale_probabilities
 from .confidence_model import (
     apply_confidence_model,
     evidence,
@@ -93,8 +93,11 @@ def fit_heads(per_video: list) -> tuple[dict, dict, dict, dict]:
         # Every head's distributions as annotation will see them: temperature-scaled.
         scaled = [
             (
-                scale_probabilities(p, temperatures[head]),
-                {h: scale_probabilities(q, temperatures[h]) for h, q in heads.items()},
+                scale_probabilities(p, temperatures[head], MARGIN_FLOOR),
+                {
+                    h: scale_probabilities(q, temperatures[h], MARGIN_FLOOR)
+                    for h, q in heads.items()
+                },
                 t,
             )
             for p, heads, t in videos
