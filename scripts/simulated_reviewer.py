@@ -173,6 +173,8 @@ def run_reviewer(library, strategy: str, args, work: Path, cache, first=None):
             first = bundle
         trained = time.time() - started
         annotations = annotate(library, bundle, cache)
+        if number == 0:
+            first_annotations = annotations
         queue = review_queue(library, annotations, reviewed)
         record = {
             "round": number,
@@ -190,7 +192,21 @@ def run_reviewer(library, strategy: str, args, work: Path, cache, first=None):
             next_by_doubt(library, queue, reviewed, args.round_seconds)
         else:
             next_in_video_order(reviewed, args.round_seconds)
+    if strategy == "doubt":
+        # The cheap comparison: the same seconds reviewed in video order, the rest keeping the
+        # starting bundle's labels (no retraining; `video_order` retrains, at full cost).
+        rounds[0]["video_order_without_retraining"] = [
+            in_order_without_retraining(library, first_annotations, r["reviewed_seconds"])
+            for r in rounds
+        ]
     return rounds, first
+
+
+def in_order_without_retraining(library: Library, annotations: list, seconds: int) -> dict:
+    reviewed = [np.zeros(len(t), bool) for t in library.truth]
+    next_in_video_order(reviewed, seconds)
+    queue = review_queue(library, annotations, reviewed)
+    return measure(library, annotations, reviewed, queue)
 
 
 def plot(result: dict, path: Path) -> None:
@@ -206,6 +222,14 @@ def plot(result: dict, path: Path) -> None:
         name = "most doubtful seconds first" if strategy == "doubt" else "videos in order"
         ax.plot(share, [r["library_accuracy"] for r in rounds], "o-", color=colour, label=name)
         if strategy == "doubt":
+            plain = rounds[0].get("video_order_without_retraining", [])
+            ax.plot(
+                [r["reviewed_share"] * 100 for r in plain],
+                [r["library_accuracy"] for r in plain],
+                "x--",
+                color="tab:grey",
+                label="videos in order, starting model kept",
+            )
             ax.plot(
                 share,
                 [r["unreviewed_accuracy"] for r in rounds],

@@ -226,9 +226,10 @@ def train(
     )
     card["training"]["calibration_seconds"] = round(time.time() - folds_started, 1)
     scored_data = (
-        f"out-of-fold: the {len(val_seconds)} validation videos scored by the model trained "
-        f"without them, and the {len(train_seconds)} training videos in {folds} folds, each "
-        "scored by a model trained without it"
+        f"out-of-fold: the validation split of {plan.labelled.source} ({len(val_seconds)} "
+        "videos) scored by the model trained without them, and the "
+        f"{len(train_seconds)} training videos in {folds} folds, each scored by a model "
+        "trained without it"
         if folds
         else f"validation split of {plan.labelled.source}"
     )

@@ -11,7 +11,7 @@ from annotator.core.demo.demo_data import generate_demo_data
 from annotator.ml.calibrate import fit_heads
 from annotator.ml.confidence_model import log_margin
 from annotator.ml.metrics import expected_calibration_error, largest_value_share, right_wrong_auroc
-from annotator.ml.out_of_fold import fold_models_needed, folds_of
+from annotator.ml.out_of_fold import calibration_time_note, fold_models_needed, folds_of
 
 
 def _saturated_video(rng, seconds: int, classes: int = 5):
@@ -64,6 +64,9 @@ def test_folds_cover_the_training_videos_once_and_stop_when_validation_is_enough
     assert fold_models_needed(1, 1) == 0
     folds = folds_of(list(range(8)), 3, seed=1)
     assert sorted(i for fold in folds for i in fold) == list(range(8))
+    # What the training dialog tells the user before training starts.
+    assert "3 more model(s)" in calibration_time_note(10)
+    assert "no extra training" in calibration_time_note(200)
 
 
 @pytest.mark.training
