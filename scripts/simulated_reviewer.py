@@ -121,9 +121,11 @@ def measure(library: Library, annotations: list, reviewed: list[np.ndarray], que
         "unreviewed_accuracy": round(float(unreviewed_right.mean()), 4)
         if len(unreviewed_right)
         else None,
-        "estimated_unreviewed_accuracy": None if estimate.mean is None else round(estimate.mean, 4),
+        "estimated_unreviewed_accuracy": None
+        if estimate.accuracy is None
+        else round(estimate.accuracy, 4),
         "estimate_interval_95": None
-        if estimate.mean is None
+        if estimate.accuracy is None
         else [round(estimate.low, 4), round(estimate.high, 4)],
     }
 
@@ -148,6 +150,7 @@ def next_in_video_order(reviewed, count: int) -> None:
 def run_reviewer(library, strategy: str, args, work: Path, cache, first=None):
     """One reviewer's rounds and its starting bundle; `first` is the starting bundle where
     another reviewer trained it already (both start from the same labels)."""
+    from annotator.ml.bundle import load_bundle
     from annotator.ml.training import train
 
     reviewed = [np.zeros(len(t), bool) for t in library.truth]
@@ -156,13 +159,16 @@ def run_reviewer(library, strategy: str, args, work: Path, cache, first=None):
     rounds, total = [], library.seconds()
     for number in range(args.rounds + 1):
         started = time.time()
+        folder = work / f"{strategy}-{number}"
         bundle = (
             first
             if number == 0 and first is not None
+            else load_bundle(folder)
+            if args.reuse and (folder / "card.json").exists()
             else train(
                 library.as_labels(reviewed),
                 args.arch,
-                work / f"{strategy}-{number}",
+                folder,
                 epochs=args.epochs,
                 seed=args.seed,
                 cache=cache,
@@ -280,6 +286,11 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--strategies", nargs="+", default=["doubt", "video_order"])
     parser.add_argument("--work", type=Path, default=None, help="where bundles go (temporary)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="take a round's bundle from --work where an earlier run left it (same settings)",
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "simulated-reviewer.json")
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "simulated-reviewer.png")
     parser.add_argument(
