@@ -74,7 +74,7 @@ def test_a_trained_bundle_is_calibrated_out_of_fold_and_ranks_held_out_seconds(d
     from annotator.ml.evaluation import evaluate
     from annotator.ml.training import train
 
-    bundle = train(demo_dir, "attention-light", tmp_path / "oof", epochs=4, seed=3)
+    bundle = train(demo_dir, "attention-light", tmp_path / "oof", epochs=6, seed=3)
     calibration = bundle.card["calibration"]
     assert calibration["data"].startswith("out-of-fold")
     assert calibration["videos"] == 12  # every labelled video, each scored without it
