@@ -4,11 +4,14 @@ map that keeps many distinct values, and the card says how."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from annotator.core.demo.demo_data import generate_demo_data
 from annotator.ml.calibrate import fit_heads
+from annotator.ml.calibration import calibrated_confidences, calibrated_probabilities
 from annotator.ml.confidence_model import log_margin
 from annotator.ml.metrics import expected_calibration_error, largest_value_share, right_wrong_auroc
 from annotator.ml.out_of_fold import calibration_time_note, fold_models_needed, folds_of
@@ -35,13 +38,14 @@ def test_a_saturated_head_still_ranks_by_its_margin_and_keeps_many_values():
     top = np.concatenate([h["event"].max(1) for h, _t in held])
     assert largest_value_share(top) > 0.5  # the top probability alone: one value for most
     temperatures, maps, _before, _after = fit_heads(fit)
-    from annotator.ml.calibration import scale_probabilities
-    from annotator.ml.confidence_model import apply_confidence_model
-
+    # As annotation reads a bundle's card (pipeline.label_video).
+    bundle = SimpleNamespace(
+        card={"calibration": {"temperatures": temperatures, "confidence_maps": maps}}
+    )
     confidence, correct = [], []
     for heads, truth in held:
-        scaled = {h: scale_probabilities(p, temperatures[h]) for h, p in heads.items()}
-        confidence.append(apply_confidence_model(maps["event"], scaled["event"], scaled))
+        scaled = calibrated_probabilities(bundle, heads)
+        confidence.append(calibrated_confidences(bundle, scaled)["event"])
         correct.append(scaled["event"].argmax(1) == truth)
     confidence, correct = np.concatenate(confidence), np.concatenate(correct)
     assert largest_value_share(confidence) < 0.05
