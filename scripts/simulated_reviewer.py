@@ -224,6 +224,8 @@ def plot(result: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for strategy, colour in (("doubt", "tab:blue"), ("video_order", "tab:grey")):
         rounds = result["strategies"].get(strategy, [])
+        if not rounds:
+            continue
         share = [r["reviewed_share"] * 100 for r in rounds]
         name = "most doubtful seconds first" if strategy == "doubt" else "videos in order"
         ax.plot(share, [r["library_accuracy"] for r in rounds], "o-", color=colour, label=name)
