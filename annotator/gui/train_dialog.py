@@ -33,6 +33,7 @@ from ..core.conventions import BACKGROUND
 from ..core.project_labels import load_project_labels
 from ..ml.bundle import models_dir
 from ..ml.model_types import OWN_LABELS_DEFAULT, model_type, model_type_names
+from ..ml.out_of_fold import calibration_time_note
 from ..ml.training_data import label_problems, labelled_counts
 from .project import ProjectState
 from .training_run import TrainingRun
@@ -93,6 +94,9 @@ class TrainDialog(QDialog):
         form.addRow("Model type", self.architecture)
         form.addRow("Name", self.name)
         form.addRow("Epochs (at most)", self.epochs)
+        # What calibration adds to the time: it trains fold models (ml/out_of_fold.py).
+        self.calibration_note = QLabel("")
+        self.calibration_note.setWordWrap(True)
         self.train_button, self.cancel_button = QPushButton("Train"), QPushButton("Cancel training")
         self.reannotate_button, self.close_button = QPushButton(), QPushButton("Close")
         self.progress, self.status = QProgressBar(), QLabel("")
@@ -112,6 +116,7 @@ class TrainDialog(QDialog):
         for widget in (self.summary, self.problems):
             layout.addWidget(widget)
         layout.addLayout(form)
+        layout.addWidget(self.calibration_note)
         for widget in (self.progress, self.status, self.result, self.per_class, self.confusion):
             layout.addWidget(widget)
         layout.addLayout(buttons)
@@ -146,6 +151,7 @@ class TrainDialog(QDialog):
             "labelled are left out, never taken as background."
         )
         self.label_problems = label_problems(labelled)
+        self.calibration_note.setText(calibration_time_note(videos))
         self._check()
 
     def _free_name(self) -> str:
@@ -239,7 +245,9 @@ class TrainDialog(QDialog):
     def _on_epoch(self, report: dict) -> None:
         self.progress.setRange(0, int(report["epochs"]))
         self.progress.setValue(int(report["epoch"]))
-        what = "Training" if report["phase"] == "training" else "Final model, on every video:"
+        what = {"training": "Training", "final": "Final model, on every video:"}.get(
+            report["phase"], f"Calibrating confidences, model {report['phase'].split()[-1]}:"
+        )
         held_out = (
             ""
             if report.get("val_accuracy") is None

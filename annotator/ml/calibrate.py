@@ -17,12 +17,12 @@ import numpy as np
 from ..core.datasets import LabelledVideo, load_spec
 from ..core.errors import AnnotatorError, DataSpecError
 from .bundle import ModelBundle, write_card
-from .calibration import (
-    HEADS,
-    fit_confidence_map,
-    fit_temperature,
-    head_confidence,
-    scale_probabilities,
+from .calibration import HEADS, MARGIN_FLOOR, fit_temperature, scale_probabilities
+from .confidence_model import (
+    apply_confidence_model,
+    evidence,
+    evidence_for,
+    fit_confidence_model,
 )
 from .familiarity import FAMILIARITY_FILE, FAMILIARITY_STREAMS, TARGET_FLAGGED_SHARE, fit_summary
 from .metrics import expected_calibration_error
@@ -64,6 +64,56 @@ def _ece(confidence: np.ndarray, correct: np.ndarray) -> float | None:
     return None if value is None else round(value, 4)
 
 
+def _known(per_video: list, head: str):
+    """[(that head's distributions, the other heads', truth)] over the seconds of known truth,
+    per video (evidence reads a second's neighbours, so videos stay apart)."""
+    out = []
+    for heads, truth in per_video:
+        if head in heads:
+            keep = truth >= 0
+            out.append((heads[head][keep], {h: p[keep] for h, p in heads.items()}, truth[keep]))
+    return [(p, h, t) for p, h, t in out if len(t)]
+
+
+def fit_heads(per_video: list) -> tuple[dict, dict, dict, dict]:
+    """Temperatures, confidence maps and the calibration error before and after, per head,
+    from `per_video` = [({head: distributions}, truth indices or -1)] of seconds the model
+    did not learn from."""
+    chosen = {head: _known(per_video, head) for head in HEADS}
+    chosen = {head: videos for head, videos in chosen.items() if videos}
+    temperatures = {
+        head: fit_temperature(
+            np.concatenate([p for p, _h, _t in videos]),
+            np.concatenate([t for _p, _h, t in videos]),
+        )
+        for head, videos in chosen.items()
+    }
+    maps, before, after = {}, {}, {}
+    for head, videos in chosen.items():
+        # Every head's distributions as annotation will see them: temperature-scaled.
+        scaled = [
+            (
+                scale_probabilities(p, temperatures[head], MARGIN_FLOOR),
+                {
+                    h: scale_probabilities(q, temperatures[h], MARGIN_FLOOR)
+                    for h, q in heads.items()
+                },
+                t,
+            )
+            for p, heads, t in videos
+        ]
+        correct = np.concatenate([p.argmax(1) == t for p, _h, t in scaled])
+        names = evidence_for(head, videos[0][1], len(correct), int((~correct).sum()))
+        x = np.concatenate([evidence(names, p, heads) for p, heads, _t in scaled])
+        maps[head] = fit_confidence_model(x, correct, names)
+        confidence = np.concatenate(
+            [apply_confidence_model(maps[head], p, heads) for p, heads, _t in scaled]
+        )
+        before[head] = _ece(np.concatenate([p.max(1) for p, _h, _t in videos]), correct)
+        after[head] = _ece(confidence, correct)
+    return temperatures, maps, before, after
+
+
 def calibrate_bundle(
     bundle: ModelBundle,
     fit_videos: list[LabelledVideo],
@@ -76,9 +126,12 @@ def calibrate_bundle(
     target: float = TARGET_FLAGGED_SHARE,
     progress=None,
     cancel=None,
+    scored: tuple | None = None,
 ) -> ModelBundle:
-    """Summarise `fit_videos` for familiarity; fit each head's temperature and the familiarity
-    threshold on `held_out_videos`; write both into the bundle. Returns the bundle."""
+    """Summarise `fit_videos` for familiarity; fit each head's temperature and confidence map
+    on `held_out_videos` (or on `scored` = (ScoredVideos, what they are), seconds scored by
+    models that did not learn from them: out_of_fold.py) and the familiarity threshold on
+    `held_out_videos`; write both into the bundle. Returns the bundle."""
     if not held_out_videos:
         # Nothing held out (a tiny training set): the fit videos must do, and the card says so.
         held_out_videos, held_out_data = fit_videos, f"{fit_data} (no held-out videos)"
@@ -94,25 +147,16 @@ def calibrate_bundle(
             "%s: no readable videos to calibrate on; confidences stay uncalibrated", bundle.tag
         )
         return bundle
-    raw: dict[str, list] = {head: [] for head in HEADS}
-    truths: dict[str, list] = {head: [] for head in HEADS}
-    for prepared, truth in held:
-        outputs = predict_features(bundle, prepared.features)
-        for head, probabilities in head_probabilities(bundle, outputs, prepared.info).items():
-            raw[head].append(probabilities)
-            truths[head].append(truth)
-    temperatures, maps, before, after = {}, {}, {}, {}
-    for head in HEADS:
-        if raw[head]:
-            probabilities, truth = np.concatenate(raw[head]), np.concatenate(truths[head])
-            known = truth >= 0
-            probabilities, truth = probabilities[known], truth[known]
-            temperatures[head] = fit_temperature(probabilities, truth)
-            scaled = scale_probabilities(probabilities, temperatures[head])
-            correct = scaled.argmax(1) == truth
-            maps[head] = fit_confidence_map(scaled.max(1), correct)
-            before[head] = _ece(probabilities.max(1), correct)
-            after[head] = _ece(head_confidence(scaled, maps[head]), correct)
+    if scored:
+        per_video = [(head_probabilities(bundle, v.outputs), v.truth) for v in scored[0]]
+        scored_data, scored_seconds = scored[1], int(sum((v.truth >= 0).sum() for v in scored[0]))
+    else:
+        per_video = [
+            (head_probabilities(bundle, predict_features(bundle, p.features), p.info), t)
+            for p, t in held
+        ]
+        scored_data, scored_seconds = held_out_data, int(sum((t >= 0).sum() for _p, t in held))
+    temperatures, maps, before, after = fit_heads(per_video)
     summary, familiarity_card = fit_summary(
         [(p.features, t) for p, t in fit],
         [p.features for p, _t in held],
@@ -123,13 +167,15 @@ def calibrate_bundle(
     card = dict(bundle.card)
     card["calibration"] = {
         "method": "per head: temperature scaling of the distribution (log-probabilities "
-        "divided by T), then an isotonic map from its top probability to the "
-        "confidence written out",
+        "divided by T), then a logistic map (Platt scaling) from evidence to the confidence "
+        "written out: the head's log-margin between its top two labels; for the fused label "
+        "with enough seconds also the modality heads' log-probability of that label and "
+        "whether the label is steady across its neighbours (confidence_model.py)",
         "temperatures": temperatures,
         "confidence_maps": maps,
-        "data": held_out_data,
-        "videos": len(held),
-        "seconds": int(sum(len(t) for _p, t in held)),
+        "data": scored_data,
+        "videos": len(per_video),
+        "seconds": scored_seconds,
         "expected_calibration_error_15_bins": {
             "before": before,
             "after": after,

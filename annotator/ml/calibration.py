@@ -17,18 +17,26 @@ from __future__ import annotations
 
 import numpy as np
 
-_FLOOR = 1e-12
+from .confidence_model import apply_confidence_model
+
+_FLOOR = 1e-12  # the shipped bundles' (isotonic maps): their pinned outputs depend on it
+# Bundles whose confidence reads margins (confidence_model.py): far below float32's smallest
+# normal number, since a saturated softmax still tells its runner-up's probability (1e-20
+# beside 1e-30 is a different second), which ranks seconds the top probability cannot.
+MARGIN_FLOOR = 1e-38
 HEADS = ("event", "audio", "visual")
 CONFIDENCE_MAP_BINS = 40
 
 
-def scale_probabilities(probabilities: np.ndarray, temperature) -> np.ndarray:
+def scale_probabilities(
+    probabilities: np.ndarray, temperature, floor: float = _FLOOR
+) -> np.ndarray:
     """softmax(log p / T) row by row (T a number or one per row): T > 1 softens, T < 1
-    sharpens, the arg-max never moves."""
+    sharpens, the arg-max never moves. Probabilities below `floor` count as `floor`."""
     temperature = np.asarray(temperature, np.float64)
     if temperature.ndim == 1:
         temperature = temperature[:, None]
-    logits = np.log(np.maximum(np.asarray(probabilities, np.float64), _FLOOR)) / temperature
+    logits = np.log(np.maximum(np.asarray(probabilities, np.float64), floor)) / temperature
     logits -= logits.max(axis=-1, keepdims=True)
     scaled = np.exp(logits)
     return scaled / scaled.sum(axis=-1, keepdims=True)
@@ -81,9 +89,14 @@ def fit_confidence_map(
     }
 
 
-def head_confidence(probabilities: np.ndarray, confidence_map: dict | None) -> np.ndarray:
+def head_confidence(
+    probabilities: np.ndarray, confidence_map: dict | None, heads: dict | None = None
+) -> np.ndarray:
     """Per second: the probability that the head's label is right (its top probability where
-    the bundle has no map)."""
+    the bundle has no map). A map fitted on evidence (confidence_model.py) reads the other
+    heads' distributions in `heads` too."""
+    if confidence_map and confidence_map.get("kind") == "logistic":
+        return apply_confidence_model(confidence_map, probabilities, heads or {})
     top = np.asarray(probabilities, np.float64).max(axis=1)
     if not confidence_map:
         return top
@@ -93,9 +106,12 @@ def head_confidence(probabilities: np.ndarray, confidence_map: dict | None) -> n
 def calibrated_probabilities(bundle, probabilities: dict) -> dict:
     """{'event', 'audio', 'visual'} distributions with the bundle's temperatures applied
     (unchanged for a bundle never calibrated)."""
-    temperatures = bundle.card.get("calibration", {}).get("temperatures", {})
+    calibration = bundle.card.get("calibration", {})
+    temperatures = calibration.get("temperatures", {})
+    maps = calibration.get("confidence_maps", {}).values()
+    floor = MARGIN_FLOOR if any(m.get("kind") == "logistic" for m in maps) else _FLOOR
     return {
-        head: scale_probabilities(p, temperatures[head]) if head in temperatures else p
+        head: scale_probabilities(p, temperatures[head], floor) if head in temperatures else p
         for head, p in probabilities.items()
     }
 
@@ -104,7 +120,9 @@ def calibrated_confidences(bundle, probabilities: dict) -> dict:
     """{'event', 'audio', 'visual'}: per second, the calibrated probability that the head's
     label is right, from temperature-scaled `probabilities`."""
     maps = bundle.card.get("calibration", {}).get("confidence_maps", {})
-    return {head: head_confidence(p, maps.get(head)) for head, p in probabilities.items()}
+    return {
+        head: head_confidence(p, maps.get(head), probabilities) for head, p in probabilities.items()
+    }
 
 
 def honest_confidence(confidence, familiarity) -> np.ndarray:

@@ -13,6 +13,7 @@ import numpy as np
 from ..core.conventions import BACKGROUND
 from ..core.datasets import LabelledVideo, load_spec
 from ..core.errors import AnnotatorError
+from . import metrics
 from .bundle import ModelBundle
 from .evaluation_honesty import honesty_report
 from .pipeline import label_video, prepare_video
@@ -95,7 +96,45 @@ def evaluate_videos(
         "confusion": confusion_table(truth, event, bundle.classes),
         "failures": failures,
         **honesty_report(bundle, [(v, full, a) for (v, _t, _h, a), full in zip(rows, full_truths)]),
+        "confidence_ranking": confidence_ranking(
+            [(full, a) for (_v, _t, _h, a), full in zip(rows, full_truths)]
+        ),
     }
+
+
+def confidence_ranking(scored) -> dict:
+    """How well each head's confidence tells its right seconds from its wrong ones (area under
+    the ROC curve) and the share of seconds on its single most common value (as the CSV
+    writes it): a calibration error can be small while one value covers most seconds, and
+    then the confidence shows a reviewer nothing. `scored` = [(per-second truth index, -1 where
+    unknown, VideoAnnotation)]; `csv_confidence` is the fused label's confidence as written
+    (lowered where a second is unfamiliar)."""
+    out: dict = {}
+    for head in ("event", "audio", "visual", "csv_confidence"):
+        source = "event" if head == "csv_confidence" else head
+        values, correct = [], []
+        for truth, annotation in scored:
+            if source not in annotation.probabilities:
+                continue
+            known = truth >= 0
+            confidence = (
+                annotation.table["confidence"].to_numpy(np.float64)
+                if head == "csv_confidence"
+                else np.asarray(annotation.confidences[head], np.float64)
+            )
+            values.append(confidence[known])
+            correct.append(annotation.probabilities[source].argmax(1)[known] == truth[known])
+        if not values:
+            continue
+        values, correct = np.concatenate(values), np.concatenate(correct)
+        auroc = metrics.right_wrong_auroc(values, correct)
+        out[head] = {
+            "auroc_right_vs_wrong": None if auroc is None else round(auroc, 4),
+            "largest_value_share": metrics.largest_value_share(values),
+            "distinct_values": int(len(np.unique(np.round(values, 4)))),
+            "seconds": int(len(values)),
+        }
+    return out
 
 
 def confusion_table(truth: np.ndarray, predicted: np.ndarray, classes: list[str]) -> dict:

@@ -52,6 +52,36 @@ def expected_calibration_error(confidence, correct, bins: int = ECE_BINS) -> flo
     )
 
 
+def right_wrong_auroc(confidence, correct) -> float | None:
+    """Area under the ROC curve of telling right seconds from wrong ones by confidence: the
+    chance that a random right second has a higher confidence than a random wrong one (ties
+    count half). 0.5 is no better than chance; None without both kinds of seconds."""
+    confidence = np.asarray(confidence, np.float64)
+    correct = np.asarray(correct, bool)
+    right, wrong = int(correct.sum()), int((~correct).sum())
+    if not right or not wrong:
+        return None
+    # Mann-Whitney U from average ranks (ties share their rank).
+    order = np.argsort(confidence, kind="stable")
+    ranks = np.empty(len(confidence))
+    sorted_values = confidence[order]
+    starts = np.flatnonzero(np.concatenate([[True], np.diff(sorted_values) != 0]))
+    ends = np.concatenate([starts[1:], [len(sorted_values)]])
+    for start, end in zip(starts, ends):
+        ranks[order[start:end]] = (start + end + 1) / 2  # 1-based average rank
+    u = ranks[correct].sum() - right * (right + 1) / 2
+    return float(u / (right * wrong))
+
+
+def largest_value_share(confidence, decimals: int = 4) -> float | None:
+    """The share of seconds holding the single most common confidence value, as the CSV
+    writes it (to `decimals` places): near 1 means confidence cannot rank those seconds."""
+    confidence = np.round(np.asarray(confidence, np.float64), decimals)
+    if not len(confidence):
+        return None
+    return float(np.unique(confidence, return_counts=True)[1].max() / len(confidence))
+
+
 def bootstrap_interval(
     per_video_correct: list, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0, level: float = 0.95
 ) -> list[float] | None:

@@ -12,24 +12,23 @@ into place only when complete, so a cancelled or failed run leaves nothing half-
 
 from __future__ import annotations
 
-import datetime
 import logging
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.conventions import BACKGROUND, FRAMES_DECODED_POLICY, audio_settings, visual_settings
+from ..core.conventions import BACKGROUND
 from ..core.datasets import LabelledSet, load_spec
 from ..core.errors import AnnotatorError, Cancelled
 from ..core.feature_cache import FeatureCache
 from .architectures import DEFAULT_HYPERPARAMETERS
 from .bundle import ModelBundle, save_bundle
 from .calibrate import calibrate_bundle
-from .cost import multiply_adds_per_second
 from .evaluation import evaluate_videos
 from .fitting import EpochReport, fit_with_early_stopping
 from .model_types import model_type
+from .out_of_fold import fold_models_needed, out_of_fold_scores, score_videos
 from .training_data import (
     check_labels,
     class_weights,
@@ -38,11 +37,11 @@ from .training_data import (
     split_for_training,
     video_seconds,
 )
+from .training_card import CONTEXT_SECONDS, training_card
 from .training_windows import WindowSampler, fixed_windows
 
 log = logging.getLogger(__name__)
 
-CONTEXT_SECONDS = 10
 HEAD_LOSS_WEIGHT = 0.3  # per-modality heads: trained, but the fused head matters most
 REFIT_BELOW_VIDEOS = 20  # fewer labelled videos: train the final model on all of them
 MIN_WINDOWS_PER_EPOCH = 96  # few videos: each epoch still sees this many (augmented) windows
@@ -138,6 +137,35 @@ def train(
             _warm_start(model, warm_start)
         return _compiled(model, type_spec.trained_outputs, learning_rate)
 
+    def fit_on(videos, run_epochs: int, fit_seed: int, phase: str):
+        """A model trained on `videos` for `run_epochs`, no held-out videos (the final model,
+        and each calibration fold's)."""
+        fitted_model = build()
+        sampler = WindowSampler(
+            videos,
+            inputs,
+            CONTEXT_SECONDS,
+            class_weights(seconds_per_class(videos, plan.classes), plan.classes),
+            class_index[BACKGROUND],
+            two_streams,
+            augment,
+        )
+        fit_with_early_stopping(
+            fitted_model,
+            type_spec.trained_outputs,
+            sampler,
+            {},
+            epochs=run_epochs,
+            per_epoch=per_epoch,
+            batch_size=batch_size,
+            seed=fit_seed,
+            patience=None,
+            cancel=cancel,
+            report=epoch_progress,
+            phase=phase,
+        )
+        return fitted_model
+
     model = build()
     stopping = len(val_seconds) >= EARLY_STOPPING_MIN_VIDEOS
     fitted = fit_with_early_stopping(
@@ -157,32 +185,29 @@ def train(
         phase="training",
     )
     measured, final = model, model
+    final_epochs = max(fitted.best_epoch, epochs // 2)
     if plan.refit and plan.val_videos:
-        everything = WindowSampler(
-            train_seconds + val_seconds,
+        final = fit_on(train_seconds + val_seconds, final_epochs, seed + 1, "final")
+    # Seconds no model learnt from, to fit the confidences on (out_of_fold.py): the held-out
+    # videos scored by the model that never saw them, and each fold of the training videos
+    # by a model trained without it.
+    folds = fold_models_needed(len(train_seconds), len(val_seconds))
+    folds_started = time.time()
+    scored = score_videos(measured, val_seconds, inputs, CONTEXT_SECONDS)
+    if folds:
+        scored += out_of_fold_scores(
+            train_seconds,
+            val_seconds,
+            lambda index, videos: fit_on(
+                videos, final_epochs, seed + 2 + index, f"calibration {index + 1}/{folds}"
+            ),
             inputs,
             CONTEXT_SECONDS,
-            class_weights(counts, plan.classes),
-            class_index[BACKGROUND],
-            two_streams,
-            augment,
-        )
-        final = build()
-        fit_with_early_stopping(
-            final,
-            type_spec.trained_outputs,
-            everything,
-            {},
-            epochs=max(fitted.best_epoch, epochs // 2),
-            per_epoch=per_epoch,
-            batch_size=batch_size,
-            seed=seed + 1,
-            patience=None,
+            folds=folds,
+            seed=seed,
             cancel=cancel,
-            report=epoch_progress,
-            phase="final",
         )
-    card = _card(
+    card = training_card(
         out_dir.name,
         version,
         architecture,
@@ -199,7 +224,18 @@ def train(
         counts,
         warm_start,
     )
-    return _finish_bundle(final, card, out_dir, plan, cache, measured, overwrite, cancel)
+    card["training"]["calibration_seconds"] = round(time.time() - folds_started, 1)
+    scored_data = (
+        f"out-of-fold: the validation split of {plan.labelled.source} ({len(val_seconds)} "
+        "videos) scored by the model trained without them, and the "
+        f"{len(train_seconds)} training videos in {folds} folds, each scored by a model "
+        "trained without it"
+        if folds
+        else f"validation split of {plan.labelled.source}"
+    )
+    return _finish_bundle(
+        final, card, out_dir, plan, cache, measured, overwrite, cancel, (scored, scored_data)
+    )
 
 
 def _plan(spec, seed: int, refit: bool | None) -> _Plan:
@@ -262,13 +298,22 @@ def _check_out_dir(out_dir, overwrite: bool) -> Path:
 
 
 def _finish_bundle(
-    model, card: dict, out_dir: Path, plan: _Plan, cache, measured, overwrite: bool, cancel=None
+    model,
+    card: dict,
+    out_dir: Path,
+    plan: _Plan,
+    cache,
+    measured,
+    overwrite: bool,
+    cancel=None,
+    scored: tuple | None = None,
 ) -> ModelBundle:
     """The bundle is saved and the held-out videos are known: measure the model on them, put
     the result in the card, and move the finished bundle into place.
 
     `measured` is the model that never saw the held-out videos (the saved `model` itself,
-    unless the final model was trained again on every video).
+    unless the final model was trained again on every video). `scored` is (out-of-fold
+    ScoredVideos, what they are) for the calibration.
     """
     val_videos = plan.val_videos
     partial = out_dir.parent / f".{out_dir.name}.partial"
@@ -276,7 +321,9 @@ def _finish_bundle(
     try:
         bundle = save_bundle(model, card, partial)
         if val_videos:
-            judge = ModelBundle(partial, card, measured)
+            # The Keras model in memory, not the numpy head read from the saved file: that is
+            # the final model, which (refitted on every video) has seen the held-out ones.
+            judge = ModelBundle(partial, card, measured, False)
             metrics = evaluate_videos(judge, val_videos, cache, cancel=cancel)
             card["metrics"] = {
                 key: metrics[key]
@@ -295,8 +342,9 @@ def _finish_bundle(
             card["metrics"]["videos"] = len(val_videos)
             card["metrics"]["held_out_videos"] = [str(v.path) for v in val_videos]
             bundle = save_bundle(model, card, partial)
-        # Honest confidences: temperatures and familiarity threshold from the held-out videos,
-        # the familiarity summary from the training videos (calibrate.py).
+        # Honest confidences: temperatures and confidence maps from the out-of-fold scores,
+        # the familiarity summary from the training videos and its threshold from the
+        # held-out ones (calibrate.py).
         source = card["training"]["data"]
         bundle = calibrate_bundle(
             bundle,
@@ -306,6 +354,7 @@ def _finish_bundle(
             cancel=cancel,
             fit_data=f"training split of {source}",
             held_out_data=f"validation split of {source}",
+            scored=scored,
         )
         if cancel is not None and cancel():
             raise Cancelled("training cancelled; no bundle was written")
@@ -330,60 +379,3 @@ def _move_into_place(partial: Path, out_dir: Path, overwrite: bool) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         partial.rename(out_dir)
-
-
-def _card(
-    name,
-    version,
-    architecture,
-    plan: _Plan,
-    hp,
-    visual_fps,
-    seed,
-    epochs,
-    fitted,
-    training_seconds,
-    model,
-    batch_size,
-    learning_rate,
-    counts,
-    warm_start,
-) -> dict:
-    modalities = model_type(architecture).modalities
-    settings = {}
-    if "audio" in modalities:
-        settings["audio"] = audio_settings()
-    if "visual" in modalities:
-        # What its features were, as computed; loading checks the visual_settings part only.
-        settings["visual"] = {
-            **visual_settings(visual_fps),
-            "frames_decoded": FRAMES_DECODED_POLICY,
-        }
-    warm = warm_start.tag if isinstance(warm_start, ModelBundle) else warm_start
-    return {
-        "name": name,
-        "version": version,
-        "architecture": architecture,
-        "classes": plan.classes,
-        "feature_settings": settings,
-        "context_seconds": CONTEXT_SECONDS,
-        "training": {
-            "data": plan.labelled.source,
-            "videos": len(plan.train_videos),
-            "validation_videos": len(plan.val_videos),
-            "labelled_seconds": counts,
-            "final_model_trained_on_all_videos": bool(plan.refit and plan.val_videos),
-            "seed": seed,
-            "epochs": epochs,
-            "epochs_run": fitted.epochs_run,
-            "best_epoch": fitted.best_epoch,
-            "batch_size": batch_size,
-            "learning_rate": learning_rate,
-            "hyperparameters": hp,
-            "warm_start": str(warm) if warm else None,
-            "training_seconds": round(training_seconds, 1),
-        },
-        "parameter_count": int(model.count_params()),
-        "multiply_adds_per_second": int(multiply_adds_per_second(model, architecture, visual_fps)),
-        "date": datetime.date.today().isoformat(),
-    }

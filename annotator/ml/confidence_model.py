@@ -1,0 +1,130 @@
+"""A confidence that ranks: the probability that a head's label is right, fitted on evidence
+the model gives beside its top probability.
+
+A model trained on a few dozen clips is sure of nearly everything: its fused softmax saturates
+(measured: 3 distinct top probabilities over 193 seconds), so no map of the top probability
+alone can tell its right seconds from its wrong ones. The evidence it still gives:
+- `margin`: how far the head is from changing its mind, log p(top) - log p(runner-up), read
+  from the probabilities themselves (a saturated 1.0 still has a runner-up of 1e-9 or 1e-25);
+- `audio_agrees` / `visual_agrees`: how much the audio and the visual head prefer the fused
+  label to their best other label (the picture saying something else is a reason to doubt);
+- `steady`: the label is the same one second before and after (most mistakes sit where a
+  label changes, at the edges of events).
+A logistic regression on these (Platt scaling generalised; L2-regularised, fitted by Newton's
+method) maps them to the probability of being right. It is smooth and strictly monotone in a
+combined score, so seconds keep distinct confidences in the order of that score. With few
+seconds, or few wrong ones, to fit on, only the margin is used (Platt scaling of one number).
+
+The card stores the evidence names, the standardisation and the weights: plain numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MARGIN_CAP = 60.0  # nats; beyond it the float32 runner-up has underflowed anyway
+# Below these the fit uses the margin alone: a few wrong seconds cannot weigh four numbers.
+MIN_SECONDS_FOR_EVIDENCE = 150
+MIN_WRONG_FOR_EVIDENCE = 12
+RIDGE = 1.0  # L2 penalty on the standardised weights (in seconds' worth of log-likelihood)
+FUSED_EVIDENCE = ("margin", "audio_agrees", "visual_agrees", "steady")
+
+
+def log_margin(probabilities: np.ndarray) -> np.ndarray:
+    """Per second: log p(top) - log p(runner-up), capped at MARGIN_CAP."""
+    logp = np.log(np.maximum(np.asarray(probabilities, np.float64), 1e-300))
+    two = -np.partition(-logp, 1, axis=1)[:, :2] if logp.shape[1] > 1 else None
+    if two is None:
+        return np.full(len(logp), MARGIN_CAP)
+    return np.minimum(two[:, 0] - two[:, 1], MARGIN_CAP)
+
+
+def _agreement(other: np.ndarray | None, label: np.ndarray) -> np.ndarray:
+    """How much another head prefers `label` to its best other label (log-probabilities; below
+    0 where it says something else). Read as a margin, it does not saturate at 1.0 either."""
+    if other is None:  # the video lacks that stream: no evidence either way (see apply)
+        return np.full(len(label), np.nan)
+    logp = np.log(np.maximum(np.asarray(other, np.float64), 1e-300))
+    rows = np.arange(len(label))
+    chosen = logp[rows, label].copy()
+    logp[rows, label] = -np.inf
+    return np.clip(chosen - logp.max(axis=1), -MARGIN_CAP, MARGIN_CAP)
+
+
+def _steady(label: np.ndarray) -> np.ndarray:
+    same_before = np.concatenate([[True], label[1:] == label[:-1]])
+    same_after = np.concatenate([label[:-1] == label[1:], [True]])
+    return (same_before & same_after).astype(np.float64)
+
+
+def evidence(names, probabilities: np.ndarray, heads: dict) -> np.ndarray:
+    """(seconds, len(names)) evidence for the head whose distribution is `probabilities`;
+    `heads` holds every head's distribution of the same seconds ('audio', 'visual')."""
+    label = np.asarray(probabilities).argmax(1)
+    columns = {
+        "margin": lambda: log_margin(probabilities),
+        "audio_agrees": lambda: _agreement(heads.get("audio"), label),
+        "visual_agrees": lambda: _agreement(heads.get("visual"), label),
+        "steady": lambda: _steady(label),
+    }
+    return np.stack([columns[name]() for name in names], axis=1)
+
+
+def evidence_for(head: str, heads: dict, seconds: int, wrong: int) -> tuple[str, ...]:
+    """Which evidence a head's confidence is fitted on: the fused label uses the modality
+    heads where the model has them and the data is enough; a modality head its own margin."""
+    if head != "event" or seconds < MIN_SECONDS_FOR_EVIDENCE or wrong < MIN_WRONG_FOR_EVIDENCE:
+        return ("margin",)
+    return tuple(
+        name for name in FUSED_EVIDENCE if not name.endswith("_agrees") or name[:-7] in heads
+    )
+
+
+def _fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float) -> tuple[np.ndarray, float]:
+    """Weights and bias maximising the L2-penalised log-likelihood (bias not penalised)."""
+    design = np.hstack([x, np.ones((len(x), 1))])
+    beta = np.zeros(design.shape[1])
+    penalty = np.full(design.shape[1], ridge)
+    penalty[-1] = 0.0
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-design @ beta))
+        gradient = design.T @ (y - p) - penalty * beta
+        hessian = (design * (p * (1 - p))[:, None]).T @ design + np.diag(penalty) + 1e-9
+        step = np.linalg.solve(hessian, gradient)
+        beta += step
+        if np.abs(step).max() < 1e-8:
+            break
+    return beta[:-1], float(beta[-1])
+
+
+def fit_confidence_model(x: np.ndarray, correct: np.ndarray, names: tuple[str, ...]) -> dict:
+    """The card's map: evidence names, standardisation and logistic weights fitted so that
+    the confidence is the probability of `correct`, from `x` = evidence(names, ...) of the
+    fit seconds."""
+    complete = ~np.isnan(x).any(axis=1)
+    x, y = x[complete], np.asarray(correct, np.float64)[complete]
+    mean, scale = x.mean(0), x.std(0)
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    # One right and one wrong pseudo-second at the mean (Laplace's rule, as the isotonic map
+    # smooths its rates): a fit set all right is not a certainty.
+    z = np.vstack([(x - mean) / scale, np.zeros((2, len(names)))])
+    weights, bias = _fit_logistic(z, np.concatenate([y, [1.0, 0.0]]), RIDGE)
+    return {
+        "kind": "logistic",
+        "evidence": list(names),
+        "mean": [round(float(v), 6) for v in mean],
+        "scale": [round(float(v), 6) for v in scale],
+        "weights": [round(float(v), 6) for v in weights],
+        "bias": round(bias, 6),
+    }
+
+
+def apply_confidence_model(model: dict, probabilities: np.ndarray, heads: dict) -> np.ndarray:
+    """Per second: the fitted probability that the head's label is right."""
+    x = evidence(model["evidence"], probabilities, heads)
+    mean = np.asarray(model["mean"])
+    # Evidence a video cannot give (a head for a stream it lacks) counts as typical.
+    x = np.where(np.isnan(x), mean, x)
+    z = (x - mean) / np.asarray(model["scale"])
+    score = z @ np.asarray(model["weights"]) + model["bias"]
+    return 1.0 / (1.0 + np.exp(-score))

@@ -1,0 +1,92 @@
+"""A bundle the user trains gets confidences that rank its right seconds above its wrong ones:
+fitted on out-of-fold seconds (each labelled video scored by a model trained without it), by a
+map that keeps many distinct values, and the card says how."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from annotator.core.demo.demo_data import generate_demo_data
+from annotator.ml.calibrate import fit_heads
+from annotator.ml.calibration import calibrated_confidences, calibrated_probabilities
+from annotator.ml.confidence_model import log_margin
+from annotator.ml.metrics import expected_calibration_error, largest_value_share, right_wrong_auroc
+from annotator.ml.out_of_fold import calibration_time_note, fold_models_needed, folds_of
+
+
+def _saturated_video(rng, seconds: int, classes: int = 5):
+    """A head that is right where its margin is wide: its top probability is 1.0 in float32 on
+    most seconds (as a small model's fused softmax is), yet the runner-up still differs."""
+    truth = rng.integers(0, classes, seconds)
+    margin = rng.uniform(2, 40, seconds)
+    right = rng.uniform(size=seconds) < 1 / (1 + np.exp(-(margin - 12) / 4))
+    said = np.where(right, truth, (truth + 1 + rng.integers(0, classes - 1, seconds)) % classes)
+    logits = np.zeros((seconds, classes))
+    logits[np.arange(seconds), said] = margin
+    probabilities = np.exp(logits - logits.max(1, keepdims=True)).astype(np.float32)
+    probabilities /= probabilities.sum(1, keepdims=True)
+    return {"event": probabilities}, truth
+
+
+def test_a_saturated_head_still_ranks_by_its_margin_and_keeps_many_values():
+    rng = np.random.default_rng(0)
+    fit = [_saturated_video(rng, 10) for _ in range(40)]
+    held = [_saturated_video(rng, 10) for _ in range(40)]
+    top = np.concatenate([h["event"].max(1) for h, _t in held])
+    assert largest_value_share(top) > 0.5  # the top probability alone: one value for most
+    temperatures, maps, _before, _after = fit_heads(fit)
+    # As annotation reads a bundle's card (pipeline.label_video).
+    bundle = SimpleNamespace(
+        card={"calibration": {"temperatures": temperatures, "confidence_maps": maps}}
+    )
+    confidence, correct = [], []
+    for heads, truth in held:
+        scaled = calibrated_probabilities(bundle, heads)
+        confidence.append(calibrated_confidences(bundle, scaled)["event"])
+        correct.append(scaled["event"].argmax(1) == truth)
+    confidence, correct = np.concatenate(confidence), np.concatenate(correct)
+    assert largest_value_share(confidence) < 0.05
+    assert right_wrong_auroc(confidence, correct) > 0.8
+    assert expected_calibration_error(confidence, correct) < 0.08
+    assert log_margin(held[0][0]["event"]).min() > 1.0  # read past float32's 1.0
+
+
+def test_right_wrong_auroc_counts_ties_as_half():
+    assert right_wrong_auroc([0.9, 0.8, 0.1], [True, True, False]) == 1.0
+    assert right_wrong_auroc([0.5, 0.5], [True, False]) == 0.5
+    assert right_wrong_auroc([0.1, 0.9], [True, False]) == 0.0
+    assert right_wrong_auroc([0.5, 0.6], [True, True]) is None
+
+
+def test_folds_cover_the_training_videos_once_and_stop_when_validation_is_enough():
+    assert fold_models_needed(8, 2) == 3
+    assert fold_models_needed(34, 6) == 3
+    assert fold_models_needed(100, 20) == 0
+    assert fold_models_needed(1, 1) == 0
+    folds = folds_of(list(range(8)), 3, seed=1)
+    assert sorted(i for fold in folds for i in fold) == list(range(8))
+    # What the training dialog tells the user before training starts.
+    assert "3 more model(s)" in calibration_time_note(10)
+    assert "no extra training" in calibration_time_note(200)
+
+
+@pytest.mark.training
+def test_a_trained_bundle_is_calibrated_out_of_fold_and_ranks_held_out_seconds(demo_dir, tmp_path):
+    from annotator.ml.evaluation import evaluate
+    from annotator.ml.training import train
+
+    bundle = train(demo_dir, "attention-light", tmp_path / "oof", epochs=6, seed=3)
+    calibration = bundle.card["calibration"]
+    assert calibration["data"].startswith("out-of-fold")
+    assert calibration["videos"] == 12  # every labelled video, each scored without it
+    for head in ("event", "audio", "visual"):
+        assert calibration["confidence_maps"][head]["kind"] == "logistic"
+    held_out = tmp_path / "held-out"
+    generate_demo_data(held_out, clips=4, seed=5151)
+    ranking = evaluate(held_out, bundle)["confidence_ranking"]
+    assert ranking["event"]["distinct_values"] > 20
+    assert ranking["event"]["largest_value_share"] < 0.2
+    assert ranking["event"]["auroc_right_vs_wrong"] > 0.5
