@@ -84,7 +84,7 @@ def take(out: Path, samples: Path, count: int, annotate: int) -> None:
         window.annotation.start(names, window.bundle_panel.current(), again=False)
         _wait(app, lambda: bool(finished), 900)
         window.folder_view.select(names[0])
-        _wait(app, lambda: bool(window.timeline.thumbnails), 60)
+        _wait(app, window.timeline.preview_complete, 60)
         window.timeline.seek(2.4)
         _wait(app, lambda: False, 1.0)
         screen = window.screen()

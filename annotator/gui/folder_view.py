@@ -31,7 +31,8 @@ from .project import ProjectState, VideoEntry
 from .timeline.lanes import format_time
 
 COLUMNS = ("Video", "Duration", "Status", "Main label", "Label next")
-COLUMN_WIDTHS = (None, 64, 120, 110, 72)  # None: the Video column takes the rest
+COLUMN_WIDTHS = (None, 60, 76, 96, 72)  # None: the Video column takes the rest (narrow
+# fixed columns, so on a laptop screen the names keep most of the panel)
 FLUSH_MS = 100  # changed rows are repainted together, at most ten times a second
 LABEL_NEXT_TIP = (
     "How much labelling this video would help: the model is unsure, its audio and "

@@ -11,8 +11,8 @@ from PySide6.QtGui import QGuiApplication
 
 COMFORTABLE = QSize(1360, 860)  # the first start on a screen with room to spare
 SCREEN_SHARE = 0.94  # ...else this share of the screen, leaving the taskbar and a margin
-FOLDER_PANEL_WIDTH = 460
-FOLDER_PANEL_SHARE = 0.36  # the folder panel's share of a narrow window
+FOLDER_PANEL_WIDTH = 540
+FOLDER_PANEL_SHARE = 0.45  # the folder panel's share of a narrow window
 
 
 def available_area(window) -> QRect:
