@@ -21,6 +21,7 @@ from ..core.errors import BundleError, Cancelled, MediaError, MissingStreamError
 from ..core.feature_cache import FeatureCache
 from ..core.features import VideoFeatures
 from ..core.media import MediaInfo
+from ..core.model_inputs import MODEL_INPUTS
 from ..core.table import build_table, count_seconds
 from .bundle import feature_file_refusal
 from .calibration import calibrated_confidences, calibrated_probabilities, write_confidences
@@ -270,7 +271,7 @@ def _familiarity(summary, features: VideoFeatures, progress=None):
 def _seconds_of(features: VideoFeatures, start: int, end: int) -> VideoFeatures:
     sliced = {
         name: None if getattr(features, name) is None else getattr(features, name)[start:end]
-        for name in ("log_mel", "audio_present", "visual", "visual_present")
+        for name in MODEL_INPUTS
     }
     return VideoFeatures(features.video, float(end - start), **sliced)
 
