@@ -34,7 +34,7 @@ PYTEST := QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(TEST_WORKERS) --dist
 test: $(CLUSTER_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PYTEST)
+	$(PYTEST) --durations=25
 
 ## The fast tier for a change in progress: every test not marked slow, training or cluster
 test-fast: $(STAMP)
