@@ -93,12 +93,15 @@ def train(
     warm_start=None,
     refit: bool | None = None,
     augment: bool = True,
+    calibration_folds: int | None = None,
 ) -> ModelBundle:
     """Train `architecture` on `spec` (a SPEC path or a LabelledSet) and save it to `out_dir`.
 
     `progress(done, total, video)` follows the features; `epoch_progress(EpochReport)` each
     epoch; `cancel()` stops within a batch (raising Cancelled, nothing written). `warm_start`
     (a bundle) lends its audio encoder's weights. `refit` None: automatic (few videos).
+    `calibration_folds` caps the extra trainings of the out-of-fold calibration (None:
+    automatic; 0: the held-out videos alone, for a quick model whose confidence ranks worse).
     """
     import keras
 
@@ -192,6 +195,8 @@ def train(
     # videos scored by the model that never saw them, and each fold of the training videos
     # by a model trained without it.
     folds = fold_models_needed(len(train_seconds), len(val_seconds))
+    if calibration_folds is not None:
+        folds = min(folds, max(0, calibration_folds))
     folds_started = time.time()
     scored = score_videos(measured, val_seconds, inputs, CONTEXT_SECONDS)
     if folds:
