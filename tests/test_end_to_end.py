@@ -16,7 +16,8 @@ pytestmark = pytest.mark.training
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, demo_dir):
-    """Tiny audio and attention bundles trained by the real `train` command on demo clips."""
+    """Tiny audio and attention bundles trained by the real `train` command on demo clips
+    (calibrated on their held-out videos: the out-of-fold calibration has its own test)."""
     out = tmp_path_factory.mktemp("models")
     for arch in ("audio", "attention"):
         assert (
@@ -37,6 +38,8 @@ def trained(tmp_path_factory, demo_dir):
                     "32",
                     "--recurrent",
                     "lstm",
+                    "--calibration-folds",
+                    "0",
                 ]
             )
             == 0
