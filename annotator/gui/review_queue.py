@@ -331,15 +331,22 @@ def install_review_queue(window) -> ReviewQueuePanel:
         window.annotation,
         window,
     )
-    dock = QDockWidget("Review queue", window)
-    dock.setObjectName("reviewQueueDock")
+    dock = add_right_dock(window, panel, "Review queue", "reviewQueueDock")
+    window.review_queue, window.review_queue_dock = panel, dock
+    window.project.folderOpened.connect(lambda *_: panel.reload())
+    return panel
+
+
+def add_right_dock(window, panel, title: str, object_name: str) -> QDockWidget:
+    """`panel` in a dock on the right of the main window, closed, with its View menu entry;
+    the panel keeps its dock (`panel.dock`) to open it when its key is pressed."""
+    dock = QDockWidget(title, window)
+    dock.setObjectName(object_name)
     dock.setWidget(panel)
     window.addDockWidget(Qt.RightDockWidgetArea, dock)
     panel.dock = dock
-    window.review_queue, window.review_queue_dock = panel, dock
-    add_to_view_menu(window, dock, "Review queue")
-    window.project.folderOpened.connect(lambda *_: panel.reload())
-    return panel
+    add_to_view_menu(window, dock, title)
+    return dock
 
 
 def add_to_view_menu(window, dock: QDockWidget, text: str) -> None:

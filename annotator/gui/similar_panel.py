@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import AnnotatorError, Cancelled
 from ..core.feature_cache import FeatureCache
 from ..ml.similarity import LibraryEmbeddings, Match, find_similar, library_embeddings
-from .review_queue import add_to_view_menu
+from .review_queue import add_right_dock
 from .second_thumbnails import HEIGHT, WIDTH, SecondThumbnails
 from .workers import BackgroundTasks, TaskSignals, _Task
 
@@ -331,15 +331,10 @@ def install_find_similar(window) -> SimilarPanel:
         window.annotation.cache_dir,
         window,
     )
-    dock = QDockWidget("Find similar", window)
-    dock.setObjectName("findSimilarDock")
-    dock.setWidget(panel)
-    window.addDockWidget(Qt.RightDockWidgetArea, dock)
+    dock = add_right_dock(window, panel, "Find similar", "findSimilarDock")
     queue_dock = getattr(window, "review_queue_dock", None)
     if queue_dock is not None:
         window.tabifyDockWidget(queue_dock, dock)
     window.annotation.videoAnnotated.connect(lambda *_: panel.features_changed())
-    panel.dock = dock
     window.find_similar, window.find_similar_dock = panel, dock
-    add_to_view_menu(window, dock, "Find similar")
     return panel
