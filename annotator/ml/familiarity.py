@@ -33,7 +33,11 @@ EMBEDDING_DESCRIPTION = {
 # soundtracks and speech sit inside the spread of the demo clips' noise, hums and beeps).
 FAMILIARITY_STREAMS = ("audio", "visual")
 PRINCIPAL_DIRECTIONS = 32
-MIN_SECONDS_PER_CLASS = 20  # fewer and a class shares the summary of all seconds
+# A class with fewer labelled seconds gets no summary of its own, so its new seconds look
+# unfamiliar. A user's class may have two clips of ten seconds, eight of them in the training
+# split (at 20, a 10-clip bundle flagged 14.5 % of new seconds of its own classes); the shrunk
+# covariance copes with few seconds.
+MIN_SECONDS_PER_CLASS = 8
 TARGET_FLAGGED_SHARE = 0.02  # held-out seconds flagged unfamiliar by the fitted threshold
 
 
@@ -175,13 +179,15 @@ def load_summary(bundle_dir) -> FamiliaritySummary | None:
 
 # With fewer held-out videos than this (a user's own bundle: a handful of validation videos),
 # the threshold also comes from the fit videos themselves, each scored by a summary fitted
-# without it. Measured: 40 labelled novel clips, threshold on their 6 validation videos alone:
-# 3 % of those seconds flagged, but 23-36 % of new clips' seconds of the same classes.
-# With fewer fit videos than MIN_CROSS_FIT_VIDEOS (a dozen clips of nine classes), a video left
-# out often has the only example of its class, and every new video would look familiar: there
-# the held-out videos alone set the threshold, which errs towards warning.
+# without it (out of fold). Measured: 40 labelled novel clips, threshold on their 6 validation
+# videos alone: 3 % of those seconds flagged, but 23-36 % of new clips' seconds of the same
+# classes; 10 clips (2 held-out videos): 14.5 %.
+# A fold's seconds count only where their class is still among the videos the fold's summary
+# was fitted on: with a dozen clips a left-out video often holds the only example of its class,
+# and its seconds would set the threshold as if new classes were familiar. A new clip of a
+# class the model was taught always has that class in the summary, which is what the
+# threshold is for.
 FEW_HELD_OUT_VIDEOS = 30
-MIN_CROSS_FIT_VIDEOS = 20
 CROSS_FIT_FOLDS = 10
 
 
@@ -207,28 +213,42 @@ def _fit_streams(fit_set: list[tuple], modalities) -> dict:
     return streams
 
 
-def _distances_before_units(streams: dict, features_list) -> dict:
-    """{modality: distance of every present second}, for summaries whose unit (`typical`) is
-    not set yet (it is 1)."""
+def _distances_before_units(streams: dict, scored_videos) -> dict:
+    """{modality: distance of every scored second where the stream is present}, for summaries
+    whose unit (`typical`) is not set yet (it is 1). `scored_videos` = [(features, mask of the
+    seconds that count, or None for all)]."""
     out = {}
     for modality, summary in streams.items():
-        held = [stream_embeddings(f, modality) for f in features_list]
-        held = [x[p] for x, p in (h for h in held if h is not None) if p.any()]
+        held = []
+        for features, counted in scored_videos:
+            described = stream_embeddings(features, modality)
+            if described is None:
+                continue
+            x, present = described
+            keep = present if counted is None else present & counted
+            if keep.any():
+                held.append(x[keep])
         if held:
             out[modality] = summary.distance(np.concatenate(held))
     return out
 
 
 def _cross_fitted(fit_set: list[tuple], modalities, folds: int):
-    """[(per-stream summaries fitted without a fold, that fold's features)], folds by video."""
+    """[(per-stream summaries fitted without a fold, [(that fold's features, mask of its
+    seconds whose class the kept videos have)])], folds by video."""
     order = np.arange(len(fit_set))
     out = []
-    for fold in range(folds):
+    for fold in range(min(folds, len(fit_set))):
         left_out = order[fold::folds]
         kept = [fit_set[i] for i in np.setdiff1d(order, left_out)]
         if not left_out.size or not kept:
             continue
-        out.append((_fit_streams(kept, modalities), [fit_set[i][0] for i in left_out]))
+        known = np.unique(np.concatenate([np.asarray(truth) for _f, truth in kept]))
+        known = known[known >= 0]
+        scored = [(fit_set[i][0], np.isin(np.asarray(fit_set[i][1]), known)) for i in left_out]
+        scored = [(features, mask) for features, mask in scored if mask.any()]
+        if scored:
+            out.append((_fit_streams(kept, modalities), scored))
     return out
 
 
@@ -247,8 +267,8 @@ def fit_summary(
         raise ValueError("no seconds with a stream the model reads: cannot fit familiarity")
     # Scored seconds: the held-out videos against the summary, plus, with few held-out
     # videos, every fit video against the summary fitted without its fold.
-    scored = [(streams, list(held_out))]
-    cross_fitted = len(held_out) < FEW_HELD_OUT_VIDEOS and len(fit_set) >= MIN_CROSS_FIT_VIDEOS
+    scored = [(streams, [(features, None) for features in held_out])]
+    cross_fitted = len(held_out) < FEW_HELD_OUT_VIDEOS and len(fit_set) >= 2
     if cross_fitted:
         scored += _cross_fitted(fit_set, modalities, CROSS_FIT_FOLDS)
     # Each stream's unit: the median distance of the scored seconds.
@@ -261,7 +281,13 @@ def fit_summary(
             if modality in pooled:
                 stream.typical = float(np.median(np.concatenate(pooled[modality])))
     held_distances = np.concatenate(
-        [FamiliaritySummary(fold, 1.0).distances(f) for fold, videos in scored for f in videos]
+        [
+            FamiliaritySummary(fold, 1.0).distances(features)[
+                slice(None) if counted is None else counted
+            ]
+            for fold, videos in scored
+            for features, counted in videos
+        ]
     )
     summary = FamiliaritySummary(streams, 1.0)
     summary.threshold = float(np.quantile(held_distances, 1 - target))
@@ -272,8 +298,9 @@ def fit_summary(
         "held_out_seconds": int(len(held_distances)),
         **(
             {
-                "cross_fitted": f"{CROSS_FIT_FOLDS} folds of the fit videos, each scored by a "
-                "summary fitted without it, beside the held-out videos"
+                "cross_fitted": f"{min(CROSS_FIT_FOLDS, len(fit_set))} folds of the fit videos, "
+                "each scored by a summary fitted without it (the seconds of classes the other "
+                "videos have), beside the held-out videos"
             }
             if cross_fitted
             else {}

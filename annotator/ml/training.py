@@ -28,7 +28,7 @@ from .calibrate import calibrate_bundle
 from .evaluation import evaluate_videos
 from .fitting import EpochReport, fit_with_early_stopping
 from .model_types import model_type
-from .out_of_fold import fold_models_needed, out_of_fold_scores, score_videos
+from .out_of_fold import classes_learnt, fold_models_needed, out_of_fold_scores, score_videos
 from .training_data import (
     check_labels,
     class_weights,
@@ -198,7 +198,9 @@ def train(
     if calibration_folds is not None:
         folds = min(folds, max(0, calibration_folds))
     folds_started = time.time()
-    scored = score_videos(measured, val_seconds, inputs, CONTEXT_SECONDS)
+    scored = score_videos(
+        measured, val_seconds, inputs, CONTEXT_SECONDS, classes_learnt(train_seconds)
+    )
     if folds:
         scored += out_of_fold_scores(
             train_seconds,

@@ -125,3 +125,26 @@ def test_with_few_held_out_videos_the_threshold_also_learns_from_the_fit_videos(
 
 def test_a_bundle_without_a_summary_has_none(tmp_path):
     assert load_summary(tmp_path) is None
+
+
+def test_a_small_set_fits_the_threshold_out_of_fold_on_seconds_of_classes_it_still_has():
+    """Ten clips, as a user's first bundle: the threshold is fitted on the two held-out videos
+    and on every fit video scored by a summary fitted without it, but a video whose class no
+    other video has does not count (a new clip of a taught class always has its class in the
+    summary)."""
+    rng = np.random.default_rng(5)
+    centres = rng.normal(0, 4, (4, 64))
+
+    def video(label):
+        classes = np.full(10, label)
+        return _features(centres[classes] + rng.normal(0, 1, (10, 64))), classes
+
+    fit = [video(label) for label in (0, 0, 1, 1, 2, 2, 0, 3)]  # class 3: one video only
+    held = [video(1)[0], video(2)[0]]
+    summary, card = fit_summary(fit, held, ("visual",), target=0.02)
+    assert "cross_fitted" in card
+    assert card["held_out_seconds"] == 20 + 7 * 10  # the class-3 video's seconds left out
+    new_same_classes = [video(label)[0] for label in (0, 1, 2, 3) for _ in range(5)]
+    flagged = np.concatenate([summary.familiarity(v) < 1 for v in new_same_classes])
+    assert flagged.mean() < 0.1
+    assert (summary.familiarity(_features(rng.normal(0, 4, (20, 64)) + 12.0)) < 1).all()
