@@ -191,13 +191,15 @@ def run_reviewer(library, strategy: str, args, work: Path, cache, first=None):
         }
         rounds.append(record)
         print(strategy, json.dumps(record), flush=True)
-        done = np.concatenate(reviewed).sum()
-        if number == args.rounds or done + args.round_seconds > args.max_share * total:
+        # A reviewer with a budget spends all of it: the last round takes what is left.
+        left = int(args.max_share * total) - int(np.concatenate(reviewed).sum())
+        if number == args.rounds or left <= 0:
             break
+        count = min(args.round_seconds, left)
         if strategy == "doubt":
-            next_by_doubt(library, queue, reviewed, args.round_seconds)
+            next_by_doubt(library, queue, reviewed, count)
         else:
-            next_in_video_order(reviewed, args.round_seconds)
+            next_in_video_order(reviewed, count)
     if strategy == "doubt":
         # The cheap comparison: the same seconds reviewed in video order, the rest keeping the
         # starting bundle's labels (no retraining; `video_order` retrains, at full cost).

@@ -75,10 +75,9 @@ def calibration_time_note(videos: int) -> str:
 def folds_of(videos: list[VideoSeconds], count: int, seed: int) -> list[list[int]]:
     """`count` folds of video indices, each fold its share of the videos, and the videos of
     one class in different folds where there are folds enough: with two clips of a class, a
-    fold holding both would leave its model without that class at all (measured: a 10-clip
-    bundle whose fold model never saw two clips' class got all their seconds wrong, and the
-    confidence fitted on them was 0.3 too low). A seeded shuffle, then the videos sorted by
-    their class (stable), dealt round-robin."""
+    fold holding both would leave its model without that class at all, where the final model
+    always has it. A seeded shuffle, then the videos sorted by their class (stable), dealt
+    round-robin."""
     order = np.random.default_rng(seed).permutation(len(videos))
     event_class = _event_classes(videos)
     order = order[np.argsort([event_class[i] for i in order], kind="stable")]
