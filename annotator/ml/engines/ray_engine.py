@@ -1,9 +1,9 @@
 """`annotate --engine ray`: the one per-video pipeline mapped over a Ray cluster.
 
-One kind of Ray actor, `VideoWorker`, one per CPU of the cluster: each loads the bundle once (its
+One kind of Ray actor, `VideoWorker`, one per node of the cluster: each loads the bundle once (its
 files are shipped to it, so workers need no copy of models/) and the picture backbone on its
-first video, then prepares and labels a stream of videos, exactly as the local engine does
-(ml/batch.py), a few at a time. Only each video's record (its rows and per-second arrays,
+first video, then prepares and labels a stream of videos exactly as the local engine does
+(ml/batch.py), as many at once as its node has CPUs. Only each video's record (its rows and per-second arrays,
 records.py: a few kB of JSON) travels back; its features stay where they were made. Plain actors
 rather than Ray Data: its planner, its stats and autoscaling actors and a prepare-task/label-actor
 hand-over cost more than the work on a small cluster (docs/ray-engine.md has the measurements).
@@ -46,9 +46,6 @@ PACKAGE_DIR = Path(__file__).resolve().parents[2]  # annotator/, shipped to the 
 # A local cluster's shared memory for objects: the bundle's files (~6 MB) and each finished
 # video's record (a few kB); Ray's smallest store is 75 MB.
 LOCAL_OBJECT_STORE_BYTES = 80 * 2**20
-# Videos one worker prepares at once, in threads: decoding runs in ffmpeg processes and the
-# backbone releases the GIL, so a second video keeps its CPU busy while the first waits on them.
-VIDEOS_PER_WORKER = 2
 MAX_RETRIES = 3  # times a video is run again after its worker died under it
 CANCEL_POLL_SECONDS = 0.5
 
@@ -161,7 +158,7 @@ def _bundle_files(bundle: ModelBundle) -> dict[str, bytes]:
 
 
 class VideoWorker:
-    """A Ray actor holding one CPU: loads the bundle once (the picture backbone on its first
+    """A Ray actor holding a node's CPUs: loads the bundle once (the picture backbone on its first
     video), then prepares and labels one video per call, as the local engine does, and returns
     the video's record (records.py) or its failure's reason. Prepared features never leave it.
     """
@@ -197,31 +194,46 @@ class VideoWorker:
 
 
 def _start_workers(bundle: ModelBundle, cache_dir: str, use_cache: bool) -> tuple[list, list]:
-    """One VideoWorker per CPU of the cluster, and the reference to the bundle's files, which
-    the driver must hold until the batch ends (a worker started again reads them again). A
-    worker whose process dies is started again and its videos retried (MAX_RETRIES times each:
-    a video that kills every worker it meets is listed as failed, not retried for ever)."""
+    """One VideoWorker on each node, holding its CPUs and preparing as many videos at once (in
+    threads, as the local engine's --jobs: decoding runs in ffmpeg processes and the backbone
+    releases the GIL; one process per node rather than per CPU saves the bundle, backbone and
+    imports, ~300 MB, per CPU at the same speed). Returns (worker, videos at once) pairs and
+    the reference to the bundle's files, which the driver must hold until the batch ends (a
+    worker started again reads them again). A worker whose process dies is started again,
+    elsewhere if its node is gone, and its videos retried (MAX_RETRIES times each: a video that
+    kills every worker it meets is listed as failed, not retried for ever)."""
     import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
-    actor = ray.remote(VideoWorker).options(
-        num_cpus=1,
-        max_concurrency=VIDEOS_PER_WORKER,
-        max_restarts=-1,
-        max_task_retries=MAX_RETRIES,
-    )
     files = [ray.put(_bundle_files(bundle))]
-    return [actor.remote(files, cache_dir, use_cache) for _ in range(cpus)], files
+    workers = []
+    for node in ray.nodes():
+        cpus = int(node["Resources"].get("CPU", 0)) if node["Alive"] else 0
+        if cpus < 1:
+            continue
+        worker = (
+            ray.remote(VideoWorker)
+            .options(
+                num_cpus=cpus,
+                max_concurrency=cpus,
+                max_restarts=-1,
+                max_task_retries=MAX_RETRIES,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=True),
+            )
+            .remote(files, cache_dir, use_cache)
+        )
+        workers.append((worker, cpus))
+    return workers, files
 
 
 def _finished_videos(todo: list[dict], workers: list, cancel=None):
     """(item, (failure, record)) for each video as it finishes, keeping each worker fed with
-    VIDEOS_PER_WORKER + 1 videos (one waits while the others run); stops early, and stops the
-    videos in flight, when `cancel()` says so."""
+    one video more than it runs at once (so it never waits for the driver); stops early, and
+    stops the videos in flight, when `cancel()` says so."""
     import ray
 
     waiting, running = deque(todo), {}
-    free = [worker for worker in workers for _ in range(VIDEOS_PER_WORKER + 1)]
+    free = [worker for worker, at_once in workers for _ in range(at_once + 1)]
     while waiting or running:
         while waiting and free:
             worker, item = free.pop(), waiting.popleft()
