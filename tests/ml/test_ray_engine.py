@@ -258,3 +258,26 @@ def test_a_rerun_takes_the_finished_videos_from_beside_the_csv(cluster, tmp_path
     assert labels[1] == {"marked as finished"}
     assert labels[0] == set(first.annotations[0].table["label"])
     assert labels[2] == set(first.annotations[2].table["label"])
+
+
+def test_cancel_stops_the_batch_and_keeps_the_finished_videos(cluster, tmp_path):
+    """`cancel()` once a video has finished: the batch says it was cancelled, and what finished
+    is in the result and the journal, the rest is not."""
+    from annotator.ml.engines.ray_engine import annotate_batch_ray
+
+    clips = short_clips(tmp_path / "clips", 12, seed=2)
+    bundle = load_bundle("attention")
+    journal = FinishedVideos(tmp_path / ".rows.csv.videos", bundle.tag)
+    finished = []
+    result = annotate_batch_ray(
+        clips,
+        bundle,
+        cache=FeatureCache(tmp_path),
+        use_cache=False,
+        journal=journal,
+        progress=lambda done, total, path: finished.append(path),
+        cancel=lambda: bool(finished),
+    )
+    assert result.cancelled and not result.ok
+    assert 1 <= len(result.annotations) < len(clips)
+    assert len(list(journal.folder.glob("*.csv"))) == len(result.annotations)

@@ -342,8 +342,12 @@ def _resumed(table, path):
 
 
 def _in_input_order(files: list, names: list, outcomes: dict) -> BatchResult:
+    """The batch's result; a video without an outcome was cancelled (the batch is then too)."""
     result = BatchResult()
     for index, path in enumerate(files):
+        if index not in outcomes:
+            result.cancelled = True
+            continue
         kind, value = outcomes[index]
         if kind == "failed":
             result.failures.append((str(path), value))
