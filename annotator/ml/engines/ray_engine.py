@@ -3,8 +3,9 @@
 One kind of Ray actor, `VideoWorker`, one per node of the cluster: each loads the bundle once (its
 files are shipped to it, so workers need no copy of models/) and the picture backbone on its
 first video, then prepares and labels a stream of videos exactly as the local engine does
-(ml/batch.py), as many at once as its node has CPUs. Only each video's record (its rows and per-second arrays,
-records.py: a few kB of JSON) travels back; its features stay where they were made. Plain actors
+(ml/batch.py), as many at once as its node has CPUs. Only each video's record (its rows and
+per-second arrays, records.py: a few kB of JSON) travels back; its features stay where they were
+made, and the videos are read by path (every node must see them at the same path). Plain actors
 rather than Ray Data: its planner, its stats and autoscaling actors and a prepare-task/label-actor
 hand-over cost more than the work on a small cluster (docs/ray-engine.md has the measurements).
 
