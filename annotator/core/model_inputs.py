@@ -1,6 +1,5 @@
 """The names of the model's four inputs, in one place: the per-second feature arrays are keyed
-by them, the Keras inputs are named after them, and the feature cache and the engines' records
-carry them under them.
+by them, the Keras inputs are named after them, and the feature cache carries them under them.
 
 The audio stream reads `log_mel` (each second's 96x64 log-mel patch) and `audio_present` (1 where
 the second has sound); the visual stream `visual` (the backbone's embedding of the second's

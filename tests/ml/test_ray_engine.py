@@ -179,15 +179,21 @@ def _ray_workers() -> dict[int, str]:
 
 def _kill_during(batch_done: threading.Event, wanted: tuple[str, ...]) -> list[str]:
     """SIGKILL the first worker whose title starts with each of `wanted`, in turn, while the
-    batch runs; the titles killed."""
-    killed = []
+    batch runs (never the same process twice); the titles killed."""
+    killed, pids = [], set()
     for prefix in wanted:
         while not batch_done.is_set():
             match = next(
-                ((pid, t) for pid, t in _ray_workers().items() if t.startswith(prefix)), None
+                (
+                    (pid, t)
+                    for pid, t in _ray_workers().items()
+                    if t.startswith(prefix) and pid not in pids
+                ),
+                None,
             )
             if match:
                 os.kill(match[0], signal.SIGKILL)
+                pids.add(match[0])
                 killed.append(match[1].strip())
                 break
             time.sleep(0.01)
@@ -213,8 +219,9 @@ def test_killed_workers_lose_nothing_and_duplicate_nothing(cluster, tmp_path):
 
     runner = threading.Thread(target=run)
     runner.start()
-    # A prepare task's process mid-video, then the label actor's process.
-    killed = _kill_during(batch_done, ("ray::Map(prepare_row)", "ray::MapWorker"))
+    # A worker's process mid-video, then (once it is back) a worker's process again.
+    busy = "ray::VideoWorker.annotate"
+    killed = _kill_during(batch_done, (busy, busy))
     runner.join(timeout=900)
     assert len(killed) == 2, f"the batch ended before both kills: {killed}"
     result = outcome["result"]
@@ -251,3 +258,26 @@ def test_a_rerun_takes_the_finished_videos_from_beside_the_csv(cluster, tmp_path
     assert labels[1] == {"marked as finished"}
     assert labels[0] == set(first.annotations[0].table["label"])
     assert labels[2] == set(first.annotations[2].table["label"])
+
+
+def test_cancel_stops_the_batch_and_keeps_the_finished_videos(cluster, tmp_path):
+    """`cancel()` once a video has finished: the batch says it was cancelled, and what finished
+    is in the result and the journal, the rest is not."""
+    from annotator.ml.engines.ray_engine import annotate_batch_ray
+
+    clips = short_clips(tmp_path / "clips", 12, seed=2)
+    bundle = load_bundle("attention")
+    journal = FinishedVideos(tmp_path / ".rows.csv.videos", bundle.tag)
+    finished = []
+    result = annotate_batch_ray(
+        clips,
+        bundle,
+        cache=FeatureCache(tmp_path),
+        use_cache=False,
+        journal=journal,
+        progress=lambda done, total, path: finished.append(path),
+        cancel=lambda: bool(finished),
+    )
+    assert result.cancelled and not result.ok
+    assert 1 <= len(result.annotations) < len(clips)
+    assert len(list(journal.folder.glob("*.csv"))) == len(result.annotations)

@@ -3,12 +3,16 @@ start-up included, on the local engine or on a local Ray cluster (`--engine ray`
 
 The issue's yardstick for archives is this run: real time over wall time of the whole command,
 beside the time ffmpeg alone needs to decode the same files. Memory is the process with all its
-children (ffmpeg, and for Ray its raylet, object store and workers).
+children (ffmpeg, and for Ray its raylet, object store and workers); CPU seconds are theirs too:
+the kernel's count for the process and every descendant reaped through it, plus the last sampled
+count of those that are not (a Ray cluster's workers and agents, children of its raylet: measured,
+their seconds never reach the process's own count).
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -34,6 +38,11 @@ def ray_available() -> bool:
     return True
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def annotate_end_to_end(
     folder: Path,
     bundle: ModelBundle,
@@ -42,9 +51,10 @@ def annotate_end_to_end(
     name: str | None = None,
     environment: dict | None = None,
 ) -> dict:
-    """Wall seconds and peak memory of a fresh `annotate FOLDER --no-cache` (2 jobs, or a local
-    2-CPU Ray cluster), and its CSV's path (to compare the engines' rows). `name` tells runs on
-    one engine apart; `environment` is added to the process's (e.g. the decode path)."""
+    """Wall seconds, CPU seconds and peak memory of a fresh `annotate FOLDER --no-cache` (2
+    jobs, or a local 2-CPU Ray cluster), and its CSV's path (to compare the engines' rows).
+    `name` tells runs on one engine apart; `environment` is added to the process's (e.g. the
+    decode path)."""
     name = name or engine
     out_csv = work / f"end-to-end-{name}.csv"
     command = [
@@ -64,6 +74,7 @@ def annotate_end_to_end(
     ]
     env = {**os.environ, **(environment or {}), CACHE_ENV: str(work / f"end-to-end-cache-{name}")}
     log_path = work / f"end-to-end-{name}.log"
+    cpu_before = _children_cpu()
     with open(log_path, "wb") as log_file:
         started = time.perf_counter()
         process = subprocess.Popen(
@@ -75,7 +86,12 @@ def annotate_end_to_end(
     if process.returncode != 0:
         text = log_path.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"annotate --engine {engine} failed ({process.returncode}): {text}")
-    return {"wall_s": seconds, "peak_memory_mb": memory.peak_mb, "csv": str(out_csv)}
+    return {
+        "wall_s": seconds,
+        "cpu_s": _children_cpu() - cpu_before + memory.unreaped_cpu_s,
+        "peak_memory_mb": memory.peak_mb,
+        "csv": str(out_csv),
+    }
 
 
 def same_rows(first_csv: str, second_csv: str) -> bool:

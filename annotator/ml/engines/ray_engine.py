@@ -1,21 +1,24 @@
-"""`annotate --engine ray`: the one per-video pipeline mapped over a Ray cluster with Ray Data.
+"""`annotate --engine ray`: the one per-video pipeline mapped over a Ray cluster.
 
-Two stages, the same two as the local engine (ml/batch.py) and nothing else:
-- `prepare_video` in CPU tasks, one video per task: probe, decode and features (through the
-  feature cache of the node it runs on). Only the per-second features travel on, packed as
-  plain arrays (records.py);
-- `label_video` in a pool of actors, each of which loads the bundle once (its files are shipped
-  to the actor, so workers need no copy of models/).
+One kind of Ray actor, `VideoWorker`, one per node of the cluster: each loads the bundle once (its
+files are shipped to it, so workers need no copy of models/) and the picture backbone on its
+first video, then prepares and labels a stream of videos exactly as the local engine does
+(ml/batch.py), as many at once as its node has CPUs. Only each video's record (its rows and
+per-second arrays, records.py: a few kB of JSON) travels back; its features stay where they were
+made, and the videos are read by path (every node must see them at the same path). Plain actors
+rather than Ray Data: its planner, its stats and autoscaling actors and a prepare-task/label-actor
+hand-over cost more than the work on a small cluster (docs/ray-engine.md has the measurements).
+
 The driver writes each video's rows as it finishes (core/finished_videos.py: atomic, keyed by
 video and model version, so a retried video replaces its own rows and never appears twice), and
 returns the same BatchResult as the local engine: annotations and failures in input order, each
-failure with the reason the local engine gives.
+failure with the reason the local engine gives. `cancel()` stops the batch between videos.
 
-A killed worker is Ray's to recover: a prepare task whose process died is run again, a label actor
-that died is restarted and its video retried. Ray is imported only here, only when this engine
-runs: the desktop install does not need it (the `cluster` extra brings it).
-Without an address a local cluster of `cpus` CPUs starts for the batch and stops after it; with
-one (`ray://…`, `HOST:PORT`, or `auto`) the driver joins that cluster and leaves it running.
+A killed worker is Ray's to recover: the actor is started again and the videos it held are run
+again. Ray is imported only here, only when this engine runs: the desktop install does not need
+it (the `cluster` extra brings it). Without an address a local cluster of `cpus` CPUs starts for
+the batch and stops after it; with one (`ray://…`, `HOST:PORT`, or `auto`) the driver joins that
+cluster and leaves it running.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
+from collections import deque
 from pathlib import Path
 
 from ...core.errors import EngineError
@@ -32,24 +37,23 @@ from ...core.feature_cache import FeatureCache
 from ...core.finished_videos import FinishedVideos, VideoSummary
 from ..batch import BatchResult, failure_reason
 from ..bundle import ModelBundle, load_bundle
-from ..pipeline import FeatureNeeds, label_video, prepare_video
+from ..pipeline import label_video, prepare_video
 from ..prediction import load_head
-from .records import pack_annotation, pack_prepared, unpack_annotation, unpack_prepared
+from .records import pack_annotation, unpack_annotation
 
 log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]  # annotator/, shipped to the workers
-# A local cluster's shared memory for objects in flight: a 10 s video's features are ~300 kB.
-LOCAL_OBJECT_STORE_BYTES = 256 * 2**20
-# The head costs a few ms per video against hundreds for decoding: one actor keeps up with many
-# CPUs of prepare tasks, and it reserves no CPU so a 2-CPU node still prepares two videos at once.
-CPUS_PER_LABEL_ACTOR = 16
+# A local cluster's shared memory for objects: the bundle's files (~6 MB) and each finished
+# video's record (a few kB); Ray's smallest store is 75 MB.
+LOCAL_OBJECT_STORE_BYTES = 80 * 2**20
+MAX_RETRIES = 3  # times a video is run again after its worker died under it
+CANCEL_POLL_SECONDS = 0.5
 
 
 def _import_ray():
     try:
-        import ray
-        import ray.data
+        import ray  # not ray.data: its import alone costs pyarrow and pandas
     except ImportError as exc:
         raise EngineError(
             "the ray engine needs Ray: pip install 'av-annotator[cluster]' "
@@ -59,14 +63,33 @@ def _import_ray():
 
 
 def runtime_env() -> dict:
-    """What workers get: this very code (so driver and workers never differ), quiet TensorFlow."""
+    """What workers of a cluster joined by address get: this very code (so driver and workers
+    never differ), quiet TensorFlow."""
     return {"py_modules": [str(PACKAGE_DIR)], "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}
+
+
+def _local_worker_environment() -> None:
+    """A local cluster's raylet is a child of this process and starts the workers with this
+    process's environment: given the folder holding this very package on their PYTHONPATH they
+    import the same code, and need no runtime_env. (A runtime_env, even of environment variables
+    alone, makes every worker wait for Ray's runtime-env agent: 1.5 s more before the first
+    video, measured in docs/ray-engine.md.)"""
+    here = str(PACKAGE_DIR.parent)
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if here not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([here, *paths])
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Ray starts a worker per CPU in advance for the first driver; ours are started for their
+    # actors, so those would only import Ray and sit idle (~1 s of CPU, measured).
+    os.environ.setdefault("RAY_prestart_worker_first_driver", "false")
+    # No network at run time: Ray's usage statistics are on unless switched off.
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 
 def connect(address: str | None = None, cpus: int | None = None) -> bool:
     """Join the cluster at `address`, or start a local one of `cpus` CPUs; True if this call
     connected (and the caller should disconnect), False if the process was already connected
-    (then it must have connected through this function, for the workers' runtime_env)."""
+    (then it must have connected through this function, so that workers find this code)."""
     if not address or _is_loopback(address):
         # Ray binds a cluster to (and rewrites a loopback address into) the machine's network
         # address unless told it is a one-machine cluster, by this switch, read when Ray is
@@ -77,15 +100,15 @@ def connect(address: str | None = None, cpus: int | None = None) -> bool:
     ray = _import_ray()
     if ray.is_initialized():
         return False
-    # Ray's C++ core logs at error level that Ray Data's own restartable actors keep their
-    # arguments in the object store (ray-project/ray#53727): noise for a user of `annotate`.
-    # Everything still goes to the session's log files under Ray's temp folder.
+    # Ray's C++ core logs at error level that restartable actors keep their arguments in the
+    # object store (ray-project/ray#53727): noise for a user of `annotate`. Everything still
+    # goes to the session's log files under Ray's temp folder.
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
-    # The job's runtime environment: py_modules of a local folder can only be given here.
-    common = {"logging_level": logging.ERROR, "log_to_driver": False, "runtime_env": runtime_env()}
+    common = {"logging_level": logging.ERROR, "log_to_driver": False}
     if address:
         try:
-            ray.init(address=address, **common)
+            # The job's runtime environment: py_modules of a local folder can only be given here.
+            ray.init(address=address, runtime_env=runtime_env(), **common)
         except (ConnectionError, ValueError, RuntimeError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if os.environ.get("RAY_AUTH_MODE") is None:
@@ -97,6 +120,7 @@ def connect(address: str | None = None, cpus: int | None = None) -> bool:
                 )
             raise EngineError(f"cannot join the Ray cluster at {address}: {reason}") from exc
     else:
+        _local_worker_environment()
         ray.init(
             num_cpus=cpus or os.cpu_count() or 1,
             include_dashboard=False,
@@ -130,18 +154,6 @@ def _check_reachable(address: str, timeout: float = 10.0) -> None:
         ) from exc
 
 
-def _quiet_data_context() -> None:
-    """No progress bars or execution notices from Ray Data: `annotate` has its own progress."""
-    from ray.data import DataContext
-
-    for name in ("ray", "ray.data"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    context = DataContext.get_current()
-    context.enable_progress_bars = False
-    context.print_on_execution_start = False
-    context.execution_options.preserve_order = False  # rows are written as videos finish
-
-
 def _bundle_files(bundle: ModelBundle) -> dict[str, bytes]:
     return {
         child.name: child.read_bytes() for child in sorted(bundle.path.iterdir()) if child.is_file()
@@ -151,21 +163,13 @@ def _bundle_files(bundle: ModelBundle) -> dict[str, bytes]:
 # ----------------------------------------------------------------------------- worker side
 
 
-def prepare_row(row: dict, *, needs: dict, cache_dir: str | None, use_cache: bool) -> dict:
-    """A Ray Data task: `prepare_video` on one input; its features, or its failure's reason."""
-    try:
-        prepared = prepare_video(
-            row["path"], FeatureNeeds(**needs), cache=FeatureCache(cache_dir), use_cache=use_cache
-        )
-        return {**row, "failure": "", "features": pack_prepared(prepared)}
-    except Exception as exc:  # listed with its reason, as the local engine lists it
-        return {**row, "failure": failure_reason(exc), "features": b""}
+class VideoWorker:
+    """A Ray actor holding a node's CPUs: loads the bundle once (the picture backbone on its first
+    video), then prepares and labels one video per call, as the local engine does, and returns
+    the video's record (records.py) or its failure's reason. Prepared features never leave it.
+    """
 
-
-class LabelActor:
-    """A Ray Data actor: loads the bundle once, then `label_video` on each prepared video."""
-
-    def __init__(self, bundle_files: list):
+    def __init__(self, bundle_files: list, cache_dir: str, use_cache: bool):
         import ray
 
         # The files come as a reference held by the driver (wrapped in a list so Ray passes the
@@ -175,28 +179,18 @@ class LabelActor:
             Path(self.folder, name).write_bytes(data)
         self.bundle = load_bundle(self.folder)
         load_head(self.bundle)
+        self.bundle.familiarity()  # loaded here, not by two videos' threads at once
+        self.cache, self.use_cache = FeatureCache(cache_dir), use_cache
+        self.labelling = threading.Lock()  # the local engine labels one video at a time too
 
-    def __call__(self, batch: dict) -> dict:
-        out = {key: [] for key in ("index", "path", "name", "failure", "annotation")}
-        for index, path, name, failure, features in zip(
-            batch["index"], batch["path"], batch["name"], batch["failure"], batch["features"]
-        ):
-            annotation = ""
-            if not failure:
-                try:
-                    labelled = label_video(unpack_prepared(features), self.bundle, str(name))
-                    annotation = pack_annotation(labelled)
-                except Exception as exc:
-                    failure = failure_reason(exc)
-            for key, value in (
-                ("index", int(index)),
-                ("path", str(path)),
-                ("name", str(name)),
-                ("failure", str(failure)),
-                ("annotation", annotation),
-            ):
-                out[key].append(value)
-        return out
+    def annotate(self, path: str, name: str) -> tuple[str, str]:
+        """(failure reason or "", the labelled video's record or "")."""
+        try:
+            prepared = prepare_video(path, self.bundle, cache=self.cache, use_cache=self.use_cache)
+            with self.labelling:
+                return "", pack_annotation(label_video(prepared, self.bundle, name))
+        except Exception as exc:  # listed with its reason, as the local engine lists it
+            return failure_reason(exc), ""
 
     def __del__(self):
         shutil.rmtree(getattr(self, "folder", ""), ignore_errors=True)
@@ -205,26 +199,63 @@ class LabelActor:
 # ----------------------------------------------------------------------------- driver side
 
 
-def _dataset(todo: list[dict], bundle: ModelBundle, cache_dir, use_cache: bool):
+def _start_workers(bundle: ModelBundle, cache_dir: str, use_cache: bool) -> tuple[list, list]:
+    """One VideoWorker on each node, holding its CPUs and preparing as many videos at once (in
+    threads, as the local engine's --jobs: decoding runs in ffmpeg processes and the backbone
+    releases the GIL; one process per node rather than per CPU saves the bundle, backbone and
+    imports, ~300 MB, per CPU at the same speed). Returns (worker, videos at once) pairs and
+    the reference to the bundle's files, which the driver must hold until the batch ends (a
+    worker started again reads them again). A worker whose process dies is started again,
+    elsewhere if its node is gone, and its videos retried (MAX_RETRIES times each: a video that
+    kills every worker it meets is listed as failed, not retried for ever)."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    files = [ray.put(_bundle_files(bundle))]
+    workers = []
+    for node in ray.nodes():
+        cpus = int(node["Resources"].get("CPU", 0)) if node["Alive"] else 0
+        if cpus < 1:
+            continue
+        worker = (
+            ray.remote(VideoWorker)
+            .options(
+                num_cpus=cpus,
+                max_concurrency=cpus,
+                max_restarts=-1,
+                max_task_retries=MAX_RETRIES,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=True),
+            )
+            .remote(files, cache_dir, use_cache)
+        )
+        workers.append((worker, cpus))
+    return workers, files
+
+
+def _finished_videos(todo: list[dict], workers: list, cancel=None):
+    """(item, (failure, record)) for each video as it finishes, keeping each worker fed with
+    one video more than it runs at once (so it never waits for the driver); stops early, and
+    stops the videos in flight, when `cancel()` says so."""
     import ray
 
-    cpus = int(ray.cluster_resources().get("CPU", 1))
-    needs = {"architecture": bundle.architecture, "visual_fps": bundle.visual_fps}
-    items = ray.data.from_items(todo, override_num_blocks=len(todo))
-    prepared = items.map(
-        prepare_row,
-        fn_kwargs={"needs": needs, "cache_dir": cache_dir, "use_cache": use_cache},
-        num_cpus=1,
-    )
-    actors = ray.data.ActorPoolStrategy(size=max(1, cpus // CPUS_PER_LABEL_ACTOR))
-    return prepared.map_batches(
-        LabelActor,
-        fn_constructor_kwargs={"bundle_files": [ray.put(_bundle_files(bundle))]},
-        batch_size=1,
-        batch_format="numpy",
-        num_cpus=0,
-        compute=actors,
-    )
+    waiting, running = deque(todo), {}
+    free = [worker for worker, at_once in workers for _ in range(at_once + 1)]
+    while waiting or running:
+        while waiting and free:
+            worker, item = free.pop(), waiting.popleft()
+            running[worker.annotate.remote(item["path"], item["name"])] = (item, worker)
+        if cancel is not None and cancel():
+            for ref in running:
+                ray.cancel(ref)
+            return
+        done, _ = ray.wait(list(running), num_returns=1, timeout=CANCEL_POLL_SECONDS)
+        for ref in done:
+            item, worker = running.pop(ref)
+            free.append(worker)
+            try:
+                yield item, ray.get(ref)
+            except ray.exceptions.RayError as exc:  # its worker died on every try
+                yield item, (f"the Ray worker running it died: {type(exc).__name__}", "")
 
 
 def annotate_batch_ray(
@@ -236,13 +267,15 @@ def annotate_batch_ray(
     cache: FeatureCache | None = None,
     use_cache: bool = True,
     progress=None,
+    cancel=None,
     name_for=str,
     journal: FinishedVideos | None = None,
 ) -> BatchResult:
     """Annotate every file on a Ray cluster; the same result as `annotate_batch`.
 
     `journal` keeps each video's rows on disk as it finishes (and supplies the rows of videos a
-    killed run already finished); `progress(done, total, path)` after each video.
+    killed run already finished); `progress(done, total, path)` after each video; `cancel()`
+    stops the batch (the videos finished so far stay in the journal).
     """
     files = list(files)
     cache = cache or FeatureCache()
@@ -260,16 +293,15 @@ def annotate_batch_ray(
     if todo:
         connected = connect(address, cpus)
         try:
-            _quiet_data_context()
-            for row in _dataset(todo, bundle, str(cache.root), use_cache).iter_rows():
-                index = int(row["index"])
-                if index in outcomes:  # a video delivered twice is kept once
-                    log.warning("%s: delivered twice; kept once", row["path"])
+            workers, _bundle_files_held = _start_workers(bundle, str(cache.root), use_cache)
+            for item, (failure, record) in _finished_videos(todo, workers, cancel):
+                if item["index"] in outcomes:  # a video delivered twice is kept once
+                    log.warning("%s: delivered twice; kept once", item["path"])
                     continue
-                outcomes[index] = _outcome(row, journal)
+                outcomes[item["index"]] = _outcome(item, failure, record, journal)
                 done += 1
                 if progress:
-                    progress(done, len(files), row["path"])
+                    progress(done, len(files), item["path"])
         finally:
             if connected:
                 import ray
@@ -278,18 +310,25 @@ def annotate_batch_ray(
     return _in_input_order(files, names, outcomes)
 
 
-def _outcome(row: dict, journal: FinishedVideos | None) -> tuple:
-    if row["failure"]:
-        return ("failed", row["failure"])
-    annotation = unpack_annotation(row["annotation"])
+def _outcome(item: dict, failure: str, record: str, journal: FinishedVideos | None) -> tuple:
+    if failure:
+        return ("failed", failure)
+    annotation = unpack_annotation(record)
     if journal is not None:
-        journal.save(row["name"], row["path"], annotation.table, _summary(row["name"], annotation))
+        journal.save(
+            item["name"], item["path"], annotation.table, _summary(item["name"], annotation)
+        )
     return ("ok", annotation)
 
 
 def _summary(name: str, annotation) -> VideoSummary:
     return VideoSummary.of(
-        name, annotation.info.path, annotation.table, annotation.warnings, annotation.familiarity
+        name,
+        annotation.info.path,
+        annotation.table,
+        annotation.warnings,
+        annotation.familiarity,
+        annotation.visual_decoding,
     )
 
 
@@ -304,8 +343,12 @@ def _resumed(table, path):
 
 
 def _in_input_order(files: list, names: list, outcomes: dict) -> BatchResult:
+    """The batch's result; a video without an outcome was cancelled (the batch is then too)."""
     result = BatchResult()
     for index, path in enumerate(files):
+        if index not in outcomes:
+            result.cancelled = True
+            continue
         kind, value = outcomes[index]
         if kind == "failed":
             result.failures.append((str(path), value))

@@ -1,55 +1,21 @@
-"""What a cluster engine sends between its stages: a prepared video's per-second features, and a
-labelled video's per-second rows with its familiarity, attention and head outputs, as plain data
-(npz arrays and JSON; no pickle).
+"""What a cluster engine sends back from its workers: a labelled video's per-second rows with its
+familiarity, attention and head outputs, as plain data (JSON; no pickle).
 
-Only these cross the object store, never decoded frames or audio: a 10 s video's features are
-about 300 kB (log-mel patches and embeddings), its rows a few kB.
+Only this crosses the object store, never decoded frames, audio or features: a 10 s video's
+record is a few kB.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 
 import numpy as np
 import pandas as pd
 
-from ...core.features import VideoFeatures
 from ...core.media import MediaInfo
-from ...core.model_inputs import MODEL_INPUTS
 from ...core.table import PER_SECOND_COLUMNS
-from ..pipeline import PreparedVideo, VideoAnnotation
-
-_FEATURE_ARRAYS = MODEL_INPUTS
-
-
-def pack_prepared(prepared: PreparedVideo) -> bytes:
-    """A prepared video as one npz: its feature arrays, and its media info and warnings as JSON."""
-    features = prepared.features
-    arrays = {
-        name: getattr(features, name)
-        for name in _FEATURE_ARRAYS
-        if getattr(features, name) is not None
-    }
-    meta = {
-        "path": prepared.path,
-        "duration": features.duration,
-        "video": features.video,
-        "info": dataclasses.asdict(prepared.info),
-        "warnings": list(prepared.warnings),
-    }
-    buffer = io.BytesIO()
-    np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
-    return buffer.getvalue()
-
-
-def unpack_prepared(data: bytes) -> PreparedVideo:
-    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        meta = json.loads(str(npz["meta"]))
-        arrays = {name: npz[name] for name in _FEATURE_ARRAYS if name in npz.files}
-    features = VideoFeatures(video=meta["video"], duration=meta["duration"], **arrays)
-    return PreparedVideo(meta["path"], MediaInfo(**meta["info"]), features, meta["warnings"])
+from ..pipeline import VideoAnnotation
 
 
 def table_to_json(table: pd.DataFrame) -> dict:
@@ -91,6 +57,7 @@ def annotation_to_record(annotation: VideoAnnotation) -> dict:
         "attention": _array_to_json(annotation.attention),
         "probabilities": {k: _array_to_json(v) for k, v in annotation.probabilities.items()},
         "confidences": {k: _array_to_json(v) for k, v in annotation.confidences.items()},
+        "visual_decoding": annotation.visual_decoding,
     }
 
 
@@ -103,6 +70,7 @@ def annotation_from_record(record: dict) -> VideoAnnotation:
         probabilities={k: _array_from_json(v) for k, v in record.get("probabilities", {}).items()},
         familiarity=_array_from_json(record.get("familiarity")),
         confidences={k: _array_from_json(v) for k, v in record.get("confidences", {}).items()},
+        visual_decoding=record.get("visual_decoding", ""),
     )
 
 
