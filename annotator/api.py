@@ -123,6 +123,7 @@ def train(
     epoch_progress=None,
     cancel=None,
     trust_pickles: bool = False,
+    calibration_folds: int | None = None,
 ) -> ModelBundle:
     """Train a model of type `arch` on labelled data and save it as a bundle in `out`.
 
@@ -137,7 +138,9 @@ def train(
     `progress(done, total, video)` follows the feature extraction, `epoch_progress(report)`
     each epoch (`report.epoch`, `.epochs`, `.loss`, `.val_accuracy`, `.seconds_left`);
     `cancel()` returning True stops training and writes nothing. Labels that cannot train a
-    model raise `AnnotatorError` saying what to label.
+    model raise `AnnotatorError` saying what to label. `calibration_folds` is the command's
+    `--calibration-folds`: it caps the extra trainings of the out-of-fold calibration (0: the
+    held-out videos alone, quicker, with a confidence that ranks worse).
     """
     _import_tensorflow()
     sizes = {"epochs": epochs} if epochs is not None else {}
@@ -158,6 +161,7 @@ def train(
         progress=progress,
         epoch_progress=epoch_progress,
         cancel=cancel,
+        calibration_folds=calibration_folds,
         **sizes,
     )
 

@@ -76,10 +76,12 @@ def test_train_then_annotate_and_evaluate_with_the_new_bundle(tmp_path):
         tmp_path / "models" / "mine",
         epochs=2,
         epoch_progress=lambda report: epochs_seen.append(report.epoch),
+        calibration_folds=0,  # the out-of-fold calibration has its own test
     )
     assert (tmp_path / "models" / "mine" / "model.keras").is_file()
     assert bundle.architecture == "attention-light" and epochs_seen
     assert "Church bell" in bundle.classes and bundle.card["training"]["seed"] == 0
+    assert bundle.card["calibration"]["data"].startswith("validation split")
     assert annotator.load_bundle(tmp_path / "models" / "mine").tag == bundle.tag
 
     table = annotator.annotate_folder(data, model=bundle)
