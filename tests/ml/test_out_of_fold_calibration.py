@@ -116,3 +116,39 @@ def test_the_confidence_never_falls_as_the_margin_grows_even_where_a_small_fit_s
     assert confidence_map["weights"] == [MIN_MARGIN_WEIGHT]
     surer = np.array([[0.6, 0.4], [0.9, 0.1], [0.99, 0.01]])
     assert np.all(np.diff(apply_confidence_model(confidence_map, surer, {})) > 0)
+
+
+@pytest.mark.training
+def test_a_model_put_back_into_its_first_state_trains_exactly_as_a_new_one():
+    """Calibration folds and the final model reuse one compiled model (training._Retrainable):
+    put back, it must give the same losses as a model built afresh, dropout included."""
+    import keras
+
+    from annotator.ml import training
+    from annotator.ml.architectures import DEFAULT_HYPERPARAMETERS
+    from annotator.ml.model_types import model_type
+
+    spec = model_type("visual")  # the quickest to trace; the reset is the same for every type
+
+    def build():
+        keras.utils.set_random_seed(0)
+        model = spec.build(4, dict(DEFAULT_HYPERPARAMETERS))
+        return training._compiled(model, spec.trained_outputs, 1e-3)
+
+    def losses(model):
+        out = []
+        for step in range(2):
+            rng = np.random.default_rng(step)
+            x = {
+                i.name: rng.normal(size=(8, *[6 if d is None else d for d in i.shape[1:]]))
+                for i in model.inputs
+            }
+            y = {head: rng.integers(0, 4, size=(8, 6)) for head in spec.trained_outputs}
+            history = model.fit(x, y, epochs=1, batch_size=4, verbose=0, shuffle=False)
+            out.append(history.history["loss"][-1])
+        return out
+
+    again = training._Retrainable(build, 0, 1e-3)
+    first = losses(again.fresh())
+    assert losses(again.fresh()) == pytest.approx(first, rel=1e-6)
+    assert losses(build()) == pytest.approx(first, rel=1e-6)
