@@ -20,9 +20,11 @@ from .bundle import ModelBundle, write_card
 from .calibration import HEADS, MARGIN_FLOOR, fit_temperature, scale_probabilities
 from .confidence_model import (
     apply_confidence_model,
+    apply_following,
     evidence,
     evidence_for,
     fit_confidence_model,
+    fit_following,
 )
 from .familiarity import FAMILIARITY_FILE, FAMILIARITY_STREAMS, TARGET_FLAGGED_SHARE, fit_summary
 from .metrics import expected_calibration_error
@@ -75,6 +77,25 @@ def _known(per_video: list, head: str):
     return [(p, h, t) for p, h, t in out if len(t)]
 
 
+def _following(fused_map: dict, scaled: list) -> tuple[dict, np.ndarray]:
+    """A modality head's map that follows the fused confidence, and its confidence on the fit
+    seconds; `scaled` = [(the head's distributions, every head's, truth)] per video."""
+    fused = [heads["event"] for _p, heads, _t in scaled]
+    fused_confidence = [
+        apply_confidence_model(fused_map, f, heads) for f, (_p, heads, _t) in zip(fused, scaled)
+    ]
+    following = fit_following(
+        np.concatenate([p.argmax(1) for p, _h, _t in scaled]),
+        np.concatenate([f.argmax(1) for f in fused]),
+        np.concatenate([t for _p, _h, t in scaled]),
+    )
+    confidence = [
+        apply_following(following, p, f, c)
+        for (p, _h, _t), f, c in zip(scaled, fused, fused_confidence)
+    ]
+    return following, np.concatenate(confidence)
+
+
 def fit_heads(per_video: list) -> tuple[dict, dict, dict, dict]:
     """Temperatures, confidence maps and the calibration error before and after, per head,
     from `per_video` = [({head: distributions}, truth indices or -1)] of seconds the model
@@ -89,7 +110,9 @@ def fit_heads(per_video: list) -> tuple[dict, dict, dict, dict]:
         for head, videos in chosen.items()
     }
     maps, before, after = {}, {}, {}
-    for head, videos in chosen.items():
+    # The fused label first: a modality head's confidence follows it (confidence_model.py).
+    for head in sorted(chosen, key=lambda h: h != "event"):
+        videos = chosen[head]
         # Every head's distributions as annotation will see them: temperature-scaled.
         scaled = [
             (
@@ -103,12 +126,15 @@ def fit_heads(per_video: list) -> tuple[dict, dict, dict, dict]:
             for p, heads, t in videos
         ]
         correct = np.concatenate([p.argmax(1) == t for p, _h, t in scaled])
-        names = evidence_for(head, videos[0][1], len(correct), int((~correct).sum()))
-        x = np.concatenate([evidence(names, p, heads) for p, heads, _t in scaled])
-        maps[head] = fit_confidence_model(x, correct, names)
-        confidence = np.concatenate(
-            [apply_confidence_model(maps[head], p, heads) for p, heads, _t in scaled]
-        )
+        if head != "event" and "event" in maps:
+            maps[head], confidence = _following(maps["event"], scaled)
+        else:
+            names = evidence_for(head, videos[0][1], len(correct), int((~correct).sum()))
+            x = np.concatenate([evidence(names, p, heads) for p, heads, _t in scaled])
+            maps[head] = fit_confidence_model(x, correct, names)
+            confidence = np.concatenate(
+                [apply_confidence_model(maps[head], p, heads) for p, heads, _t in scaled]
+            )
         before[head] = _ece(np.concatenate([p.max(1) for p, _h, _t in videos]), correct)
         after[head] = _ece(confidence, correct)
     return temperatures, maps, before, after
@@ -167,10 +193,13 @@ def calibrate_bundle(
     card = dict(bundle.card)
     card["calibration"] = {
         "method": "per head: temperature scaling of the distribution (log-probabilities "
-        "divided by T), then a logistic map (Platt scaling) from evidence to the confidence "
-        "written out: the head's log-margin between its top two labels; for the fused label "
-        "with enough seconds also the modality heads' log-probability of that label and "
-        "whether the label is steady across its neighbours (confidence_model.py)",
+        "divided by T); the fused label's confidence is a logistic map (Platt scaling) from "
+        "evidence: its log-margin between its top two labels, the modality heads' "
+        "log-probability of that label and whether the label is steady across its neighbours "
+        "(with few seconds: the weakest support any head gives it); a modality head's "
+        "confidence follows the fused one: the same where it names the fused label, else the "
+        "chance that the fused label is wrong times the rate at which the head is then right "
+        "(confidence_model.py)",
         "temperatures": temperatures,
         "confidence_maps": maps,
         "data": scored_data,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .confidence_model import apply_confidence_model
+from .confidence_model import apply_confidence_model, apply_following
 
 _FLOOR = 1e-12  # the shipped bundles' (isotonic maps): their pinned outputs depend on it
 # Bundles whose confidence reads margins (confidence_model.py): far below float32's smallest
@@ -120,9 +120,17 @@ def calibrated_confidences(bundle, probabilities: dict) -> dict:
     """{'event', 'audio', 'visual'}: per second, the calibrated probability that the head's
     label is right, from temperature-scaled `probabilities`."""
     maps = bundle.card.get("calibration", {}).get("confidence_maps", {})
-    return {
-        head: head_confidence(p, maps.get(head), probabilities) for head, p in probabilities.items()
+    confidences = {
+        head: head_confidence(p, maps.get(head), probabilities)
+        for head, p in probabilities.items()
+        if (maps.get(head) or {}).get("kind") != "follows_fused"
     }
+    for head, p in probabilities.items():  # heads that follow the fused confidence
+        if head not in confidences:
+            confidences[head] = apply_following(
+                maps[head], p, probabilities["event"], confidences["event"]
+            )
+    return confidences
 
 
 def honest_confidence(confidence, familiarity) -> np.ndarray:

@@ -30,7 +30,13 @@ from .calibrate import calibrate_bundle
 from .evaluation import evaluate_videos
 from .fitting import EpochReport, fit_with_early_stopping
 from .model_types import model_type
-from .out_of_fold import classes_learnt, fold_models_needed, out_of_fold_scores, score_videos
+from .out_of_fold import (
+    classes_learnt,
+    fold_models_needed,
+    out_of_fold_scores,
+    representative,
+    score_videos,
+)
 from .training_data import (
     check_labels,
     class_weights,
@@ -246,6 +252,9 @@ def train(
         if folds
         else f"validation split of {plan.labelled.source}"
     )
+    scored, set_aside = representative(scored)
+    if set_aside:
+        scored_data += "; only the videos labelled whole (chosen seconds are the hardest)"
     return _finish_bundle(
         final, card, out_dir, plan, cache, measured, overwrite, cancel, (scored, scored_data)
     )

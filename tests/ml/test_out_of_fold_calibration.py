@@ -92,8 +92,9 @@ def test_a_trained_bundle_is_calibrated_out_of_fold_and_ranks_held_out_seconds(d
     # Every labelled video, each scored without it; a video whose labels its fold model was
     # never taught (a class of one clip) has no seconds to give.
     assert 8 <= calibration["videos"] <= 12
-    for head in ("event", "audio", "visual"):
-        assert calibration["confidence_maps"][head]["kind"] == "logistic"
+    assert calibration["confidence_maps"]["event"]["kind"] == "logistic"
+    for head in ("audio", "visual"):  # the modality heads borrow the fused label's level
+        assert calibration["confidence_maps"][head]["kind"] == "follows_fused"
     held_out = tmp_path / "held-out"
     generate_demo_data(held_out, clips=4, seed=5151)
     ranking = evaluate(held_out, bundle)["confidence_ranking"]
@@ -152,3 +153,54 @@ def test_a_model_put_back_into_its_first_state_trains_exactly_as_a_new_one():
     first = losses(again.fresh())
     assert losses(again.fresh()) == pytest.approx(first, rel=1e-6)
     assert losses(build()) == pytest.approx(first, rel=1e-6)
+
+
+def test_a_modality_head_is_trusted_where_the_other_heads_back_its_label():
+    """The weakest support any head gives a label ranks a modality head's seconds: an audio
+    head sure of itself (a wide margin) but contradicted by the fused head, which hears and
+    sees, is the one likely wrong."""
+    from annotator.ml.confidence_model import FEW_SECONDS_EVIDENCE, evidence, evidence_for
+
+    def distribution(labels, margin):
+        logits = np.zeros((len(labels), 3))
+        logits[np.arange(len(labels)), labels] = margin
+        p = np.exp(logits)
+        return p / p.sum(1, keepdims=True)
+
+    audio = distribution([0, 0, 1], 8.0)  # equally sure of all three seconds
+    fused = distribution([0, 2, 1], 3.0)  # backs the audio label on seconds 0 and 2 only
+    heads = {"event": fused, "audio": audio}
+    assert evidence_for("audio", heads, 1000, 100) == FEW_SECONDS_EVIDENCE
+    weakest, agreed = evidence(FEW_SECONDS_EVIDENCE, audio, heads).T
+    assert weakest[1] < 0 < weakest[0] and weakest[0] == weakest[2]
+    assert agreed.tolist() == [1.0, 0.0, 1.0]
+    # Without the other heads it is the head's own margin.
+    assert evidence(("weakest",), audio, {})[:, 0] == pytest.approx([8.0] * 3)
+
+
+def test_seconds_chosen_for_review_do_not_fit_the_confidence_where_whole_videos_are_enough():
+    from annotator.ml.out_of_fold import MIN_COMPLETE_SECONDS, ScoredVideo, representative
+
+    whole = [ScoredVideo(f"w{i}", {}, np.zeros(10, int)) for i in range(MIN_COMPLETE_SECONDS // 10)]
+    chosen = [ScoredVideo("c", {}, np.array([1, -1, -1, 2]), complete=False)]
+    kept, set_aside = representative(whole + chosen)
+    assert set_aside and kept == whole
+    # Too few seconds labelled whole: every scored second fits it.
+    kept, set_aside = representative(whole[:2] + chosen)
+    assert not set_aside and len(kept) == 3
+
+
+def test_a_modality_head_follows_the_fused_confidence():
+    """Where a head names the fused label it is right exactly when the fused label is; where it
+    names another, only where the fused label is wrong, at the rate the fit seconds show."""
+    from annotator.ml.confidence_model import apply_following, fit_following
+
+    head, fused, truth = np.array([0, 1, 2, 0]), np.array([0, 0, 2, 1]), np.array([0, 1, 0, 1])
+    following = fit_following(head, fused, truth)
+    # One second where the head differs and the fused label is wrong; the head was right.
+    assert following["right_where_fused_is_wrong"] == pytest.approx(2 / 3, abs=1e-6)
+    one_hot = np.eye(3)
+    confidence = apply_following(
+        following, one_hot[head], one_hot[fused], np.array([0.9, 0.6, 0.8, 0.7])
+    )
+    assert confidence == pytest.approx([0.9, 0.4 * 2 / 3, 0.8, 0.3 * 2 / 3], abs=1e-6)
