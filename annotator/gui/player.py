@@ -52,6 +52,27 @@ def _no_audio_device() -> bool:
     return not QMediaDevices.audioOutputs()
 
 
+def _nothing(*_args) -> None:
+    pass
+
+
+def _settle_virtual_lookups(*objects) -> None:
+    """Make Qt's calls of connectNotify / disconnectNotify on these objects GIL-free.
+
+    PySide6 looks for a Python override of a virtual method the first time Qt calls it on an
+    object made from Python, taking the GIL to do so, and caches the answer. Qt's media backend
+    tears its playback threads down while the main thread is inside `stop()` or `setSource()`
+    (PySide6 keeps the GIL there); a backend thread that destroys an object connected to the
+    player or its audio output calls `disconnectNotify` on them while holding Qt's connection
+    lock, and the main thread waits for that lock: each waited for the other for good (found in
+    CI: a window closed during a test never returned; reproduced in 7 of 16 runs of 30 quick
+    play/stop cycles). Connecting and disconnecting once here, on the main thread, answers the
+    lookups before any backend thread can ask (none of 18 runs hung)."""
+    for item in objects:
+        item.objectNameChanged.connect(_nothing)
+        item.objectNameChanged.disconnect(_nothing)
+
+
 class PlayerView(QWidget):
     """Picture, play/pause, speed, mute and volume, and the time; `unavailable` says why
     playback is off, if it is, and `sound_notice` why there is no sound."""
@@ -93,8 +114,9 @@ class PlayerView(QWidget):
     def _build_player(self, media_player, audio_output, video_widget) -> None:
         self.player = media_player(self)
         self.audio = audio_output(self)
-        self.player.setAudioOutput(self.audio)
         self.video_widget = video_widget(self)
+        _settle_virtual_lookups(self.player, self.audio, self.video_widget)
+        self.player.setAudioOutput(self.audio)
         self.video_widget.setMinimumSize(160, 90)
         self.player.setVideoOutput(self.video_widget)
         self.player.positionChanged.connect(self._on_position)
