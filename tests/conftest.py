@@ -22,11 +22,20 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 def pytest_collection_modifyitems(config, items):
     """Every test under tests/gui drives the real window: it carries the `gui` marker without
-    each module having to say so (the other tiers are marked where the cost is)."""
+    each module having to say so (the other tiers are marked where the cost is).
+
+    Then the files with the most `training` and `slow` tests come first. The suite runs on two
+    workers a file at a time (`--dist loadfile`), handed out in this order; in the order of
+    their names the end-to-end file (about 3 minutes) started last and the other worker sat
+    idle while it ran."""
     gui_tests = PROJECT_ROOT / "tests" / "gui"
+    heavy: dict = {}
     for item in items:
         if gui_tests in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.gui)
+        costly = item.get_closest_marker("training") or item.get_closest_marker("slow")
+        heavy[item.path] = heavy.get(item.path, 0) + bool(costly)
+    items.sort(key=lambda item: -heavy[item.path])  # stable: each file keeps its own order
 
 
 @pytest.fixture(scope="session")
