@@ -28,6 +28,7 @@ import numpy as np
 
 from .atomic import atomic_write
 from .errors import AnnotatorError
+from .npz import read_npz
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +111,7 @@ class FeatureCache:
             entry = self._entry(video, modality, settings)
             if not entry.exists():
                 return None
-            with np.load(entry, allow_pickle=False) as data:
-                arrays = {key: data[key] for key in data.files}
+            arrays = read_npz(entry)
             _touch(entry)  # recently used: evicted last
             return arrays
         except (OSError, ValueError, EOFError) as exc:

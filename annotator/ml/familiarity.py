@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import BundleError
+from ..core.npz import read_npz
 
 FAMILIARITY_FILE = "familiarity.npz"
 EMBEDDING_DESCRIPTION = {
@@ -170,9 +171,9 @@ def load_summary(bundle_dir) -> FamiliaritySummary | None:
     if not path.exists():
         return None
     try:
-        with np.load(path, allow_pickle=False) as data:
-            streams = {str(m): StreamSummary.from_arrays(data, str(m)) for m in data["modalities"]}
-            return FamiliaritySummary(streams, float(data["threshold"]))
+        data = read_npz(path)
+        streams = {str(m): StreamSummary.from_arrays(data, str(m)) for m in data["modalities"]}
+        return FamiliaritySummary(streams, float(data["threshold"]))
     except (ValueError, KeyError, OSError) as exc:
         raise BundleError(f"{path}: not a familiarity summary ({exc})") from exc
 
