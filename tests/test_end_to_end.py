@@ -40,6 +40,11 @@ def trained(tmp_path_factory, demo_dir):
                     "lstm",
                     "--calibration-folds",
                     "0",
+                    # Trained once, not again on every video: these tests read the bundles'
+                    # cards and outputs, not their accuracy (training again on every video is
+                    # exercised by the calibration and public-API tests).
+                    "--refit",
+                    "no",
                 ]
             )
             == 0
