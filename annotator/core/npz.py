@@ -18,13 +18,17 @@ _ONE_PARSE_AT_A_TIME = threading.Lock()
 ATTEMPTS = 3
 
 
+def _read(path) -> dict:
+    with _ONE_PARSE_AT_A_TIME, np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
 def read_npz(path) -> dict:
     """Every array of an .npz file (no pickles), read whole."""
-    for attempt in range(ATTEMPTS):
+    for _attempt in range(ATTEMPTS - 1):
         try:
-            with _ONE_PARSE_AT_A_TIME, np.load(path, allow_pickle=False) as data:
-                return {key: data[key] for key in data.files}
+            return _read(path)
         except SystemError as exc:  # the race above; anything else is the caller's to judge
-            if "recursion depth mismatch" not in str(exc) or attempt == ATTEMPTS - 1:
+            if "recursion depth mismatch" not in str(exc):
                 raise
-    raise AssertionError("unreachable")
+    return _read(path)

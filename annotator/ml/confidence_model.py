@@ -12,11 +12,11 @@ alone can tell its right seconds from its wrong ones. The evidence it still give
   label changes, at the edges of events);
 - `weakest`: the least support any head gives the label, its own margin included (a second is
   only as sure as its least sure witness). It needs no fitted weights, so it serves where there
-  are too few seconds to weigh the others, and for a modality head it is the evidence that
-  counts: the fused head, which hears and sees, backing the audio head's label is what tells
-  that head's right seconds from its wrong ones (measured on held-out novel clips: area under
-  the ROC curve of the audio head 0.67 by its own margin, 0.98 by this; the fused label of a
-  10-clip bundle 0.74 against 0.90);
+  are too few seconds to weigh the others (measured on held-out novel clips, area under the ROC
+  curve of a 10-clip bundle's fused label: 0.74 by its margin, 0.90 by this). For a modality
+  head the fused head's backing is what tells its right seconds from its wrong ones (the audio
+  head: 0.67 by its own margin, 0.98 by this), which is why those heads follow the fused label
+  (below);
 - `agreed`: every head names the label (the weakest support is above zero).
 A logistic regression on these (Platt scaling generalised; L2-regularised, fitted by Newton's
 method) maps them to the probability of being right. It is smooth and strictly monotone in a
@@ -36,6 +36,8 @@ The card stores the evidence names, the standardisation and the weights: plain n
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -100,13 +102,14 @@ def evidence(names, probabilities: np.ndarray, heads: dict) -> np.ndarray:
     """(seconds, len(names)) evidence for the head whose distribution is `probabilities`;
     `heads` holds every head's distribution of the same seconds ('event', 'audio', 'visual')."""
     label = np.asarray(probabilities).argmax(1)
+    weakest = functools.cache(lambda: _weakest(probabilities, heads, label))
     columns = {
         "margin": lambda: log_margin(probabilities),
         "audio_agrees": lambda: _agreement(heads.get("audio"), label),
         "visual_agrees": lambda: _agreement(heads.get("visual"), label),
         "steady": lambda: _steady(label),
-        "weakest": lambda: _weakest(probabilities, heads, label),
-        "agreed": lambda: (_weakest(probabilities, heads, label) > 0).astype(np.float64),
+        "weakest": weakest,
+        "agreed": lambda: (weakest() > 0).astype(np.float64),
     }
     return np.stack([columns[name]() for name in names], axis=1)
 
