@@ -171,16 +171,16 @@ class MemoryWatch:
         """The tree's memory; on the way, the CPU seconds of the grandchildren (see
         `unreaped_cpu_s`)."""
         total = self._footprint(self.process)
-        self._children_pids = {child.pid for child in self.process.children()}
+        children_pids = {child.pid for child in self.process.children()}
         command_lines = {self.process.pid: self._command_line}
         for child in self.process.children(recursive=True):  # parents before their children
             try:
-                command_lines[child.pid] = child.cmdline()
+                command_lines[child.pid], parent = child.cmdline(), child.ppid()
                 # Between vfork and exec a child is its parent's address space under its
                 # parent's command line (ffmpeg started by a Ray worker, too): not counted twice.
-                if command_lines[child.pid] != command_lines.get(child.ppid()):
+                if command_lines[child.pid] != command_lines.get(parent):
                     total += self._footprint(child)
-                if child.ppid() != self.process.pid and child.ppid() in self._children_pids:
+                if parent in children_pids:  # a grandchild
                     self._unreaped_cpu[child.pid] = self._cpu_seconds(child)
             except self._psutil.Error:  # a child that just finished
                 pass
