@@ -86,12 +86,14 @@ def annotate(library: Library, bundle, cache) -> list:
     ]
 
 
-def review_queue(library: Library, annotations: list, reviewed: list[np.ndarray]):
+def review_queue(library: Library, annotations: list, reviewed: list[np.ndarray], bundle):
     """The app's review queue (annotator.core.review_queue) over the library as it stands: the
-    reviewer's labels are the truth of the seconds reviewed so far."""
+    reviewer's labels are the truth of the seconds reviewed so far; the estimate's interval
+    holds the bundle's level uncertainty, as in the app."""
     from annotator.core.review_queue import VideoSeconds, build_queue
+    from annotator.ml.calibration import level_sd
 
-    return build_queue(
+    videos = (
         VideoSeconds(
             video.path.name,
             annotation.table.iloc[: len(truth)],
@@ -102,6 +104,7 @@ def review_queue(library: Library, annotations: list, reviewed: list[np.ndarray]
             library.videos, annotations, library.truth, reviewed
         )
     )
+    return build_queue(videos, level_sd(bundle.card))
 
 
 def measure(library: Library, annotations: list, reviewed: list[np.ndarray], queue) -> dict:
@@ -181,7 +184,7 @@ def run_reviewer(library, strategy: str, args, work: Path, cache, first=None):
         annotations = annotate(library, bundle, cache)
         if number == 0:
             first_annotations = annotations
-        queue = review_queue(library, annotations, reviewed)
+        queue = review_queue(library, annotations, reviewed, bundle)
         record = {
             "round": number,
             **measure(library, annotations, reviewed, queue),
@@ -204,16 +207,16 @@ def run_reviewer(library, strategy: str, args, work: Path, cache, first=None):
         # The cheap comparison: the same seconds reviewed in video order, the rest keeping the
         # starting bundle's labels (no retraining; `video_order` retrains, at full cost).
         rounds[0]["video_order_without_retraining"] = [
-            in_order_without_retraining(library, first_annotations, r["reviewed_seconds"])
+            in_order_without_retraining(library, first_annotations, r["reviewed_seconds"], first)
             for r in rounds
         ]
     return rounds, first
 
 
-def in_order_without_retraining(library: Library, annotations: list, seconds: int) -> dict:
+def in_order_without_retraining(library: Library, annotations: list, seconds: int, bundle) -> dict:
     reviewed = [np.zeros(len(t), bool) for t in library.truth]
     next_in_video_order(reviewed, seconds)
-    queue = review_queue(library, annotations, reviewed)
+    queue = review_queue(library, annotations, reviewed, bundle)
     return measure(library, annotations, reviewed, queue)
 
 

@@ -64,6 +64,23 @@ def test_review_json_lists_the_likeliest_mistakes_with_reasons_and_the_estimate(
     assert text[-1].startswith("estimated accuracy of the")
 
 
+def test_the_estimate_widens_by_the_level_uncertainty_the_bundle_records(
+    reviewed, capsys, tmp_path
+):
+    plain = _json(capsys, ["review", str(reviewed), "--json"])["estimated_accuracy"]
+    # The same bundle (same tag: nothing is annotated again), its card saying its confidence
+    # was fitted on few videos.
+    loose = shutil.copytree(SHIPPED_ATTENTION, tmp_path / "attention")
+    card = json.loads((loose / "card.json").read_text())
+    card["calibration"]["level_uncertainty"] = {"videos": 10, "sd": 0.1}
+    (loose / "card.json").write_text(json.dumps(card))
+    widened = _json(capsys, ["review", str(reviewed), "--model", str(loose), "--json"])
+    estimate = widened["estimated_accuracy"]
+    assert estimate["accuracy"] == pytest.approx(plain["accuracy"])
+    assert estimate["accuracy"] - estimate["low"] >= 1.959964 * 0.1 - 1e-9
+    assert estimate["low"] < plain["low"]
+
+
 def test_similar_on_an_event_second_finds_its_own_class(reviewed, capsys):
     truth = pd.read_csv(reviewed / "labels.csv")
     events = truth[truth["label"] != "background"]

@@ -47,6 +47,16 @@ def open_project(folder):
     return store, videos
 
 
+def level_of(model: str | None):
+    """The queue's `level_of`: the level uncertainty of the bundles that made the predictions
+    (the installed ones, and `model`, which may be named by its path)."""
+    from ..ml.bundle import installed_bundles, load_bundle
+    from ..ml.calibration import level_sd_of_bundles
+
+    bundles = installed_bundles(for_videos=True)[0] + ([load_bundle(model)] if model else [])
+    return lambda tags: level_sd_of_bundles(tags, bundles)
+
+
 def annotate_missing(store, videos: dict, model: str) -> list[str]:
     """Annotate, into the store, the videos the bundle has not annotated; their failures."""
     from ..core.feature_cache import FeatureCache
@@ -111,7 +121,7 @@ def run(args) -> int:
     store, videos = open_project(args.folder)
     try:
         failures = annotate_missing(store, videos, args.model) if args.model else []
-        queue = queue_from_store(store)
+        queue = queue_from_store(store, level_of(args.model))
     finally:
         store.close()
     for failure in failures:

@@ -7,7 +7,10 @@ estimated accuracy of the unreviewed seconds is their mean calibrated confidence
 the probability that the label is right — with a 95 % interval. Wrong seconds come in runs (an
 event a second off, a clip the model misreads), so the interval treats each run of one predicted
 label in a video as moving together, not each second on its own: narrower than that would
-promise more than the data can. Plain Python: no Qt, no TensorFlow.
+promise more than the data can. The confidence's level itself is only as sure as the number of
+videos it was fitted on (a bundle trained on 10 clips: measured 10 points too high on one seed,
+20 too low on another), so the interval also holds the level's uncertainty the bundle's card
+records (`level_sd`, passed in by the caller). Plain Python: no Qt, no TensorFlow.
 """
 
 from __future__ import annotations
@@ -113,9 +116,12 @@ def _run_ids(labels: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(labels[1:] != labels[:-1])])
 
 
-def estimate_accuracy(confidences: Iterable[np.ndarray], labels: Iterable[np.ndarray]):
+def estimate_accuracy(
+    confidences: Iterable[np.ndarray], labels: Iterable[np.ndarray], level_sd: float = 0.0
+):
     """Mean confidence of the given seconds with a 95 % interval; each pair of arrays is one
-    video's unreviewed seconds (in time order) and their predicted labels."""
+    video's unreviewed seconds (in time order) and their predicted labels. `level_sd`: how far
+    the confidences' level may be off (a standard deviation), added to the sampling spread."""
     total, count, variance = 0.0, 0, 0.0
     for confidence, label in zip(confidences, labels):
         confidence = np.clip(np.asarray(confidence, float), 0.0, 1.0)
@@ -130,7 +136,7 @@ def estimate_accuracy(confidences: Iterable[np.ndarray], labels: Iterable[np.nda
     if not count:
         return AccuracyEstimate(None, None, None, 0)
     mean = total / count
-    half = Z_95 * math.sqrt(variance) / count
+    half = Z_95 * math.sqrt(variance / count**2 + level_sd**2)
     return AccuracyEstimate(mean, max(0.0, mean - half), min(1.0, mean + half), count)
 
 
@@ -188,13 +194,13 @@ def video_part(video: VideoSeconds) -> VideoPart:
     return VideoPart(items, confidences, labels, _seconds_of(video), len(video.human), predicted)
 
 
-def combine(parts: dict[str, VideoPart]) -> ReviewQueue:
+def combine(parts: dict[str, VideoPart], level_sd: float = 0.0) -> ReviewQueue:
     """The queue of a library from its videos' parts: most doubtful first (ties: by video, then
-    second), progress, and the estimated accuracy of the rest."""
+    second), progress, and the estimated accuracy of the rest (`level_sd`: estimate_accuracy)."""
     items = [item for part in parts.values() for item in part.items]
     items.sort(key=lambda item: (-item.doubt, item.video, item.second))
     estimate = estimate_accuracy(
-        [p.confidences for p in parts.values()], [p.labels for p in parts.values()]
+        [p.confidences for p in parts.values()], [p.labels for p in parts.values()], level_sd
     )
     return ReviewQueue(
         items,
@@ -205,10 +211,10 @@ def combine(parts: dict[str, VideoPart]) -> ReviewQueue:
     )
 
 
-def build_queue(videos: Iterable[VideoSeconds]) -> ReviewQueue:
+def build_queue(videos: Iterable[VideoSeconds], level_sd: float = 0.0) -> ReviewQueue:
     """The review queue of a library: every unreviewed predicted second, most doubtful first
     (ties: by video, then second), progress and the estimated accuracy of the rest."""
-    return combine({video.video: video_part(video) for video in videos})
+    return combine({video.video: video_part(video) for video in videos}, level_sd)
 
 
 class LibraryQueue:
@@ -216,12 +222,16 @@ class LibraryQueue:
     run only the videos it touched are read again (a 90-video library takes seconds to read
     whole, and the app rebuilds the queue after every key)."""
 
-    def __init__(self, store):
+    def __init__(self, store, level_of=None):
         self.store = store
         self.parts: dict[str, VideoPart] = {}
+        # level_of(model tags) -> the level_sd of the bundles that made the predictions
+        self.level_of = level_of
+        self.level_sd = 0.0
 
     def reload(self) -> ReviewQueue:
         self.parts = {video.video: video_part(video) for video in store_videos(self.store)}
+        self.level_sd = library_level_sd(self.store, self.level_of)
         return self.queue()
 
     def update(self, names: Iterable[str]) -> ReviewQueue:
@@ -230,7 +240,7 @@ class LibraryQueue:
         return self.queue()
 
     def queue(self) -> ReviewQueue:
-        return combine(self.parts)
+        return combine(self.parts, self.level_sd)
 
 
 def _video_seconds(store, name: str, duration: float | None) -> VideoSeconds:
@@ -251,6 +261,13 @@ def store_videos(store) -> Iterator[VideoSeconds]:
         yield _video_seconds(store, row.video, row.duration)
 
 
-def queue_from_store(store) -> ReviewQueue:
+def library_level_sd(store, level_of=None) -> float:
+    """`level_of(the model tags of the store's videos)`, or 0 without it."""
+    if level_of is None:
+        return 0.0
+    return float(level_of(set(store.videos()["model"].dropna())))
+
+
+def queue_from_store(store, level_of=None) -> ReviewQueue:
     """The review queue of the videos in a project store, as the app and `review` show it."""
-    return build_queue(store_videos(store))
+    return build_queue(store_videos(store), library_level_sd(store, level_of))

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ..core.conventions import BACKGROUND
 from ..core.review_queue import LibraryQueue, QueueItem, ReviewQueue
+from ..ml.calibration import level_sd_of_bundles
 from .second_thumbnails import HEIGHT, WIDTH, SecondThumbnails
 
 SHOWN_ROWS = 200  # the queue is longer; the list shows its head
@@ -79,10 +80,15 @@ class ReviewQueuePanel(QWidget):
 
     queueChanged = Signal()
 
-    def __init__(self, project, timeline, review, open_video, annotation=None, parent=None):
+    def __init__(
+        self, project, timeline, review, open_video, annotation=None, parent=None, bundles=None
+    ):
         super().__init__(parent)
         self.project, self.timeline, self.review = project, timeline, review
         self.open_video = open_video
+        # bundles() -> the bundles known to the window: the estimate's interval holds the level
+        # uncertainty of those that made the predictions (ml.calibration.level_sd).
+        self.bundles = bundles or (lambda: [])
         self.queue: ReviewQueue | None = None
         self._skipped: list[tuple[str, int]] = []
         self._rows: dict[tuple[str, int], QTreeWidgetItem] = {}
@@ -185,6 +191,9 @@ class ReviewQueuePanel(QWidget):
         if self.library is None or self._stale != set():
             self._later.start()
 
+    def level_of(self, tags) -> float:
+        return level_sd_of_bundles(tags, self.bundles())
+
     def _read(self) -> ReviewQueue | None:
         """The queue, reading again only the videos changed since the last time."""
         store = self.project.store
@@ -192,7 +201,7 @@ class ReviewQueuePanel(QWidget):
             self.library = None
             return None
         if self.library is None or self.library.store is not store or self._stale is None:
-            self.library = LibraryQueue(store)
+            self.library = LibraryQueue(store, self.level_of)
             queue = self.library.reload()
         else:
             queue = self.library.update(sorted(self._stale))
@@ -330,6 +339,7 @@ def install_review_queue(window) -> ReviewQueuePanel:
         window.folder_view.select,
         window.annotation,
         window,
+        lambda: window.bundle_panel.bundles,
     )
     dock = add_right_dock(window, panel, "Review queue", "reviewQueueDock")
     window.review_queue, window.review_queue_dock = panel, dock

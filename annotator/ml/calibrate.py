@@ -96,6 +96,25 @@ def _following(fused_map: dict, scaled: list) -> tuple[dict, np.ndarray]:
     return following, np.concatenate(confidence)
 
 
+def level_uncertainty(per_video: list) -> dict:
+    """How far the fused confidence's level may be off, from the number of videos it was fitted
+    on (`per_video` as for fit_heads): each video counts as one draw of how well the model reads
+    a clip, since its seconds are right or wrong together. The standard deviation of the mean
+    share of a video read right, that share smoothed by one video all right and one all wrong
+    (ten videos with no wrong second do not make a model that is never wrong)."""
+    shares = [
+        float((heads["event"].argmax(1) == truth)[truth >= 0].mean())
+        for heads, truth in per_video
+        if "event" in heads and (truth >= 0).any()
+    ]
+    videos = len(shares)
+    smoothed = (sum(shares) + 1.0) / (videos + 2.0)
+    return {
+        "videos": videos,
+        "sd": round(float(np.sqrt(smoothed * (1.0 - smoothed) / max(videos, 1))), 4),
+    }
+
+
 def fit_heads(per_video: list) -> tuple[dict, dict, dict, dict]:
     """Temperatures, confidence maps and the calibration error before and after, per head,
     from `per_video` = [({head: distributions}, truth indices or -1)] of seconds the model
@@ -205,6 +224,8 @@ def calibrate_bundle(
         "data": scored_data,
         "videos": len(per_video),
         "seconds": scored_seconds,
+        # The review queue widens its estimate's interval by this (calibration.level_sd).
+        "level_uncertainty": level_uncertainty(per_video),
         "expected_calibration_error_15_bins": {
             "before": before,
             "after": after,

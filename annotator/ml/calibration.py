@@ -153,3 +153,18 @@ def write_confidences(table, confidences: dict, familiarity) -> None:
             table[column] = (
                 values if familiarity is None else honest_confidence(values, familiarity)
             )
+
+
+def level_sd(card: dict) -> float:
+    """How far the fused confidence's level may be off (a standard deviation) as the card
+    records it (calibrate.level_uncertainty); 0 where it records none (calibrated before it was
+    recorded)."""
+    recorded = card.get("calibration", {}).get("level_uncertainty") or {}
+    return float(recorded.get("sd", 0.0))
+
+
+def level_sd_of_bundles(tags, bundles) -> float:
+    """The largest level uncertainty among `bundles` whose tag (name@version, the store's model
+    column) is in `tags`: the bundles that made a library's predictions."""
+    tags = set(tags)
+    return max((level_sd(b.card) for b in bundles if b.tag in tags), default=0.0)

@@ -45,6 +45,17 @@ def test_interval_narrows_with_more_seconds_and_counts_runs_together():
     assert estimate_accuracy([], []).accuracy is None
 
 
+def test_the_interval_holds_how_far_the_confidence_level_may_be_off():
+    # 1000 seconds in separate runs: their own spread is tiny, the level's is not.
+    sampled = estimate_accuracy([np.full(1000, 0.8)], [np.arange(1000)])
+    shaky = estimate_accuracy([np.full(1000, 0.8)], [np.arange(1000)], level_sd=0.1)
+    assert shaky.accuracy == sampled.accuracy == pytest.approx(0.8)
+    assert sampled.high - sampled.low < 0.1
+    half = 1.959964 * np.hypot(0.1, 0.4 / np.sqrt(1000))
+    assert (shaky.low, shaky.high) == pytest.approx((0.8 - half, 0.8 + half))
+    assert estimate_accuracy([np.full(9, 0.9)], [np.arange(9)], level_sd=0.1).high == 1.0
+
+
 def test_the_library_queue_reads_again_only_the_videos_that_changed(tmp_path):
     from annotator.core.review_queue import LibraryQueue, queue_from_store
     from annotator.core.store import ProjectStore

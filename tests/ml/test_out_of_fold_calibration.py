@@ -93,6 +93,8 @@ def test_a_trained_bundle_is_calibrated_out_of_fold_and_ranks_held_out_seconds(d
     # never taught (a class of one clip) has no seconds to give.
     assert 8 <= calibration["videos"] <= 12
     assert calibration["confidence_maps"]["event"]["kind"] == "logistic"
+    level = calibration["level_uncertainty"]  # a dozen videos: the level is a few points loose
+    assert level["videos"] == calibration["videos"] and 0.03 < level["sd"] < 0.2
     for head in ("audio", "visual"):  # the modality heads borrow the fused label's level
         assert calibration["confidence_maps"][head]["kind"] == "follows_fused"
     held_out = tmp_path / "held-out"
@@ -204,3 +206,17 @@ def test_a_modality_head_follows_the_fused_confidence():
         following, one_hot[head], one_hot[fused], np.array([0.9, 0.6, 0.8, 0.7])
     )
     assert confidence == pytest.approx([0.9, 0.4 * 2 / 3, 0.8, 0.3 * 2 / 3], abs=1e-6)
+
+
+def test_the_level_uncertainty_shrinks_with_videos_and_is_never_zero():
+    from annotator.ml.calibrate import level_uncertainty
+
+    def videos(count: int, wrong: int) -> list:
+        right = [({"event": np.eye(3)[[1, 1, 1]]}, np.array([1, 1, 1]))] * (count - wrong)
+        return right + [({"event": np.eye(3)[[2, 2, 2]]}, np.array([1, 1, -1]))] * wrong
+
+    ten_right = level_uncertainty(videos(10, 0))
+    # Ten videos all right still leave a model that misreads about one clip in twelve.
+    assert ten_right == {"videos": 10, "sd": round(float(np.sqrt(11 / 12 * 1 / 12 / 10)), 4)}
+    assert level_uncertainty(videos(40, 4))["sd"] < level_uncertainty(videos(10, 1))["sd"]
+    assert level_uncertainty([])["videos"] == 0
