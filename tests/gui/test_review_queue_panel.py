@@ -90,6 +90,24 @@ def test_predictions_again_update_the_estimate(make_window, annotated, qtbot):
     assert panel.queue.items[0].confidence == pytest.approx(0.2)
 
 
+def test_the_estimate_holds_the_level_uncertainty_of_the_bundle_that_labelled(
+    make_window, annotated, qtbot
+):
+    window = make_window(annotated)
+    panel = _queue(window, qtbot)
+    plain = panel.queue.estimate
+    tags = set(window.project.store.videos()["model"])
+    labelled_by = [b for b in window.bundle_panel.bundles if b.tag in tags]
+    assert labelled_by  # the shipped bundle the samples were annotated with
+    for bundle in labelled_by:  # as a bundle trained on ten clips would record it
+        bundle.card.setdefault("calibration", {})["level_uncertainty"] = {"videos": 10, "sd": 0.1}
+    panel.reload()
+    widened = panel.queue.estimate
+    assert widened.accuracy == pytest.approx(plain.accuracy)
+    assert widened.accuracy - widened.low >= 1.959964 * 0.1 - 1e-9 > plain.accuracy - plain.low
+    assert f"{widened.low * 100:.1f}" in panel.estimate.text()
+
+
 def test_find_similar_lists_labels_in_one_edit_and_undoes_it(make_window, annotated, qtbot):
     window = make_window(annotated)
     names = window.project.names()
