@@ -8,9 +8,9 @@ the probability that the label is right — with a 95 % interval. Wrong seconds 
 event a second off, a clip the model misreads), so the interval treats each run of one predicted
 label in a video as moving together, not each second on its own: narrower than that would
 promise more than the data can. The confidence's level itself is only as sure as the number of
-videos it was fitted on (a bundle trained on 10 clips: measured 10 points too high on one seed,
-20 too low on another), so the interval also holds the level's uncertainty the bundle's card
-records (`level_sd`, passed in by the caller). Plain Python: no Qt, no TensorFlow.
+videos it was fitted on (bundles trained on 10 clips: from 18 points too low to 10 too high on
+six seeds, docs/confidence.md), so the interval also holds the level's uncertainty the bundle's
+card records (`level_sd`, passed in by the caller). Plain Python: no Qt, no TensorFlow.
 """
 
 from __future__ import annotations

@@ -98,10 +98,11 @@ def _following(fused_map: dict, scaled: list) -> tuple[dict, np.ndarray]:
 
 def level_uncertainty(per_video: list) -> dict:
     """How far the fused confidence's level may be off, from the number of videos it was fitted
-    on (`per_video` as for fit_heads): each video counts as one draw of how well the model reads
-    a clip, since its seconds are right or wrong together. The standard deviation of the mean
-    share of a video read right, that share smoothed by one video all right and one all wrong
-    (ten videos with no wrong second do not make a model that is never wrong)."""
+    on (`per_video` as for fit_heads). A video's seconds are mostly right or wrong together (a
+    clip the model misreads), so each video counts as one draw, read right or not: the standard
+    deviation is that of a share of V such draws, the share being the mean share of a video's
+    seconds read right smoothed by one video all right and one all wrong (ten videos with no
+    wrong second do not make a model that is never wrong)."""
     shares = [
         float((heads["event"].argmax(1) == truth)[truth >= 0].mean())
         for heads, truth in per_video
