@@ -25,6 +25,13 @@ import pandas as pd
 from .doubt import second_doubt
 
 Z_95 = 1.959964
+# From this level uncertainty on (a confidence fitted on a few dozen videos or fewer), the
+# estimate says what makes it wide and what narrows it.
+WIDE_LEVEL_SD = 0.05
+WIDE_LEVEL_HINT = (
+    "; wide because the model's confidence was fitted on few videos: labelling whole videos "
+    "and training again narrows it"
+)
 
 
 @dataclass
@@ -71,6 +78,7 @@ class AccuracyEstimate:
     low: float | None
     high: float | None
     seconds: int
+    level_sd: float = 0.0  # how far the confidences' level may be off (the bundle's card)
 
     @property
     def mean(self) -> float | None:
@@ -83,6 +91,7 @@ class AccuracyEstimate:
         return (
             f"estimated accuracy of the {self.seconds} unreviewed seconds: "
             f"{self.accuracy * 100:.1f} % (95 % interval {self.low * 100:.1f}–{self.high * 100:.1f})"
+            + (WIDE_LEVEL_HINT if self.level_sd >= WIDE_LEVEL_SD else "")
         )
 
     def as_dict(self) -> dict:
@@ -91,6 +100,7 @@ class AccuracyEstimate:
             "low": self.low,
             "high": self.high,
             "seconds": self.seconds,
+            "level_sd": self.level_sd,
         }
 
 
@@ -134,10 +144,10 @@ def estimate_accuracy(
         # A run's seconds are right or wrong together: their standard deviations add.
         variance += float((np.bincount(runs, weights=spread) ** 2).sum())
     if not count:
-        return AccuracyEstimate(None, None, None, 0)
+        return AccuracyEstimate(None, None, None, 0, level_sd)
     mean = total / count
     half = Z_95 * math.sqrt(variance / count**2 + level_sd**2)
-    return AccuracyEstimate(mean, max(0.0, mean - half), min(1.0, mean + half), count)
+    return AccuracyEstimate(mean, max(0.0, mean - half), min(1.0, mean + half), count, level_sd)
 
 
 def _items_of(video: VideoSeconds) -> tuple[list[QueueItem], np.ndarray, np.ndarray]:

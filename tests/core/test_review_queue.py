@@ -54,6 +54,9 @@ def test_the_interval_holds_how_far_the_confidence_level_may_be_off():
     half = 1.959964 * np.hypot(0.1, 0.4 / np.sqrt(1000))
     assert (shaky.low, shaky.high) == pytest.approx((0.8 - half, 0.8 + half))
     assert estimate_accuracy([np.full(9, 0.9)], [np.arange(9)], level_sd=0.1).high == 1.0
+    # The person is told why it is wide and what narrows it; not where the level is sure.
+    assert "labelling whole videos" in shaky.describe() and shaky.as_dict()["level_sd"] == 0.1
+    assert "whole videos" not in sampled.describe()
 
 
 def test_the_library_queue_reads_again_only_the_videos_that_changed(tmp_path):
