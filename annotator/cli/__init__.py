@@ -249,6 +249,7 @@ def _cmd_train(args) -> int:
     from ..core.errors import DataSpecError
     from ..core.feature_set_readers import open_feature_set
     from ..core.feature_sets import feature_folder_kind
+    from ..ml.bundle import out_of_fold_text
 
     sizes = {
         key: value
@@ -310,6 +311,7 @@ def _cmd_train(args) -> int:
         f"{training['training_seconds']} s)"
         + (f"; labelled seconds: {counts}" if counts else "")
         + f"; held-out per-second accuracy {metrics.get('per_second_accuracy')}{video}"
+        + (f"; out of fold: {out_of_fold}" if (out_of_fold := out_of_fold_text(card)) else "")
     )
     return 0
 

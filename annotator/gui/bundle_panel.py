@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
 from ..core.conventions import BACKGROUND
-from ..ml.bundle import ModelBundle, installed_bundles, models_dir
+from ..ml.bundle import ModelBundle, installed_bundles, models_dir, out_of_fold_text
 
 
 def model_knowledge(bundle: ModelBundle) -> str:
@@ -21,6 +21,8 @@ def model_knowledge(bundle: ModelBundle) -> str:
     classes = [c for c in bundle.classes if c != BACKGROUND]
     training = bundle.card.get("training", {})
     videos, data = training.get("videos"), training.get("data")
+    if videos and training.get("final_model_trained_on_all_videos"):
+        videos += training.get("validation_videos") or 0  # trained again with the held-out ones
     source = (
         f"{videos} videos of {data}"
         if videos and data
@@ -37,13 +39,17 @@ def card_html(bundle: ModelBundle) -> str:
     accuracy = bundle.held_out_accuracy
     heads = card.get("metrics", {}).get("heads", {})
     head_text = ", ".join(f"{k} {v:.0%}" for k, v in heads.items() if v is not None)
+    accuracy_text = out_of_fold_text(card)
+    if accuracy_text:
+        head_text = ""  # the heads were measured on the validation split only
+    else:
+        accuracy_text = f"{accuracy:.1%} per second" if accuracy is not None else "not measured"
     rows = [
         ("Model", f"{bundle.tag} ({bundle.architecture})"),
         ("Knows", model_knowledge(bundle)),
         (
             "Held-out accuracy",
-            (f"{accuracy:.1%} per second" if accuracy is not None else "not measured")
-            + (f" — heads: {head_text}" if head_text else ""),
+            accuracy_text + (f" — heads: {head_text}" if head_text else ""),
         ),
         (
             "Cost",

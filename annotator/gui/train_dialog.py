@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from ..core.conventions import BACKGROUND
 from ..core.project_labels import load_project_labels
-from ..ml.bundle import models_dir
+from ..ml.bundle import models_dir, out_of_fold_text
 from ..ml.model_types import OWN_LABELS_DEFAULT, model_type, model_type_names
 from ..ml.out_of_fold import calibration_time_note
 from ..ml.training_data import label_problems, labelled_counts
@@ -317,6 +317,9 @@ class TrainDialog(QDialog):
             if accuracy is not None
             else "No video was held out, so the model was not measured."
         )
+        out_of_fold = out_of_fold_text(card)
+        if out_of_fold:
+            self.result.setText(self.result.text() + f" All labelled videos: {out_of_fold}.")
         per_class = metrics.get("per_class", {})
         self.per_class.setColumnCount(2)
         self.per_class.setHorizontalHeaderLabels(["Class", "Held-out accuracy"])

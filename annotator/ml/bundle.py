@@ -87,7 +87,18 @@ class ModelBundle:
 
     @property
     def held_out_accuracy(self) -> float | None:
-        return self.card.get("metrics", {}).get("per_second_accuracy")
+        return self.held_out()[0]
+
+    def held_out(self) -> tuple[float | None, int, float | None]:
+        """(per-second accuracy on videos the model did not learn from, how many videos, the
+        standard deviation of that accuracy where known): out_of_fold_figure where the card has
+        it, else the validation split's."""
+        metrics = self.card.get("metrics", {})
+        return out_of_fold_figure(self.card) or (
+            metrics.get("per_second_accuracy"),
+            metrics.get("videos", 0),
+            None,
+        )
 
     def model(self):
         """The Keras model, loaded once, in safe mode."""
@@ -114,6 +125,28 @@ class ModelBundle:
     def reset_familiarity(self) -> None:
         """Forget the loaded summary (after calibration wrote a new one)."""
         self._familiarity = None
+
+
+def out_of_fold_figure(card: dict) -> tuple[float, int, float] | None:
+    """(accuracy, videos, its standard deviation) over every video the confidence was fitted on,
+    each scored by a model trained without it (calibrate.level_uncertainty), where that covers
+    more videos than the validation split (2 of 10 clips: 18 seconds, a noisy figure alone)."""
+    level = card.get("calibration", {}).get("level_uncertainty") or {}
+    if level.get("accuracy") is None or level["videos"] <= card.get("metrics", {}).get("videos", 0):
+        return None
+    return level["accuracy"], level["videos"], level["sd"]
+
+
+def out_of_fold_text(card: dict) -> str | None:
+    """out_of_fold_figure in words (the app's model card, its training result, `train`)."""
+    figure = out_of_fold_figure(card)
+    if figure is None:
+        return None
+    accuracy, videos, sd = figure
+    return (
+        f"{accuracy:.1%} per second on {videos} videos, each scored by a model trained without "
+        f"it (95 % interval ± {1.959964 * sd:.0%})"
+    )
 
 
 def _check_model_file(path: Path) -> None:

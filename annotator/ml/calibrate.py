@@ -103,16 +103,21 @@ def level_uncertainty(per_video: list) -> dict:
     deviation is that of a share of V such draws, the share being the mean share of a video's
     seconds read right smoothed by one video all right and one all wrong (ten videos with no
     wrong second do not make a model that is never wrong)."""
-    shares = [
-        float((heads["event"].argmax(1) == truth)[truth >= 0].mean())
+    right = [
+        (heads["event"].argmax(1) == truth)[truth >= 0]
         for heads, truth in per_video
         if "event" in heads and (truth >= 0).any()
     ]
-    videos = len(shares)
-    smoothed = (sum(shares) + 1.0) / (videos + 2.0)
+    videos = len(right)
+    smoothed = (sum(float(r.mean()) for r in right) + 1.0) / (videos + 2.0)
+    seconds = np.concatenate(right) if right else np.zeros(0, bool)
     return {
         "videos": videos,
         "sd": round(float(np.sqrt(smoothed * (1.0 - smoothed) / max(videos, 1))), 4),
+        # The fused label's accuracy on those seconds: the held-out accuracy of the bundle's
+        # recipe over every video that fitted the confidence (ModelBundle.held_out).
+        "accuracy": round(float(seconds.mean()), 4) if len(seconds) else None,
+        "seconds": int(len(seconds)),
     }
 
 

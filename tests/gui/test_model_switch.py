@@ -51,3 +51,42 @@ def test_a_video_the_next_model_cannot_annotate_keeps_its_predictions_marked(
     qtbot.waitUntil(window.timeline.preview_complete, timeout=30_000)  # not "loading…"
     qtbot.waitUntil(lambda: window.player.still.picture is not None, timeout=30_000)
     assert window.player.frames.path == entry.path  # loaded in the player: playable
+
+
+def test_a_bundle_calibrated_out_of_fold_shows_its_accuracy_over_every_labelled_video(tmp_path):
+    from annotator.gui.bundle_panel import card_html
+    from annotator.ml.bundle import ModelBundle
+
+    card = {
+        "name": "birds",
+        "version": "1.0.0",
+        "architecture": "attention-light",
+        "classes": ["Bird", "background"],
+        # The validation split: 2 videos, 18 seconds, a noisy figure on its own.
+        "metrics": {"per_second_accuracy": 0.5556, "videos": 2, "heads": {"audio": 0.44}},
+        "calibration": {"level_uncertainty": {"videos": 10, "sd": 0.1265, "accuracy": 0.857}},
+    }
+    bundle = ModelBundle(tmp_path, card)
+    assert bundle.held_out() == (0.857, 10, 0.1265)
+    assert bundle.held_out_accuracy == 0.857
+    text = card_html(bundle)
+    assert "85.7% per second on 10 videos" in text and "± 25%" in text
+    assert "audio 44%" not in text  # the heads were measured on the 2 videos only
+    # A card without the out-of-fold figure (the shipped bundles') keeps its validation split.
+    del card["calibration"]
+    assert ModelBundle(tmp_path, card).held_out() == (0.5556, 2, None)
+    assert "55.6% per second — heads: audio 44%" in card_html(ModelBundle(tmp_path, card))
+
+
+def test_a_bundle_trained_again_on_every_video_says_it_learned_from_all_of_them(tmp_path):
+    from annotator.gui.bundle_panel import model_knowledge
+    from annotator.ml.bundle import ModelBundle
+
+    training = {"data": "birds/labels.csv", "videos": 8, "validation_videos": 2}
+    card = {"name": "birds", "version": "1.0.0", "classes": ["Bird", "background"]}
+    kept = ModelBundle(tmp_path, {**card, "training": training})
+    assert "learned from 8 videos of birds/labels.csv" in model_knowledge(kept)
+    again = {**training, "final_model_trained_on_all_videos": True}
+    assert "learned from 10 videos" in model_knowledge(
+        ModelBundle(tmp_path, {**card, "training": again})
+    )

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from annotator.core.demo.demo_data import generate_demo_data
+from annotator.ml.bundle import out_of_fold_text
 from annotator.ml.calibrate import fit_heads
 from annotator.ml.calibration import calibrated_confidences, calibrated_probabilities
 from annotator.ml.confidence_model import log_margin
@@ -95,6 +96,10 @@ def test_a_trained_bundle_is_calibrated_out_of_fold_and_ranks_held_out_seconds(d
     assert calibration["confidence_maps"]["event"]["kind"] == "logistic"
     level = calibration["level_uncertainty"]  # a dozen videos: the level is a few points loose
     assert level["videos"] == calibration["videos"] and 0.03 < level["sd"] < 0.2
+    # Its held-out accuracy is over every labelled video, not the validation split's few.
+    assert bundle.held_out() == (level["accuracy"], level["videos"], level["sd"])
+    assert level["videos"] > bundle.card["metrics"]["videos"]
+    assert f"on {level['videos']} videos, each scored by a model" in out_of_fold_text(bundle.card)
     for head in ("audio", "visual"):  # the modality heads borrow the fused label's level
         assert calibration["confidence_maps"][head]["kind"] == "follows_fused"
     held_out = tmp_path / "held-out"
@@ -217,6 +222,8 @@ def test_the_level_uncertainty_shrinks_with_videos_and_is_never_zero():
 
     ten_right = level_uncertainty(videos(10, 0))
     # Ten videos all right still leave a model that misreads about one clip in twelve.
-    assert ten_right == {"videos": 10, "sd": round(float(np.sqrt(11 / 12 * 1 / 12 / 10)), 4)}
+    sd = round(float(np.sqrt(11 / 12 * 1 / 12 / 10)), 4)
+    assert ten_right == {"videos": 10, "sd": sd, "accuracy": 1.0, "seconds": 30}
+    assert level_uncertainty(videos(10, 1))["accuracy"] == round(27 / 29, 4)  # its -1 left out
     assert level_uncertainty(videos(40, 4))["sd"] < level_uncertainty(videos(10, 1))["sd"]
     assert level_uncertainty([])["videos"] == 0
