@@ -80,3 +80,7 @@ def visual_extraction(
 def frames_decoded_for(video_fps: float) -> str:
     """The decoding for a video of this frame rate (0 when unknown): see VISUAL_FRAMES_DECODED."""
     return VISUAL_FRAMES_DECODED if video_fps >= REFERENCE_FRAMES_MIN_FPS else "all"
+
+
+# The two-sided 95 % point of the normal distribution: every 95 % interval the app shows.
+Z_95 = 1.959964

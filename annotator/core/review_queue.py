@@ -22,9 +22,9 @@ from typing import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
+from .conventions import Z_95
 from .doubt import second_doubt
 
-Z_95 = 1.959964
 # From this level uncertainty on (a confidence fitted on a few dozen videos or fewer), the
 # estimate says what makes it wide and what narrows it.
 WIDE_LEVEL_SD = 0.05

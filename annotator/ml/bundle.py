@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.conventions import BACKGROUND, audio_settings, visual_settings
+from ..core.conventions import BACKGROUND, Z_95, audio_settings, visual_settings
 from ..core.errors import BundleError
 from ..core.locations import shipped_dir
 
@@ -145,7 +145,7 @@ def out_of_fold_text(card: dict) -> str | None:
     accuracy, videos, sd = figure
     return (
         f"{accuracy:.1%} per second on {videos} videos, each scored by a model trained without "
-        f"it (95 % interval ± {1.959964 * sd:.0%})"
+        f"it (95 % interval ± {Z_95 * sd:.0%})"
     )
 
 
