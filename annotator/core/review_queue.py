@@ -240,8 +240,9 @@ class LibraryQueue:
         self.level_sd = 0.0
 
     def reload(self) -> ReviewQueue:
-        self.parts = {video.video: video_part(video) for video in store_videos(self.store)}
-        self.level_sd = library_level_sd(self.store, self.level_of)
+        rows = self.store.videos()
+        self.parts = {video.video: video_part(video) for video in store_videos(self.store, rows)}
+        self.level_sd = library_level_sd(rows, self.level_of)
         return self.queue()
 
     def update(self, names: Iterable[str]) -> ReviewQueue:
@@ -265,19 +266,21 @@ def _video_seconds(store, name: str, duration: float | None) -> VideoSeconds:
     )
 
 
-def store_videos(store) -> Iterator[VideoSeconds]:
-    """Each video of a project store (core.store.ProjectStore) as the queue reads it."""
-    for row in store.videos().itertuples(index=False):
+def store_videos(store, rows: pd.DataFrame) -> Iterator[VideoSeconds]:
+    """Each video of a project store (core.store.ProjectStore) as the queue reads it; `rows` is
+    the store's `videos()` (read once: the model tags come from it too)."""
+    for row in rows.itertuples(index=False):
         yield _video_seconds(store, row.video, row.duration)
 
 
-def library_level_sd(store, level_of=None) -> float:
-    """`level_of(the model tags of the store's videos)`, or 0 without it."""
+def library_level_sd(rows: pd.DataFrame, level_of=None) -> float:
+    """`level_of(the model tags in the store's video rows)`, or 0 without it."""
     if level_of is None:
         return 0.0
-    return float(level_of(set(store.videos()["model"].dropna())))
+    return float(level_of(set(rows["model"].dropna())))
 
 
 def queue_from_store(store, level_of=None) -> ReviewQueue:
     """The review queue of the videos in a project store, as the app and `review` show it."""
-    return build_queue(store_videos(store), library_level_sd(store, level_of))
+    rows = store.videos()
+    return build_queue(store_videos(store, rows), library_level_sd(rows, level_of))
