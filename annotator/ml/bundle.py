@@ -127,11 +127,17 @@ class ModelBundle:
         self._familiarity = None
 
 
+def recorded_level(card: dict) -> dict:
+    """The calibration's level uncertainty as the card records it (calibrate.level_uncertainty:
+    videos, sd, accuracy, seconds); empty for a card calibrated before it was recorded."""
+    return card.get("calibration", {}).get("level_uncertainty") or {}
+
+
 def out_of_fold_figure(card: dict) -> tuple[float, int, float] | None:
     """(accuracy, videos, its standard deviation) over every video the confidence was fitted on,
     each scored by a model trained without it (calibrate.level_uncertainty), where that covers
     more videos than the validation split (2 of 10 clips: 18 seconds, a noisy figure alone)."""
-    level = card.get("calibration", {}).get("level_uncertainty") or {}
+    level = recorded_level(card)
     if level.get("accuracy") is None or level["videos"] <= card.get("metrics", {}).get("videos", 0):
         return None
     return level["accuracy"], level["videos"], level["sd"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .bundle import recorded_level
 from .confidence_model import apply_confidence_model, apply_following
 
 _FLOOR = 1e-12  # the shipped bundles' (isotonic maps): their pinned outputs depend on it
@@ -159,8 +160,7 @@ def level_sd(card: dict) -> float:
     """How far the fused confidence's level may be off (a standard deviation) as the card
     records it (calibrate.level_uncertainty); 0 where it records none (calibrated before it was
     recorded)."""
-    recorded = card.get("calibration", {}).get("level_uncertainty") or {}
-    return float(recorded.get("sd", 0.0))
+    return float(recorded_level(card).get("sd", 0.0))
 
 
 def level_sd_of_bundles(tags, bundles) -> float:
